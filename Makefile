@@ -1,0 +1,45 @@
+# Two commands do all set-up on a fresh Debian machine:
+#   make demo   - the web UI on a sandbox Dokku (simulator) with sample apps
+#   make test   - every test (ruff, unit, integration, end-to-end, browser)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEBIAN_PACKAGES := chromium git procps
+
+.PHONY: test demo lint deps debs clean dokku-plugin vendor bench
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[web,dev]'
+	touch $(STAMP)
+
+deps: $(STAMP) debs
+
+# Debian packages the tests need (chromium for browser tests); installed only
+# when running as root and missing, so developers without root are not blocked.
+debs:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "warning: missing Debian packages:$$missing (run as root to install)"; fi; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: deps lint
+	$(BIN)/python -m pytest -q
+
+demo: deps
+	$(BIN)/pruvon serve --demo
+
+bench: deps
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,23 @@
+"""Built-in plugin: the app lifecycle (list, detail, config, domains, scale …)."""
+
+from pruvon_core.hookspecs import hookimpl
+from pruvon_core.permissions import Action
+
+ACTIONS = [
+    Action("apps.read", "See apps, their state, domains and processes", True, "app"),
+    Action("apps.config.read", "Read an app's environment variables", True, "app"),
+    Action("apps.config.write", "Set or unset an app's environment variables", False, "app"),
+    Action("apps.domains.write", "Add, remove or set an app's domains", False, "app"),
+    Action("apps.ports.write", "Change an app's port mappings", False, "app"),
+    Action("apps.storage.write", "Mount or unmount storage on an app", False, "app"),
+    Action("apps.ps.write", "Scale, start, stop, restart or rebuild an app", False, "app"),
+    Action("apps.logs", "Read an app's logs", True, "app"),
+    Action("apps.create", "Create apps", False, None),
+    Action("apps.destroy", "Destroy an app", False, "app"),
+    Action("apps.deploy", "Deploy an app from an image or git repository", False, "app"),
+]
+
+
+@hookimpl
+def pruvon_register_actions():
+    return ACTIONS

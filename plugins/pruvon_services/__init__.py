@@ -1,0 +1,20 @@
+"""Built-in plugin: Dokku services (postgres, redis, … through their Dokku plugins)."""
+
+from pruvon_core.hookspecs import hookimpl
+from pruvon_core.permissions import Action
+
+ACTIONS = [
+    Action("services.read", "See services and their status", True, "service"),
+    Action("services.create", "Create services", False, None),
+    Action("services.destroy", "Destroy a service", False, "service"),
+    Action("services.link", "Link or unlink a service and an app", False, "service"),
+    Action("services.manage", "Start, stop, restart, expose a service", False, "service"),
+    Action("services.console", "Open a service console", False, "service"),
+    Action("services.export", "Export a service's data", False, "service"),
+    Action("services.import", "Import data into a service", False, "service"),
+]
+
+
+@hookimpl
+def pruvon_register_actions():
+    return ACTIONS

@@ -1,0 +1,200 @@
+"""The ``pruvon`` command line: a click root group that plugins extend.
+
+Core commands live here (``--version``, ``plugins``, ``config …``); every
+feature adds its own group through the ``pruvon_register_commands`` hook.
+Output is a table for people and ``--format json`` for scripts; user mistakes
+end with a message on stderr and a meaningful exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pruvon_core import __version__
+from pruvon_core.config import (
+    ConfigError,
+    ConfigStore,
+    ConfigUnreadable,
+    config_path,
+    dump,
+    load_config,
+    redact,
+)
+from pruvon_core.plugins import get_plugin_manager
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class CliError(click.ClickException):
+    """A user-facing failure: printed as ``Error: …`` on stderr, exit ``code``."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.exit_code = code
+
+
+@dataclass
+class CliContext:
+    """What every command can reach through ``click.get_current_context().obj``."""
+
+    config_file: Path
+    _store: ConfigStore | None = field(default=None, repr=False)
+
+    @property
+    def store(self) -> ConfigStore:
+        if self._store is None:
+            self._store = ConfigStore(self.config_file)
+        return self._store
+
+    def config(self):  # -> Config
+        """The validated config, or a clean CLI error naming every problem."""
+        try:
+            return self.store.current()
+        except ConfigError as exc:
+            raise CliError(format_config_error(exc), 2 if isinstance(exc, ConfigUnreadable) else 1) from exc
+
+
+pass_ctx = click.make_pass_decorator(CliContext)
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output for people (table) or scripts (json).",
+)
+
+
+def format_config_error(exc: ConfigError) -> str:
+    lines = [f"invalid config {exc.path}:" if exc.path else "invalid config:"]
+    lines += [f"  {err}" for err in exc.errors]
+    return "\n".join(lines)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def echo_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    """A plain aligned table; empty cells as ``-`` so columns stay readable."""
+    if not rows:
+        click.echo("(none)")
+        return
+    cells = [[_cell(row.get(col)) for col in columns] for row in rows]
+    widths = [max(len(col), *(len(r[i]) for r in cells)) for i, col in enumerate(columns)]
+    click.echo("  ".join(col.upper().ljust(w) for col, w in zip(columns, widths, strict=True)).rstrip())
+    for row in cells:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _cell(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "-"
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+class PruvonGroup(click.Group):
+    """Root group: plugin groups are added lazily, once, before dispatch."""
+
+    _plugins_loaded = False
+
+    def _load_plugin_commands(self) -> None:
+        if not self._plugins_loaded:
+            self._plugins_loaded = True
+            get_plugin_manager().call_hook("pruvon_register_commands", cli=self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load_plugin_commands()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=PruvonGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pruvon")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Config file (default: $PRUVON_CONFIG or /etc/pruvon.yml).",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_file: Path | None) -> None:
+    """Pruvon: administer a Dokku host from the CLI, Dokku itself, or the web."""
+    ctx.obj = CliContext(config_path(config_file))
+
+
+@cli.command("plugins")
+@format_option
+def plugins_command(fmt: str) -> None:
+    """List loaded plugins, the hooks they implement, and any load errors."""
+    rows = get_plugin_manager().report()
+    if fmt == "json":
+        echo_json({"plugins": rows})
+        return
+    echo_table(rows, ["name", "version", "distribution", "hooks", "error"])
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Validate and inspect the configuration file."""
+
+
+@config_group.command("validate")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@format_option
+@pass_ctx
+def config_validate(obj: CliContext, path: Path | None, fmt: str) -> None:
+    """Check a config file. Exit 0 valid, 1 invalid (every error listed), 2 unreadable."""
+    target = path or obj.config_file
+    try:
+        load_config(target)
+    except ConfigError as exc:
+        code = EXIT_USAGE if isinstance(exc, ConfigUnreadable) else EXIT_FAILURE
+        if fmt == "json":
+            echo_json({"path": str(target), "valid": False, "errors": exc.errors})
+        else:
+            click.echo(format_config_error(exc), err=True)
+        sys.exit(code)
+    if fmt == "json":
+        echo_json({"path": str(target), "valid": True, "errors": []})
+    else:
+        click.echo(f"{target}: valid")
+
+
+@config_group.command("show")
+@format_option
+@pass_ctx
+def config_show(obj: CliContext, fmt: str) -> None:
+    """Print the config with password hashes and secrets redacted."""
+    config = obj.config()
+    safe = redact(config.data)
+    if fmt == "json":
+        echo_json(json.loads(json.dumps(safe, default=str)))
+    else:
+        click.echo(dump(safe), nl=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=argv, prog_name="pruvon")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

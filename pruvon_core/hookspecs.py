@@ -1,0 +1,130 @@
+"""The Pruvon plugin contract: every hook a plugin may implement.
+
+Built-in features and third-party plugins use exactly these hooks, registered
+through the ``pruvon`` entry-point group.  A hook that raises is caught by
+:mod:`pruvon_core.plugins`, logged with the plugin's name and skipped: one
+broken plugin never takes the host process down.
+
+Grow this file with care: every hook here is a promise to plugin authors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("pruvon")
+hookimpl = pluggy.HookimplMarker("pruvon")
+
+
+@hookspec
+def pruvon_register_commands(cli: Any) -> None:
+    """Add click commands or groups to the ``pruvon`` CLI root group ``cli``.
+
+    Called once while the CLI is built.  Every group added here is also reachable
+    as ``dokku pruvon:<group>-<command>`` through the Dokku shim, unchanged.
+    """
+
+
+@hookspec
+def pruvon_register_actions() -> list[Any]:
+    """Declare the actions this plugin performs, as ``permissions.Action`` objects.
+
+    An action (``apps.read``, ``apps.config.write``, ``backups.restore`` …) has a
+    description and a ``read_only`` flag; viewers may only be granted read-only
+    actions and API-key scopes are chosen from this list.  Called when the
+    permission registry is built; return a list (may be empty).
+    """
+
+
+@hookspec
+def pruvon_permission_allowed(actor: Any, action: str, resource: Any) -> bool | None:
+    """Vote on whether ``actor`` may perform ``action`` on ``resource``.
+
+    Return True to allow, False to veto, None to abstain.  A single False wins
+    over any number of True votes; when nobody votes True the answer is deny.
+    ``resource`` is None for actions not tied to an object, else a
+    ``permissions.Resource`` (kind + name, e.g. app ``blog``).
+    """
+
+
+@hookspec
+def pruvon_web_blueprints() -> list[Any]:
+    """Return Flask blueprints to register on the web application.
+
+    Called once by the web plugin when the app is created; never imported by the
+    CLI, so plugins keep Flask imports inside their ``web.py``.
+    """
+
+
+@hookspec
+def pruvon_web_menu(actor: Any) -> list[dict[str, Any]]:
+    """Return menu entries visible to ``actor``: ``{"label", "href", "order", "action"}``.
+
+    Entries whose ``action`` the actor may not perform are filtered out by the
+    web plugin, so a plugin may return them unconditionally.
+    """
+
+
+@hookspec
+def pruvon_dashboard_cards(actor: Any) -> list[dict[str, Any]]:
+    """Return dashboard cards for ``actor``: ``{"title", "template" or "html", "order"}``.
+
+    Called on every dashboard render; keep it cheap (use the Dokku client's
+    cached bulk reads, never one call per app).
+    """
+
+
+@hookspec
+def pruvon_service_types() -> list[Any]:
+    """Return service kinds (``services.ServiceType``) beyond Dokku's built-in plugins.
+
+    The services plugin merges these with postgres/redis/… detected on the host.
+    """
+
+
+@hookspec
+def pruvon_backup_targets() -> list[Any]:
+    """Return backup targets (where backup files go).
+
+    The local directory target is built in; S3 and others are plugins.  Each
+    target has a unique ``name`` referenced from the config.
+    """
+
+
+@hookspec
+def pruvon_terminal_targets() -> list[Any]:
+    """Return terminal targets: what an interactive terminal can open.
+
+    Built-ins are app containers, one-off ``dokku run`` and the host shell; the
+    services plugin adds service consoles.  Each target names the permission
+    action it needs and builds the argv run under a PTY.
+    """
+
+
+@hookspec
+def pruvon_dokku_trigger(name: str, args: list[str]) -> bool | None:
+    """Handle a Dokku trigger forwarded by the Dokku shim (``post-create`` …).
+
+    ``name`` is the trigger name, ``args`` its arguments as Dokku passed them.
+    Return False only to veto a ``pre-*`` trigger deliberately (the shim then
+    exits non-zero and Dokku aborts the operation); anything else is ignored.
+    """
+
+
+@hookspec
+def pruvon_event(event: Any) -> None:
+    """Observe an audited action after it was written to the audit log.
+
+    ``event`` is an ``audit.Event`` (actor, action, target, result, source IP,
+    time).  Use it for notifications and metrics; never block for long.
+    """
+
+
+@hookspec
+def pruvon_startup(app_context: Any) -> None:
+    """Run once when a long-lived process (the web server) starts.
+
+    ``app_context`` carries the loaded config store and the plugin manager.
+    """

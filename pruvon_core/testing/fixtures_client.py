@@ -1,0 +1,1 @@
+"""Pytest fixtures: client (see pytest_plugin.py)."""

@@ -1,0 +1,1 @@
+"""Pytest fixtures: config (see pytest_plugin.py)."""

@@ -1,0 +1,1 @@
+"""Pytest fixtures: sim (see pytest_plugin.py)."""
