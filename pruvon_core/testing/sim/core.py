@@ -212,3 +212,22 @@ def command(*names: str) -> Callable[[CommandFn], CommandFn]:
         return fn
 
     return register
+
+
+def call(ctx: Ctx, name: str, args: list[str]) -> int:
+    """Run another simulated command with the same streams, as Dokku's plugins do
+    when they shell out to ``dokku …`` (e.g. a service link calling ``config:set``)."""
+    handler = COMMANDS[name]
+    sub = Ctx(
+        state=ctx.state,
+        args=list(args),
+        command=name,
+        stdout=ctx.stdout,
+        stderr=ctx.stderr,
+        stdin=ctx.stdin,
+        env=ctx.env,
+    )
+    try:
+        return int(handler(sub) or 0)
+    except SimExit as exc:
+        return exc.code
