@@ -416,6 +416,13 @@ def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
         os.close(dir_fd)
 
 
+def _remove_stale_temp_files(path: Path) -> None:
+    """Temp files left by a writer killed mid-write; safe to drop under the lock."""
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        with _suppress_oserror():
+            leftover.unlink()
+
+
 @contextmanager
 def _suppress_oserror() -> Iterator[None]:
     with suppress(OSError):
@@ -466,6 +473,7 @@ class ConfigStore:
         never lose each other's changes.
         """
         with _locked(self.path):
+            _remove_stale_temp_files(self.path)
             try:
                 text = self.path.read_text(encoding="utf-8")
             except FileNotFoundError:
