@@ -1,0 +1,149 @@
+"""The only code in Pruvon that talks to Dokku (DESIGN §4).
+
+>>> client = client_from_config(config)
+>>> [(a.name, a.state) for a in client.apps_overview()]
+
+Which Dokku is used, in order of precedence:
+
+1. ``PRUVON_DOKKU_COMMAND`` (env): an argv prefix, e.g. ``pruvon-dokku-sim``;
+2. ``dokku.ssh: dokku@HOST`` (+ ``dokku.ssh_key``, ``dokku.ssh_port``): ssh;
+3. ``dokku.command``: an argv prefix (string or list);
+4. otherwise ``dokku`` on this host, through ``sudo -n -u dokku`` unless
+   Pruvon already runs as ``dokku`` or root.
+
+``docker`` for the bulk container read is ``PRUVON_DOCKER_COMMAND``, then
+``dokku.docker_command``, then ``docker`` (never over ssh).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Mapping
+from typing import Any
+
+from pruvon_core.dokku import errors
+from pruvon_core.dokku.client import DokkuClient
+from pruvon_core.dokku.errors import (
+    AppNotFound,
+    DokkuError,
+    DokkuTimeout,
+    DokkuUnavailable,
+    InvalidName,
+    InvalidValue,
+    NameTaken,
+    NotDeployed,
+    ServiceNotFound,
+)
+from pruvon_core.dokku.models import (
+    AppOverview,
+    AppReport,
+    Call,
+    Container,
+    DomainsReport,
+    Plugin,
+    PortMapping,
+    PortsReport,
+    ProcessCount,
+    ProcessStatus,
+    PsReport,
+    Result,
+    Service,
+    ServiceInfo,
+    StorageMount,
+)
+from pruvon_core.dokku.transports import (
+    CommandTransport,
+    DockerCli,
+    LocalTransport,
+    PtyHandle,
+    SshTransport,
+    Stream,
+    Transport,
+)
+
+DEFAULT_TIMEOUT = 60.0
+
+
+def _argv(value: Any, what: str) -> list[str]:
+    """A command from config/env: a list of words, or a string split like a shell would."""
+    words = shlex.split(value) if isinstance(value, str) else [str(v) for v in value or []]
+    if not words:
+        raise InvalidValue(f"{what} is empty")
+    return words
+
+
+def transport_from_config(config: Any, env: Mapping[str, str] | None = None) -> Transport:
+    """The transport the config (and ``PRUVON_DOKKU_COMMAND``) selects."""
+    env = os.environ if env is None else env
+    if env.get("PRUVON_DOKKU_COMMAND"):
+        return CommandTransport(_argv(env["PRUVON_DOKKU_COMMAND"], "PRUVON_DOKKU_COMMAND"))
+    ssh = config.get("dokku.ssh") if config is not None else None
+    if ssh:
+        port = config.get("dokku.ssh_port")
+        return SshTransport(
+            str(ssh), key=config.get("dokku.ssh_key"), port=int(port) if port else None
+        )
+    command = config.get("dokku.command") if config is not None else None
+    if command:
+        return CommandTransport(_argv(command, "dokku.command"))
+    return LocalTransport()
+
+
+def docker_from_config(config: Any, env: Mapping[str, str] | None = None) -> DockerCli:
+    env = os.environ if env is None else env
+    if env.get("PRUVON_DOCKER_COMMAND"):
+        return DockerCli(_argv(env["PRUVON_DOCKER_COMMAND"], "PRUVON_DOCKER_COMMAND"))
+    command = config.get("dokku.docker_command") if config is not None else None
+    return DockerCli(_argv(command, "dokku.docker_command") if command else ["docker"])
+
+
+def client_from_config(
+    config: Any, env: Mapping[str, str] | None = None, **kwargs: Any
+) -> DokkuClient:
+    """A :class:`DokkuClient` for ``config`` (a :class:`pruvon_core.config.Config` or ``None``)."""
+    timeout = config.get("dokku.timeout") if config is not None else None
+    kwargs.setdefault("timeout", float(timeout or DEFAULT_TIMEOUT))
+    return DokkuClient(
+        transport_from_config(config, env), docker_from_config(config, env), **kwargs
+    )
+
+
+__all__ = [
+    "AppNotFound",
+    "AppOverview",
+    "AppReport",
+    "Call",
+    "CommandTransport",
+    "Container",
+    "DockerCli",
+    "DokkuClient",
+    "DokkuError",
+    "DokkuTimeout",
+    "DokkuUnavailable",
+    "DomainsReport",
+    "InvalidName",
+    "InvalidValue",
+    "LocalTransport",
+    "NameTaken",
+    "NotDeployed",
+    "Plugin",
+    "PortMapping",
+    "PortsReport",
+    "ProcessCount",
+    "ProcessStatus",
+    "PsReport",
+    "PtyHandle",
+    "Result",
+    "Service",
+    "ServiceInfo",
+    "ServiceNotFound",
+    "SshTransport",
+    "StorageMount",
+    "Stream",
+    "Transport",
+    "client_from_config",
+    "docker_from_config",
+    "errors",
+    "transport_from_config",
+]

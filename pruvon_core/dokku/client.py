@@ -1,0 +1,629 @@
+"""The Dokku client: the only code in Pruvon that talks to Dokku.
+
+Feature plugins call typed methods (``client.apps_overview()``,
+``client.config_set(app, {...})``); the client validates every argument,
+builds an argv (never a shell string), runs it through its transport, maps
+failures to typed errors, parses the output into dataclasses, caches cheap
+reads briefly and counts every process it starts in :attr:`DokkuClient.calls`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import IO, Any, TypeVar
+
+from pruvon_core.dokku import parsers, validate
+from pruvon_core.dokku.cache import Revalidating, TTLCache
+from pruvon_core.dokku.errors import (
+    AppNotFound,
+    DokkuError,
+    DokkuTimeout,
+    NotDeployed,
+    ServiceNotFound,
+    classify,
+    dokku_messages,
+)
+from pruvon_core.dokku.models import (
+    AppOverview,
+    AppReport,
+    Call,
+    Container,
+    DomainsReport,
+    Plugin,
+    PortMapping,
+    PortsReport,
+    ProcessCount,
+    PsReport,
+    Result,
+    Service,
+    ServiceInfo,
+    StorageMount,
+)
+from pruvon_core.dokku.transports import DockerCli, PtyHandle, Stream, Transport
+
+T = TypeVar("T")
+
+# First Dokku version assumed to accept ``--format json`` on these commands; the
+# simulator's 0.35 emulation has none of them, 0.38.27 (the captures) has all.
+JSON_SINCE = {
+    "apps:list": (0, 36, 0),
+    "ps:scale": (0, 36, 0),
+    "plugin:list": (0, 36, 0),
+    "storage:list": (0, 36, 0),
+}
+DOCKER_PS = [
+    "ps",
+    "-a",
+    "--no-trunc",
+    "--filter",
+    "label=com.dokku.app-name",
+    "--format",
+    "{{json .}}",
+]
+MAX_LOG_LINES = 10000
+
+
+class DokkuClient:
+    """Typed access to one Dokku host through one :class:`Transport`.
+
+    ``timeout`` bounds reads and quick writes; ``long_timeout`` bounds commands
+    that deploy (restart, rebuild, scale, domains/ports changes, link).
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        docker: DockerCli | None = None,
+        *,
+        timeout: float = 60.0,
+        long_timeout: float = 1800.0,
+        cache_ttl: float = 2.0,
+        report_max_age: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.transport = transport
+        self.docker = docker if transport.can_run_docker else None
+        self.timeout = timeout
+        self.long_timeout = long_timeout
+        self._clock = clock
+        self._cache = TTLCache(cache_ttl, clock)
+        self._calls: list[Call] = []
+        self._lock = threading.Lock()
+        self._version: str | None = None
+        self._reports: Revalidating[dict[str, PsReport]] = Revalidating(
+            self._load_ps_reports, report_max_age, clock
+        )
+
+    # ----------------------------------------------------------------- bookkeeping
+    @property
+    def calls(self) -> list[Call]:
+        """Every process started so far (a copy): argv, kind, duration, exit."""
+        with self._lock:
+            return list(self._calls)
+
+    def reset_calls(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+    def _record(self, kind: str, args: Sequence[str], duration: float, code: int | None) -> None:
+        with self._lock:
+            self._calls.append(Call(tuple(args), kind, duration, code))
+
+    def invalidate(self) -> None:
+        """Forget cached reads; slow reports become stale (refreshed on next read)."""
+        self._cache.clear()
+        self._reports.mark_stale()
+
+    def _run(
+        self,
+        args: Sequence[str],
+        *,
+        stdin: bytes | IO[bytes] | None = None,
+        timeout: float | None = None,
+        mutating: bool = False,
+        ok: Iterable[int] = (0,),
+    ) -> Result:
+        """Run Dokku ``args``; raise the typed error unless the exit code is in ``ok``."""
+        if mutating:
+            self.invalidate()
+        start = time.monotonic()
+        try:
+            result = self.transport.run(args, stdin=stdin, timeout=timeout or self.timeout)
+        except DokkuTimeout:
+            self._record("dokku", args, time.monotonic() - start, None)
+            raise
+        finally:
+            if mutating:
+                self.invalidate()
+        self._record("dokku", args, result.duration, result.exit)
+        if result.exit not in tuple(ok):
+            raise self._error(args, result.exit, result.stdout, result.stderr)
+        return result
+
+    def _error(self, args: Sequence[str], code: int, stdout: str, stderr: str) -> DokkuError:
+        return self.transport.unavailable(code, stderr, args) or classify(
+            args, code, stdout, stderr
+        )
+
+    def _cached(self, key: tuple[Any, ...], load: Callable[[], T]) -> T:
+        return self._cache.lookup(key, load)
+
+    def _docker(self, args: Sequence[str]) -> Result:
+        assert self.docker is not None
+        start = time.monotonic()
+        try:
+            result = self.docker.run(args, timeout=self.timeout)
+        except DokkuTimeout:
+            self._record("docker", args, time.monotonic() - start, None)
+            raise
+        self._record("docker", args, result.duration, result.exit)
+        if result.exit != 0:
+            raise DokkuError(
+                f"docker {args[0]} failed: {result.stderr.strip() or result.exit}",
+                exit_code=result.exit,
+                argv=args,
+                stderr=result.stderr,
+            )
+        return result
+
+    # ----------------------------------------------------------------- version
+    def version(self) -> str:
+        """Dokku's version (``0.38.27``), asked once per client."""
+        if self._version is None:
+            self._version = parsers.parse_version(self._run(["version"]).stdout)
+        return self._version
+
+    def has_json(self, command: str) -> bool:
+        """Whether this Dokku accepts ``--format json`` on ``command``."""
+        since = JSON_SINCE.get(command)
+        return since is None or parsers.version_tuple(self.version()) >= since
+
+    # ----------------------------------------------------------------- apps
+    def list_apps(self) -> list[str]:
+        """Every app name, sorted (one ``apps:list``)."""
+        return self._cached(("apps",), self._load_apps)
+
+    def _load_apps(self) -> list[str]:
+        if self.has_json("apps:list"):
+            out = self._run(["apps:list", "--format", "json"]).stdout
+            try:
+                return sorted(parsers.parse_apps_list_json(out))
+            except parsers.ParseError:
+                pass  # a Dokku that ignores --format prints the text format instead
+        return sorted(parsers.parse_apps_list_text(self._run(["apps:list"]).stdout))
+
+    def app_exists(self, app: str) -> bool:
+        args = ["apps:exists", validate.app_name(app)]
+        return self._run(args, ok=(0, 20)).exit == 0
+
+    def app_report(self, app: str) -> AppReport:
+        args = ["apps:report", validate.app_name(app), "--format", "json"]
+        data = parsers.parse_json(
+            self._cached(tuple(args), lambda: self._run(args).stdout), "apps:report"
+        )
+        return parsers.app_report(app, data)
+
+    def apps_overview(self) -> list[AppOverview]:
+        """Every app with its live state, in a constant number of calls.
+
+        Local/simulator: ``apps:list`` plus ONE ``docker ps -a`` on Dokku's
+        labels.  Over ssh (no docker): ``apps:list`` plus the all-apps
+        ``ps:report``, served stale-while-revalidate with its age.
+        """
+        apps = self.list_apps()
+        if self.docker is not None:
+            by_app: dict[str, list[Container]] = {name: [] for name in apps}
+            for container in self.containers():
+                if container.app in by_app:
+                    by_app[container.app].append(container)
+            return [_overview_from_containers(name, by_app[name]) for name in apps]
+        reports, age = self._reports.get()
+        if any(name not in reports for name in apps):
+            self._reports.mark_stale()  # an app created elsewhere: fetch it next time
+        return [_overview_from_report(name, reports.get(name), age) for name in apps]
+
+    def containers(self, app: str | None = None) -> list[Container]:
+        """Dokku's containers from ONE ``docker ps -a`` (local transports only)."""
+        if self.docker is None:
+            raise DokkuError(f"the {self.transport.name} transport cannot run docker")
+        found = self._cached(
+            ("docker-ps",), lambda: parsers.parse_docker_ps(self._docker(DOCKER_PS).stdout)
+        )
+        if app is None:
+            return list(found)
+        validate.app_name(app)
+        return [c for c in found if c.app == app]
+
+    def apps_create(self, app: str) -> None:
+        self._run(["apps:create", validate.app_name(app, existing=False)], mutating=True)
+
+    def apps_destroy(self, app: str) -> None:
+        """Destroy an app and its containers (``--force``: the UI asked already)."""
+        self._run(["apps:destroy", validate.app_name(app), "--force"], mutating=True)
+
+    def apps_rename(self, old: str, new: str) -> None:
+        args = ["apps:rename", validate.app_name(old), validate.app_name(new, existing=False)]
+        self._run(args, mutating=True, timeout=self.long_timeout)
+
+    def apps_lock(self, app: str, locked: bool = True) -> None:
+        self._run(["apps:lock" if locked else "apps:unlock", validate.app_name(app)], mutating=True)
+
+    # ----------------------------------------------------------------- ps
+    def ps_report(self, app: str) -> PsReport:
+        """One app's ``ps:report`` (slow: ≈0.6-0.9 s; never use it in a loop)."""
+        args = ["ps:report", validate.app_name(app), "--format", "json"]
+        out = self._cached(tuple(args), lambda: self._run(args).stdout)
+        return parsers.ps_report(app, parsers.parse_json(out, "ps:report"))
+
+    def ps_reports(self) -> dict[str, PsReport]:
+        """Every app's ``ps:report`` (≈0.75 s per app), with app names from the text headers."""
+        return self._reports.get()[0]
+
+    def _load_ps_reports(self) -> dict[str, PsReport]:
+        blocks = parsers.parse_report_blocks(self._run(["ps:report"]).stdout)
+        return {name: parsers.ps_report(name, data) for name, data in blocks}
+
+    def scale(self, app: str) -> dict[str, int]:
+        """Configured process counts (``ps:scale APP``)."""
+        validate.app_name(app)
+        if self.has_json("ps:scale"):
+            out = self._run(["ps:scale", app, "--format", "json"]).stdout
+            try:
+                return parsers.parse_scale_json(out)
+            except (parsers.ParseError, KeyError, TypeError):
+                pass
+        return parsers.parse_scale_text(self._run(["ps:scale", app]).stdout)
+
+    def ps_scale(self, app: str, counts: Mapping[str, int], skip_deploy: bool = False) -> None:
+        validate.app_name(app)
+        if not counts:
+            raise validate.InvalidValue("no process counts given")
+        pairs = [
+            f"{validate.process_type(kind)}={validate.scale_count(kind, n)}"
+            for kind, n in sorted(counts.items())
+        ]
+        flags = ["--skip-deploy"] if skip_deploy else []
+        self._run(["ps:scale", *flags, app, *pairs], mutating=True, timeout=self.long_timeout)
+
+    def _lifecycle(self, action: str, app: str) -> None:
+        result = self._run(
+            [f"ps:{action}", validate.app_name(app)], mutating=True, timeout=self.long_timeout
+        )
+        # Dokku exits 0 here but says so on stdout or stderr: surface it as a typed error
+        for line in dokku_messages(result.stdout) + dokku_messages(result.stderr):
+            if line.endswith("has not been deployed"):
+                raise NotDeployed(
+                    line, exit_code=0, argv=result.argv, stdout=result.stdout, stderr=result.stderr
+                )
+            if line.endswith("does not exist"):
+                raise AppNotFound(
+                    line, exit_code=0, argv=result.argv, stdout=result.stdout, stderr=result.stderr
+                )
+
+    def ps_start(self, app: str) -> None:
+        self._lifecycle("start", app)
+
+    def ps_stop(self, app: str) -> None:
+        self._lifecycle("stop", app)
+
+    def ps_restart(self, app: str) -> None:
+        self._lifecycle("restart", app)
+
+    def ps_rebuild(self, app: str) -> None:
+        self._lifecycle("rebuild", app)
+
+    def deploy_image(self, app: str, image: str) -> None:
+        """``git:from-image``: deploy a docker image (what the demo and tests use)."""
+        args = ["git:from-image", validate.app_name(app), validate.image(image)]
+        self._run(args, mutating=True, timeout=self.long_timeout)
+
+    # ----------------------------------------------------------------- config
+    @staticmethod
+    def _config_target(app: str | None) -> list[str]:
+        return ["--global"] if app is None else [validate.app_name(app)]
+
+    def config(self, app: str | None) -> dict[str, str]:
+        """All config vars of ``app`` (``None``: the global ones), values exact."""
+        args = ["config:export", "--format", "json", *self._config_target(app)]
+        out = self._cached(tuple(args), lambda: self._run(args).stdout)
+        data = parsers.parse_json(out, "config:export")
+        return {str(k): str(v) for k, v in data.items()}
+
+    def config_get(self, app: str | None, key: str) -> str | None:
+        """One value, ``None`` when unset (Dokku: exit 1 and no output)."""
+        args = ["config:get", *self._config_target(app), validate.env_key(key)]
+        result = self._run(args, ok=(0, 1))
+        if result.exit == 1:
+            if result.stderr.strip() or result.stdout.strip():
+                raise self._error(args, 1, result.stdout, result.stderr)
+            return None
+        return result.stdout[:-1] if result.stdout.endswith("\n") else result.stdout
+
+    def config_set(self, app: str | None, values: Mapping[str, str], restart: bool = False) -> None:
+        """Set vars; without ``restart`` the app keeps running with its old env."""
+        if not values:
+            raise validate.InvalidValue("no config values given")
+        pairs = [f"{validate.env_key(k)}={validate.env_value(k, v)}" for k, v in values.items()]
+        flags = [] if restart else ["--no-restart"]
+        args = ["config:set", *flags, *self._config_target(app), *pairs]
+        self._run(args, mutating=True, timeout=self.long_timeout if restart else None)
+
+    def config_unset(self, app: str | None, keys: Iterable[str], restart: bool = False) -> None:
+        names = [validate.env_key(k) for k in keys]
+        if not names:
+            raise validate.InvalidValue("no config keys given")
+        flags = [] if restart else ["--no-restart"]
+        args = ["config:unset", *flags, *self._config_target(app), *names]
+        self._run(args, mutating=True, timeout=self.long_timeout if restart else None)
+
+    # ----------------------------------------------------------------- domains
+    def domains(self, app: str | None) -> DomainsReport:
+        """The app's (``None``: global) domains and whether vhosts are enabled."""
+        target = ["--global"] if app is None else [validate.app_name(app)]
+        args = ["domains:report", *target, "--format", "json"]
+        out = self._cached(tuple(args), lambda: self._run(args).stdout)
+        return parsers.domains_report(parsers.parse_json(out, "domains:report"))
+
+    def _domains_change(self, action: str, app: str, names: Iterable[str]) -> None:
+        args = [f"domains:{action}", validate.app_name(app), *validate.domains(names)]
+        self._run(args, mutating=True, timeout=self.long_timeout)
+
+    def domains_add(self, app: str, names: Iterable[str]) -> None:
+        self._domains_change("add", app, names)
+
+    def domains_set(self, app: str, names: Iterable[str]) -> None:
+        self._domains_change("set", app, names)
+
+    def domains_remove(self, app: str, names: Iterable[str]) -> None:
+        self._domains_change("remove", app, names)
+
+    def domains_clear(self, app: str) -> None:
+        self._run(
+            ["domains:clear", validate.app_name(app)], mutating=True, timeout=self.long_timeout
+        )
+
+    # ----------------------------------------------------------------- ports
+    def ports(self, app: str) -> PortsReport:
+        """Configured and detected port mappings (``ports:report``, ≈1-2 s)."""
+        args = ["ports:report", validate.app_name(app), "--format", "json"]
+        out = self._cached(tuple(args), lambda: self._run(args).stdout)
+        return parsers.ports_report(parsers.parse_json(out, "ports:report"))
+
+    @staticmethod
+    def _mappings(mappings: Iterable[PortMapping | tuple[str, int, int]]) -> list[str]:
+        result = [
+            validate.port_mapping(
+                *(m.scheme, m.host_port, m.container_port) if isinstance(m, PortMapping) else m
+            )
+            for m in mappings
+        ]
+        if not result:
+            raise validate.InvalidValue("no port mapping given")
+        return result
+
+    def _ports_change(self, action: str, app: str, mappings: Iterable[Any]) -> None:
+        args = [f"ports:{action}", validate.app_name(app), *self._mappings(mappings)]
+        self._run(args, mutating=True, timeout=self.long_timeout)
+
+    def ports_add(self, app: str, mappings: Iterable[PortMapping | tuple[str, int, int]]) -> None:
+        self._ports_change("add", app, mappings)
+
+    def ports_set(self, app: str, mappings: Iterable[PortMapping | tuple[str, int, int]]) -> None:
+        self._ports_change("set", app, mappings)
+
+    def ports_remove(
+        self, app: str, mappings: Iterable[PortMapping | tuple[str, int, int]]
+    ) -> None:
+        self._ports_change("remove", app, mappings)
+
+    def ports_clear(self, app: str) -> None:
+        self._run(["ports:clear", validate.app_name(app)], mutating=True, timeout=self.long_timeout)
+
+    # ----------------------------------------------------------------- storage
+    def storage(self, app: str) -> list[StorageMount]:
+        validate.app_name(app)
+        if self.has_json("storage:list"):
+            out = self._run(["storage:list", app, "--format", "json"]).stdout
+            try:
+                return parsers.parse_storage_list_json(out)
+            except (parsers.ParseError, AttributeError, TypeError):
+                pass
+        return parsers.parse_storage_list_text(self._run(["storage:list", app]).stdout)
+
+    def storage_mount(self, app: str, host: str, container: str) -> None:
+        self._run(
+            ["storage:mount", validate.app_name(app), validate.mount(host, container)],
+            mutating=True,
+        )
+
+    def storage_unmount(self, app: str, host: str, container: str) -> None:
+        self._run(
+            ["storage:unmount", validate.app_name(app), validate.mount(host, container)],
+            mutating=True,
+        )
+
+    # ----------------------------------------------------------------- plugins
+    def plugins(self) -> list[Plugin]:
+        """Installed Dokku plugins (``plugin:list``, ≈0.65 s; cached briefly)."""
+        return self._cached(("plugins",), self._load_plugins)
+
+    def _load_plugins(self) -> list[Plugin]:
+        if self.has_json("plugin:list"):
+            out = self._run(["plugin:list", "--format", "json"]).stdout
+            try:
+                return parsers.parse_plugin_list_json(out)
+            except (parsers.ParseError, KeyError, TypeError):
+                pass
+        return parsers.parse_plugin_list_text(self._run(["plugin:list"]).stdout)
+
+    # ----------------------------------------------------------------- services
+    def services(self, kind: str) -> list[Service]:
+        """Services of one type (``postgres:list``); empty when there are none."""
+        args = [f"{validate.service_type(kind)}:list"]
+        out = self._cached(tuple(args), lambda: self._run(args).stdout)
+        return [Service(kind, name) for name in parsers.parse_service_list(out)]
+
+    def service_info(self, kind: str, name: str) -> ServiceInfo:
+        args = [f"{validate.service_type(kind)}:info", validate.service_name(name)]
+        out = self._cached(tuple(args), lambda: self._run(args).stdout)
+        return parsers.parse_service_info(kind, name, out)
+
+    def service_exists(self, kind: str, name: str) -> bool:
+        args = [f"{validate.service_type(kind)}:exists", validate.service_name(name)]
+        try:
+            self._run(args)
+        except ServiceNotFound:
+            return False
+        return True
+
+    def service_links(self, kind: str, name: str) -> list[str]:
+        args = [f"{validate.service_type(kind)}:links", validate.service_name(name)]
+        return parsers.parse_lines(self._run(args).stdout)
+
+    def service_create(self, kind: str, name: str) -> None:
+        args = [f"{validate.service_type(kind)}:create", validate.service_name(name)]
+        self._run(args, mutating=True, timeout=self.long_timeout)
+
+    def service_destroy(self, kind: str, name: str) -> None:
+        """Destroy (``--force``); Dokku refuses while linked: :class:`ServiceLinked`."""
+        args = [f"{validate.service_type(kind)}:destroy", validate.service_name(name), "--force"]
+        self._run(args, mutating=True, timeout=self.long_timeout)
+
+    def _link_change(self, action: str, kind: str, name: str, app: str) -> None:
+        args = [
+            f"{validate.service_type(kind)}:{action}",
+            validate.service_name(name),
+            validate.app_name(app),
+        ]
+        self._run(args, mutating=True, timeout=self.long_timeout)
+
+    def service_link(self, kind: str, name: str, app: str) -> None:
+        self._link_change("link", kind, name, app)
+
+    def service_unlink(self, kind: str, name: str, app: str) -> None:
+        self._link_change("unlink", kind, name, app)
+
+    def service_action(self, kind: str, name: str, action: str) -> None:
+        """``start``, ``stop`` or ``restart`` a service container."""
+        if action not in ("start", "stop", "restart"):
+            raise validate.InvalidValue(
+                f"service action must be start, stop or restart, not {action!r}"
+            )
+        args = [f"{validate.service_type(kind)}:{action}", validate.service_name(name)]
+        self._run(args, mutating=True, timeout=self.long_timeout)
+
+    def service_export(self, kind: str, name: str) -> Stream:
+        """The dump as a byte stream: iterate ``stream.chunks()``, never buffered whole."""
+        args = [f"{validate.service_type(kind)}:export", validate.service_name(name)]
+        return self.stream(args)
+
+    def service_import(self, kind: str, name: str, source: IO[bytes]) -> None:
+        """Feed a dump from ``source`` (read in chunks) to ``<type>:import``."""
+        args = [f"{validate.service_type(kind)}:import", validate.service_name(name)]
+        self._run(args, stdin=source, mutating=True, timeout=self.long_timeout)
+
+    # ----------------------------------------------------------------- streams and terminals
+    def stream(
+        self,
+        args: Sequence[str],
+        stdin: bytes | IO[bytes] | None = None,
+        timeout: float | None = None,
+    ) -> Stream:
+        """Run ``args`` as a :class:`Stream`; a failure ends the iteration with its typed error."""
+
+        def finished(argv: tuple[str, ...], duration: float, code: int | None) -> None:
+            self._record("dokku", args, duration, code)
+
+        def check(code: int, stdout: str, stderr: str) -> DokkuError | None:
+            return self._error(args, code, stdout, stderr)
+
+        return self.transport.stream(
+            list(args), stdin, timeout=timeout, check=check, finished=finished
+        )
+
+    def logs(
+        self,
+        app: str,
+        *,
+        tail: bool = False,
+        lines: int | None = None,
+        process: str | None = None,
+        quiet: bool = False,
+    ) -> Stream:
+        """``logs APP`` as a stream of lines; ``tail`` keeps following until cancelled."""
+        args = ["logs", validate.app_name(app)]
+        if lines is not None:
+            args += ["-n", str(validate.count(lines, "lines", MAX_LOG_LINES))]
+        if process is not None:
+            args += ["-p", validate.process_type(process)]
+        if quiet:
+            args.append("-q")
+        if tail:
+            args.append("-t")
+        return self.stream(args)
+
+    @staticmethod
+    def enter_args(
+        app: str, target: str = "web", command: Sequence[str] = ("/bin/sh",)
+    ) -> list[str]:
+        """``enter APP web|web.2 CMD...`` (Dokku reads the 2nd word as process type or dyno)."""
+        where = validate.dyno(target) if "." in target else validate.process_type(target)
+        return ["enter", validate.app_name(app), where, *validate.command(command)]
+
+    @staticmethod
+    def run_args(app: str, command: Sequence[str] = ("/bin/sh",)) -> list[str]:
+        """``run APP CMD...``: a one-off container with the app's image and env."""
+        return ["run", validate.app_name(app), *validate.command(command)]
+
+    @staticmethod
+    def connect_args(kind: str, name: str) -> list[str]:
+        """``<type>:connect NAME``: the service's own console (psql, redis-cli)."""
+        return [f"{validate.service_type(kind)}:connect", validate.service_name(name)]
+
+    def pty(self, args: Sequence[str], cols: int = 80, rows: int = 24) -> PtyHandle:
+        """Start ``args`` (from :meth:`enter_args` and co.) on a resizable terminal."""
+
+        def finished(argv: tuple[str, ...], duration: float, code: int | None) -> None:
+            self._record("dokku", args, duration, code)
+
+        return self.transport.pty(list(args), cols, rows, finished=finished)
+
+
+# --------------------------------------------------------------------------- state
+def _app_state(running: int, total: int) -> str:
+    if total == 0:
+        return "not deployed"
+    if running == total:
+        return "running"
+    return "stopped" if running == 0 else "mixed"
+
+
+def _overview_from_containers(name: str, containers: list[Container]) -> AppOverview:
+    """State from the app's deploy containers (one-off ``run`` containers do not count)."""
+    app_containers = sorted(
+        (c for c in containers if c.container_type in ("deploy", "")), key=lambda c: c.dyno
+    )
+    counts: dict[str, ProcessCount] = {}
+    for container in app_containers:
+        kind = container.process_type or "web"
+        old = counts.get(kind, ProcessCount(0, 0))
+        counts[kind] = ProcessCount(old.running + container.running, old.total + 1)
+    running = sum(c.running for c in app_containers)
+    state = _app_state(running, len(app_containers))
+    return AppOverview(name, state, counts, app_containers, source="docker", age=0.0)
+
+
+def _overview_from_report(name: str, report: PsReport | None, age: float) -> AppOverview:
+    if report is None or not report.deployed:
+        return AppOverview(name, "not deployed", {}, [], source="report", age=age)
+    counts: dict[str, ProcessCount] = {}
+    for status in report.statuses:
+        old = counts.get(status.process_type, ProcessCount(0, 0))
+        up = status.state == "running"
+        counts[status.process_type] = ProcessCount(old.running + up, old.total + 1)
+    running = sum(c.running for c in counts.values())
+    total = sum(c.total for c in counts.values())
+    state = "stopped" if total == 0 else _app_state(running, total)
+    return AppOverview(name, state, counts, [], source="report", age=age)

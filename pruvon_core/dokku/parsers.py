@@ -1,0 +1,419 @@
+"""Parsers from Dokku's output (JSON and text) to the typed models.
+
+The formats are those of the real captures in ``tests/fixtures/dokku-reference``
+(Dokku 0.38.27, dokku-postgres 1.48, dokku-redis 1.43).  Text formats are the
+fallback for versions without ``--format json``.  Report keys are normalised
+to the unprefixed form: before 0.38.8 some plugins emitted only
+``<plugin>-<key>``, now most emit both, some only the bare key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pruvon_core.dokku.models import (
+    AppReport,
+    Container,
+    DomainsReport,
+    Plugin,
+    PortMapping,
+    PortsReport,
+    ProcessStatus,
+    PsReport,
+    ServiceInfo,
+    StorageMount,
+)
+
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+VERSION_RE = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+HEADER_RE = re.compile(r"^=====> (\S+) (.+) information$")
+ROW_RE = re.compile(r"^ {7}([^:]+?):(?: (.*))?$")
+STATUS_LABEL_RE = re.compile(r"^status ([a-z0-9_-]+) (\d+)$", re.IGNORECASE)
+STATUS_VALUE_RE = re.compile(r"^(\w+)(?: \(CID: ([0-9a-f]+)\))?")
+# Each report's key prefix, as Dokku writes it (apps:report uses "app-", not "apps-").
+REPORT_PREFIXES = {
+    "apps": "app-",
+    "ps": "ps-",
+    "domains": "domains-",
+    "ports": "ports-",
+    "storage": "storage-",
+    "proxy": "proxy-",
+    "builder": "builder-",
+    "network": "network-",
+    "scheduler": "scheduler-",
+}
+
+
+class ParseError(ValueError):
+    """Output that does not have the shape Dokku gives; carries the offending text."""
+
+    def __init__(self, what: str, text: str) -> None:
+        super().__init__(f"cannot parse {what}: {text[:200]!r}")
+        self.text = text
+
+
+def strip_ansi(text: str) -> str:
+    return ANSI_RE.sub("", text)
+
+
+# --------------------------------------------------------------------------- version
+def parse_version(text: str) -> str:
+    """``dokku version 0.38.27`` -> ``0.38.27``."""
+    match = VERSION_RE.search(text)
+    if not match:
+        raise ParseError("dokku version", text)
+    return match.group(0)
+
+
+def version_tuple(version: str) -> tuple[int, int, int]:
+    match = VERSION_RE.search(version)
+    if not match:
+        raise ParseError("version", version)
+    major, minor, patch = (int(part) for part in match.groups())
+    return major, minor, patch
+
+
+# --------------------------------------------------------------------------- json
+def parse_json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ParseError(what, text) from exc
+
+
+def parse_ndjson(text: str, what: str) -> list[dict[str, Any]]:
+    """One JSON object per line (``*:report --format json`` without an app)."""
+    return [parse_json(line, what) for line in text.splitlines() if line.strip()]
+
+
+# --------------------------------------------------------------------------- apps
+def parse_apps_list_text(text: str) -> list[str]:
+    """``=====> My Apps`` then one name per line (the empty case warns on stderr)."""
+    return [
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("=====>")
+    ]
+
+
+def parse_apps_list_json(text: str) -> list[str]:
+    names = parse_json(text, "apps:list json")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ParseError("apps:list json", text)
+    return names
+
+
+# --------------------------------------------------------------------------- reports
+def label_to_key(label: str) -> str:
+    """A human report label to its JSON key: ``Status web 1`` -> ``status-web.1``."""
+    status = STATUS_LABEL_RE.match(label.strip())
+    if status:
+        return f"status-{status.group(1)}.{status.group(2)}"
+    return re.sub(r"\s+", "-", label.strip().lower())
+
+
+def parse_report_blocks(text: str) -> list[tuple[str, dict[str, str]]]:
+    """``*:report`` text: ``(subject, {key: value})`` per ``=====> X ... information`` block."""
+    blocks: list[tuple[str, dict[str, str]]] = []
+    for line in strip_ansi(text).splitlines():
+        header = HEADER_RE.match(line)
+        if header:
+            blocks.append((header.group(1), {}))
+            continue
+        row = ROW_RE.match(line)
+        if row and blocks:
+            blocks[-1][1][label_to_key(row.group(1))] = (row.group(2) or "").strip()
+    return blocks
+
+
+def parse_report_text(text: str) -> dict[str, str]:
+    """The single block of an app's ``*:report`` text output."""
+    blocks = parse_report_blocks(text)
+    if len(blocks) != 1:
+        raise ParseError("report", text)
+    return blocks[0][1]
+
+
+def normalize_report(data: dict[str, Any], plugin: str) -> dict[str, Any]:
+    """Unprefixed keys whether Dokku emitted ``<prefix>key``, ``key`` or both."""
+    prefix = REPORT_PREFIXES.get(plugin, f"{plugin}-")
+    result: dict[str, Any] = {}
+    for key, value in data.items():
+        bare = key[len(prefix) :] if key.startswith(prefix) else key
+        if key == bare or bare not in result:
+            result[bare] = value
+    return result
+
+
+def _bool(value: Any) -> bool:
+    return str(value).strip().lower() == "true"
+
+
+def _int(value: Any, default: int = 0) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return default
+
+
+def ps_report(app: str, raw: dict[str, Any]) -> PsReport:
+    """A :class:`PsReport` from ``ps:report`` JSON or text keys (any prefix form)."""
+    data = normalize_report(raw, "ps")
+    statuses = []
+    for key, value in data.items():
+        match = re.match(r"^status-(.+)\.(\d+)$", key)
+        if not match:
+            continue
+        state = STATUS_VALUE_RE.match(str(value))
+        statuses.append(
+            ProcessStatus(
+                process_type=match.group(1),
+                index=int(match.group(2)),
+                state=state.group(1) if state else str(value),
+                container_id=(state.group(2) or "") if state else "",
+            )
+        )
+    statuses.sort(key=lambda s: (s.process_type, s.index))
+    return PsReport(
+        app=app,
+        deployed=_bool(data.get("deployed")),
+        running=_bool(data.get("running")),
+        processes=_int(data.get("processes")),
+        restore=_bool(data.get("restore", "true")),
+        restart_policy=str(data.get("restart-policy") or data.get("computed-restart-policy") or ""),
+        statuses=statuses,
+    )
+
+
+def app_report(app: str, raw: dict[str, Any]) -> AppReport:
+    data = normalize_report(raw, "apps")
+    created = str(data.get("created-at", "")).strip()
+    return AppReport(
+        name=app,
+        dir=str(data.get("dir", "")),
+        deploy_source=str(data.get("deploy-source", "")),
+        deploy_source_metadata=str(data.get("deploy-source-metadata", "")),
+        created_at=int(created) if created.isdigit() else None,
+        locked=_bool(data.get("locked")),
+    )
+
+
+def domains_report(raw: dict[str, Any]) -> DomainsReport:
+    data = normalize_report(raw, "domains")
+    return DomainsReport(
+        app_enabled=_bool(data.get("app-enabled")),
+        app_vhosts=str(data.get("app-vhosts", "")).split(),
+        global_enabled=_bool(data.get("global-enabled")),
+        global_vhosts=str(data.get("global-vhosts", "")).split(),
+    )
+
+
+def parse_port_map(text: str) -> list[PortMapping]:
+    """``http:80:5000 https:443:5000`` (the report's ``map`` value)."""
+    mappings = []
+    for item in text.split():
+        parts = item.split(":")
+        if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+            raise ParseError("port mapping", item)
+        mappings.append(PortMapping(parts[0], int(parts[1]), int(parts[2])))
+    return mappings
+
+
+def _port_map_json(value: Any) -> list[PortMapping] | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    items = parse_json(value, "port map json")
+    if items is None:
+        return []
+    return [
+        PortMapping(str(i["scheme"]), int(i["host_port"]), int(i["container_port"])) for i in items
+    ]
+
+
+def ports_report(raw: dict[str, Any]) -> PortsReport:
+    data = normalize_report(raw, "ports")
+    configured = _port_map_json(data.get("map-json"))
+    detected = _port_map_json(data.get("map-detected-json"))
+    return PortsReport(
+        configured=configured
+        if configured is not None
+        else parse_port_map(str(data.get("map", ""))),
+        detected=detected
+        if detected is not None
+        else parse_port_map(str(data.get("map-detected", ""))),
+    )
+
+
+def parse_ports_list_text(text: str) -> list[PortMapping]:
+    """``ports:list``: a header, an indented column header, then ``scheme host container``."""
+    mappings = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+            mappings.append(PortMapping(parts[0], int(parts[1]), int(parts[2])))
+    return mappings
+
+
+# --------------------------------------------------------------------------- storage
+def parse_storage_list_json(text: str) -> list[StorageMount]:
+    items = parse_json(text, "storage:list json")
+    return [
+        StorageMount(
+            host_path=str(i.get("host_path", "")),
+            container_path=str(i.get("container_path", "")),
+            entry_name=str(i.get("entry_name", "")),
+        )
+        for i in items
+    ]
+
+
+def parse_storage_list_text(text: str) -> list[StorageMount]:
+    """``-----> app volume bind-mounts:`` then ``       host:container[:options]``."""
+    mounts = []
+    for line in text.splitlines():
+        if not line.startswith("       "):
+            continue
+        host, _, rest = line.strip().partition(":")
+        mounts.append(StorageMount(host_path=host, container_path=rest.split(":")[0]))
+    return mounts
+
+
+# --------------------------------------------------------------------------- ps:scale
+def parse_scale_json(text: str) -> dict[str, int]:
+    items = parse_json(text, "ps:scale json")
+    return {str(i["process_type"]): int(i["quantity"]) for i in items}
+
+
+def parse_scale_text(text: str) -> dict[str, int]:
+    """``proctype: qty`` table; note Dokku writes ``web:  2`` with two spaces."""
+    scale = {}
+    for line in text.splitlines():
+        match = re.match(r"^([A-Za-z0-9_-]+):\s+(-?\d+)$", line)
+        if match:
+            scale[match.group(1)] = int(match.group(2))
+    return scale
+
+
+# --------------------------------------------------------------------------- plugins
+def parse_plugin_list_json(text: str) -> list[Plugin]:
+    return [
+        Plugin(
+            name=str(i["name"]),
+            version=str(i.get("version", "")),
+            enabled=bool(i.get("enabled")),
+            description=str(i.get("description", "")),
+            core=bool(i.get("core")),
+            source_url=str(i.get("source_url", "")),
+        )
+        for i in parse_json(text, "plugin:list json")
+    ]
+
+
+def parse_plugin_list_text(text: str) -> list[Plugin]:
+    """``  name  version enabled  description`` (columns break on long names)."""
+    plugins = []
+    for line in strip_ansi(text).splitlines():
+        match = re.match(r"^\s*(\S+)\s+(\S+)\s+(enabled|disabled)\s+(.*)$", line)
+        if match:
+            name, version, state, description = match.groups()
+            plugins.append(Plugin(name, version, state == "enabled", description.strip()))
+    return plugins
+
+
+# --------------------------------------------------------------------------- services
+def parse_service_list(text: str) -> list[str]:
+    """``<type>:list``: a ``=====>`` header then names (older plugins add columns)."""
+    names = []
+    for line in strip_ansi(text).splitlines():
+        if not line.strip() or line.startswith("=====>"):
+            continue
+        first = line.split()[0]
+        if first == "NAME":  # the column header of dokku-postgres < 1.30
+            continue
+        names.append(first)
+    return names
+
+
+def _dash_empty(value: str) -> str:
+    return "" if value.strip() == "-" else value.strip()
+
+
+def parse_service_info(kind: str, name: str, text: str) -> ServiceInfo:
+    """``<type>:info <name>``: rows padded as ``%-20s %-25s`` after 7 spaces."""
+    blocks = parse_report_blocks(text)
+    if len(blocks) != 1:
+        raise ParseError(f"{kind}:info", text)
+    data = blocks[0][1]
+    known = {
+        "config-dir", "config-options", "data-dir", "dsn", "exposed-ports", "id",
+        "internal-ip", "links", "service-root", "status", "version",
+    }  # fmt: skip
+    return ServiceInfo(
+        kind=kind,
+        name=name,
+        status=data.get("status", ""),
+        version=data.get("version", ""),
+        dsn=data.get("dsn", ""),
+        links=_dash_empty(data.get("links", "")).split(),
+        exposed_ports=_dash_empty(data.get("exposed-ports", "")),
+        internal_ip=data.get("internal-ip", ""),
+        id=data.get("id", ""),
+        config_dir=data.get("config-dir", ""),
+        data_dir=data.get("data-dir", ""),
+        service_root=data.get("service-root", ""),
+        extra={k: v for k, v in data.items() if k not in known},
+    )
+
+
+def parse_lines(text: str) -> list[str]:
+    """Bare names one per line (``<type>:links``, ``<type>:app-links``, ``config:keys``)."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+# --------------------------------------------------------------------------- docker
+DOKKU_LABELS = (
+    "com.dokku.app-name",
+    "com.dokku.process-type",
+    "com.dokku.dyno",
+    "com.dokku.container-type",
+)
+
+
+def parse_docker_labels(text: str) -> dict[str, str]:
+    """``docker ps`` joins labels as ``k=v,k=v``; a value may itself hold commas."""
+    labels: dict[str, str] = {}
+    last = None
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        if sep and re.match(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$", key):
+            labels[key] = value
+            last = key
+        elif last is not None:
+            labels[last] += "," + part
+    return labels
+
+
+def parse_docker_ps(text: str) -> list[Container]:
+    """``docker ps -a --format '{{json .}}'``: one object per line, Dokku's containers only."""
+    containers = []
+    for item in parse_ndjson(text, "docker ps json"):
+        raw_labels = item.get("Labels", "")
+        labels = raw_labels if isinstance(raw_labels, dict) else parse_docker_labels(raw_labels)
+        app = labels.get("com.dokku.app-name")
+        if not app:
+            continue
+        containers.append(
+            Container(
+                id=str(item.get("ID", "")),
+                name=str(item.get("Names", "")),
+                app=app,
+                process_type=labels.get("com.dokku.process-type", ""),
+                dyno=labels.get("com.dokku.dyno", ""),
+                container_type=labels.get("com.dokku.container-type", "deploy"),
+                image=str(item.get("Image", "")),
+                state=str(item.get("State", "")).lower(),
+                status=str(item.get("Status", "")),
+                created_at=str(item.get("CreatedAt", "")),
+            )
+        )
+    return containers

@@ -1,0 +1,522 @@
+"""How Pruvon runs ``dokku``: locally, through sudo, over ssh, or the simulator.
+
+All transports share one interface - :meth:`Transport.run` (capture, with a
+timeout), :meth:`Transport.stream` (a cancellable line/chunk iterator) and
+:meth:`Transport.pty` (an interactive, resizable terminal) - and differ only
+in the argv they build around Dokku's arguments.
+
+Every process is started in its own session (so its own process group).  A
+timeout or a cancellation kills the whole group, and so does the end of a
+captured call, so a command can never leave an orphan behind: a hung
+``docker`` child of a hung ``dokku`` dies with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import pwd
+import shlex
+import signal
+import struct
+import subprocess
+import termios
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO, Any
+
+from pruvon_core.dokku.errors import (
+    MISSING_HINT,
+    SSH_HINT,
+    DokkuError,
+    DokkuTimeout,
+    DokkuUnavailable,
+    InvalidValue,
+)
+from pruvon_core.dokku.models import Result
+
+CHUNK = 64 * 1024
+STDERR_LIMIT = 256 * 1024
+KILL_GRACE = 1.0
+StdinSource = bytes | IO[bytes] | None
+Finished = Callable[[tuple[str, ...], float, int | None], None]
+
+
+# --------------------------------------------------------------------------- processes
+def kill_group(pid: int, grace: float = KILL_GRACE) -> None:
+    """SIGTERM the process group ``pid`` leads, then SIGKILL whatever is left."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        if sig == signal.SIGTERM:
+            deadline = time.monotonic() + grace
+            while time.monotonic() < deadline and _group_alive(pid):
+                time.sleep(0.02)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    # the leader may be a zombie we have not reaped yet: that is not "alive"
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and _pgid_of(int(entry)) == pgid and not _is_zombie(int(entry)):
+            return True
+    return False
+
+
+def _stat_fields(pid: int) -> list[str]:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def _pgid_of(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[2]) if len(fields) > 2 else None
+
+
+def _is_zombie(pid: int) -> bool:
+    fields = _stat_fields(pid)
+    return bool(fields) and fields[0] == "Z"
+
+
+def _spawn(argv: list[str], env: dict[str, str] | None, **kwargs: Any) -> subprocess.Popen:
+    try:
+        return subprocess.Popen(argv, env=env, start_new_session=True, close_fds=True, **kwargs)
+    except (FileNotFoundError, PermissionError) as exc:
+        raise DokkuUnavailable(
+            f"cannot run {argv[0]}: {exc.strerror}", MISSING_HINT, argv=argv
+        ) from exc
+
+
+def _feed(pipe: IO[bytes], source: bytes | IO[bytes]) -> None:
+    """Write ``source`` to the child's stdin in chunks (a file is never read whole)."""
+    try:
+        if isinstance(source, bytes):
+            pipe.write(source)
+        else:
+            while chunk := source.read(CHUNK):
+                pipe.write(chunk)
+    except (BrokenPipeError, OSError, ValueError):
+        pass  # the child stopped reading: its exit status tells why
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            pipe.close()
+
+
+def _drain(pipe: IO[bytes], sink: bytearray, limit: int | None = None) -> None:
+    while chunk := pipe.read1(CHUNK) if hasattr(pipe, "read1") else pipe.read(CHUNK):
+        sink.extend(chunk)
+        if limit is not None and len(sink) > limit:
+            del sink[: len(sink) - limit]
+
+
+def _start_feeder(proc: subprocess.Popen, stdin: StdinSource) -> threading.Thread | None:
+    if stdin is None or proc.stdin is None:
+        return None
+    thread = threading.Thread(target=_feed, args=(proc.stdin, stdin), daemon=True)
+    thread.start()
+    return thread
+
+
+def run_process(
+    argv: list[str], env: dict[str, str] | None, stdin: StdinSource, timeout: float
+) -> tuple[int, bytes, bytes, float]:
+    """Run ``argv`` to completion in its own process group; kill the group on timeout."""
+    start = time.monotonic()
+    proc = _spawn(
+        argv,
+        env,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    out, err = bytearray(), bytearray()
+    readers = [
+        threading.Thread(target=_drain, args=(proc.stdout, out), daemon=True),
+        threading.Thread(target=_drain, args=(proc.stderr, err, STDERR_LIMIT), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    _start_feeder(proc, stdin)
+    try:
+        code = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(proc.pid)
+        proc.wait()
+        _join(readers)
+        raise DokkuTimeout(
+            f"{shlex.join(argv)} did not finish within {timeout:g} s and was killed",
+            argv=argv,
+            stdout=out.decode(errors="replace"),
+            stderr=err.decode(errors="replace"),
+        ) from None
+    kill_group(proc.pid, grace=0)  # leftovers of the finished command: no orphans
+    _join(readers)
+    return code, bytes(out), bytes(err), time.monotonic() - start
+
+
+def _join(threads: list[threading.Thread]) -> None:
+    for thread in threads:
+        thread.join(timeout=5)
+
+
+# --------------------------------------------------------------------------- stream
+class Stream:
+    """A running command read as lines (``for line in stream``) or raw ``chunks()``.
+
+    ``cancel()`` (from any thread) kills the process group and ends the
+    iteration.  When the command exits non-zero on its own, the iteration ends
+    by raising the error ``check`` builds (e.g. :class:`AppNotFound`).
+    """
+
+    def __init__(
+        self,
+        argv: list[str],
+        env: dict[str, str] | None,
+        stdin: StdinSource = None,
+        timeout: float | None = None,
+        check: Callable[[int, str, str], DokkuError | None] | None = None,
+        finished: Finished | None = None,
+    ) -> None:
+        self.argv = tuple(argv)
+        self._check = check
+        self._finished = finished
+        self._start = time.monotonic()
+        self._stderr = bytearray()
+        self.cancelled = False
+        self.timed_out = False
+        self.exit_code: int | None = None
+        self._proc = _spawn(
+            argv,
+            env,
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self._err_reader = threading.Thread(
+            target=_drain, args=(self._proc.stderr, self._stderr, STDERR_LIMIT), daemon=True
+        )
+        self._err_reader.start()
+        _start_feeder(self._proc, stdin)
+        self._timer = threading.Timer(timeout, self._expire) if timeout else None
+        if self._timer:
+            self._timer.daemon = True
+            self._timer.start()
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    @property
+    def stderr(self) -> str:
+        return self._stderr.decode(errors="replace")
+
+    def _expire(self) -> None:
+        self.timed_out = True
+        self.cancel()
+
+    def cancel(self) -> None:
+        """Stop the command now: kill its whole process group."""
+        if self._proc.poll() is None:
+            self.cancelled = True
+        kill_group(self._proc.pid)
+
+    def chunks(self, size: int = CHUNK) -> Iterator[bytes]:
+        """Raw stdout bytes as they come (for binary exports)."""
+        assert self._proc.stdout is not None
+        stdout = self._proc.stdout
+        while chunk := stdout.read1(size):
+            yield chunk
+        self._finish()
+
+    def __iter__(self) -> Iterator[str]:
+        assert self._proc.stdout is not None
+        for raw in self._proc.stdout:
+            yield raw.decode(errors="replace").rstrip("\r\n")
+        self._finish()
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """Wait for the exit status (``None`` if the command was killed)."""
+        self._proc.wait(timeout=timeout)
+        return self._finish(check=False)
+
+    def _finish(self, check: bool = True) -> int | None:
+        code = self._proc.wait()
+        if self._timer:
+            self._timer.cancel()
+        self._err_reader.join(timeout=5)
+        if self.exit_code is None and not (self.cancelled or self.timed_out):
+            self.exit_code = code
+        kill_group(self._proc.pid, grace=0)
+        if self._finished:
+            self._finished(self.argv, time.monotonic() - self._start, self.exit_code)
+            self._finished = None
+        if self.timed_out and check:
+            raise DokkuTimeout(f"{shlex.join(self.argv)} timed out and was killed", argv=self.argv)
+        if check and self._check and self.exit_code:
+            error = self._check(self.exit_code, "", self.stderr)
+            if error:
+                raise error
+        return self.exit_code
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self.cancel()
+        for pipe in (self._proc.stdout, self._proc.stdin):
+            if pipe:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+        self._finish(check=False)
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------- pty
+def _set_controlling_tty() -> None:  # runs in the child, after setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class PtyHandle:
+    """An interactive process on a pseudo-terminal: read/write ``fd``, resize, wait, kill."""
+
+    MAX_SIZE = 1000
+
+    def __init__(
+        self,
+        argv: list[str],
+        env: dict[str, str] | None,
+        cols: int = 80,
+        rows: int = 24,
+        finished: Finished | None = None,
+    ) -> None:
+        self.argv = tuple(argv)
+        self._finished = finished
+        self._start = time.monotonic()
+        self.fd, slave = os.openpty()
+        try:
+            self._winsize(slave, cols, rows)
+            self._proc = _spawn(
+                argv,
+                env,
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                preexec_fn=_set_controlling_tty,
+            )
+        except BaseException:
+            os.close(self.fd)
+            raise
+        finally:
+            os.close(slave)
+        self.exit_code: int | None = None
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def _winsize(self, fd: int, cols: int, rows: int) -> None:
+        for value, what in ((cols, "cols"), (rows, "rows")):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidValue(f"terminal {what} must be a whole number")
+            if not 1 <= value <= self.MAX_SIZE:
+                raise InvalidValue(f"terminal {what} must be between 1 and {self.MAX_SIZE}")
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    def resize(self, cols: int, rows: int) -> None:
+        """Set the terminal size; the process gets SIGWINCH."""
+        self._winsize(self.fd, cols, rows)
+
+    def read(self, size: int = CHUNK) -> bytes:
+        """Output bytes; ``b""`` once the process has closed the terminal."""
+        try:
+            return os.read(self.fd, size)
+        except OSError:  # EIO: the slave side is closed
+            return b""
+
+    def write(self, data: bytes) -> None:
+        os.write(self.fd, data)
+
+    def wait(self, timeout: float | None = None) -> int:
+        code = self._proc.wait(timeout=timeout)
+        self._done(code)
+        return code
+
+    def poll(self) -> int | None:
+        code = self._proc.poll()
+        if code is not None:
+            self._done(code)
+        return code
+
+    def kill(self) -> None:
+        """End the session: kill the process group and reap it."""
+        kill_group(self._proc.pid)
+        self._done(self._proc.wait())
+
+    def _done(self, code: int) -> None:
+        if self._finished:
+            self.exit_code = code
+            self._finished(self.argv, time.monotonic() - self._start, code)
+            self._finished = None
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self.kill()
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+    def __enter__(self) -> PtyHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------- transports
+class Transport:
+    """Runs Dokku commands given as argv lists (without the leading ``dokku``)."""
+
+    name = "base"
+    can_run_docker = False
+
+    def __init__(self, prefix: Sequence[str], env: dict[str, str] | None = None) -> None:
+        if not prefix:
+            raise ValueError("a transport needs a command to run")
+        self.prefix = list(prefix)
+        self.extra_env = dict(env or {})
+
+    def command(self, args: Sequence[str], *, tty: bool = False) -> list[str]:
+        """The full argv for Dokku arguments ``args``."""
+        return [*self.prefix, *args]
+
+    def environment(self) -> dict[str, str] | None:
+        if not self.extra_env:
+            return None
+        return {**os.environ, **self.extra_env}
+
+    def unavailable(self, code: int, stderr: str, argv: Sequence[str]) -> DokkuError | None:
+        """A transport-level failure (ssh could not connect ...), else ``None``."""
+        return None
+
+    def run(self, args: Sequence[str], stdin: StdinSource = None, timeout: float = 60) -> Result:
+        argv = self.command(args)
+        code, out, err, duration = run_process(argv, self.environment(), stdin, timeout)
+        return Result(
+            tuple(argv), code, out.decode(errors="replace"), err.decode(errors="replace"), duration
+        )
+
+    def stream(self, args: Sequence[str], stdin: StdinSource = None, **kwargs: Any) -> Stream:
+        return Stream(self.command(args), self.environment(), stdin, **kwargs)
+
+    def pty(self, args: Sequence[str], cols: int = 80, rows: int = 24, **kwargs: Any) -> PtyHandle:
+        return PtyHandle(self.command(args, tty=True), self.environment(), cols, rows, **kwargs)
+
+    def describe(self) -> str:
+        return f"{self.name}: {shlex.join(self.prefix)}"
+
+
+class LocalTransport(Transport):
+    """Dokku on this host: directly as ``dokku``/root, else ``sudo -n -u dokku dokku``."""
+
+    name = "local"
+    can_run_docker = True
+
+    def __init__(self, executable: str = "dokku", env: dict[str, str] | None = None) -> None:
+        user = pwd.getpwuid(os.geteuid()).pw_name
+        direct = user in ("dokku", "root")
+        super().__init__([executable] if direct else ["sudo", "-n", "-u", "dokku", executable], env)
+
+
+class CommandTransport(Transport):
+    """An explicit command prefix (``dokku.command``): the simulator, or a wrapper."""
+
+    name = "command"
+    can_run_docker = True
+
+
+class SshTransport(Transport):
+    """``ssh dokku@HOST`` in Dokku's forced-command mode.
+
+    ssh sends one command string, so the validated argv is quoted with
+    :func:`shlex.join` - the one place a string is built.  Dokku re-splits it
+    with ``xargs`` (honours quotes) for ``config*``/``docker-options*`` and with
+    plain word splitting (no globbing, no expansion) for everything else, so
+    arguments with whitespace are refused for the latter instead of being
+    silently split, and newlines are refused everywhere.
+    """
+
+    name = "ssh"
+    QUOTE_AWARE = ("config", "docker-options")
+
+    def __init__(
+        self, target: str, key: str | None = None, port: int | None = None, executable: str = "ssh"
+    ) -> None:
+        user, _, host = target.partition("@")
+        if not user or not host or target.startswith("-") or any(c.isspace() for c in target):
+            raise InvalidValue(f"dokku.ssh must look like dokku@HOST, not {target!r}")
+        options = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
+        if port is not None:
+            options += ["-p", str(int(port))]
+        if key:
+            options += ["-i", str(key), "-o", "IdentitiesOnly=yes"]
+        super().__init__([executable, *options])
+        self.target = target
+
+    def command(self, args: Sequence[str], *, tty: bool = False) -> list[str]:
+        self._check_words(args)
+        return [
+            self.prefix[0],
+            "-tt" if tty else "-T",
+            *self.prefix[1:],
+            self.target,
+            "--",
+            shlex.join(args),
+        ]
+
+    def _check_words(self, args: Sequence[str]) -> None:
+        quote_aware = bool(args) and args[0].split(":")[0] in self.QUOTE_AWARE
+        for word in args:
+            if "\n" in word or "\r" in word:
+                raise InvalidValue("a newline cannot be sent to Dokku over ssh")
+            if not quote_aware and (not word or any(c.isspace() for c in word)):
+                raise InvalidValue(
+                    f"{word!r}: over ssh Dokku splits {args[0]} arguments on whitespace"
+                )
+
+    def unavailable(self, code: int, stderr: str, argv: Sequence[str]) -> DokkuError | None:
+        if code == 255:
+            return DokkuUnavailable(
+                stderr.strip() or f"ssh {self.target} failed", SSH_HINT, exit_code=code, argv=argv
+            )
+        return None
+
+    def describe(self) -> str:
+        return f"ssh: {self.target}"
+
+
+class DockerCli:
+    """``docker`` (or ``pruvon-docker-sim``) for the cheap bulk container read."""
+
+    def __init__(self, prefix: Sequence[str], env: dict[str, str] | None = None) -> None:
+        self.prefix = list(prefix)
+        self.extra_env = dict(env or {})
+
+    def run(self, args: Sequence[str], timeout: float = 30) -> Result:
+        argv = [*self.prefix, *args]
+        env = {**os.environ, **self.extra_env} if self.extra_env else None
+        code, out, err, duration = run_process(argv, env, None, timeout)
+        return Result(
+            tuple(argv), code, out.decode(errors="replace"), err.decode(errors="replace"), duration
+        )

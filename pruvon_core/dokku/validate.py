@@ -1,0 +1,189 @@
+"""Validation of every argument before it reaches a Dokku argv (DESIGN §4).
+
+Dokku itself is lax: ``domains:add`` accepts ``-x.com``, ``ps:scale web=-1``
+removes containers, ``postgres:create -x`` creates a service called ``-x``, and a
+config value ending in ``"`` corrupts the app's ENV file.  So Pruvon checks
+names and values itself, first, and raises :class:`InvalidName` /
+:class:`InvalidValue` with a message that says exactly what is wrong.  Nothing
+that starts with ``-`` is ever passed where a name is expected, so no name can
+be mistaken for an option.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pruvon_core.dokku.errors import InvalidName, InvalidValue
+
+NEW_APP_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+EXISTING_APP_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+SERVICE_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+SERVICE_TYPE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
+ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PROCESS_TYPE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+DYNO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.[0-9]+$")
+LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+VOLUME_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]+$")
+IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
+PORT_SCHEMES = ("http", "https", "tcp", "udp", "grpc", "grpcs")
+MAX_NAME = 200
+MAX_SCALE = 1000
+MAX_VALUE = 64 * 1024
+
+
+def _text(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidValue(f"{what} must be a string, not {type(value).__name__}")
+    return value
+
+
+def _name(value: object, what: str, pattern: re.Pattern[str], rule: str) -> str:
+    text = _text(value, what)
+    if not text:
+        raise InvalidName(f"{what} is empty")
+    if text.startswith("-"):
+        raise InvalidName(f"{what} {text!r} starts with '-', which Dokku would read as an option")
+    if len(text) > MAX_NAME:
+        raise InvalidName(f"{what} is longer than {MAX_NAME} characters")
+    if not pattern.match(text):
+        raise InvalidName(f"{what} {text!r} is invalid: {rule}")
+    return text
+
+
+def app_name(name: object, *, existing: bool = True) -> str:
+    """An app name; ``existing=False`` applies Dokku ≥0.38's stricter rule for new apps."""
+    if existing:
+        rule = "lowercase letters, digits, '.', '-' and '_', starting with a letter or digit"
+        return _name(name, "app name", EXISTING_APP_RE, rule)
+    rule = "lowercase letters, digits, '.' and '-', starting with a letter or digit"
+    return _name(name, "app name", NEW_APP_RE, rule)
+
+
+def service_name(name: object) -> str:
+    """A service name (``postgres:create NAME``)."""
+    return _name(name, "service name", SERVICE_RE, "letters, digits, '_' and '-' only")
+
+
+def service_type(kind: object) -> str:
+    """A service plugin name such as ``postgres`` or ``redis``."""
+    return _name(kind, "service type", SERVICE_TYPE_RE, "lowercase letters, digits and '-'")
+
+
+def env_key(key: object) -> str:
+    """An environment variable name."""
+    rule = "letters, digits and '_', not starting with a digit"
+    return _name(key, "config key", ENV_KEY_RE, rule)
+
+
+def env_value(key: str, value: object) -> str:
+    """A config value.  Any text is fine except what Dokku would store corrupted."""
+    text = _text(value, f"value of {key}")
+    if "\x00" in text:
+        raise InvalidValue(f"value of {key} contains a NUL byte")
+    if len(text.encode()) > MAX_VALUE:
+        raise InvalidValue(f"value of {key} is larger than {MAX_VALUE // 1024} KiB")
+    if text.endswith('"'):
+        raise InvalidValue(
+            f"value of {key} ends with '\"': Dokku stores such a value corrupted and then "
+            "cannot read the app's config at all; add a trailing space or quote differently"
+        )
+    return text
+
+
+def process_type(name: object) -> str:
+    """A Procfile process type (``web``, ``worker``)."""
+    return _name(name, "process type", PROCESS_TYPE_RE, "letters, digits, '_' and '-'")
+
+
+def dyno(name: object) -> str:
+    """A container of a process type, ``web.1``."""
+    return _name(name, "dyno", DYNO_RE, "a process type, a dot and a number, e.g. web.1")
+
+
+def domain(name: object) -> str:
+    """An RFC 1123 host name (optionally ``*.`` wildcard), returned lowercased."""
+    text = _name(name, "domain", re.compile(r"^[A-Za-z0-9*][A-Za-z0-9.-]*$"), "RFC 1123 host name")
+    host = text.lower()
+    labels = host[2:].split(".") if host.startswith("*.") else host.split(".")
+    if len(host) > 253 or not all(LABEL_RE.match(label) for label in labels):
+        raise InvalidName(
+            f"domain {text!r} is invalid: dot-separated labels of 1-63 letters, digits and '-', "
+            "not starting or ending with '-', 253 characters at most"
+        )
+    return host
+
+
+def domains(names: Iterable[object]) -> list[str]:
+    """Several domains; at least one."""
+    result = [domain(name) for name in names]
+    if not result:
+        raise InvalidValue("no domain given")
+    return result
+
+
+def scale_count(process: str, count: object) -> int:
+    """A process count; Dokku accepts ``-1`` and deletes the containers, we do not."""
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise InvalidValue(f"count for {process} must be a whole number")
+    if not 0 <= count <= MAX_SCALE:
+        raise InvalidValue(f"count for {process} must be between 0 and {MAX_SCALE}")
+    return count
+
+
+def port(value: object, what: str) -> int:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise InvalidValue(f"{what} must be a port number from 1 to 65535")
+    return value
+
+
+def port_mapping(scheme: object, host_port: object, container_port: object) -> str:
+    """``scheme:host:container`` for ports:add/set/remove, each part checked."""
+    if scheme not in PORT_SCHEMES:
+        raise InvalidValue(f"port scheme must be one of {', '.join(PORT_SCHEMES)}")
+    return f"{scheme}:{port(host_port, 'host port')}:{port(container_port, 'container port')}"
+
+
+def _path(value: str, what: str) -> str:
+    if not value.startswith("/") or "\n" in value or "\x00" in value or "," in value:
+        raise InvalidValue(f"{what} {value!r} must be an absolute path without ',' or newlines")
+    if any(part == ".." for part in value.split("/")):
+        raise InvalidValue(f"{what} {value!r} must not contain '..'")
+    return value
+
+
+def mount(host: object, container: object) -> str:
+    """``host:container`` for storage:mount; host is an absolute path or a volume name."""
+    host_text, container_text = _text(host, "host path"), _text(container, "container path")
+    if not VOLUME_NAME_RE.match(host_text):
+        _path(host_text, "host path")
+    _path(container_text, "container path")
+    if ":" in host_text or ":" in container_text:
+        raise InvalidValue("storage paths must not contain ':'")
+    return f"{host_text}:{container_text}"
+
+
+def image(ref: object) -> str:
+    """A docker image reference for ``git:from-image``."""
+    return _name(ref, "image", IMAGE_RE, "a docker image reference such as nginx:1.27")
+
+
+def command(args: Iterable[object]) -> list[str]:
+    """A command for ``run``/``enter``: argv words, the first not an option."""
+    words = [_text(word, "command word") for word in args]
+    if not words or not words[0]:
+        raise InvalidValue("no command given")
+    if words[0].startswith("-"):
+        raise InvalidValue(f"command {words[0]!r} starts with '-'")
+    if any("\x00" in word for word in words):
+        raise InvalidValue("command contains a NUL byte")
+    return words
+
+
+def count(value: object, what: str, maximum: int) -> int:
+    """A small positive number such as a log line count."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        raise InvalidValue(f"{what} must be a whole number from 1 to {maximum}")
+    return value
