@@ -4,11 +4,33 @@ Every operation any plugin offers is an :class:`Action` declared through the
 ``pruvon_register_actions`` hook.  ``check(actor, action, resource)`` is the
 single decision point; plugins vote through ``pruvon_permission_allowed``
 (Datasette style: a False veto wins, no True vote means deny).
+
+The built-in role policy is the first voter.  Some rules are *hard gates* that
+no plugin vote can override, because they are what the rest of the security
+model leans on:
+
+* unknown actions, unknown roles, and disabled or removed users are denied;
+* a viewer never passes an action that is not read-only, nor a sensitive read
+  (an app's environment variables): the UI shows those masked;
+* an API key never passes an action outside its scopes, and never more than its
+  owner could do at that moment.
+
+Grants follow Pruvon's semantics so existing ``/etc/pruvon.yml`` files keep
+their meaning: ``apps`` lists app names (``*`` = all, trailing ``*`` = prefix),
+``services`` maps a service type to names, and ``routes`` grant page paths
+(``*`` or ``/*`` = every page; ``/apps/*`` = every app; ``/apps/blog`` or
+``/apps/blog/*`` = app ``blog``), with the API and WebSocket paths of a
+resource covered by the grant of its page.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger("pruvon.permissions")
 
 
 @dataclass(frozen=True)
@@ -19,6 +41,7 @@ class Action:
     description: str
     read_only: bool = False
     resource_kind: str | None = None  # "app", "service", or None for global actions
+    sensitive: bool = False  # a read that reveals secret values: never for viewers
 
 
 @dataclass(frozen=True)
@@ -36,10 +59,383 @@ class Resource:
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: a session user, an API key, or the ``system`` (root CLI)."""
+    """Who is acting: a session user, an API key, or the ``system`` (root CLI).
+
+    ``record`` is the user record the actor was built from (for an API key: its
+    owner's).  ``check(..., config=...)`` replaces it with the record as it is
+    in the config *now*, which is what makes revocation immediate.
+    """
 
     id: str
     kind: str = "user"  # "user" | "apikey" | "system"
     role: str = "viewer"
     username: str | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    record: Any = field(default=None, compare=False, hash=False, repr=False)
+
+
+class PermissionDenied(Exception):
+    """Raised by :func:`require`; carries what was refused, for a 403 and the audit log."""
+
+    def __init__(self, actor: Actor, action: str, resource: Resource | None) -> None:
+        self.actor = actor
+        self.action = action
+        self.resource = resource
+        target = f" on {resource.kind} {resource.name}" if resource else ""
+        super().__init__(f"{actor.id} may not {action}{target}")
+
+
+SYSTEM = Actor(id="system", kind="system", role="admin", username=None)
+
+# Reads that reveal secret values even though they change nothing.  Plugins mark
+# new ones with ``Action(sensitive=True)``; this set covers actions declared
+# before that field existed.
+SENSITIVE_ACTIONS = frozenset({"apps.config.read"})
+
+# Global actions a non-admin may be granted through a ``routes:`` entry for the
+# page that offers them (Pruvon grants pages, not actions).  Everything global
+# that is not listed here (users, API keys of others, settings, host terminal,
+# terminal administration) is for admins only.
+ROUTE_GRANTED_ACTIONS = {
+    "dashboard.read": "/",
+    "backups.read": "/backups",
+    "backups.run": "/backups",
+    "backups.restore": "/backups",
+    "backups.delete": "/backups",
+    "audit.read": "/logs",
+}
+
+# Global actions every ``user`` may perform on their own behalf: an API key can
+# never carry more than its owner holds, so minting one escalates nothing.  The
+# caller restricts the target to the actor's own keys.
+SELF_SERVICE_ACTIONS = frozenset({"apikeys.write"})
+
+# Pages every signed-in user may open, whatever their grants.
+ALWAYS_ALLOWED_PATHS = frozenset({"/", "/logout", "/account"})
+ALWAYS_ALLOWED_PREFIXES = ("/account/", "/static/")
+
+_RESERVED_APP_SEGMENTS = frozenset({"", "create"})
+
+
+# --------------------------------------------------------------------------- registry
+_registry: dict[str, Action] | None = None
+_registry_owner: object | None = None
+_registry_lock = threading.Lock()
+
+
+def actions() -> dict[str, Action]:
+    """Every declared action by name, collected from ``pruvon_register_actions``.
+
+    Cached per plugin manager; a second declaration of the same name is ignored
+    with a warning so a plugin cannot silently redefine a built-in action.
+    """
+    global _registry, _registry_owner
+    from pruvon_core.plugins import get_plugin_manager
+
+    manager = get_plugin_manager()
+    with _registry_lock:
+        if _registry is not None and _registry_owner is manager:
+            return _registry
+        registry: dict[str, Action] = {}
+        for declared in manager.call_hook_flat("pruvon_register_actions"):
+            if not isinstance(declared, Action):
+                log.warning("ignoring non-Action %r from pruvon_register_actions", declared)
+                continue
+            if declared.name in registry:
+                log.warning("action %s declared twice; keeping the first", declared.name)
+                continue
+            registry[declared.name] = declared
+        _registry, _registry_owner = registry, manager
+        return registry
+
+
+def reset_actions() -> None:
+    """Forget the cached registry (tests that register plugins at run time)."""
+    global _registry, _registry_owner
+    with _registry_lock:
+        _registry = _registry_owner = None
+
+
+def is_sensitive(action: Action) -> bool:
+    return action.sensitive or action.name in SENSITIVE_ACTIONS
+
+
+# --------------------------------------------------------------------------- actors
+def actor_for_user(record: Any) -> Actor:
+    """The actor of a signed-in user (a ``config.UserRecord``)."""
+    return Actor(
+        id=f"user:{record.username}",
+        kind="user",
+        role=record.role,
+        username=record.username,
+        record=record,
+    )
+
+
+def actor_for_apikey(key_id: str, owner: Any, scopes: frozenset[str] | set[str]) -> Actor:
+    """The actor of an API key: its owner's rights, narrowed to ``scopes``."""
+    return Actor(
+        id=f"apikey:{key_id}",
+        kind="apikey",
+        role=owner.role,
+        username=owner.username,
+        scopes=frozenset(scopes),
+        record=owner,
+    )
+
+
+# --------------------------------------------------------------------------- matching
+def name_matches(pattern: str, name: str) -> bool:
+    """Pruvon grant matching: ``*`` everything, trailing ``*`` prefix, else exact."""
+    if pattern == "*":
+        return True
+    if pattern.endswith("*"):
+        return name.startswith(pattern[:-1])
+    return pattern == name
+
+
+def _route_grants_any_app(route: str) -> bool:
+    if route in ("*", "/*", "/apps/*"):
+        return True
+    if not route.startswith("/apps/"):
+        return False
+    pattern = route[len("/apps/") :]
+    if pattern.endswith("/*"):
+        pattern = pattern[:-2]
+    elif pattern.endswith("*"):
+        return bool(pattern[:-1]) and "/" not in pattern
+    return "/" not in pattern and pattern not in _RESERVED_APP_SEGMENTS
+
+
+def _route_grants_app(route: str, app: str) -> bool:
+    """Whether a ``routes:`` entry opens app ``app`` (Pruvon's RouteGrantsApp)."""
+    if route in ("*", "/*", "/apps/*"):
+        return True
+    if not route.startswith("/apps/"):
+        return False
+    pattern = route[len("/apps/") :]
+    if pattern.endswith("/*"):
+        exact = pattern[:-2]
+        return exact == app and "/" not in exact and exact not in _RESERVED_APP_SEGMENTS
+    if pattern.endswith("*"):
+        prefix = pattern[:-1]
+        return bool(prefix) and "/" not in prefix and app.startswith(prefix)
+    return pattern == app and pattern not in _RESERVED_APP_SEGMENTS
+
+
+def app_granted(record: Any, app: str) -> bool:
+    """Whether ``record``'s ``apps`` or ``routes`` grant app ``app``."""
+    if any(name_matches(pattern, app) for pattern in record.apps):
+        return True
+    return any(_route_grants_app(route, app) for route in record.routes)
+
+
+def any_app_granted(record: Any) -> bool:
+    return bool(record.apps) or any(_route_grants_any_app(r) for r in record.routes)
+
+
+def _wildcard_routes(record: Any) -> bool:
+    return any(route in ("*", "/*") for route in record.routes)
+
+
+def service_granted(record: Any, service_type: str | None, name: str) -> bool:
+    """Whether ``record``'s ``services`` (``{type: [names]}``) grant this service."""
+    if _wildcard_routes(record):
+        return True
+    if service_type is None:
+        return False
+    return any(name_matches(p, name) for p in record.services.get(service_type, ()))
+
+
+def any_service_granted(record: Any) -> bool:
+    return _wildcard_routes(record) or any(bool(names) for names in record.services.values())
+
+
+# --------------------------------------------------------------------------- routes
+def _page_path(path: str) -> str:
+    """Map an API or WebSocket path onto the page path whose grant covers it."""
+    for prefix in ("/api/v1/", "/api/", "/ws/"):
+        if path.startswith(prefix):
+            return "/" + path[len(prefix) :]
+    if path in ("/api/v1", "/api", "/ws"):
+        return "/"
+    return path
+
+
+def _route_pattern_allows(route: str, path: str) -> bool:
+    """Pruvon's hasRouteAccess: prefix routes do not leak into ``/apps/`` by accident."""
+    if route.endswith("*"):
+        prefix = route[:-1]
+        return path.startswith(prefix) and (
+            not path.startswith("/apps/") or route.startswith("/apps/")
+        )
+    return route == path
+
+
+def _path_app(path: str) -> str | None:
+    if not path.startswith("/apps/"):
+        return None
+    segment = path[len("/apps/") :].split("/", 1)[0]
+    return None if segment in _RESERVED_APP_SEGMENTS else segment
+
+
+def _path_service(path: str) -> tuple[str, str | None] | None:
+    if not path.startswith("/services/"):
+        return None
+    parts = path[len("/services/") :].split("/")
+    if not parts[0] or parts[0] == "create":
+        return None
+    return parts[0], (parts[1] if len(parts) > 1 and parts[1] else None)
+
+
+def route_allowed(record: Any, path: str) -> bool:
+    """Whether ``record`` may open ``path`` under Pruvon's ``routes:`` semantics.
+
+    Admins may open everything; disabled users nothing.  For others a path is
+    open when a ``routes`` entry matches it (``*``/``/*`` everything, trailing
+    ``*`` prefix), or when it is the page of an app or service they are granted
+    (``/apps/<app>…``, ``/services/<type>/<name>…``), or the list page of a kind
+    they hold at least one grant of.  ``/api/v1/…`` and ``/ws/…`` are matched as
+    the page path they serve.  Creation pages need ``can_create_*``.
+    """
+    if record is None or record.disabled or record.role not in ROLES:
+        return False
+    if record.role == "admin":
+        return True
+    page = _page_path(path.split("?", 1)[0]) or "/"
+    if page in ALWAYS_ALLOWED_PATHS or page.startswith(ALWAYS_ALLOWED_PREFIXES):
+        return True
+    if page == "/apps/create":
+        return record.can_create_apps and record.role == "user"
+    if page == "/services/create":
+        return record.can_create_services and record.role == "user"
+    if _wildcard_routes(record) or any(_route_pattern_allows(r, page) for r in record.routes):
+        return True
+    if page == "/apps":
+        return any_app_granted(record)
+    app = _path_app(page)
+    if app is not None:
+        return app_granted(record, app)
+    if page == "/services":
+        return any_service_granted(record)
+    service = _path_service(page)
+    if service is not None:
+        kind, name = service
+        if name is None:
+            return "*" in record.services.get(kind, ())
+        return service_granted(record, kind, name)
+    return False
+
+
+# --------------------------------------------------------------------------- decision
+ROLES = ("admin", "user", "viewer")
+
+
+def _resource_allowed(record: Any, action: Action, resource: Resource | None) -> bool:
+    """The grant part of the role policy for ``user`` and ``viewer``."""
+    if action.name == "apps.create":
+        return record.role == "user" and record.can_create_apps
+    if action.name == "services.create":
+        return record.role == "user" and record.can_create_services
+    if action.resource_kind == "app":
+        if resource is None:
+            return any_app_granted(record)
+        return resource.kind == "app" and app_granted(record, resource.name)
+    if action.resource_kind == "service":
+        if resource is None:
+            return any_service_granted(record)
+        return resource.kind == "service" and service_granted(
+            record, resource.service_type, resource.name
+        )
+    if action.name in SELF_SERVICE_ACTIONS:
+        return record.role == "user" and resource is None
+    page = ROUTE_GRANTED_ACTIONS.get(action.name)
+    if page is None or not route_allowed(record, page):
+        return False
+    if resource is None:
+        return True
+    if resource.kind == "app":
+        return app_granted(record, resource.name)
+    if resource.kind == "service":
+        return service_granted(record, resource.service_type, resource.name)
+    return False
+
+
+def _role_vote(record: Any, action: Action, resource: Resource | None) -> bool:
+    if record.role == "admin":
+        return True
+    if record.role == "viewer" and (not action.read_only or is_sensitive(action)):
+        return False
+    return _resource_allowed(record, action, resource)
+
+
+def _current_record(actor: Actor, config: Any) -> Any:
+    """The actor's user record as the config says now (None = removed)."""
+    if config is None:
+        return actor.record
+    if actor.username is None:
+        return None
+    return config.user(actor.username)
+
+
+def _hard_gates(actor: Actor, action: Action, record: Any) -> bool:
+    """Rules no plugin vote can override; False means deny."""
+    if actor.kind == "system":
+        return True
+    if actor.kind not in ("user", "apikey") or record is None:
+        return False
+    if record.disabled or record.role not in ROLES:
+        return False
+    if actor.kind == "apikey" and action.name not in actor.scopes:
+        return False
+    return not (record.role == "viewer" and (not action.read_only or is_sensitive(action)))
+
+
+def check(
+    actor: Actor | None, action: str, resource: Resource | None = None, config: Any = None
+) -> bool:
+    """May ``actor`` perform ``action`` on ``resource``?  The one decision point.
+
+    With ``config`` (a ``pruvon_core.config.Config``), a user or API-key actor
+    is re-resolved against the config as it is now: a removed, disabled or
+    demoted user loses access on the very next check.  Plugins vote through
+    ``pruvon_permission_allowed``: one False vetoes, and without any True vote
+    (the role policy's included) the answer is deny.
+    """
+    if actor is None:
+        return False
+    declared = actions().get(action)
+    if declared is None:
+        log.warning("permission check for undeclared action %r denied", action)
+        return False
+    record = None if actor.kind == "system" else _current_record(actor, config)
+    if not _hard_gates(actor, declared, record):
+        return False
+    allowed = actor.kind == "system" or _role_vote(record, declared, resource)
+    from pruvon_core.plugins import get_plugin_manager
+
+    votes = get_plugin_manager().call_hook(
+        "pruvon_permission_allowed", actor=actor, action=action, resource=resource
+    )
+    if any(vote is False for vote in votes):
+        return False
+    return allowed or any(vote is True for vote in votes)
+
+
+def require(
+    actor: Actor | None, action: str, resource: Resource | None = None, config: Any = None
+) -> None:
+    """Like :func:`check` but raises :class:`PermissionDenied` on refusal."""
+    if not check(actor, action, resource, config):
+        raise PermissionDenied(actor or Actor(id="anonymous", kind="anonymous"), action, resource)
+
+
+def grantable_actions(record: Any) -> set[str]:
+    """Actions ``record`` could perform on at least one resource now.
+
+    API-key scopes must be a subset of this: a key never outgrows its owner.
+    """
+    if record is None or record.disabled:
+        return set()
+    actor = actor_for_user(record)
+    return {name for name in actions() if check(actor, name, None)}

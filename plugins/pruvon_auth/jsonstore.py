@@ -1,0 +1,67 @@
+"""A small locked JSON file in the state directory, for API keys and TOTP secrets.
+
+Each read-modify-write holds an exclusive ``flock`` on ``<file>.lock`` so two
+workers (or a worker and the CLI) never lose each other's changes, and — for
+TOTP — so one code cannot be accepted twice by racing requests.  Files are
+replaced atomically with mode 0600 (``config.atomic_write``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pruvon_core.config import atomic_write
+
+
+class StoreCorrupt(RuntimeError):
+    """The store file exists but is not the JSON object we wrote."""
+
+
+class JsonStore:
+    """``with store.edit() as data:`` mutates under lock; ``store.read()`` snapshots."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        try:
+            data = json.loads(text) if text.strip() else {}
+        except ValueError as exc:
+            raise StoreCorrupt(f"{self.path} is not valid JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise StoreCorrupt(f"{self.path} must hold a JSON object")
+        return data
+
+    def read(self) -> dict[str, Any]:
+        with self._lock():
+            return self._load()
+
+    @contextmanager
+    def edit(self) -> Iterator[dict[str, Any]]:
+        with self._lock():
+            data = self._load()
+            before = json.dumps(data, sort_keys=True)
+            yield data
+            if json.dumps(data, sort_keys=True) != before:
+                atomic_write(self.path, json.dumps(data, indent=1, sort_keys=True) + "\n")

@@ -1,0 +1,137 @@
+"""Session helpers: the signing secret and the revocation fingerprint.
+
+The secret that signs session cookies is generated on first use into
+``<state_dir>/session-secret`` (64 random bytes, hex, mode 0600).  Replacing it
+(``pruvon secret rotate``) invalidates every cookie ever signed, i.e. logs
+everybody out; the web server notices the new file on the next request.
+
+A session, WebSocket or terminal stores the :func:`user_fingerprint` of the
+user record it was opened for.  The fingerprint covers everything that bounds
+the user's access (password hash, role, disabled flag, every grant), so
+comparing it with the current record's on each request — or on each poll of a
+long-lived connection (:func:`still_valid`) — revokes access as soon as the
+config says so: disabled, removed, demoted, re-granted or password changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from pruvon_core.config import atomic_write
+
+SECRET_FILE = "session-secret"  # noqa: S105 - a file name
+SECRET_BYTES = 64
+MIN_SECRET_BYTES = 32
+
+
+class SessionSecretError(RuntimeError):
+    """The secret file exists but is unusable (too short, not hex)."""
+
+
+def _secret_path(state_dir: str | os.PathLike[str]) -> Path:
+    return Path(state_dir) / SECRET_FILE
+
+
+def _parse(path: Path) -> bytes:
+    text = path.read_text(encoding="ascii").strip()
+    try:
+        secret = bytes.fromhex(text)
+    except ValueError as exc:
+        raise SessionSecretError(f"{path} is not hex; run `pruvon secret rotate`") from exc
+    if len(secret) < MIN_SECRET_BYTES:
+        raise SessionSecretError(
+            f"{path} holds {len(secret)} bytes, fewer than {MIN_SECRET_BYTES}; "
+            "run `pruvon secret rotate`"
+        )
+    return secret
+
+
+def session_secret(state_dir: str | os.PathLike[str]) -> bytes:
+    """The signing secret, created (0600, exclusively: no race between workers) on first use."""
+    path = _secret_path(state_dir)
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return _parse(path)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(SECRET_BYTES) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    return _parse(path)
+
+
+def rotate_session_secret(state_dir: str | os.PathLike[str]) -> None:
+    """Replace the secret atomically: every existing session becomes invalid."""
+    path = _secret_path(state_dir)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    atomic_write(path, secrets.token_hex(SECRET_BYTES) + "\n", mode=0o600)
+
+
+def secret_age_days(state_dir: str | os.PathLike[str], now: float | None = None) -> float | None:
+    """Days since the secret was made or rotated (its mtime); None if there is none yet."""
+    try:
+        mtime = _secret_path(state_dir).stat().st_mtime
+    except FileNotFoundError:
+        return None
+    return ((now if now is not None else time.time()) - mtime) / 86400
+
+
+def user_fingerprint(record: Any) -> str:
+    """A digest of everything that bounds ``record``'s access.
+
+    It changes when the password hash, role, disabled flag or any grant
+    changes.  It is safe to keep in a signed (readable) cookie: it is a
+    SHA-256 over data that includes the salted bcrypt hash, so it reveals
+    nothing usable about the password.
+    """
+    services = {kind: list(names) for kind, names in sorted(record.services.items())}
+    material = json.dumps(
+        [
+            record.username,
+            record.password_hash,
+            record.role,
+            bool(record.disabled),
+            list(record.routes),
+            list(record.apps),
+            services,
+            bool(record.can_create_apps),
+            bool(record.can_create_services),
+        ],
+        sort_keys=True,
+        ensure_ascii=True,
+    )
+    return hashlib.sha256(material.encode("ascii")).hexdigest()[:32]
+
+
+def current_fingerprint(config: Any, username: str) -> str | None:
+    """The fingerprint of ``username`` in ``config`` now; None if removed or disabled."""
+    record = config.user(username)
+    if record is None or record.disabled:
+        return None
+    return user_fingerprint(record)
+
+
+def still_valid(config: Any, username: str, fingerprint: str) -> bool:
+    """What a session check, WebSocket or terminal poll asks: may this connection live on?"""
+    current = current_fingerprint(config, username)
+    return current is not None and hmac.compare_digest(current, fingerprint)
+
+
+DEFAULT_IDLE_MINUTES = 30
+DEFAULT_MAX_HOURS = 12
+
+
+def session_limits(config: Any) -> tuple[int, int]:
+    """``(idle_seconds, absolute_seconds)`` from ``security.session_*`` or the defaults."""
+    idle = config.get("security.session_idle_minutes") or DEFAULT_IDLE_MINUTES
+    absolute = config.get("security.session_max_hours") or DEFAULT_MAX_HOURS
+    return int(idle) * 60, int(absolute) * 3600
