@@ -231,13 +231,20 @@ def find(state: SimState, ref: str, *, include_retired: bool = False) -> Contain
     return matches[0] if len(matches) == 1 else None
 
 
+def _deployed_marker(state: SimState, app: str) -> Path:
+    # Kept in the app dir, not in plugin properties: apps:clone copies every
+    # property, and a clone is not deployed until its own rebuild finishes.
+    return state.app_dir(app) / ".sim-deployed"
+
+
 def is_deployed(state: SimState, app: str) -> bool:
     """Dokku's "deployed": the app has been released at least once."""
-    return state.prop_get("ps", app, "deployed") == "true"
+    return state.app_exists(app) and _deployed_marker(state, app).exists()
 
 
 def mark_deployed(state: SimState, app: str) -> None:
-    state.prop_set("ps", app, "deployed", "true")
+    if state.app_exists(app):
+        write_atomic(_deployed_marker(state, app), "true\n")
 
 
 def next_seq(state: SimState) -> int:
