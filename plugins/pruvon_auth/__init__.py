@@ -14,3 +14,11 @@ ACTIONS = [
 @hookimpl
 def pruvon_register_actions():
     return ACTIONS
+
+
+@hookimpl
+def pruvon_register_commands(cli):
+    """``pruvon user|apikey|audit|secret`` and ``pruvon check``."""
+    from pruvon_auth.cli import register
+
+    register(cli)
