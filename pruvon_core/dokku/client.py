@@ -190,8 +190,8 @@ class DokkuClient:
             out = self._run(["apps:list", "--format", "json"]).stdout
             try:
                 return sorted(parsers.parse_apps_list_json(out))
-            except parsers.ParseError:
-                pass  # a Dokku that ignores --format prints the text format instead
+            except parsers.ParseError:  # a Dokku that ignores --format prints text instead
+                return sorted(parsers.parse_apps_list_text(out))
         return sorted(parsers.parse_apps_list_text(self._run(["apps:list"]).stdout))
 
     def app_exists(self, app: str) -> bool:
@@ -226,6 +226,8 @@ class DokkuClient:
 
     def containers(self, app: str | None = None) -> list[Container]:
         """Dokku's containers from ONE ``docker ps -a`` (local transports only)."""
+        if app is not None:
+            validate.app_name(app)
         if self.docker is None:
             raise DokkuError(f"the {self.transport.name} transport cannot run docker")
         found = self._cached(
@@ -233,7 +235,6 @@ class DokkuClient:
         )
         if app is None:
             return list(found)
-        validate.app_name(app)
         return [c for c in found if c.app == app]
 
     def apps_create(self, app: str) -> None:

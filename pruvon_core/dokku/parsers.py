@@ -411,9 +411,20 @@ def parse_docker_ps(text: str) -> list[Container]:
                 dyno=labels.get("com.dokku.dyno", ""),
                 container_type=labels.get("com.dokku.container-type", "deploy"),
                 image=str(item.get("Image", "")),
-                state=str(item.get("State", "")).lower(),
+                state=_docker_state(item),
                 status=str(item.get("Status", "")),
                 created_at=str(item.get("CreatedAt", "")),
             )
         )
     return containers
+
+
+def _docker_state(item: dict[str, Any]) -> str:
+    """docker's ``State``; older dockers only have ``Status`` (``Up 3 hours``, ``Exited (0)``)."""
+    state = str(item.get("State", "")).lower()
+    if state:
+        return state
+    status = str(item.get("Status", ""))
+    if status.startswith("Up"):
+        return "paused" if "(Paused)" in status else "running"
+    return status.split(" ", 1)[0].lower() or "unknown"

@@ -167,7 +167,12 @@ def mount(host: object, container: object) -> str:
 
 def image(ref: object) -> str:
     """A docker image reference for ``git:from-image``."""
-    return _name(ref, "image", IMAGE_RE, "a docker image reference such as nginx:1.27")
+    text = _name(ref, "image", IMAGE_RE, "a docker image reference such as nginx:1.27")
+    if ".." in text or "//" in text:
+        raise InvalidName(
+            f"image {text!r} is invalid: a docker image reference has no '..' or '//'"
+        )
+    return text
 
 
 def command(args: Iterable[object]) -> list[str]:
