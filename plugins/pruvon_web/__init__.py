@@ -1,4 +1,9 @@
-"""Built-in plugin: the optional web UI (Flask + flask-sock behind gunicorn)."""
+"""Built-in plugin: the optional web UI (Flask + flask-sock behind gunicorn).
+
+Only this module is imported by the CLI; Flask is imported lazily by the
+``serve`` command and by the app factory, so ``pruvon`` works without the
+``web`` extra installed.
+"""
 
 from pruvon_core.hookspecs import hookimpl
 from pruvon_core.permissions import Action
@@ -8,7 +13,34 @@ ACTIONS = [
     Action("settings.write", "Change Pruvon settings from the web UI", False, None),
 ]
 
+MENU = [
+    {"label": "Dashboard", "href": "/", "order": 0, "action": "dashboard.read"},
+    {"label": "Users", "href": "/settings/users", "order": 900, "action": "users.read"},
+    {"label": "API keys", "href": "/settings/apikeys", "order": 910, "action": "apikeys.write"},
+    {"label": "Audit log", "href": "/logs", "order": 920, "action": "audit.read"},
+    {"label": "Account", "href": "/account", "order": 990, "action": None},
+]
+
 
 @hookimpl
 def pruvon_register_actions():
     return ACTIONS
+
+
+@hookimpl
+def pruvon_register_commands(cli):
+    from pruvon_web.serve import serve_command
+
+    cli.add_command(serve_command)
+
+
+@hookimpl
+def pruvon_web_menu(actor):
+    return [dict(entry) for entry in MENU]
+
+
+@hookimpl
+def pruvon_dashboard_cards(actor):
+    from pruvon_web.cards import host_card
+
+    return [host_card(actor)]

@@ -1,0 +1,104 @@
+"""The Flask application factory: ``gunicorn 'pruvon_web.app:create_app()'``.
+
+Configuration comes from the same places as the CLI: ``PRUVON_CONFIG`` (or
+``/etc/pruvon.yml``) and ``PRUVON_STATE_DIR`` (or ``/var/lib/pruvon``).  An
+invalid config refuses to start (the error names the bad key); a config that
+turns invalid while serving keeps the last good one (see ``ConfigStore``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+from werkzeug.exceptions import HTTPException
+
+from pruvon_core.config import ConfigStore
+from pruvon_core.config import state_dir as default_state_dir
+from pruvon_core.plugins import PluginManager, get_plugin_manager
+from pruvon_web import security
+from pruvon_web.context import WebState
+
+log = logging.getLogger("pruvon.web")
+
+MAX_FORM_BYTES = 1024 * 1024  # forms and JSON bodies; uploads use dedicated streams
+
+
+def create_app(
+    config_path: str | os.PathLike[str] | None = None,
+    *,
+    state_dir: str | os.PathLike[str] | None = None,
+    plugins: PluginManager | None = None,
+) -> Flask:
+    """Build the web application; raises ``ConfigError`` on an invalid config."""
+    store = ConfigStore(config_path)
+    store.current()  # refuse to start on a missing or invalid file
+    state_path = Path(state_dir) if state_dir else default_state_dir()
+    state_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    state = WebState(store=store, state_dir=state_path, plugins=plugins or get_plugin_manager())
+
+    app = Flask("pruvon_web", static_folder="static", template_folder="templates")
+    app.extensions["pruvon"] = state
+    app.config.update(MAX_CONTENT_LENGTH=MAX_FORM_BYTES, PROPAGATE_EXCEPTIONS=False)
+    app.jinja_env.autoescape = True
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    security.install(app, state)
+    _register_blueprints(app, state)
+    _register_error_handlers(app)
+    app.context_processor(_template_context)
+    state.plugins.call_hook("pruvon_startup", app_context=state)
+    return app
+
+
+def _register_blueprints(app: Flask, state: WebState) -> None:
+    """Ours first, then every plugin's; a plugin's broken blueprint is skipped."""
+    from pruvon_web import admin_views, api, auth_views, views, ws
+
+    for blueprint in (auth_views.bp, views.bp, admin_views.bp, api.bp, ws.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in state.plugins.call_hook_flat("pruvon_web_blueprints"):
+        try:
+            app.register_blueprint(blueprint)
+        except Exception as exc:  # one plugin's mistake must not stop the server
+            name = getattr(blueprint, "name", repr(blueprint))
+            state.plugins.hook_errors.append((name, "pruvon_web_blueprints", str(exc)))
+            log.error("blueprint %s not registered: %s", name, exc)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    """Errors become a page or JSON with a message; tracebacks only reach the log."""
+    from pruvon_web.views import render_error
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        message = exc.description or exc.name
+        if exc.code == 413:
+            message = f"Request too large (limit {MAX_FORM_BYTES // 1024} KiB)."
+        return _error_response(exc.code or 500, message, render_error)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _error_response(500, "Internal error; details are in the server log.", render_error)
+
+
+def _error_response(status: int, message: str, render_error: Any) -> Any:
+    if security.is_api_path(request.path) or security.is_ws_path(request.path):
+        return security.json_error(message, status)
+    return render_error(status, message)
+
+
+def _template_context() -> dict[str, Any]:
+    """Values every page template can use: who is signed in and the menu."""
+    from pruvon_web.views import menu_for
+
+    identity = g.get("identity")
+    return {
+        "identity": identity,
+        "menu": menu_for(identity) if identity else [],
+        "active_path": request.path,
+    }

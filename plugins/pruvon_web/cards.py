@@ -1,0 +1,98 @@
+"""The web plugin's own dashboard card: the host at a glance.
+
+Dokku's version, apps by state (``apps_overview``: a constant number of calls
+whatever the number of apps), services per installed service plugin, and the
+host's disk and memory.  Each part fails on its own: an unreachable Dokku
+shows its message on the card while disk and memory still render.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+# Dokku's official datastore plugins (``dokku-<type>``); their ``<type>:list`` is counted.
+SERVICE_PLUGINS = (
+    "clickhouse", "couchdb", "elasticsearch", "mariadb", "meilisearch", "memcached", "mongo",
+    "mysql", "nats", "omnisci", "postgres", "pushpin", "rabbitmq", "redis", "rethinkdb", "solr",
+    "typesense",
+)
+MEMINFO = Path("/proc/meminfo")
+
+
+def disk_usage(path: str = "/") -> dict[str, int]:
+    usage = shutil.disk_usage(path)
+    return {"total": usage.total, "used": usage.used, "free": usage.free}
+
+
+def memory_usage(meminfo: Path = MEMINFO) -> dict[str, int] | None:
+    """Total and available memory from ``/proc/meminfo`` (None where there is none)."""
+    try:
+        text = meminfo.read_text(encoding="ascii")
+    except OSError:
+        return None
+    values = {}
+    for line in text.splitlines():
+        key, _, rest = line.partition(":")
+        parts = rest.split()
+        if parts and parts[0].isdigit():
+            values[key] = int(parts[0]) * 1024
+    if "MemTotal" not in values:
+        return None
+    available = values.get("MemAvailable", values.get("MemFree", 0))
+    return {"total": values["MemTotal"], "used": values["MemTotal"] - available,
+            "free": available}
+
+
+def human_bytes(value: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
+def dokku_summary(client: Any, visible_app: Any) -> dict[str, Any]:
+    """Version, app states and service counts; ``error`` set when Dokku failed."""
+    from pruvon_core.dokku import errors
+
+    summary: dict[str, Any] = {"version": None, "states": {}, "services": {}, "error": None}
+    try:
+        summary["version"] = client.version()
+        apps = [a for a in client.apps_overview() if visible_app(a.name)]
+        summary["states"] = dict(Counter(a.state for a in apps))
+        summary["apps"] = len(apps)
+        installed = {p.name for p in client.plugins() if p.enabled}
+        for kind in SERVICE_PLUGINS:
+            if kind in installed:
+                summary["services"][kind] = len(client.services(kind))
+    except errors.DokkuError as exc:
+        summary["error"] = exc.message
+        summary["hint"] = getattr(exc, "hint", None)
+    return summary
+
+
+def host_card(actor: Any) -> dict[str, Any]:
+    """The ``Host`` dashboard card for ``actor`` (apps counted are those it may see)."""
+    from pruvon_core.permissions import Resource, check
+    from pruvon_web.context import web_state
+
+    state = web_state()
+    config = state.config()
+
+    def visible(app: str) -> bool:
+        return check(actor, "apps.read", Resource("app", app), config=config)
+
+    disk = disk_usage()
+    memory = memory_usage()
+    context = {
+        "dokku": dokku_summary(state.client(), visible),
+        "disk": disk,
+        "memory": memory,
+        "human": human_bytes,
+        "is_admin": getattr(actor, "role", None) == "admin",
+    }
+    return {"title": "Host", "template": "cards/host.html", "context": context, "order": 10,
+            "action": "dashboard.read", "wide": True}

@@ -1,0 +1,94 @@
+"""What a running web application holds: config store, state dir, plugins, Dokku client.
+
+One :class:`WebState` lives in ``app.extensions["pruvon"]``.  Everything that
+can change under a running server (the YAML config, the session signing key)
+is re-read cheaply through a ``stat``, so revocations and key rotations apply on
+the next request without a restart.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+
+from pruvon_core.config import Config, ConfigStore
+from pruvon_core.plugins import PluginManager
+
+LOOPBACK_NETS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass
+class WebState:
+    """Shared, thread-safe state of one web application instance."""
+
+    store: ConfigStore
+    state_dir: Path
+    plugins: PluginManager
+    _client: Any = field(default=None, repr=False)
+    _client_stamp: tuple[int, ...] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def config(self) -> Config:
+        """The current config (one ``stat`` when unchanged; last good one if broken)."""
+        return self.store.current()
+
+    # -- security settings ----------------------------------------------------
+    def trusted_proxies(self) -> tuple[Network, ...]:
+        """Networks whose X-Forwarded-* headers we believe; loopback by default."""
+        raw = self.config().get("security.trusted_proxies")
+        if not raw:
+            return LOOPBACK_NETS
+        return tuple(ipaddress.ip_network(str(net), strict=False) for net in raw)
+
+    def extra_origins(self) -> set[str]:
+        """Origins accepted for WebSockets and writes besides the served host."""
+        raw = self.config().get("security.allowed_origins") or []
+        return {str(origin).rstrip("/") for origin in raw}
+
+    def idle_seconds(self) -> int:
+        from pruvon_auth.sessions import session_limits
+
+        return session_limits(self.config())[0]
+
+    def max_seconds(self) -> int:
+        from pruvon_auth.sessions import session_limits
+
+        return session_limits(self.config())[1]
+
+    # -- session signing key ---------------------------------------------------
+    def session_secret(self) -> bytes:
+        """The signing key, read on every use: rotating it logs everyone out at once.
+
+        One small file read per request; cheaper than any cache invalidation
+        scheme that would have to work across gunicorn workers.
+        """
+        from pruvon_auth.sessions import session_secret
+
+        return session_secret(self.state_dir)
+
+    # -- Dokku -----------------------------------------------------------------
+    def client(self) -> Any:
+        """A Dokku client for the current config, rebuilt when the config changes.
+
+        Kept across requests so the client's short read cache is shared.
+        """
+        from pruvon_core.dokku import client_from_config
+
+        config = self.config()
+        with self._lock:
+            if self._client is None or self._client_stamp != config.stamp:
+                self._client = client_from_config(config)
+                self._client_stamp = config.stamp
+            return self._client
+
+
+def web_state() -> WebState:
+    """The :class:`WebState` of the application serving this request."""
+    return current_app.extensions["pruvon"]

@@ -1,0 +1,204 @@
+"""``pruvon serve [--listen ADDR] [--demo]``: run the web UI under gunicorn.
+
+gunicorn runs in this process (its Python API) with ``gthread`` workers, so a
+WebSocket (terminal, log tail) holds a thread, not a whole worker.  One worker
+process by default: terminals and live streams are tracked in-process, and a
+thread pool of 32 serves a small team comfortably.
+
+``--demo`` builds a throw-away sandbox (the Dokku simulator with sample apps,
+a config with a fresh admin password printed once, a temporary state dir) and
+removes it on exit; ``make demo`` runs exactly this.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pruvon_core.config import ConfigError, ConfigStore, config_path
+
+DEFAULT_THREADS = 32
+LOOPBACK_ADVICE = (
+    "Pruvon is privileged infrastructure (apps, services, backups, terminals). Keep "
+    "pruvon.listen at 127.0.0.1:8080 and reach it through a VPN or overlay network "
+    "(e.g. Tailscale), an SSH tunnel, or a reverse proxy that allows only known source "
+    "IPs and terminates TLS (see docs/reverse-proxy.md). Never bind 0.0.0.0 without "
+    "additional network controls. If a proxy on another host forwards to this address, "
+    "list it in security.trusted_proxies."
+)
+
+
+def listen_warning(listen: str, trusted_proxies: Any) -> str | None:
+    """The warning for a non-loopback bind, unless trusted proxies are configured."""
+    from pruvon_web.security import is_loopback_listen
+
+    if is_loopback_listen(listen) or trusted_proxies:
+        return None
+    return f"warning: listening on {listen}, which is reachable from the network. " + LOOPBACK_ADVICE
+
+
+def check_listen(listen: str) -> str:
+    """``HOST:PORT`` with a valid port; raises click.BadParameter naming the problem."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not host.strip("[]"):
+        raise click.BadParameter(f"{listen!r}: use HOST:PORT, e.g. 127.0.0.1:8080",
+                                 param_hint="--listen")
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise click.BadParameter(f"{listen!r}: port must be 1-65535", param_hint="--listen")
+    return listen
+
+
+def gunicorn_options(listen: str, threads: int = DEFAULT_THREADS) -> dict[str, Any]:
+    return {
+        "bind": [listen],
+        "worker_class": "gthread",
+        "workers": 1,
+        "threads": threads,
+        "timeout": 120,  # gthread: the worker heartbeats from its main thread, WebSockets live on
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "accesslog": "-",
+        "errorlog": "-",
+        "loglevel": "info",
+        "forwarded_allow_ips": "",  # proxy headers are judged by our own middleware
+        "proc_name": "pruvon",
+    }
+
+
+def run_gunicorn(app_factory: Any, options: dict[str, Any]) -> None:
+    """Run gunicorn's arbiter in this process until it is stopped."""
+    from gunicorn.app.base import BaseApplication
+
+    class PruvonApplication(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return app_factory()
+
+    PruvonApplication().run()
+
+
+@click.command("serve")
+@click.option("--listen", default=None, help="HOST:PORT (default: pruvon.listen from the config).")
+@click.option("--demo", is_flag=True,
+              help="Serve a throw-away sandbox: simulated Dokku with sample apps.")
+@click.option("--threads", default=DEFAULT_THREADS, show_default=True,
+              type=click.IntRange(2, 256), help="Worker threads (each WebSocket holds one).")
+@click.pass_context
+def serve_command(ctx: click.Context, listen: str | None, demo: bool, threads: int) -> None:
+    """Run the web UI (gunicorn, threaded workers; needs the 'web' extra)."""
+    try:
+        import flask  # noqa: F401
+        import gunicorn  # noqa: F401
+    except ImportError as exc:
+        raise click.ClickException(
+            f"the web UI needs the 'web' extra ({exc.name} is missing): pip install 'pruvon[web]'"
+        ) from exc
+    if demo:
+        serve_demo(listen, threads)
+        return
+    config_file = ctx.obj.config_file if ctx.obj is not None else config_path()
+    try:
+        config = ConfigStore(config_file).current()
+    except ConfigError as exc:
+        raise click.ClickException(f"cannot start: invalid config {config_file}: "
+                                   + "; ".join(exc.errors)) from exc
+    address = check_listen(listen or config.listen)
+    warning = listen_warning(address, config.get("security.trusted_proxies"))
+    if warning:
+        click.echo(click.style(warning, fg="yellow"), err=True)
+
+    def factory() -> Any:
+        from pruvon_web.app import create_app
+
+        return create_app(config_file)
+
+    click.echo(f"pruvon: serving on http://{address}/ (config {config_file})", err=True)
+    run_gunicorn(factory, gunicorn_options(address, threads))
+
+
+# --------------------------------------------------------------------------- demo
+def sim_command(name: str) -> str:
+    """The simulator console script installed beside this Python."""
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        raise click.ClickException(f"{path} not found: install pruvon with pip so that "
+                                   f"the {name} console script exists")
+    return str(path)
+
+
+def build_demo(root: Path, listen: str) -> tuple[Path, str]:
+    """Create the sandbox under ``root``; return (config file, admin password)."""
+    from pruvon_auth.passwords import hash_password
+
+    from pruvon_core.config import atomic_write, dump
+
+    sim_root, state = root / "sim", root / "state"
+    sim_root.mkdir(mode=0o700)
+    state.mkdir(mode=0o700)
+    os.environ.update(
+        PRUVON_SIM_ROOT=str(sim_root),
+        PRUVON_STATE_DIR=str(state),
+        PRUVON_DOKKU_COMMAND=sim_command("pruvon-dokku-sim"),
+        PRUVON_DOCKER_COMMAND=sim_command("pruvon-docker-sim"),
+    )
+    seed_sim(sim_root)
+    password = secrets.token_urlsafe(15)
+    config_file = root / "pruvon.yml"
+    data = {
+        "pruvon": {"listen": listen},
+        "users": [{"username": "admin", "password": hash_password(password), "role": "admin"}],
+    }
+    atomic_write(config_file, "# throw-away demo config (pruvon serve --demo)\n" + dump(data))
+    os.environ["PRUVON_CONFIG"] = str(config_file)
+    return config_file, password
+
+
+def seed_sim(sim_root: Path) -> None:
+    """Sample apps and services; an empty host when the demo seeder is unavailable."""
+    try:
+        from pruvon_core.testing.sim.demo import seed_demo
+    except ImportError:
+        click.echo("note: simulator demo data not available; the sandbox host is empty",
+                   err=True)
+        return
+    seed_demo(sim_root)
+
+
+def serve_demo(listen: str | None, threads: int) -> None:
+    address = check_listen(listen or "127.0.0.1:8080")
+    root = Path(tempfile.mkdtemp(prefix="pruvon-demo-"))
+    master = os.getpid()
+    try:
+        config_file, password = build_demo(root, address)
+        warning = listen_warning(address, None)
+        if warning:
+            click.echo(click.style(warning, fg="yellow"), err=True)
+        click.echo(
+            "\n  Pruvon demo (simulated Dokku; nothing real is touched)\n"
+            f"  URL:      http://{address}/\n"
+            "  user:     admin\n"
+            f"  password: {password}\n"
+            f"  sandbox:  {root} (removed on exit)\n"
+        )
+
+        def factory() -> Any:
+            from pruvon_web.app import create_app
+
+            return create_app(config_file, state_dir=root / "state")
+
+        run_gunicorn(factory, gunicorn_options(address, threads))
+    finally:
+        # gunicorn workers are forked from here and leave through SystemExit: only
+        # the master (the process the operator started) removes the sandbox
+        if os.getpid() == master:
+            shutil.rmtree(root, ignore_errors=True)
