@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -42,6 +43,7 @@ class SimState:
     """
 
     root: Path
+    overrides: dict = field(default_factory=dict)  # knobs from the invocation's environment
 
     @classmethod
     def from_env(cls) -> SimState:
@@ -112,10 +114,12 @@ class SimState:
 
     # -- knobs ---------------------------------------------------------------
     def knobs(self) -> dict:
+        """``sim.json`` merged with the environment overrides (see ``knobs.py``)."""
         try:
-            return json.loads((self.root / "sim.json").read_text())
+            values = json.loads((self.root / "sim.json").read_text())
         except (FileNotFoundError, ValueError):
-            return {}
+            values = {}
+        return {**values, **self.overrides}
 
     def set_knobs(self, **values: object) -> None:
         knobs = self.knobs()
@@ -198,6 +202,192 @@ class Ctx:
             self.fail(f"App {app} does not exist", 20)
         return app
 
+    # quiet-aware variants (Dokku's *_quiet helpers and Go's Log*Quiet) -------
+    @property
+    def quiet(self) -> bool:
+        """True when ``DOKKU_QUIET_OUTPUT`` is exported (``dokku --quiet …``).
+
+        Plugins only see it with ``--quiet``: without a TTY the main ``dokku``
+        script sets it for itself but does not export it.
+        """
+        return bool(self.env.get("DOKKU_QUIET_OUTPUT"))
+
+    def info1_quiet(self, text: str) -> None:
+        """``dokku_log_info1_quiet`` / ``LogInfo1Quiet``."""
+        if not self.quiet:
+            self.info1(text)
+
+    def info2_quiet(self, text: str) -> None:
+        """``dokku_log_info2_quiet`` / ``LogInfo2Quiet`` (report and list headers)."""
+        if not self.quiet:
+            self.info2(text)
+
+    def out_quiet(self, text: str) -> None:
+        """``dokku_log_quiet`` / ``LogQuiet``: plain line unless quiet."""
+        if not self.quiet:
+            self.out(text)
+
+    def warn_quiet(self, text: str) -> None:
+        """``dokku_log_warn_quiet``."""
+        if not self.quiet:
+            self.warn(text)
+
+    def verify_app(self, app: str | None) -> str:
+        """Go's ``common.VerifyAppName``: empty -> exit 1, bad name -> exit 1, missing -> 20."""
+        if not app:
+            self.fail("Please specify an app to run the command on")
+        assert app is not None
+        if not (APP_NAME_RE.match(app) or APP_NAME_OLD_RE.match(app)):
+            self.fail(APP_NAME_ERROR)
+        if not self.state.app_exists(app):
+            self.fail(f"App {app} does not exist", 20)
+        return app
+
+
+# -- app names (plugins/common IsValidAppName / IsValidAppNameOld) -----------
+APP_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*\Z")
+APP_NAME_OLD_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*\Z")
+APP_NAME_ERROR = (
+    "App name must begin with lowercase alphanumeric character, "
+    "and may only contain lowercase alphanumerics, dots, and hyphens"
+)
+
+
+# -- Go output helpers ---------------------------------------------------------
+def go_quote(text: str) -> str:
+    """Go's ``strconv.Quote`` (``%q``): printable runes kept, others escaped."""
+    named = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+             "\t": "\\t", "\v": "\\v", "\\": "\\\\", '"': '\\"'}
+    parts = []
+    for char in text:
+        if char in named:
+            parts.append(named[char])
+        elif 0xDC80 <= ord(char) <= 0xDCFF:  # undecodable byte (surrogateescape)
+            parts.append(f"\\x{ord(char) - 0xDC00:02x}")
+        elif char.isprintable():
+            parts.append(char)
+        elif ord(char) < 0x10000:
+            parts.append(f"\\x{ord(char):02x}" if ord(char) < 0x80 else f"\\u{ord(char):04x}")
+        else:
+            parts.append(f"\\U{ord(char):08x}")
+    return '"' + "".join(parts) + '"'
+
+
+def go_json(value: object, *, sort_keys: bool = True) -> str:
+    """Go's ``json.Marshal``: compact, map keys sorted, HTML characters escaped."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=sort_keys)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return text
+
+
+def columnize(lines: list[str], delim: str, prefix: str = "", glue: str = "  ") -> str:
+    """github.com/ryanuber/columnize ``Format``: cells trimmed, all but the last padded.
+
+    Dokku uses it for ``config:show`` and every ``<plugin>:help`` page.
+    """
+    rows = [[cell.strip() for cell in line.split(delim)] for line in lines]
+    widths: dict[int, int] = {}
+    for row in rows:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths.get(index, 0), len(cell))
+    out = []
+    for row in rows:
+        cells = [
+            cell if index == len(row) - 1 else cell.ljust(widths[index]) + glue
+            for index, cell in enumerate(row[: len(widths)])
+        ]
+        out.append(prefix + "".join(cells))
+    return "\n".join(out)
+
+
+def emit_report(
+    ctx: Ctx,
+    report_type: str,
+    app: str,
+    values: dict[str, str],
+    info_flag: str = "",
+    fmt: str = "",
+    *,
+    trim_prefix: bool = True,
+    legacy_prefix: bool = True,
+    uppercase_first: bool = True,
+) -> None:
+    """Go's ``common.ReportSingleApp``: human block, one bare value, or flat JSON.
+
+    ``values`` maps info flags (``--app-dir``) to values.  With ``legacy_prefix``
+    the JSON carries both ``app-dir`` and ``dir`` keys, as Dokku >= 0.38.8 does.
+    """
+    if fmt == "json":
+        data: dict[str, str] = {}
+        prefix = f"--{report_type}-"
+        for key, value in values.items():
+            legacy = key[2:]
+            if trim_prefix and key.startswith(prefix):
+                data[key[len(prefix) :]] = value
+                if legacy_prefix:
+                    data[legacy] = value
+            else:
+                data[legacy] = value
+        ctx.out(go_json(data))
+        return
+    flags = sorted(values)
+    width = max([31, *(len(k) for k in flags)])
+    if not info_flag:
+        ctx.info2_quiet(f"{app} {report_type} information")
+        for key in flags:
+            label = key[2:].replace("-", " ").replace(".", " ")
+            if uppercase_first and label:
+                label = label[0].upper() + label[1:]
+            ctx.verbose(f"{label}:".ljust(width) + values[key])
+        return
+    if info_flag in values:
+        ctx.out(values[info_flag])
+        return
+    ctx.fail(f"Invalid flag passed, valid flags: {', '.join(flags)}")
+
+
+# -- in-process plugin triggers ------------------------------------------------
+TriggerFn = Callable[..., int | None]
+TRIGGERS: dict[str, dict[str, TriggerFn]] = {}
+
+
+def on_trigger(name: str, plugin: str) -> Callable[[TriggerFn], TriggerFn]:
+    """Register ``fn(ctx, *args)`` as plugin ``plugin``'s implementation of trigger ``name``.
+
+    Simulated core plugins react to triggers the way Dokku's do (``plugn
+    trigger`` runs every plugin's script, in plugin-name order).  One
+    implementation per (trigger, plugin): a later registration replaces an
+    earlier one, so a family module (``cmd_domains``) can take over a default
+    that ``cmd_apps`` registered for it.
+    """
+
+    def register(fn: TriggerFn) -> TriggerFn:
+        TRIGGERS.setdefault(name, {})[plugin] = fn
+        return fn
+
+    return register
+
+
+def fire_trigger(ctx: Ctx, name: str, *args: str) -> int:
+    """``plugn trigger NAME ARGS``: simulated plugins in name order, then installed ones.
+
+    Returns the first non-zero status (Dokku aborts the calling command on it).
+    """
+    status = 0
+    for _plugin, fn in sorted(TRIGGERS.get(name, {}).items()):
+        try:
+            code = int(fn(ctx, *args) or 0)
+        except SimExit as exc:
+            code = exc.code
+        if code and not status:
+            status = code
+    from pruvon_core.testing.sim import triggers  # late: triggers imports this module
+
+    code = triggers.fire(ctx, name, *args)
+    return status or code
+
 
 CommandFn = Callable[[Ctx], int | None]
 COMMANDS: dict[str, CommandFn] = {}
@@ -231,3 +421,92 @@ def call(ctx: Ctx, name: str, args: list[str]) -> int:
         return int(handler(sub) or 0)
     except SimExit as exc:
         return exc.code
+
+
+# -- Go pflag argument parsing -------------------------------------------------
+@dataclass
+class Flag:
+    """One pflag definition: ``kind`` is ``bool`` or ``string``."""
+
+    name: str
+    kind: str = "bool"
+    default: str = ""
+    usage: str = ""
+    shorthand: str = ""
+
+
+def parse_flags(ctx: Ctx, flagset: str, args: list[str], flags: list[Flag]) -> tuple[dict, list]:
+    """Parse ``args`` like spf13/pflag with ``ExitOnError`` (Dokku's Go subcommands).
+
+    Flags may appear anywhere, ``--`` ends them, ``--name=value`` and
+    ``--name value`` both work.  Unknown flags print ``Usage of <flagset>:``,
+    the flag defaults and the error on stderr, then exit 2 - as real Dokku does
+    for ``apps:create -x``.
+    """
+    by_name = {f.name: f for f in flags}
+    by_short = {f.shorthand: f for f in flags if f.shorthand}
+    values: dict[str, object] = {f.name: (f.default == "true") if f.kind == "bool" else f.default
+                                 for f in flags}
+    positional: list[str] = []
+    queue = list(args)
+    while queue:
+        arg = queue.pop(0)
+        if arg == "--":
+            positional.extend(queue)
+            break
+        if arg.startswith("--") and len(arg) > 2:
+            name, has_value, value = arg[2:].partition("=")
+            flag = by_name.get(name)
+            if flag is None:
+                _pflag_fail(ctx, flagset, flags, f"unknown flag: --{name}")
+            elif flag.kind == "bool":
+                values[name] = _pflag_bool(ctx, flagset, flags, name, value if has_value else "true")
+            elif has_value:
+                values[name] = value
+            elif queue:
+                values[name] = queue.pop(0)
+            else:
+                _pflag_fail(ctx, flagset, flags, f"flag needs an argument: --{name}")
+        elif arg.startswith("-") and len(arg) > 1:
+            flag = by_short.get(arg[1])
+            if flag is None:
+                _pflag_fail(ctx, flagset, flags, f"unknown shorthand flag: '{arg[1]}' in {arg}")
+            elif flag.kind == "bool":
+                values[flag.name] = True
+            elif len(arg) > 2:
+                values[flag.name] = arg[2:].removeprefix("=")
+            elif queue:
+                values[flag.name] = queue.pop(0)
+            else:
+                _pflag_fail(ctx, flagset, flags,
+                            f"flag needs an argument: '{arg[1]}' in {arg}")
+        else:
+            positional.append(arg)
+    return values, positional
+
+
+def _pflag_bool(ctx: Ctx, flagset: str, flags: list[Flag], name: str, value: str) -> bool:
+    truthy = {"1", "t", "T", "true", "TRUE", "True"}
+    falsy = {"0", "f", "F", "false", "FALSE", "False"}
+    if value not in truthy | falsy:
+        _pflag_fail(ctx, flagset, flags, f'invalid argument "{value}" for "--{name}" flag: '
+                    f'strconv.ParseBool: parsing {go_quote(value)}: invalid syntax')
+    return value in truthy
+
+
+def _pflag_fail(ctx: Ctx, flagset: str, flags: list[Flag], message: str) -> None:
+    lines = []
+    for flag in sorted(flags, key=lambda f: f.name):
+        head = f"  -{flag.shorthand}, --{flag.name}" if flag.shorthand else f"      --{flag.name}"
+        if flag.kind == "string":
+            head += " string"
+        tail = flag.usage
+        if flag.kind == "string" and flag.default:
+            tail += f" (default {go_quote(flag.default)})"
+        lines.append((head, tail))
+    width = max((len(head) for head, _ in lines), default=0)
+    ctx.err(f"Usage of {flagset}:")
+    for head, tail in lines:
+        ctx.err(f"{head} {' ' * (width - len(head))}  {tail}")
+    ctx.err(message)
+    raise SimExit(2)

@@ -1,0 +1,407 @@
+"""``apps`` / ``apps:*``: Dokku's Go apps plugin (0.38.27), output for output.
+
+Side effects of app creation that belong to other Dokku plugins (the
+``domains`` vhost default, the ``ports`` random proxy port, the nginx
+rebuilds) run as ``post-create`` trigger implementations registered here with
+:func:`core.on_trigger`, using Dokku's own state layout (``VHOST`` file,
+``proxy``/``proxy-port`` property, ``NO_VHOST`` in the app env).  A family
+module may replace one by registering the same (trigger, plugin) pair.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import socket
+import time
+
+from pruvon_core.testing.sim.core import (
+    APP_NAME_ERROR,
+    APP_NAME_RE,
+    Ctx,
+    Flag,
+    SimExit,
+    call,
+    command,
+    emit_report,
+    fire_trigger,
+    go_json,
+    on_trigger,
+    parse_flags,
+)
+from pruvon_core.testing.sim.envfile import EnvParseError, read_env, write_env
+from pruvon_core.testing.sim.knobs import version_at_least
+
+NO_APPS = "You haven't deployed any applications yet"
+
+
+# -- shared helpers -------------------------------------------------------------
+def lock_path(ctx: Ctx, app: str):
+    """``apps`` data dir ``.deploy.lock`` (removed again by a deploy)."""
+    return ctx.state.root / "data" / "apps" / app / ".deploy.lock"
+
+
+def is_locked(ctx: Ctx, app: str) -> bool:
+    return lock_path(ctx, app).exists()
+
+
+def _valid_new_name(ctx: Ctx, app: str) -> None:
+    if not app:
+        ctx.fail("Please specify an app to run the command on")
+    if not APP_NAME_RE.match(app):
+        ctx.fail(APP_NAME_ERROR)
+
+
+def create_app(ctx: Ctx, app: str) -> None:
+    """``createApp``: directory, ``created-at`` property, then ``post-create``."""
+    _valid_new_name(ctx, app)
+    if ctx.state.app_exists(app):
+        ctx.fail("Name is already taken")
+    ctx.info1_quiet(f"Creating {app}...")
+    ctx.state.app_dir(app).mkdir(parents=True, exist_ok=True)
+    ctx.state.prop_set("apps", app, "created-at", str(int(time.time())))
+    code = fire_trigger(ctx, "post-create", app)
+    if code:
+        raise SimExit(code)
+
+
+def destroy_app(ctx: Ctx, app: str, force: bool) -> None:
+    """``destroyApp``: confirmation, triggers, container retirement, cleanup."""
+    if not force:
+        _confirm(ctx, app)
+    ctx.info1(f"Destroying {app} (including all add-ons)")
+    for trigger in ("pre-delete", "post-delete"):
+        code = fire_trigger(ctx, trigger, app, "")
+        if code:
+            raise SimExit(code)
+    ctx.info1("Cleaning up...")
+    ctx.info1("Retiring old containers and images")
+    _retire(ctx, app)
+    shutil.rmtree(ctx.state.app_dir(app), ignore_errors=True)
+    shutil.rmtree(lock_path(ctx, app).parent, ignore_errors=True)
+    ctx.state.props_destroy(app)
+
+
+def _retire(ctx: Ctx, app: str) -> None:
+    try:
+        from pruvon_core.testing.sim import containers
+    except ImportError:  # SIM-B's container model is not installed: no containers exist
+        return
+    containers.retire_app_containers(ctx, app)
+
+
+def _confirm(ctx: Ctx, app: str) -> None:
+    """``AskForDestructiveConfirmation`` with Go's ``fmt.Scanln`` semantics."""
+    ctx.warn("WARNING: Potentially Destructive Action")
+    ctx.warn(f"This command will destroy app {app}.")
+    ctx.warn(f'To proceed, type "{app}"')
+    ctx.out("> ", end="")
+    line = ctx.stdin.readline().decode("utf-8", "replace")
+    if not line:
+        ctx.fail("EOF")
+    tokens = line.rstrip("\n").split()
+    if not tokens:
+        ctx.fail("unexpected newline")
+    if len(tokens) > 1:
+        ctx.fail("expected newline")
+    if tokens[0] != app:
+        ctx.err("Confirmation did not match test. Aborted.")
+        raise SimExit(1)
+
+
+# -- post-create side effects of other core plugins ------------------------------
+@on_trigger("post-create", "domains")
+def _domains_post_create(ctx: Ctx, app: str) -> None:
+    """``domains_setup``: without a global vhost the app's vhost is disabled."""
+    vhost_file = ctx.state.app_dir(app) / "VHOST"
+    if vhost_file.exists():
+        return
+    global_vhost = ctx.state.home / "VHOST"
+    default = global_vhost.read_text().strip() if global_vhost.exists() else ""
+    if default:
+        ctx.info1_quiet("Creating new app virtual host file...")
+        vhost_file.write_text(default + "\n")
+        return
+    ctx.info1_quiet("Global server virtual host not set, disabling app vhost...")
+    try:
+        env = read_env(ctx.state, app)
+    except EnvParseError as exc:
+        ctx.fail(str(exc))
+    env["NO_VHOST"] = "1"
+    write_env(ctx.state, app, env)
+    fire_trigger(ctx, "post-domains-update", app, "disable")
+
+
+def init_proxy_port(ctx: Ctx, app: str) -> None:
+    """ports ``initializeProxyPort``: a random free high port when the vhost is disabled."""
+    if ctx.state.prop_get("proxy", app, "proxy-port"):
+        return
+    try:
+        vhost_disabled = read_env(ctx.state, app).get("NO_VHOST") == "1"
+    except EnvParseError:
+        vhost_disabled = False
+    if vhost_disabled:
+        ctx.info1("No port set, setting to random open high port")
+        port = free_port()
+        ctx.info1(f"Random port {port}")
+    else:
+        port = int(ctx.state.prop_get("proxy", "--global", "proxy-port") or 80)
+    ctx.state.prop_set("proxy", app, "proxy-port", str(port))
+
+
+def free_port() -> int:
+    """``getAvailablePort``: a random port in 1025-65535 nobody listens on."""
+    while True:
+        port = random.randint(1025, 65535)
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+
+
+def nginx_build_config(ctx: Ctx, app: str, *_args: str) -> None:
+    """nginx-vhosts ``nginx_build_config``: ensure the proxy port, write, reload.
+
+    Before a deploy there is no web listener, which nginx-vhosts warns about.
+    """
+    init_proxy_port(ctx, app)
+    ctx.info1("Creating http nginx.conf")
+    ctx.verbose("Reloading nginx")
+    try:
+        from pruvon_core.testing.sim import containers
+    except ImportError:
+        deployed = False
+    else:
+        deployed = containers.is_deployed(ctx.state, app)
+    if not deployed:
+        ctx.warn_quiet(f"No web listeners specified for {app}")
+
+
+for _trigger in ("post-create", "post-domains-update", "post-proxy-ports-update"):
+    on_trigger(_trigger, "nginx-vhosts")(nginx_build_config)
+
+
+# -- commands ---------------------------------------------------------------------
+@command("apps:create")
+def apps_create(ctx: Ctx) -> None:
+    _, rest = parse_flags(ctx, "apps:create", ctx.args, [])
+    create_app(ctx, rest[0] if rest else "")
+
+
+@command("apps:destroy")
+def apps_destroy(ctx: Ctx) -> None:
+    opts, rest = parse_flags(ctx, "apps:destroy", ctx.args, [
+        Flag("force", usage="--force: force destroy without confirmation")])
+    app = ctx.verify_app(rest[0] if rest else "")
+    force = bool(opts["force"]) or ctx.env.get("DOKKU_APPS_FORCE_DELETE") == "1"
+    destroy_app(ctx, app, force)
+
+
+@command("apps:exists")
+def apps_exists(ctx: Ctx) -> None:
+    _, rest = parse_flags(ctx, "apps:exists", ctx.args, [])
+    ctx.verify_app(rest[0] if rest else "")
+
+
+@command("apps", "apps:list")
+def apps_list(ctx: Ctx) -> None:
+    """Text list (header on stdout, "no apps" warning on stderr) or a JSON array.
+
+    Dokku < 0.38.21 had no ``--format`` flag: pflag rejects it (exit 2).
+    """
+    flags = [Flag("format", "string", "stdout", "format: [ stdout | json ]")]
+    if not version_at_least(ctx.state, "0.38.21"):
+        flags = []
+    opts, _ = parse_flags(ctx, "apps:list", ctx.args, flags)
+    apps = ctx.state.apps()
+    if opts.get("format") == "json":
+        ctx.out(go_json(apps))
+        return
+    ctx.info2_quiet("My Apps")
+    if not apps:
+        ctx.warn(NO_APPS)
+        return
+    for app in apps:
+        ctx.out(app)
+
+
+@command("apps:lock")
+def apps_lock(ctx: Ctx) -> None:
+    _, rest = parse_flags(ctx, "apps:lock", ctx.args, [])
+    app = ctx.verify_app(rest[0] if rest else "")
+    path = lock_path(ctx, app)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    ctx.info1("Deploy lock created")
+
+
+@command("apps:locked")
+def apps_locked(ctx: Ctx) -> None:
+    _, rest = parse_flags(ctx, "apps:locked", ctx.args, [])
+    app = ctx.verify_app(rest[0] if rest else "")
+    if not is_locked(ctx, app):
+        ctx.fail("Deploy lock does not exist")
+    ctx.out_quiet("Deploy lock exists")
+
+
+@command("apps:unlock")
+def apps_unlock(ctx: Ctx) -> None:
+    _, rest = parse_flags(ctx, "apps:unlock", ctx.args, [])
+    app = ctx.verify_app(rest[0] if rest else "")
+    path = lock_path(ctx, app)
+    if not path.exists():
+        ctx.fail("Unable to remove deploy lock")
+    ctx.warn("A deploy may be in progress.")
+    ctx.warn("Removing the app lock will not stop in progress deploys.")
+    path.unlink()
+    ctx.info1("Deploy lock removed")
+
+
+def _rename_args(ctx: Ctx, flagset: str, extra: list[Flag]) -> tuple[dict, str, str]:
+    opts, rest = parse_flags(ctx, flagset, ctx.args, [
+        Flag("skip-deploy", usage="--skip-deploy: skip deploy of the new app"), *extra])
+    old, new = [*rest, "", ""][:2]
+    if not old:
+        ctx.fail("Please specify an app to run the command on")
+    if not new:
+        ctx.fail("Please specify an new app name")
+    ctx.verify_app(old)
+    _valid_new_name(ctx, new)
+    return opts, old, new
+
+
+@command("apps:clone")
+def apps_clone(ctx: Ctx) -> None:
+    """Create, copy the environment and properties, then rebuild the clone."""
+    opts, old, new = _rename_args(ctx, "apps:clone", [
+        Flag("ignore-existing", usage="--ignore-existing: exit 0 if the app exists")])
+    if ctx.state.app_exists(new):
+        if opts["ignore-existing"]:
+            ctx.warn("Name is already taken")
+            return
+        ctx.fail("Name is already taken")
+    ctx.info1_quiet(f"Cloning {old} to {new}")
+    create_app(ctx, new)
+    _copy_app_data(ctx, old, new)
+    fire_trigger(ctx, "post-app-clone-setup", old, new)
+    _maybe_rebuild(ctx, new, bool(opts["skip-deploy"]))
+    fire_trigger(ctx, "post-app-clone", old, new)
+
+
+@command("apps:rename")
+def apps_rename(ctx: Ctx) -> None:
+    """Create the new app, move data over, destroy the old one, rebuild."""
+    opts, old, new = _rename_args(ctx, "apps:rename", [])
+    if ctx.state.app_exists(new):
+        ctx.fail("Name is already taken")
+    ctx.info1_quiet(f"Renaming {old} to {new}")
+    create_app(ctx, new)
+    _copy_app_data(ctx, old, new)
+    fire_trigger(ctx, "post-app-rename-setup", old, new)
+    destroy_app(ctx, old, force=True)
+    _maybe_rebuild(ctx, new, bool(opts["skip-deploy"]))
+    fire_trigger(ctx, "post-app-rename", old, new)
+
+
+def _copy_app_data(ctx: Ctx, old: str, new: str) -> None:
+    """Environment and every plugin property except creation metadata follow the app."""
+    try:
+        env = read_env(ctx.state, old)
+    except EnvParseError as exc:
+        ctx.fail(str(exc))
+    write_env(ctx.state, new, {**read_env(ctx.state, new), **env})
+    base = ctx.state.root / "config"
+    for plugin_dir in sorted(base.iterdir()) if base.is_dir() else []:
+        source = plugin_dir / old
+        if not source.is_dir() or plugin_dir.name == "apps":
+            continue
+        for prop in source.iterdir():
+            if prop.is_file():
+                ctx.state.prop_set(plugin_dir.name, new, prop.name, prop.read_text())
+    for key in ("deploy-source", "deploy-source-metadata"):
+        value = ctx.state.prop_get("apps", old, key)
+        if value:
+            ctx.state.prop_set("apps", new, key, value)
+
+
+def _maybe_rebuild(ctx: Ctx, app: str, skip: bool) -> None:
+    """Deploy the copy when the source had code (``git-has-code``) - via ``ps:rebuild``."""
+    if skip or not ctx.state.prop_get("apps", app, "deploy-source"):
+        return
+    from pruvon_core.testing.sim.core import COMMANDS
+
+    if "ps:rebuild" in COMMANDS:
+        call(ctx, "ps:rebuild", [app])
+
+
+@command("apps:report")
+def apps_report(ctx: Ctx) -> None:
+    """Human block per app, one value, JSON, or NDJSON (no app name) for all apps."""
+    app, info_flag, fmt = report_args(ctx, ctx.args)
+    if not app:
+        apps = ctx.state.apps()
+        if not apps:
+            ctx.warn(NO_APPS)
+            return
+        for name in apps:
+            _report_one(ctx, name, info_flag, fmt)
+        return
+    _report_one(ctx, app, info_flag, fmt)
+
+
+def report_args(ctx: Ctx, args: list[str]) -> tuple[str, str, str]:
+    """Dokku's report argument convention: ``[--format F] [APP] [--info-flag]``."""
+    app, info_flag, fmt = "", "", ""
+    queue = list(args)
+    while queue:
+        arg = queue.pop(0)
+        if arg == "--format":
+            fmt = queue.pop(0) if queue else ""
+        elif arg.startswith("--format="):
+            fmt = arg.split("=", 1)[1]
+        elif arg.startswith("--"):
+            info_flag = arg
+        elif not app:
+            app = arg
+    if fmt not in ("", "stdout", "json"):
+        ctx.fail(f"Invalid --format value specified: {fmt}")
+    return app, info_flag, fmt
+
+
+def _report_one(ctx: Ctx, app: str, info_flag: str, fmt: str) -> None:
+    ctx.verify_app(app)
+    state = ctx.state
+    values = {
+        "--app-created-at": state.prop_get("apps", app, "created-at").strip(),
+        "--app-deploy-source": state.prop_get("apps", app, "deploy-source"),
+        "--app-deploy-source-metadata": state.prop_get("apps", app, "deploy-source-metadata"),
+        "--app-dir": f"/home/dokku/{app}",
+        "--app-global-disable-autocreation": state.prop_get(
+            "apps", "--global", "disable-autocreation"),
+        "--app-locked": "true" if is_locked(ctx, app) else "false",
+    }
+    emit_report(ctx, "app", app, values, info_flag, fmt)
+
+
+@command("apps:set")
+def apps_set(ctx: Ctx) -> None:
+    """``apps:set <app>|--global <key> <value>`` (only ``disable-autocreation`` exists)."""
+    app, key, value = [*ctx.args, "", "", ""][:3]
+    if app != "--global":
+        ctx.verify_app(app)
+        if key == "disable-autocreation":
+            ctx.fail("Property can only be specified globally")
+    if key != "disable-autocreation":
+        ctx.fail("Invalid property specified, valid properties include: disable-autocreation")
+    if value:
+        ctx.info2(f"Setting {key} to {value}")
+        ctx.state.prop_set("apps", app, key, value)
+    else:
+        ctx.info2(f"Unsetting {key}")
+        ctx.state.prop_delete("apps", app, key)
+
+
+@command("apps:help")
+def apps_help(ctx: Ctx) -> None:
+    from pruvon_core.testing.sim.cmd_help import plugin_usage
+
+    plugin_usage(ctx, "apps")
