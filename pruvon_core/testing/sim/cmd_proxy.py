@@ -1,0 +1,403 @@
+"""Simulated ``proxy:*``, ``nginx:*``, ``certs:*`` and ``docker-options:*`` commands.
+
+Also registers the nginx-vhosts plugin's trigger handlers (``post-create``,
+``post-domains-update``, ``post-proxy-ports-update``, ``proxy-build-config``, clone/rename/
+delete), so that ``apps:create``, deploys and the domains/ports commands rebuild the
+simulated ``nginx.conf`` with Dokku's exact output.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from pruvon_core.testing.sim import routing
+from pruvon_core.testing.sim.core import Ctx, command, fire_trigger, on_trigger
+from pruvon_core.testing.sim.routing import GLOBAL, ReportArgs
+
+# -- nginx-vhosts triggers ---------------------------------------------------------------------
+
+on_trigger("post-create", "nginx-vhosts")(routing.nginx_post_create)
+on_trigger("post-app-clone-setup", "nginx-vhosts")(routing.nginx_clone_setup)
+
+
+@on_trigger("post-domains-update", "nginx-vhosts")
+def _nginx_post_domains_update(ctx: Ctx, app: str, *_args: str) -> int:
+    return routing.nginx_build_config(ctx, app)
+
+
+@on_trigger("post-proxy-ports-update", "nginx-vhosts")
+def _nginx_post_ports_update(ctx: Ctx, app: str, *_args: str) -> int:
+    return routing.nginx_build_config(ctx, app)
+
+
+@on_trigger("proxy-build-config", "nginx-vhosts")
+def _nginx_proxy_build_config(ctx: Ctx, app: str, *_args: str) -> int:
+    """Called by deploys (``Triggering early nginx proxy rebuild``, post-deploy)."""
+    return routing.nginx_build_config(ctx, app)
+
+
+@on_trigger("post-app-rename-setup", "nginx-vhosts")
+def _nginx_rename(ctx: Ctx, old: str, new: str) -> int:
+    return routing.rename_props(ctx, "nginx", old, new)
+
+
+@on_trigger("post-app-rename-setup", "proxy")
+def _proxy_rename(ctx: Ctx, old: str, new: str) -> int:
+    return routing.rename_props(ctx, "proxy", old, new)
+
+
+@on_trigger("post-app-clone-setup", "proxy")
+def _proxy_clone(ctx: Ctx, old: str, new: str) -> int:
+    """Runs after domains' clone setup (plugin order), so the copied port wins, as in Dokku."""
+    routing.clone_props(ctx.state, "proxy", old, new)
+    return 0
+
+
+@on_trigger("post-app-clone-setup", "docker-options")
+def _docker_options_clone(ctx: Ctx, old: str, new: str) -> int:
+    routing.clone_props(ctx.state, "docker-options", old, new)
+    return 0
+
+
+@on_trigger("post-app-rename-setup", "docker-options")
+def _docker_options_rename(ctx: Ctx, old: str, new: str) -> int:
+    return routing.rename_props(ctx, "docker-options", old, new)
+
+
+@on_trigger("post-delete", "docker-options")
+def _docker_options_delete(ctx: Ctx, app: str, *_args: str) -> int:
+    return routing.destroy_props(ctx, "docker-options", app)
+
+
+@on_trigger("post-delete", "nginx-vhosts")
+def _nginx_delete(ctx: Ctx, app: str, *_args: str) -> int:
+    (ctx.state.app_dir(app) / routing.NGINX_CONF).unlink(missing_ok=True)
+    return routing.destroy_props(ctx, "nginx", app)
+
+
+@on_trigger("post-delete", "proxy")
+def _proxy_delete(ctx: Ctx, app: str, *_args: str) -> int:
+    return routing.destroy_props(ctx, "proxy", app)
+
+
+# -- proxy ---------------------------------------------------------------------------------------
+
+PROXY_PROPERTIES = ("disabled", "proxy-port", "proxy-ssl-port", "type")
+PROXY_GLOBAL_PROPERTIES = ("proxy-port", "proxy-ssl-port", "type")
+
+
+def _proxy_collect(ctx: Ctx, app: str) -> dict[str, str]:
+    state = ctx.state
+
+    def prop(key: str) -> str:
+        return state.prop_get("proxy", app, key)
+
+    def glob(key: str) -> str:
+        return state.prop_get("proxy", GLOBAL, key)
+
+    flags = {
+        "--proxy-computed-proxy-port": (prop("proxy-port") if app != GLOBAL else "")
+        or glob("proxy-port"),
+        "--proxy-computed-proxy-ssl-port": (prop("proxy-ssl-port") if app != GLOBAL else "")
+        or glob("proxy-ssl-port"),
+        "--proxy-computed-type": routing.proxy_type(state, app),
+        "--proxy-global-proxy-port": glob("proxy-port"),
+        "--proxy-global-proxy-ssl-port": glob("proxy-ssl-port"),
+        "--proxy-global-type": glob("type"),
+    }
+    if app != GLOBAL:
+        flags.update(
+            {
+                "--proxy-computed-disabled": prop("disabled") or "false",
+                "--proxy-disabled": prop("disabled"),
+                "--proxy-enabled": "true" if routing.proxy_enabled(state, app) else "false",
+                "--proxy-proxy-port": prop("proxy-port"),
+                "--proxy-proxy-ssl-port": prop("proxy-ssl-port"),
+                "--proxy-type": prop("type"),
+            }
+        )
+    return flags
+
+
+@command("proxy:report")
+def proxy_report(ctx: Ctx) -> int:
+    return routing.report_command(ctx, "proxy", lambda app: _proxy_collect(ctx, app))
+
+
+def _property_set(
+    ctx: Ctx, plugin: str, app: str, prop: str, value: str, valid: tuple, valid_global: tuple
+) -> None:
+    """Dokku's ``common.CommandPropertySet`` (``=====> Setting x to y`` / ``Unsetting x``)."""
+    if app != GLOBAL:
+        ctx.require_app(app)
+    elif prop not in valid_global:
+        ctx.fail("Property cannot be specified globally")
+    if not prop:
+        ctx.fail("No property specified")
+    if prop not in set(valid) | set(valid_global):
+        names = ", ".join(sorted(set(valid) | set(valid_global)))
+        ctx.fail(f"Invalid property specified, valid properties include: {names}")
+    with ctx.state.lock():
+        if value:
+            if not routing.quiet(ctx):
+                ctx.info2(f"Setting {prop} to {value}")
+            ctx.state.prop_set(plugin, app, prop, value)
+        else:
+            if not routing.quiet(ctx):
+                ctx.info2(f"Unsetting {prop}")
+            ctx.state.prop_delete(plugin, app, prop)
+
+
+@command("proxy:set")
+def proxy_set(ctx: Ctx) -> int:
+    """``proxy:set <app> <type>`` (legacy form) or ``proxy:set <app> <property> [<value>]``."""
+    args = routing.pflag_positional(ctx, "proxy:set", ctx.args)
+    app, prop, value = ([*args, "", "", ""])[:3]
+    if prop not in PROXY_PROPERTIES and not value:
+        if ":" in prop:
+            ctx.warn("Detected potential port mapping instead of proxy type")
+            ctx.fail("Consider using ports:set command or specifying a valid proxy")
+        prop, value = "type", prop
+    _property_set(ctx, "proxy", app, prop, value, PROXY_PROPERTIES, PROXY_GLOBAL_PROPERTIES)
+    return 0
+
+
+def _proxy_toggle(ctx: Ctx, enable: bool) -> int:
+    args = routing.pflag_positional(ctx, f"proxy:{'enable' if enable else 'disable'}", ctx.args)
+    targets = (
+        ctx.state.apps() if args[:1] == ["--all"] else [ctx.require_app(args[0] if args else "")]
+    )
+    with ctx.state.lock():
+        for app in targets:
+            if routing.proxy_enabled(ctx.state, app) == enable:
+                state = "enabled" if enable else "disabled"
+                ctx.info1(f"Proxy is already {state} for app")
+                continue
+            ctx.info1(f"{'Enabling' if enable else 'Disabling'} proxy for app ({app})")
+            if enable:
+                ctx.state.prop_delete("proxy", app, "disabled")
+            else:
+                ctx.state.prop_set("proxy", app, "disabled", "true")
+            status = fire_trigger(
+                ctx, "proxy-enable" if enable else "proxy-disable", app
+            ) or routing.nginx_build_config(ctx, app)
+            if status:
+                return status
+    return 0
+
+
+@command("proxy:enable")
+def proxy_enable(ctx: Ctx) -> int:
+    return _proxy_toggle(ctx, True)
+
+
+@command("proxy:disable")
+def proxy_disable(ctx: Ctx) -> int:
+    return _proxy_toggle(ctx, False)
+
+
+@command("proxy:build-config")
+def proxy_build_config(ctx: Ctx) -> int:
+    args = routing.pflag_positional(ctx, "proxy:build-config", ctx.args)
+    targets = (
+        ctx.state.apps() if args[:1] == ["--all"] else [ctx.require_app(args[0] if args else "")]
+    )
+    with ctx.state.lock():
+        for app in targets:
+            status = routing.nginx_build_config(ctx, app)
+            if status:
+                return status
+    return 0
+
+
+# -- nginx ---------------------------------------------------------------------------------------
+
+# property -> computed default (``{app}`` is replaced); None = no computed/global variant
+NGINX_DEFAULTS: dict[str, str | None] = {
+    "access-log-format": "",
+    "access-log-path": "/var/log/nginx/{app}-access.log",
+    "bind-address-ipv4": "",
+    "bind-address-ipv6": "::",
+    "client-body-timeout": "60s",
+    "client-header-timeout": "60s",
+    "client-max-body-size": "1m",
+    "disable-custom-config": "false",
+    "error-log-path": "/var/log/nginx/{app}-error.log",
+    "hsts": "true",
+    "hsts-include-subdomains": "true",
+    "hsts-max-age": "15724800",
+    "hsts-preload": "false",
+    "keepalive-timeout": "75s",
+    "last-visited-at": None,
+    "lingering-timeout": "5s",
+    "nginx-conf-sigil-path": "nginx.conf.sigil",
+    "nginx-service-command": "",
+    "proxy-buffer-size": "4k",
+    "proxy-buffering": "on",
+    "proxy-buffers": "8 4k",
+    "proxy-busy-buffers-size": "8k",
+    "proxy-connect-timeout": "60s",
+    "proxy-keepalive": "",
+    "proxy-read-timeout": "60s",
+    "proxy-send-timeout": "60s",
+    "send-timeout": "60s",
+    "underscore-in-headers": "off",
+    "x-forwarded-for-value": "$remote_addr",
+    "x-forwarded-port-value": "$server_port",
+    "x-forwarded-proto-value": "$scheme",
+    "x-forwarded-ssl": "",
+}
+# The reference host's installer set this global property (Dokku's nginx-service helper).
+NGINX_INSTALL_GLOBALS = {"nginx-service-command": "/usr/local/bin/nginx-service"}
+
+
+def _nginx_global(ctx: Ctx, key: str) -> str:
+    path = ctx.state.prop_dir("nginx", GLOBAL) / key
+    if path.exists():
+        return path.read_text()
+    return NGINX_INSTALL_GLOBALS.get(key, "")
+
+
+def _nginx_collect(ctx: Ctx, app: str) -> dict[str, str]:
+    flags: dict[str, str] = {}
+    for key, default in NGINX_DEFAULTS.items():
+        if default is None:
+            if app != GLOBAL:
+                flags[f"--nginx-{key}"] = ctx.state.prop_get("nginx", app, key)
+            continue
+        own = ctx.state.prop_get("nginx", app, key) if app != GLOBAL else ""
+        glob = _nginx_global(ctx, key)
+        flags[f"--nginx-global-{key}"] = glob
+        flags[f"--nginx-computed-{key}"] = own or glob or default.format(app=app)
+        if app != GLOBAL:
+            flags[f"--nginx-{key}"] = own
+    return flags
+
+
+@command("nginx:report")
+def nginx_report(ctx: Ctx) -> int:
+    """Unprefixed JSON keys only (like domains/certs)."""
+    return routing.report_command(
+        ctx, "nginx", lambda app: _nginx_collect(ctx, app), legacy_prefix=False
+    )
+
+
+@command("nginx:set")
+def nginx_set(ctx: Ctx) -> int:
+    args = routing.pflag_positional(ctx, "nginx:set", ctx.args)
+    app, prop, value = ([*args, "", "", ""])[:3]
+    valid = tuple(NGINX_DEFAULTS)
+    valid_global = tuple(k for k, v in NGINX_DEFAULTS.items() if v is not None)
+    _property_set(ctx, "nginx", app, prop, value, valid, valid_global)
+    return 0
+
+
+# -- certs ---------------------------------------------------------------------------------------
+
+
+def _certs_collect(ctx: Ctx, app: str) -> dict[str, str]:
+    enabled = routing.certs_exist(ctx.state, app)
+    flags = {f"--ssl-{key}": "" for key in ("expires-at", "hostnames", "issuer", "starts-at")}
+    flags.update({"--ssl-subject": "", "--ssl-verified": ""})
+    flags["--ssl-dir"] = str(f"/home/dokku/{app}/tls")
+    flags["--ssl-enabled"] = "true" if enabled else "false"
+    return flags
+
+
+@command("certs:report")
+def certs_report(ctx: Ctx) -> int:
+    """Titled ``ssl information``; unprefixed JSON keys only."""
+    return routing.report_command(
+        ctx, "ssl", lambda app: _certs_collect(ctx, app), legacy_prefix=False
+    )
+
+
+# -- docker-options ------------------------------------------------------------------------------
+
+PHASES = ("build", "deploy", "run")
+
+
+def _options(ctx: Ctx, app: str, phase: str) -> list[str]:
+    return routing.read_list(ctx.state, "docker-options", app, phase)
+
+
+def split_options(text: str) -> list[str]:
+    """Group a docker option string into options (``-v a:b --restart=always`` -> 2 items)."""
+    options: list[str] = []
+    for token in shlex.split(text):
+        if token.startswith("-") or not options:
+            options.append(token)
+        else:
+            options[-1] += f" {token}"
+    return options
+
+
+def _docker_options_args(ctx: Ctx, name: str, need_option: bool) -> tuple[str, list[str], str]:
+    args = routing.pflag_positional(ctx, name, ctx.args)
+    app = ctx.require_app(args[0] if args else "")
+    phases = args[1].split(",") if len(args) > 1 and args[1] else []
+    if any(phase not in PHASES for phase in phases):
+        ctx.fail(f"Phase(s) must be one of [{' '.join(PHASES)}]")
+    option = " ".join(args[2:])
+    if need_option and not split_options(option):
+        verb = "add to" if name.endswith("add") else "remove from"
+        ctx.fail(f"Please specify docker options to {verb} the phase")
+    return app, phases, option
+
+
+@command("docker-options:add")
+def docker_options_add(ctx: Ctx) -> int:
+    app, phases, option = _docker_options_args(ctx, "docker-options:add", True)
+    with ctx.state.lock():
+        for phase in phases:
+            current = _options(ctx, app, phase)
+            current += [o for o in split_options(option) if o not in current]
+            routing.write_list(ctx.state, "docker-options", app, phase, current)
+    return 0
+
+
+@command("docker-options:remove")
+def docker_options_remove(ctx: Ctx) -> int:
+    app, phases, option = _docker_options_args(ctx, "docker-options:remove", True)
+    drop = set(split_options(option))
+    with ctx.state.lock():
+        for phase in phases:
+            keep = [o for o in _options(ctx, app, phase) if o not in drop]
+            routing.write_list(ctx.state, "docker-options", app, phase, keep)
+    return 0
+
+
+@command("docker-options:clear")
+def docker_options_clear(ctx: Ctx) -> int:
+    app, phases, _ = _docker_options_args(ctx, "docker-options:clear", False)
+    with ctx.state.lock():
+        if not phases:
+            ctx.info1(f"Clearing docker-options for {app} on all phases")
+        for phase in phases or PHASES:
+            if phases:
+                ctx.info1(f"Clearing docker-options for {app} on phase {phase}")
+            ctx.state.prop_delete("docker-options", app, phase)
+    return 0
+
+
+def _docker_options_collect(ctx: Ctx, app: str) -> dict[str, str]:
+    return {f"--docker-options-{p}": " ".join(_options(ctx, app, p)) for p in PHASES}
+
+
+@command("docker-options:report")
+def docker_options_report(ctx: Ctx) -> int:
+    """The one report whose JSON has non-string values (``build-list`` arrays)."""
+    args = routing.parse_report_args(ctx, "docker-options", ctx.args)
+    apps = [args.app] if args.app else ctx.state.apps()
+    for app in apps:
+        ctx.require_app(app)
+        extra = {f"{p}-list": _options(ctx, app, p) for p in PHASES}
+        routing.render_report(
+            ctx,
+            "docker-options",
+            app,
+            _docker_options_collect(ctx, app),
+            ReportArgs(app, args.format, args.info_flag, args.is_global),
+            json_extra=extra,
+        )
+    return 0
