@@ -16,9 +16,9 @@ import string
 import time
 
 from pruvon_core.testing.sim import containers, deploy, images
-from pruvon_core.testing.sim.core import Ctx, command, emit_report
+from pruvon_core.testing.sim.core import Ctx, command
+from pruvon_core.testing.sim.reports import run_report, set_property
 
-GLOBAL = "--global"
 OFFLINE_PULL_ERROR = (
     'Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup '
     "registry-1.docker.io on 10.255.255.53:53: no such host"
@@ -141,7 +141,7 @@ def _git_values(ctx: Ctx, app: str) -> dict[str, str]:
     values: dict[str, str] = {}
     for key in ("archive-max-files", "archive-max-size", "deploy-branch", "keep-git-dir"):
         app_value = state.prop_get("git", app, key)
-        global_value = state.prop_get("git", GLOBAL, key)
+        global_value = state.prop_get("git", "--global", key)
         if key in ("deploy-branch", "keep-git-dir"):  # archive limits are global-only
             values[f"--git-{key}"] = app_value
         values[f"--git-global-{key}"] = global_value
@@ -159,56 +159,7 @@ def git_report(ctx: Ctx) -> int:
     return run_report(ctx, "git", _git_values, legacy_prefix=False)
 
 
-def run_report(ctx: Ctx, plugin: str, collect, *, legacy_prefix: bool = True) -> int:
-    """Shared ``<plugin>:report`` driver: one app, or every app in turn."""
-    app, info_flag, fmt = "", "", "stdout"
-    args = list(ctx.args)
-    while args:
-        arg = args.pop(0)
-        if arg == "--format":
-            fmt = args.pop(0) if args else ""
-        elif arg.startswith("--format="):
-            fmt = arg.split("=", 1)[1]
-        elif arg.startswith("--"):
-            info_flag = arg
-        elif not app:
-            app = arg
-    if fmt not in ("stdout", "json"):
-        ctx.fail(f'Format must be "stdout" or "json": "{fmt}"')
-    if info_flag and fmt == "json":
-        ctx.fail("--format flag cannot be specified when specifying an info flag")
-    apps = [app] if app else ctx.state.apps()
-    if not apps:
-        ctx.warn("You haven't deployed any applications yet")
-        return 0
-    for name in apps:
-        ctx.require_app(name)
-        emit_report(ctx, plugin, name, collect(ctx, name), info_flag, fmt,
-                    legacy_prefix=legacy_prefix)
-    return 0
-
-
 @command("git:set")
 def git_set(ctx: Ctx) -> int:
     """``git:set [--global|<app>] <key> [<value>]`` for the report's properties."""
     return set_property(ctx, "git", GIT_KEYS)
-
-
-def set_property(ctx: Ctx, plugin: str, keys: tuple[str, ...]) -> int:
-    """Dokku's ``fn-plugin-property-write`` front end shared by ``*:set`` commands."""
-    args = list(ctx.args)
-    target = args.pop(0) if args else ""
-    if target != GLOBAL:
-        ctx.require_app(target)
-    if not args or not args[0]:
-        ctx.fail("No key specified")
-    key, value = args[0], " ".join(args[1:])
-    if key not in keys:
-        ctx.fail(f"Invalid property specified, valid properties include: {', '.join(sorted(keys))}")
-    if value:
-        ctx.info2_quiet(f"Setting {key} to {value}")
-        ctx.state.prop_set(plugin, target, key, value)
-    else:
-        ctx.info2_quiet(f"Unsetting {key}")
-        ctx.state.prop_delete(plugin, target, key)
-    return 0

@@ -176,10 +176,10 @@ def print_healthchecks(ctx: Ctx, dyno: str, port: int | None) -> None:
 
 
 def proxy_rebuild(ctx: Ctx, app: str) -> int:
-    """Network sync line (only with web listeners) then the nginx rebuild (SIM-C's)."""
+    """Network sync line (only with web listeners), then ``proxy-build-config`` (nginx)."""
     if routing.web_listeners(ctx.state, app):
         ctx.info1(f"Ensuring network configuration is in sync for {app}")
-    return routing.nginx_build_config(ctx, app)
+    return fire_trigger(ctx, "proxy-build-config", app)
 
 
 def print_app_deployed(ctx: Ctx, app: str) -> None:

@@ -1,0 +1,73 @@
+"""Shared front ends of the simulated ``<plugin>:report`` and ``<plugin>:set`` commands.
+
+Dokku's Go plugins share ``common.ReportSingleApp`` and the property writers, so
+their argument handling and messages are the same across plugins; the
+rendering itself is SIM-A's :func:`core.emit_report`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pruvon_core.testing.sim.core import Ctx, emit_report
+
+GLOBAL = "--global"
+Collector = Callable[[Ctx, str], dict[str, str]]
+
+
+def run_report(
+    ctx: Ctx, plugin: str, collect: Collector, *, legacy_prefix: bool = True
+) -> int:
+    """Shared ``<plugin>:report`` driver: one app, or every app in turn."""
+    app, info_flag, fmt = "", "", "stdout"
+    args = list(ctx.args)
+    while args:
+        arg = args.pop(0)
+        if arg == "--format":
+            fmt = args.pop(0) if args else ""
+        elif arg.startswith("--format="):
+            fmt = arg.split("=", 1)[1]
+        elif arg.startswith("--"):
+            info_flag = arg
+        elif not app:
+            app = arg
+    if fmt not in ("stdout", "json"):
+        ctx.fail(f'Format must be "stdout" or "json": "{fmt}"')
+    if info_flag and fmt == "json":
+        ctx.fail("--format flag cannot be specified when specifying an info flag")
+    apps = [app] if app else ctx.state.apps()
+    if not apps:
+        ctx.warn("You haven't deployed any applications yet")
+        return 0
+    for name in apps:
+        ctx.require_app(name)
+        emit_report(ctx, plugin, name, collect(ctx, name), info_flag, fmt,
+                    legacy_prefix=legacy_prefix)
+    return 0
+
+
+def set_property(
+    ctx: Ctx,
+    plugin: str,
+    keys: tuple[str, ...],
+    validate: Callable[[Ctx, str, str], None] | None = None,
+) -> int:
+    """Dokku's ``fn-plugin-property-write`` front end shared by ``*:set`` commands."""
+    args = list(ctx.args)
+    target = args.pop(0) if args else ""
+    if target != GLOBAL:
+        ctx.require_app(target)
+    if not args or not args[0]:
+        ctx.fail("No key specified")
+    key, value = args[0], " ".join(args[1:])
+    if key not in keys:
+        ctx.fail(f"Invalid property specified, valid properties include: {', '.join(sorted(keys))}")
+    if validate is not None:
+        validate(ctx, key, value)
+    if value:
+        ctx.info2_quiet(f"Setting {key} to {value}")
+        ctx.state.prop_set(plugin, target, key, value)
+    else:
+        ctx.info2_quiet(f"Unsetting {key}")
+        ctx.state.prop_delete(plugin, target, key)
+    return 0

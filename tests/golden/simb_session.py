@@ -1,0 +1,141 @@
+"""Replay of the whole reference capture session on one simulator (SIM-B's golden tests).
+
+The ps/git/logs/run/enter/report captures were taken on apps whose state every
+earlier case changed (a ``config:set`` restart created a container, ``ports:set``
+moved the URL, ``ps:scale --skip-deploy`` left web stopped ...).  So the session
+is replayed once, in INDEX.md's "Capture order", running every case's own argv
+(of every family) with its stdin, and each golden test compares the result it
+recorded.  Three things cannot come from ``dokku`` commands and are injected:
+
+* **traffic**: the HTTP requests the capture session made with curl appear as
+  log lines of the app's web containers (``containers.append_log``) at the
+  point of the session where they happened, with the captured timestamps;
+* **streaming** cases (``logs -t``) are not run inline: the state is copied
+  before them and their tests run the console script against that copy;
+* **PTY** cases likewise run later, under a real pseudo-terminal;
+* **a manual repair**: after ``config-unset-corrupted-env`` the capture session
+  fixed ref-web's ENV file by hand (``config-unset-present`` succeeds on it and
+  ``config-show-current`` no longer lists ENDQ/ONLYQ/QUOTED); the replay drops
+  those three lines at the same point.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import re
+import shutil
+import tempfile
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pruvon_core.testing.reference import REFERENCE_DIR
+from pruvon_core.testing.sim import containers
+from pruvon_core.testing.sim.core import SimState
+from pruvon_core.testing.sim.main import run
+from tests.golden.harness import CASES
+
+REQ = "[::ffff:172.17.0.1]:{port}: response:200"
+
+# (app, dyno, docker timestamp, client port) injected right BEFORE the named case.
+TRAFFIC: dict[str, list[tuple[str, str, str, int]]] = {
+    "logs-n5": [
+        ("ref-web", "web.1", "2026-11-22T11:24:54.635806156Z", 59852),
+        ("ref-web", "web.1", "2026-11-22T11:25:04.720006748Z", 41132),
+        ("ref-web", "web.1", "2026-11-22T11:25:04.738388026Z", 41142),
+        ("ref-web", "web.1", "2026-11-22T11:25:04.751998015Z", 41144),
+        ("ref-multi", "web.1", "2026-11-22T11:23:19.532551797Z", 49132),
+    ],
+    "logs-multi-n10": [
+        ("ref-multi", "web.1", "2026-11-22T11:25:28.909664839Z", 49844),
+        ("ref-multi", "web.2", "2026-11-22T11:25:28.949157551Z", 38612),
+        ("ref-multi", "web.1", "2026-11-22T11:25:28.930024009Z", 49856),
+        ("ref-multi", "web.1", "2026-11-22T11:25:28.985655698Z", 49858),
+        ("ref-multi", "web.2", "2026-11-22T11:25:29.005455569Z", 38614),
+        ("ref-multi", "web.1", "2026-11-22T11:25:29.024234318Z", 49866),
+    ],
+}
+# Requests made while ``logs ref-web -t`` was following (logs-tail's note).
+DURING_TAIL = [
+    ("ref-web", "web.1", "2026-11-22T11:25:16.965173920Z", 58874),
+    ("ref-web", "web.1", "2026-11-22T11:25:17.481222017Z", 58886),
+    ("ref-web", "web.1", "2026-11-22T11:25:17.994476565Z", 58888),
+]
+STREAMING = {"logs-tail", "logs-tail-preserve-status"}
+REPAIR_BEFORE = "config-unset-present"
+REPAIRED_KEYS = ("ENDQ=", "ONLYQ=", "QUOTED=")
+
+
+def capture_order() -> list[str]:
+    text = (REFERENCE_DIR / "INDEX.md").read_text()
+    section = text.split("## Capture order", 1)[1]
+    return re.findall(r"`([a-z0-9-]+)`", section)
+
+
+def is_pty(name: str) -> bool:
+    return CASES[name].tty
+
+
+def inject(root: Path, traffic: list[tuple[str, str, str, int]]) -> None:
+    """Append the captured requests to the current container of each app/dyno."""
+    state = SimState(root)
+    for app, dyno, stamp, port in traffic:
+        target = next(
+            c for c in containers.current_containers(state, app) if c.dyno == dyno and c.running
+        )
+        containers.append_log(state, target.id, REQ.format(port=port), time=stamp)
+
+
+def repair_env(root: Path, app: str = "ref-web") -> None:
+    """Drop the lines real Dokku could not parse, as the capture session did by hand."""
+    path = SimState(root).app_dir(app) / "ENV"
+    lines = path.read_bytes().split(b"\n")
+    kept = [line for line in lines if not line.startswith(tuple(k.encode() for k in REPAIRED_KEYS))]
+    path.write_bytes(b"\n".join(kept))
+
+
+@dataclass
+class Session:
+    root: Path
+    results: dict[str, tuple[int, bytes, bytes]] = field(default_factory=dict)
+    snapshots: dict[str, Path] = field(default_factory=dict)
+    crashes: dict[str, str] = field(default_factory=dict)
+
+    def result(self, name: str) -> tuple[int, bytes, bytes]:
+        assert name not in self.crashes, f"{name} crashed in the replay:\n{self.crashes[name]}"
+        assert name in self.results, f"{name} was not replayed"
+        return self.results[name]
+
+    def snapshot(self, name: str, into: Path) -> Path:
+        """A private copy of the state as it was right before case ``name``."""
+        target = into / f"state-{name}"
+        shutil.copytree(self.snapshots[name], target, symlinks=True)
+        return target
+
+
+@functools.lru_cache(maxsize=1)
+def session() -> Session:
+    """Replay the capture session once per test process."""
+    base = Path(tempfile.mkdtemp(prefix="pruvon-simb-"))
+    atexit.register(shutil.rmtree, base, True)
+    replay = Session(root=base / "state")
+    replay.root.mkdir()
+    for name in capture_order():
+        if name == REPAIR_BEFORE:
+            repair_env(replay.root)
+        if name in TRAFFIC:
+            inject(replay.root, TRAFFIC[name])
+        if name in STREAMING or is_pty(name):
+            snap = base / f"snap-{name}"
+            shutil.copytree(replay.root, snap, symlinks=True)
+            replay.snapshots[name] = snap
+            if name == "logs-tail":
+                inject(replay.root, DURING_TAIL)
+            continue
+        case = CASES[name]
+        try:
+            replay.results[name] = run(case.argv, root=replay.root, stdin=case.stdin_bytes)
+        except Exception:  # a crash of one command must not hide the other results
+            replay.crashes[name] = traceback.format_exc()
+    return replay
