@@ -90,6 +90,11 @@ class Revalidating(Generic[T]):
         """``(value, age in seconds)``."""
         with self._lock:
             entry = self._entry
+            loading = self._refreshing
+        if entry is None and loading is not None:
+            loading.join()  # a prefetch is under way: its result is the first value
+            with self._lock:
+                entry = self._entry
         if entry is None:
             self._refresh()
             with self._lock:
@@ -99,6 +104,13 @@ class Revalidating(Generic[T]):
         if entry.stale or age > self.max_age:
             self._refresh_in_background()
         return entry.value, age
+
+    def prefetch(self) -> None:
+        """Load in the background now if nothing is loaded yet."""
+        with self._lock:
+            empty = self._entry is None
+        if empty:
+            self._refresh_in_background()
 
     def mark_stale(self) -> None:
         with self._lock:

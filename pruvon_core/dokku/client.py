@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Any, TypeVar
 
@@ -63,6 +64,7 @@ DOCKER_PS = [
     "{{json .}}",
 ]
 MAX_LOG_LINES = 10000
+MAX_CALLS_KEPT = 10000
 
 
 class DokkuClient:
@@ -89,7 +91,8 @@ class DokkuClient:
         self.long_timeout = long_timeout
         self._clock = clock
         self._cache = TTLCache(cache_ttl, clock)
-        self._calls: list[Call] = []
+        self._calls: deque[Call] = deque(maxlen=MAX_CALLS_KEPT)
+        self.call_count = 0
         self._lock = threading.Lock()
         self._version: str | None = None
         self._reports: Revalidating[dict[str, PsReport]] = Revalidating(
@@ -99,17 +102,33 @@ class DokkuClient:
     # ----------------------------------------------------------------- bookkeeping
     @property
     def calls(self) -> list[Call]:
-        """Every process started so far (a copy): argv, kind, duration, exit."""
+        """The processes started so far (a copy): argv, kind, duration, exit.
+
+        A long-running server keeps only the last ``MAX_CALLS_KEPT``;
+        :attr:`call_count` counts them all.
+        """
         with self._lock:
             return list(self._calls)
 
     def reset_calls(self) -> None:
         with self._lock:
             self._calls.clear()
+            self.call_count = 0
+
+    def warm_up(self) -> None:
+        """Start loading what slow transports serve stale-while-revalidate.
+
+        Over ssh the first :meth:`apps_overview` needs every app's ``ps:report``
+        (≈0.75 s per app); a server calls this at startup so that the first
+        page finds the reports loaded or loading.
+        """
+        if self.docker is None:
+            self._reports.prefetch()
 
     def _record(self, kind: str, args: Sequence[str], duration: float, code: int | None) -> None:
         with self._lock:
             self._calls.append(Call(tuple(args), kind, duration, code))
+            self.call_count += 1
 
     def invalidate(self) -> None:
         """Forget cached reads; slow reports become stale (refreshed on next read)."""
