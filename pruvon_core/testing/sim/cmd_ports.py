@@ -8,7 +8,7 @@ exits 2), and ``ports:list`` exits 1 when only detected ports exist.
 from __future__ import annotations
 
 from pruvon_core.testing.sim import routing
-from pruvon_core.testing.sim.core import Ctx, command, on_trigger
+from pruvon_core.testing.sim.core import Ctx, command, go_json, on_trigger
 from pruvon_core.testing.sim.routing import GLOBAL, PortMap, PortMapError
 
 
@@ -42,7 +42,7 @@ def _ports_delete(ctx: Ctx, app: str, *_args: str) -> int:
 
 
 def _app_and_maps(ctx: Ctx, name: str, need_maps: bool = True) -> tuple[str, list[PortMap]]:
-    args = routing.pflag_positional(ctx, name, ctx.args)
+    args = routing.positional(ctx, name, ctx.args)
     app = ctx.require_app(args[0] if args else "")
     if not need_maps:
         return app, []
@@ -142,11 +142,9 @@ def _collect(ctx: Ctx, app: str) -> dict[str, str]:
     detected = routing.detected_port_maps(state, app)
     return {
         "--ports-map": " ".join(str(m) for m in explicit or []),
-        "--ports-map-json": routing.go_json(
-            None if explicit is None else [m.as_json() for m in explicit]
-        ),
+        "--ports-map-json": go_json(None if explicit is None else [m.as_json() for m in explicit]),
         "--ports-map-detected": " ".join(str(m) for m in detected),
-        "--ports-map-detected-json": routing.go_json([m.as_json() for m in detected]),
+        "--ports-map-detected-json": go_json([m.as_json() for m in detected]),
     }
 
 

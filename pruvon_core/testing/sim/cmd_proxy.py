@@ -11,8 +11,8 @@ from __future__ import annotations
 import shlex
 
 from pruvon_core.testing.sim import routing
-from pruvon_core.testing.sim.core import Ctx, command, fire_trigger, on_trigger
-from pruvon_core.testing.sim.routing import GLOBAL, ReportArgs
+from pruvon_core.testing.sim.core import Ctx, Flag, command, fire_trigger, on_trigger, parse_flags
+from pruvon_core.testing.sim.routing import GLOBAL
 
 # -- nginx-vhosts triggers ---------------------------------------------------------------------
 
@@ -151,7 +151,7 @@ def _property_set(
 @command("proxy:set")
 def proxy_set(ctx: Ctx) -> int:
     """``proxy:set <app> <type>`` (legacy form) or ``proxy:set <app> <property> [<value>]``."""
-    args = routing.pflag_positional(ctx, "proxy:set", ctx.args)
+    args = routing.positional(ctx, "proxy:set", ctx.args)
     app, prop, value = ([*args, "", "", ""])[:3]
     if prop not in PROXY_PROPERTIES and not value:
         if ":" in prop:
@@ -162,25 +162,40 @@ def proxy_set(ctx: Ctx) -> int:
     return 0
 
 
+ALL_FLAGS = [
+    Flag("all", "bool", "false", "run against all apps"),
+    Flag("parallel", "string", "", "number of apps to run in parallel, -1 to match cpu count"),
+]
+
+
+def _targets(ctx: Ctx, flagset: str) -> list[str]:
+    """``<app>`` or ``--all`` (Go pflag ``--all``/``--parallel`` flags)."""
+    values, rest = parse_flags(ctx, flagset, ctx.args, ALL_FLAGS)
+    if values["all"]:
+        return ctx.state.apps()
+    return [ctx.require_app(rest[0] if rest else "")]
+
+
 def _proxy_toggle(ctx: Ctx, enable: bool) -> int:
-    args = routing.pflag_positional(ctx, f"proxy:{'enable' if enable else 'disable'}", ctx.args)
-    targets = (
-        ctx.state.apps() if args[:1] == ["--all"] else [ctx.require_app(args[0] if args else "")]
-    )
+    """``proxy:enable``/``proxy:disable``: flip the property, fire the trigger, rebuild nginx.
+
+    Dokku's nginx plugin also restarts a deployed app here; the simulator only rebuilds the
+    proxy configuration (the containers keep running).
+    """
+    targets = _targets(ctx, f"proxy:{'enable' if enable else 'disable'}")
     with ctx.state.lock():
         for app in targets:
             if routing.proxy_enabled(ctx.state, app) == enable:
-                state = "enabled" if enable else "disabled"
-                ctx.info1(f"Proxy is already {state} for app")
+                # sic: Dokku says "disable", not "disabled"
+                ctx.info1(f"Proxy is already {'enabled' if enable else 'disable'} for app")
                 continue
-            ctx.info1(f"{'Enabling' if enable else 'Disabling'} proxy for app ({app})")
+            ctx.info1(f"{'Enabling' if enable else 'Disabling'} proxy for app")
             if enable:
                 ctx.state.prop_delete("proxy", app, "disabled")
             else:
                 ctx.state.prop_set("proxy", app, "disabled", "true")
-            status = fire_trigger(
-                ctx, "proxy-enable" if enable else "proxy-disable", app
-            ) or routing.nginx_build_config(ctx, app)
+            trigger = "proxy-enable" if enable else "proxy-disable"
+            status = fire_trigger(ctx, trigger, app) or routing.nginx_build_config(ctx, app)
             if status:
                 return status
     return 0
@@ -198,10 +213,7 @@ def proxy_disable(ctx: Ctx) -> int:
 
 @command("proxy:build-config")
 def proxy_build_config(ctx: Ctx) -> int:
-    args = routing.pflag_positional(ctx, "proxy:build-config", ctx.args)
-    targets = (
-        ctx.state.apps() if args[:1] == ["--all"] else [ctx.require_app(args[0] if args else "")]
-    )
+    targets = _targets(ctx, "proxy:build-config")
     with ctx.state.lock():
         for app in targets:
             status = routing.nginx_build_config(ctx, app)
@@ -284,7 +296,7 @@ def nginx_report(ctx: Ctx) -> int:
 
 @command("nginx:set")
 def nginx_set(ctx: Ctx) -> int:
-    args = routing.pflag_positional(ctx, "nginx:set", ctx.args)
+    args = routing.positional(ctx, "nginx:set", ctx.args)
     app, prop, value = ([*args, "", "", ""])[:3]
     valid = tuple(NGINX_DEFAULTS)
     valid_global = tuple(k for k, v in NGINX_DEFAULTS.items() if v is not None)
@@ -317,8 +329,16 @@ def certs_report(ctx: Ctx) -> int:
 PHASES = ("build", "deploy", "run")
 
 
-def _options(ctx: Ctx, app: str, phase: str) -> list[str]:
-    return routing.read_list(ctx.state, "docker-options", app, phase)
+def _options(ctx: Ctx, app: str, key: str) -> list[str]:
+    """Options of a phase (``deploy``) or of a process type's deploy phase (``deploy.web``)."""
+    return routing.read_list(ctx.state, "docker-options", app, key)
+
+
+def _process_keys(ctx: Ctx, app: str) -> list[str]:
+    directory = ctx.state.prop_dir("docker-options", app)
+    if not directory.is_dir():
+        return []
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith("deploy."))
 
 
 def split_options(text: str) -> list[str]:
@@ -332,72 +352,101 @@ def split_options(text: str) -> list[str]:
     return options
 
 
-def _docker_options_args(ctx: Ctx, name: str, need_option: bool) -> tuple[str, list[str], str]:
-    args = routing.pflag_positional(ctx, name, ctx.args)
+def _leading_processes(ctx: Ctx, name: str, args: list[str]) -> tuple[list[str], list[str]]:
+    """``--process`` flags before the first positional (pflag ``SetInterspersed(false)``),
+    so that ``-v /a:/b`` after the app and phase stays part of the option."""
+    processes: list[str] = []
+    while args and args[0].startswith("-"):
+        arg = args.pop(0)
+        if arg == "--":
+            break
+        if arg.startswith("--process="):
+            processes += [p for p in arg.split("=", 1)[1].split(",") if p]
+        elif arg == "--process" and args:
+            processes += [p for p in args.pop(0).split(",") if p]
+        else:
+            parse_flags(ctx, name, [arg], [Flag("process", "string", "", "process types")])
+    return processes, args
+
+
+def _docker_options_args(
+    ctx: Ctx, name: str, need_option: bool
+) -> tuple[str, list[str], list[str], str]:
+    processes, args = _leading_processes(ctx, name, list(ctx.args))
     app = ctx.require_app(args[0] if args else "")
     phases = args[1].split(",") if len(args) > 1 and args[1] else []
     if any(phase not in PHASES for phase in phases):
         ctx.fail(f"Phase(s) must be one of [{' '.join(PHASES)}]")
+    if processes and phases != ["deploy"]:
+        ctx.fail("--process is only supported for the deploy phase")
+    if "_default_" in processes:
+        ctx.fail('"_default_" is reserved and cannot be used as a --process value')
     option = " ".join(args[2:])
     if need_option and not split_options(option):
         verb = "add to" if name.endswith("add") else "remove from"
         ctx.fail(f"Please specify docker options to {verb} the phase")
-    return app, phases, option
+    keys = [f"deploy.{p}" for p in processes] or phases
+    return app, phases, keys, option
 
 
 @command("docker-options:add")
 def docker_options_add(ctx: Ctx) -> int:
-    app, phases, option = _docker_options_args(ctx, "docker-options:add", True)
+    app, _, keys, option = _docker_options_args(ctx, "docker-options:add", True)
     with ctx.state.lock():
-        for phase in phases:
-            current = _options(ctx, app, phase)
+        for key in keys:
+            current = _options(ctx, app, key)
             current += [o for o in split_options(option) if o not in current]
-            routing.write_list(ctx.state, "docker-options", app, phase, current)
+            routing.write_list(ctx.state, "docker-options", app, key, current)
     return 0
 
 
 @command("docker-options:remove")
 def docker_options_remove(ctx: Ctx) -> int:
-    app, phases, option = _docker_options_args(ctx, "docker-options:remove", True)
+    app, _, keys, option = _docker_options_args(ctx, "docker-options:remove", True)
     drop = set(split_options(option))
     with ctx.state.lock():
-        for phase in phases:
-            keep = [o for o in _options(ctx, app, phase) if o not in drop]
-            routing.write_list(ctx.state, "docker-options", app, phase, keep)
+        for key in keys:
+            keep = [o for o in _options(ctx, app, key) if o not in drop]
+            routing.write_list(ctx.state, "docker-options", app, key, keep)
     return 0
 
 
 @command("docker-options:clear")
 def docker_options_clear(ctx: Ctx) -> int:
-    app, phases, _ = _docker_options_args(ctx, "docker-options:clear", False)
+    app, phases, keys, _ = _docker_options_args(ctx, "docker-options:clear", False)
     with ctx.state.lock():
         if not phases:
             ctx.info1(f"Clearing docker-options for {app} on all phases")
-        for phase in phases or PHASES:
+            keys = [*PHASES, *_process_keys(ctx, app)]
+        for key in keys:
             if phases:
-                ctx.info1(f"Clearing docker-options for {app} on phase {phase}")
-            ctx.state.prop_delete("docker-options", app, phase)
+                phase, _, process = key.partition(".")
+                suffix = f" for process {process}" if process else ""
+                ctx.info1(f"Clearing docker-options for {app} on phase {phase}{suffix}")
+            ctx.state.prop_delete("docker-options", app, key)
     return 0
 
 
 def _docker_options_collect(ctx: Ctx, app: str) -> dict[str, str]:
-    return {f"--docker-options-{p}": " ".join(_options(ctx, app, p)) for p in PHASES}
+    keys = [*PHASES, *_process_keys(ctx, app)]
+    return {f"--docker-options-{k}": " ".join(_options(ctx, app, k)) for k in keys}
 
 
 @command("docker-options:report")
 def docker_options_report(ctx: Ctx) -> int:
     """The one report whose JSON has non-string values (``build-list`` arrays)."""
     args = routing.parse_report_args(ctx, "docker-options", ctx.args)
-    apps = [args.app] if args.app else ctx.state.apps()
-    for app in apps:
+    if args.format == "json" and args.info_flag:
+        ctx.fail("--format flag cannot be specified when specifying an info flag")
+    for app in [args.app] if args.app else ctx.state.apps():
         ctx.require_app(app)
-        extra = {f"{p}-list": _options(ctx, app, p) for p in PHASES}
+        keys = [*PHASES, *_process_keys(ctx, app)]
         routing.render_report(
             ctx,
             "docker-options",
             app,
             _docker_options_collect(ctx, app),
-            ReportArgs(app, args.format, args.info_flag, args.is_global),
-            json_extra=extra,
+            args,
+            json_extra={f"{k}-list": _options(ctx, app, k) for k in keys},
         )
     return 0

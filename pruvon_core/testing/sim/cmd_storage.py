@@ -14,7 +14,15 @@ import re
 from pathlib import Path
 
 from pruvon_core.testing.sim import routing
-from pruvon_core.testing.sim.core import Ctx, Flag, SimExit, command, on_trigger, parse_flags
+from pruvon_core.testing.sim.core import (
+    Ctx,
+    Flag,
+    SimExit,
+    SimState,
+    command,
+    on_trigger,
+    parse_flags,
+)
 from pruvon_core.testing.sim.core import write_atomic as _write
 
 STORAGE_DIR = "/var/lib/dokku/data/storage"
@@ -31,40 +39,40 @@ CHOWN_IDS = {
 # -- entries and attachments -------------------------------------------------------------------
 
 
-def _entries_dir(ctx: Ctx) -> Path:
-    return ctx.state.root / "storage" / "entries"
+def _entries_dir(state: SimState) -> Path:
+    return state.root / "storage" / "entries"
 
 
-def load_entry(ctx: Ctx, name: str) -> dict | None:
+def load_entry(state: SimState, name: str) -> dict | None:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name or ""):
         return None
     try:
-        return json.loads((_entries_dir(ctx) / f"{name}.json").read_text())
+        return json.loads((_entries_dir(state) / f"{name}.json").read_text())
     except (FileNotFoundError, ValueError):
         return None
 
 
-def list_entries(ctx: Ctx) -> list[dict]:
-    base = _entries_dir(ctx)
+def list_entries(state: SimState) -> list[dict]:
+    base = _entries_dir(state)
     if not base.is_dir():
         return []
-    return [e for p in sorted(base.glob("*.json")) if (e := load_entry(ctx, p.stem))]
+    return [e for p in sorted(base.glob("*.json")) if (e := load_entry(state, p.stem))]
 
 
-def save_entry(ctx: Ctx, entry: dict) -> None:
-    _write(_entries_dir(ctx) / f"{entry['name']}.json", json.dumps(entry, indent=2))
+def save_entry(state: SimState, entry: dict) -> None:
+    _write(_entries_dir(state) / f"{entry['name']}.json", json.dumps(entry, indent=2))
 
 
-def attachments(ctx: Ctx, app: str) -> list[dict]:
-    text = ctx.state.prop_get("storage", app, "attachments")
+def attachments(state: SimState, app: str) -> list[dict]:
+    text = state.prop_get("storage", app, "attachments")
     return json.loads(text) if text else []
 
 
-def save_attachments(ctx: Ctx, app: str, items: list[dict]) -> None:
+def save_attachments(state: SimState, app: str, items: list[dict]) -> None:
     if items:
-        ctx.state.prop_set("storage", app, "attachments", json.dumps(items, indent=2))
+        state.prop_set("storage", app, "attachments", json.dumps(items, indent=2))
     else:
-        ctx.state.prop_delete("storage", app, "attachments")
+        state.prop_delete("storage", app, "attachments")
 
 
 def legacy_entry(mount: str) -> dict:
@@ -114,13 +122,21 @@ def mount_string(entry: dict, attachment: dict) -> str:
     return f"{base}:{options}" if options else base
 
 
-def phase_mounts(ctx: Ctx, app: str, phase: str) -> list[tuple[dict, dict]]:
+def phase_mounts(state: SimState, app: str, phase: str) -> list[tuple[dict, dict]]:
     result = []
-    for attachment in attachments(ctx, app):
-        entry = load_entry(ctx, attachment["entry_name"])
+    for attachment in attachments(state, app):
+        entry = load_entry(state, attachment["entry_name"])
         if entry and phase in attachment.get("phases", []):
             result.append((entry, attachment))
     return result
+
+
+def app_mounts(state: SimState, app: str, phase: str = "deploy") -> list[str]:
+    """The app's bind mounts for a phase as ``host:container[:options]`` (what ``-v`` gets);
+    the docker view and deploys use this to show containers' mounts."""
+    return [
+        mount_string(entry, attachment) for entry, attachment in phase_mounts(state, app, phase)
+    ]
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -135,7 +151,7 @@ def storage_list(ctx: Ctx) -> int:
     fmt = values["format"]
     if fmt not in ("text", "json"):
         ctx.fail("Invalid --format value specified")
-    rows = phase_mounts(ctx, app, "deploy")
+    rows = phase_mounts(ctx.state, app, "deploy")
     if fmt == "json":
         data = []
         for entry, attachment in rows:
@@ -178,7 +194,7 @@ def storage_mount(ctx: Ctx) -> int:
     with ctx.state.lock():
         if ":" in target:
             return _mount_legacy(ctx, app, target)
-        entry = load_entry(ctx, target)
+        entry = load_entry(ctx.state, target)
         if not entry:
             ctx.fail(
                 f'storage entry "{target}" does not exist; create it first with `dokku storage:create`'
@@ -194,13 +210,13 @@ def _mount_legacy(ctx: Ctx, app: str, mount: str) -> int:
     if error or not container:
         ctx.fail(error or "Storage path must be two valid paths divided by colon.")
     entry = legacy_entry(mount)
-    if not load_entry(ctx, entry["name"]):
-        save_entry(ctx, entry)
-    items = attachments(ctx, app)
+    if not load_entry(ctx.state, entry["name"]):
+        save_entry(ctx.state, entry)
+    items = attachments(ctx.state, app)
     if any(a["entry_name"] == entry["name"] and a["container_path"] == container for a in items):
         ctx.fail("Mount path already exists.")
     items.append(_attachment(entry["name"], container, readonly, options))
-    save_attachments(ctx, app, items)
+    save_attachments(ctx.state, app, items)
     return 0
 
 
@@ -218,15 +234,15 @@ def _attachment(name: str, container: str, readonly: bool, options: str) -> dict
 
 
 def _attach(ctx: Ctx, app: str, entry: dict, container: str, readonly: bool, options: str) -> int:
-    items = attachments(ctx, app)
+    items = attachments(ctx.state, app)
     new = _attachment(entry["name"], container, readonly, options)
     for index, item in enumerate(items):
         if item["entry_name"] == entry["name"] and item["container_path"] == container:
             items[index] = new
-            save_attachments(ctx, app, items)
+            save_attachments(ctx.state, app, items)
             ctx.info1(f"Storage entry {entry['name']} mount at {container} on {app} updated")
             return 0
-    save_attachments(ctx, app, [*items, new])
+    save_attachments(ctx.state, app, [*items, new])
     ctx.info1(f"Storage entry {entry['name']} mounted at {container} on {app}")
     return 0
 
@@ -253,7 +269,7 @@ def storage_unmount(ctx: Ctx) -> int:
         else:
             name, container = target, str(values["container-dir"])
             missing = f'storage entry "{name}" is not mounted on {app}'
-        items = attachments(ctx, app)
+        items = attachments(ctx.state, app)
         keep = [
             a
             for a in items
@@ -261,14 +277,14 @@ def storage_unmount(ctx: Ctx) -> int:
         ]
         if len(keep) == len(items):
             ctx.fail(missing)
-        save_attachments(ctx, app, keep)
+        save_attachments(ctx.state, app, keep)
     return 0
 
 
 def _collect(ctx: Ctx, app: str) -> dict[str, str]:
     flags: dict[str, str] = {}
-    for index, attachment in enumerate(attachments(ctx, app), start=1):
-        entry = load_entry(ctx, attachment["entry_name"]) or {}
+    for index, attachment in enumerate(attachments(ctx.state, app), start=1):
+        entry = load_entry(ctx.state, attachment["entry_name"]) or {}
         base = f"--storage-attachment.{index}."
         flags.update(
             {
@@ -284,7 +300,7 @@ def _collect(ctx: Ctx, app: str) -> dict[str, str]:
             }
         )
     for phase in ("build", "deploy", "run"):
-        mounts = [f"-v {mount_string(e, a)}" for e, a in phase_mounts(ctx, app, phase)]
+        mounts = [f"-v {mount_string(e, a)}" for e, a in phase_mounts(ctx.state, app, phase)]
         flags[f"--storage-{phase}-mounts"] = " ".join(mounts)
     return flags
 
@@ -338,7 +354,7 @@ def storage_list_entries(ctx: Ctx) -> int:
     )
     entries = [
         e
-        for e in list_entries(ctx)
+        for e in list_entries(ctx.state)
         if not values["scheduler"] or e["scheduler"] == values["scheduler"]
     ]
     if values["format"] == "json":
@@ -350,6 +366,80 @@ def storage_list_entries(ctx: Ctx) -> int:
     ctx.info1_quiet("Storage entries:")
     for entry in entries:
         ctx.verbose(f"{entry['name']}\t{entry['scheduler']}\t{entry.get('host_path', '')}")
+    return 0
+
+
+ENTRY_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def validate_entry_name(ctx: Ctx, name: str) -> None:
+    """Dokku's ``ValidateEntryName`` (a DNS-1123 label, ``legacy-`` reserved)."""
+    if not name:
+        ctx.fail("storage entry name is required")
+    if len(name) > 45:
+        ctx.fail(
+            f'storage entry name "{name}" is too long (max 45 characters); '
+            "helm release names cap our budget"
+        )
+    if not ENTRY_NAME_RE.match(name):
+        ctx.fail(
+            f'storage entry name "{name}" must be a DNS-1123 label (lowercase letters, '
+            "digits, and dashes; cannot start or end with a dash)"
+        )
+    if name.startswith("legacy-"):
+        ctx.fail(f'storage entry name "{name}" must not start with reserved prefix "legacy-"')
+
+
+@command("storage:create")
+def storage_create(ctx: Ctx) -> int:
+    """Register a docker-local entry (default path ``<storage dir>/<name>``)."""
+    values, rest = parse_flags(
+        ctx,
+        "storage:create",
+        ctx.args,
+        [
+            Flag("scheduler", "string", "", "scheduler"),
+            Flag("chown", "string", "", "chown option"),
+        ],
+    )
+    name = rest[0] if rest else ""
+    validate_entry_name(ctx, name)
+    scheduler = str(values["scheduler"] or "docker-local")
+    if scheduler != "docker-local":
+        ctx.fail(f'storage entry "{name}" uses scheduler "{scheduler}", not simulated')
+    host_path = rest[1] if len(rest) > 1 else f"{STORAGE_DIR}/{name}"
+    if not host_path.startswith("/"):
+        ctx.fail(f'storage entry "{name}" host_path must be absolute, got "{host_path}"')
+    entry: dict[str, object] = {"name": name, "scheduler": scheduler, "host_path": host_path}
+    if values["chown"]:
+        entry["chown"] = values["chown"]
+    entry["schema_version"] = 1
+    with ctx.state.lock():
+        if load_entry(ctx.state, name):
+            ctx.info1_quiet(f"Storage entry {name} already exists, leaving in place")
+        save_entry(ctx.state, entry)
+    ctx.info1(f"Storage entry {name} created")
+    return 0
+
+
+@command("storage:info")
+def storage_info(ctx: Ctx) -> int:
+    values, rest = parse_flags(ctx, "storage:info", ctx.args, [FORMAT_FLAG])
+    name = rest[0] if rest else ""
+    if not name:
+        ctx.fail("storage entry name is required")
+    entry = load_entry(ctx.state, name)
+    if not entry:
+        ctx.fail(f'storage entry "{name}" does not exist')
+    if values["format"] == "json":
+        ctx.out(json.dumps(entry, indent=2))
+        return 0
+    ctx.info1_quiet(f"Storage entry {entry['name']}")
+    ctx.verbose(f"Scheduler:        {entry['scheduler']}")
+    if entry.get("host_path"):
+        ctx.verbose(f"Host path:        {entry['host_path']}")
+    if entry.get("chown"):
+        ctx.verbose(f"Chown:            {entry['chown']}")
     return 0
 
 
@@ -367,11 +457,13 @@ def storage_destroy(ctx: Ctx) -> int:
     name = rest[0] if rest else ""
     if not name:
         ctx.fail("storage entry name is required")
-    entry = load_entry(ctx, name)
+    entry = load_entry(ctx.state, name)
     if not entry:
         ctx.fail(f'storage entry "{name}" does not exist')
     users = [
-        a for a in ctx.state.apps() if any(x["entry_name"] == name for x in attachments(ctx, a))
+        a
+        for a in ctx.state.apps()
+        if any(x["entry_name"] == name for x in attachments(ctx.state, a))
     ]
     if users:
         ctx.fail(f'storage entry "{name}" is still mounted by app(s): {", ".join(users)}')
@@ -389,7 +481,7 @@ def storage_destroy(ctx: Ctx) -> int:
             )
         confirm(ctx, name, "storage entry")
     with ctx.state.lock():
-        (_entries_dir(ctx) / f"{name}.json").unlink(missing_ok=True)
+        (_entries_dir(ctx.state) / f"{name}.json").unlink(missing_ok=True)
         if values["destroy-host-dir"]:
             ctx.verbose(f"Removed {entry.get('host_path')}")
     ctx.info1(f"Storage entry {name} destroyed")

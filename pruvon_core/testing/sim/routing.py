@@ -18,7 +18,6 @@ Other helpers call the lifecycle hooks at the bottom (``app_created``, ``app_clo
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import re
@@ -26,7 +25,16 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from pruvon_core.testing.sim.core import Ctx, SimExit, SimState, fire_trigger, write_atomic
+from pruvon_core.testing.sim.core import (
+    Ctx,
+    Flag,
+    SimState,
+    emit_report,
+    fire_trigger,
+    go_json,
+    parse_flags,
+    write_atomic,
+)
 
 GLOBAL = "--global"
 DEFAULT_HOSTNAME = "vm"
@@ -58,39 +66,9 @@ def hostname(state: SimState) -> str:
     return str(state.knobs().get("hostname") or DEFAULT_HOSTNAME)
 
 
-def go_json(value: object) -> str:
-    """Compact JSON as Go's ``encoding/json`` writes it (sorted map keys, HTML escaping)."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
-        text = text.replace(char, escaped)
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
-def pflag_positional(ctx: Ctx, flagset: str, args: list[str]) -> list[str]:
-    """Parse ``args`` like a Go pflag FlagSet that defines no flags (ExitOnError).
-
-    Real Dokku's Go subcommands reject any ``-x``/``--x`` argument with exit 2 and a raw
-    ``Usage of <cmd>:`` text without the `` !     `` prefix; ``--`` ends flag parsing.
-    """
-    positional: list[str] = []
-    for index, arg in enumerate(args):
-        if arg == "--":
-            return positional + args[index + 1 :]
-        if arg in ("-h", "--help"):
-            ctx.err(f"Usage of {flagset}:")
-            raise SimExit(0)
-        if arg.startswith("--"):
-            _pflag_fail(ctx, flagset, f"unknown flag: {arg.split('=', 1)[0]}")
-        if arg.startswith("-") and len(arg) > 1:
-            _pflag_fail(ctx, flagset, f"unknown shorthand flag: '{arg[1]}' in {arg}")
-        positional.append(arg)
-    return positional
-
-
-def _pflag_fail(ctx: Ctx, flagset: str, message: str) -> None:
-    ctx.err(f"Usage of {flagset}:")
-    ctx.err(message)
-    raise SimExit(2)
+def positional(ctx: Ctx, flagset: str, args: list[str]) -> list[str]:
+    """Positional arguments of a Go subcommand without flags (pflag: exit 2 on any flag)."""
+    return parse_flags(ctx, flagset, args, [])[1]
 
 
 def print_help(ctx: Ctx, plugin: str, description: str, entries: list[tuple[str, str]]) -> None:
@@ -108,6 +86,9 @@ def print_help(ctx: Ctx, plugin: str, description: str, entries: list[tuple[str,
 
 
 # -- reports (Dokku's common.ReportSingleApp) -------------------------------------------------
+
+
+FORMAT_FLAG = Flag("format", "string", "stdout", "format: [ stdout | json ]")
 
 
 @dataclass
@@ -128,7 +109,7 @@ def parse_report_args(ctx: Ctx, plugin: str, args: list[str]) -> ReportArgs:
             is_global = True
         elif arg == "--format":
             if not rest:
-                _pflag_fail(ctx, f"{plugin}:report", "flag needs an argument: --format")
+                parse_flags(ctx, f"{plugin}:report", ["--format"], [FORMAT_FLAG])
             fmt = rest.pop(0)
         elif arg.startswith("--format="):
             fmt = arg.split("=", 1)[1]
@@ -150,39 +131,23 @@ def render_report(
     *,
     legacy_prefix: bool = True,
     json_extra: dict[str, object] | None = None,
-    title: str | None = None,
 ) -> None:
-    """Print one app's report in text, JSON or single-flag form, byte for byte as Dokku.
+    """Print one app's report (text, JSON or one flag) with Dokku's ``ReportSingleApp``.
 
-    ``flags`` maps ``--<type>-<key>`` to its value.  JSON drops the plugin prefix and,
-    with ``legacy_prefix``, also emits the prefixed key (apps/ports/proxy/storage do,
-    domains/certs/nginx do not).
+    ``json_extra`` adds non-string JSON values (docker-options' ``*-list`` arrays).
     """
-    prefix = f"--{report_type}-"
-    if args.format == "json":
-        data: dict[str, object] = {}
+    if args.format == "json" and json_extra:
+        prefix = f"--{report_type}-"
+        data: dict[str, object] = dict(json_extra)
         for key, value in flags.items():
+            data[key[2:]] = value
             if key.startswith(prefix):
                 data[key[len(prefix) :]] = value
-                if legacy_prefix:
-                    data[key[2:]] = value
-            else:
-                data[key[2:]] = value
-        data.update(json_extra or {})
         ctx.out(go_json(data))
         return
-    if args.info_flag:
-        if args.info_flag in flags:
-            ctx.out(flags[args.info_flag])
-            return
-        ctx.fail(f"Invalid flag passed, valid flags: {', '.join(sorted(flags))}")
-    width = max([31, *(len(k) for k in flags)])
-    if not quiet(ctx):
-        ctx.info2(f"{app} {title or report_type} information")
-    for key in sorted(flags):
-        label = key[2:].replace("-", " ").replace(".", " ")
-        label = label[:1].upper() + label[1:]
-        ctx.verbose(f"{label + ':':<{width}}{flags[key]}")
+    emit_report(
+        ctx, report_type, app, flags, args.info_flag, args.format, legacy_prefix=legacy_prefix
+    )
 
 
 def report_command(
