@@ -126,8 +126,8 @@ _registry_lock = threading.Lock()
 def actions() -> dict[str, Action]:
     """Every declared action by name, collected from ``pruvon_register_actions``.
 
-    Cached per plugin manager; a second declaration of the same name is ignored
-    with a warning so a plugin cannot silently redefine a built-in action.
+    Cached per plugin manager.  A name declared twice keeps the stricter flags
+    (see :func:`_merge`), so a plugin cannot loosen a built-in action.
     """
     global _registry, _registry_owner
     from pruvon_core.plugins import get_plugin_manager
@@ -141,12 +141,27 @@ def actions() -> dict[str, Action]:
             if not isinstance(declared, Action):
                 log.warning("ignoring non-Action %r from pruvon_register_actions", declared)
                 continue
-            if declared.name in registry:
-                log.warning("action %s declared twice; keeping the first", declared.name)
-                continue
-            registry[declared.name] = declared
+            known = registry.get(declared.name)
+            registry[declared.name] = declared if known is None else _merge(known, declared)
         _registry, _registry_owner = registry, manager
         return registry
+
+
+def _merge(known: Action, again: Action) -> Action:
+    """Two plugins declared one name: keep the stricter reading of both.
+
+    Read-only only if both say so, sensitive if either does; the description
+    and resource kind of the first declaration seen stay.  A plugin can therefore
+    never loosen a built-in action by redeclaring it.
+    """
+    log.warning("action %s declared more than once; keeping the stricter flags", known.name)
+    return Action(
+        name=known.name,
+        description=known.description,
+        read_only=known.read_only and again.read_only,
+        resource_kind=known.resource_kind,
+        sensitive=known.sensitive or again.sensitive,
+    )
 
 
 def reset_actions() -> None:
