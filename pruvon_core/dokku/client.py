@@ -9,6 +9,7 @@ reads briefly and counts every process it starts in :attr:`DokkuClient.calls`.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import deque
@@ -65,6 +66,10 @@ DOCKER_PS = [
 ]
 MAX_LOG_LINES = 10000
 MAX_CALLS_KEPT = 10000
+_LIFECYCLE_FAILURES = [
+    (re.compile(r"^App \S+ has not been deployed$"), NotDeployed),
+    (re.compile(r"^App \S+ does not exist$"), AppNotFound),
+]
 
 
 class DokkuClient:
@@ -308,19 +313,19 @@ class DokkuClient:
         self._run(["ps:scale", *flags, app, *pairs], mutating=True, timeout=self.long_timeout)
 
     def _lifecycle(self, action: str, app: str) -> None:
-        result = self._run(
-            [f"ps:{action}", validate.app_name(app)], mutating=True, timeout=self.long_timeout
-        )
+        args = [f"ps:{action}", validate.app_name(app)]
+        result = self._run(args, mutating=True, timeout=self.long_timeout)
         # Dokku exits 0 here but says so on stdout or stderr: surface it as a typed error
         for line in dokku_messages(result.stdout) + dokku_messages(result.stderr):
-            if line.endswith("has not been deployed"):
-                raise NotDeployed(
-                    line, exit_code=0, argv=result.argv, stdout=result.stdout, stderr=result.stderr
-                )
-            if line.endswith("does not exist"):
-                raise AppNotFound(
-                    line, exit_code=0, argv=result.argv, stdout=result.stdout, stderr=result.stderr
-                )
+            for pattern, kind in _LIFECYCLE_FAILURES:
+                if pattern.match(line):
+                    raise kind(
+                        line,
+                        exit_code=result.exit,
+                        argv=args,
+                        stdout=result.stdout,
+                        stderr=result.stderr,
+                    )
 
     def ps_start(self, app: str) -> None:
         self._lifecycle("start", app)

@@ -106,6 +106,7 @@ _SUDO_REFUSED = re.compile(
     r"sudo: (a password is required|a terminal is required|.*not allowed to execute|"
     r".*is not in the sudoers file|unknown user)"
 )
+_SUDO_NOT_FOUND = re.compile(r"^sudo: \S+: command not found$", re.MULTILINE)
 _RULES: list[tuple[re.Pattern[str], type[DokkuError]]] = [
     (re.compile(r"^App \S+ does not exist$"), AppNotFound),
     (re.compile(r"^\w[\w ]* service \S+ does not exist$"), ServiceNotFound),
@@ -147,7 +148,7 @@ def classify(argv: Sequence[str], exit_code: int, stdout: str, stderr: str) -> D
     if _SUDO_REFUSED.search(stderr):
         return DokkuUnavailable(stderr.strip(), SUDO_HINT, **fields)
     message = error_message(stdout, stderr)
-    if exit_code == 127:
+    if exit_code == 127 or _SUDO_NOT_FOUND.search(stderr):
         return DokkuUnavailable(message or "dokku: command not found", MISSING_HINT, **fields)
     if exit_code == 20:
         return AppNotFound(message or "App does not exist", **fields)

@@ -167,6 +167,13 @@ def test_lifecycle_on_never_deployed_app_raises_not_deployed(method, capture):
         getattr(client, method)("ref-empty")
 
 
+def test_lifecycle_ignores_unrelated_warnings():
+    client, transport, _ = make()
+    noise = " !     Image does not exist, pulling\n\x1b[1m\x1b[31m !     \x1b[0m\x1b[0mNo healthchecks\n"
+    transport.answer("ps:restart", (0, noise, ""))
+    client.ps_restart("ref-web")
+
+
 def test_ps_rebuild_missing_app_on_stdout():
     client, transport, _ = make()
     transport.answer("ps:rebuild", case("ps-rebuild-missing-app"))

@@ -88,8 +88,9 @@ def test_sudo_refused_is_unavailable_with_a_hint(stderr):
     assert "sudoers" in error.hint and error.hint in str(error)
 
 
-def test_missing_dokku_is_unavailable_with_install_hint():
-    error = errors.classify(["apps:list"], 127, "", "sudo: dokku: command not found\n")
+@pytest.mark.parametrize("code", [1, 127])
+def test_missing_dokku_is_unavailable_with_install_hint(code):
+    error = errors.classify(["apps:list"], code, "", "sudo: dokku: command not found\n")
     assert isinstance(error, errors.DokkuUnavailable) and "install Dokku" in error.hint
 
 
