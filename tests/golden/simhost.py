@@ -1,0 +1,119 @@
+"""Scenario builders shared by the SIM-A golden tests (apps, config, CLI).
+
+Each builder re-creates, with simulated commands only, the host state a
+reference capture was taken in (see "Capture order" in INDEX.md): the
+``ref-*`` apps, their deploys, the services captures' ``svc-app`` and the
+two redis services whose ``pre-delete`` trigger prints ``Unlinking from …``.
+
+Also here: running the simulator under a real PTY, for the ``*-tty`` cases.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.golden.harness import setup, sim, sub
+
+# -- narrow normalisations (applied to both sides) ------------------------------
+RANDOM_PORT = sub(rb"Random port \d+", b"Random port <port>")
+EPOCH = sub(rb"(created at: +|created-at\":\")\d{10}", rb"\1<epoch>")
+SHA40 = sub(rb"\b[0-9a-f]{40}\b", b"<sha40>")
+CONTAINER64 = sub(rb"\b[0-9a-f]{64}\b", b"<id64>")
+SYSTEMD_NOISE = sub(
+    rb"System has not been booted with systemd as init system \(PID 1\)\. Can't operate\.\n"
+    rb"Failed to connect to bus: Host is down\n",
+    b"",
+)
+
+
+def svc_plugins(root: Path) -> None:
+    """The services captures' leftover app ``svc-app``."""
+    setup(root, ["apps:create", "svc-app"])
+
+
+def svc_redis(root: Path) -> None:
+    """The services captures' redis ``svc-redis``/``svc-redis2``: their ``pre-delete``
+    trigger prints ``Unlinking from <svc>`` in every ``apps:destroy``."""
+    setup(root, ["redis:create", "svc-redis"], ["redis:create", "svc-redis2"])
+
+
+def ref_apps(root: Path) -> None:
+    """ref-empty (never deployed), ref-web (1 web), ref-multi (2 web), as in the capture."""
+    setup(
+        root,
+        ["apps:create", "ref-empty"],
+        ["apps:create", "ref-web"],
+        ["git:from-image", "ref-web", "example/web:1"],
+        ["apps:create", "ref-multi"],
+        ["git:from-image", "ref-multi", "example/web:1"],
+        ["ps:scale", "ref-multi", "web=2"],
+    )
+
+
+SPECIAL_VALUES = [
+    "SIMPLE=value", "WITH_SPACES=hello world", "SQUOTE=it's", 'DQUOTE=say "hi"',
+    "NEWLINE=line1\nline2", "UNICODE=héllo wörld ✓ 日本", "EQUALS=a=b=c", "EMPTY=",
+    "DOLLAR=$HOME `id`", "BACKSLASH=a\\b",
+]
+
+
+def current_env(root: Path) -> None:
+    """ref-web's environment late in the session (config-show-current and friends).
+
+    The real session repaired the corrupted ENV file by hand; here the same end
+    state is reached with config:set/unset (and domains:add for ``NO_VHOST=0``).
+    """
+    values = [v for v in SPECIAL_VALUES if not v.startswith(("DQUOTE", "SIMPLE"))]
+    setup(root, ["config:set", "--no-restart", "ref-web", *values, "MIDQ=a\"b",
+                 "RESTART_TEST=1", "NO_VHOST=0"])
+
+
+def run_tty(root: Path, *argv: str, timeout: float = 30) -> tuple[int, bytes]:
+    """Run ``pruvon-dokku-sim ARGV`` with a pty on stdin/stdout/stderr, like ``script``."""
+    pid, fd = pty.fork()
+    if pid == 0:  # child: exec the simulator; never returns
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DOKKU_")}
+        env["PRUVON_SIM_ROOT"] = str(root)
+        os.execve(sys.executable, [sys.executable, "-m", "pruvon_core.testing.sim", *argv], env)
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # EIO: the child closed the pty
+            break
+        if not data:
+            break
+        chunks.append(data)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), b"".join(chunks)
+
+
+def install_testplug(root: Path) -> None:
+    """The capture host's ``testplug``: a git-installed script plugin (plugin.toml + help)."""
+    plugin = root / "plugins" / "enabled" / "testplug"
+    plugin.mkdir(parents=True, exist_ok=True)
+    (plugin / "plugin.toml").write_text(
+        '[plugin]\ndescription = "local test plugin"\nversion = "0.1.0"\n[plugin.config]\n')
+    commands = plugin / "commands"
+    commands.write_text(
+        "#!/usr/bin/env bash\n"
+        'case "$1" in\n'
+        '  help) echo "    testplug, Local test plugin" ;;\n'
+        '  testplug:hello) echo "hello from testplug $2" ;;\n'
+        '  *) exit "$DOKKU_NOT_IMPLEMENTED_EXIT" ;;\n'
+        "esac\n"
+    )
+    commands.chmod(0o755)
+    git = ["git", "-C", str(plugin), "-c", "user.name=t", "-c", "user.email=t@t"]
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "testplug"],
+                 ["remote", "add", "origin", "file:///srv/plugins/testplug"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)
+
+
+__all__ = ["CONTAINER64", "EPOCH", "RANDOM_PORT", "SHA40", "SYSTEMD_NOISE", "current_env",
+           "install_testplug", "ref_apps", "run_tty", "sim", "svc_plugins", "svc_redis"]
