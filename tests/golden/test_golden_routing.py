@@ -22,8 +22,12 @@ import pytest
 from pruvon_core.testing.sim.core import SimState
 from tests.golden.harness import CASES, assert_matches, setup, sim, sub
 
-KEY1 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA8Qau9fwN1X9zbFfP9yze72PC9hV4Wc0cTZ0EgztLLy ref@example"
-KEY2 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHsmp+D/6BsXqiW260nqz2lmNbnI41N/ULYwCM8MpkN9 ref2@example"
+KEY1 = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA8Qau9fwN1X9zbFfP9yze72PC9hV4Wc0cTZ0EgztLLy ref@example"
+)
+KEY2 = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHsmp+D/6BsXqiW260nqz2lmNbnI41N/ULYwCM8MpkN9 ref2@example"
+)
 
 # ("setup", argv) steps build state; plain names run that capture's own argv.
 SESSION: list[str | tuple[str, list[str]]] = [

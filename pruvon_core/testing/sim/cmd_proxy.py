@@ -151,7 +151,7 @@ def _property_set(
 @command("proxy:set")
 def proxy_set(ctx: Ctx) -> int:
     """``proxy:set <app> <type>`` (legacy form) or ``proxy:set <app> <property> [<value>]``."""
-    args = routing.positional(ctx, "proxy:set", ctx.args)
+    args = list(ctx.args)  # `--global` is the app position
     app, prop, value = ([*args, "", "", ""])[:3]
     if prop not in PROXY_PROPERTIES and not value:
         if ":" in prop:
@@ -296,7 +296,7 @@ def nginx_report(ctx: Ctx) -> int:
 
 @command("nginx:set")
 def nginx_set(ctx: Ctx) -> int:
-    args = routing.positional(ctx, "nginx:set", ctx.args)
+    args = list(ctx.args)  # a bash subcommand: no flag parsing
     app, prop, value = ([*args, "", "", ""])[:3]
     valid = tuple(NGINX_DEFAULTS)
     valid_global = tuple(k for k, v in NGINX_DEFAULTS.items() if v is not None)
