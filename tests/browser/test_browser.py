@@ -1,0 +1,133 @@
+"""Headless Chromium (Debian's) against the real ``pruvon serve``: what an operator sees.
+
+Few and fast: one server and one browser per module, one fresh context per test.
+Screenshots go to ``tests/browser/screenshots/`` (ignored by git) for people to look at.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from tests.web.server import start_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).parent / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    running = start_server(tmp_path_factory.mktemp("browser"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (make deps installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, server):
+    context = chromium.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(10000)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.problems = problems
+    yield page
+    context.close()
+
+
+def sign_in(page, username: str, password: str) -> None:
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
+def test_login_dashboard_logout(page, server):
+    page.goto("/")
+    assert page.url.endswith("/login?next=/")
+    sign_in(page, "admin", server.passwords["admin"])
+    page.wait_for_selector("section[aria-label=Host]")
+    assert page.locator("nav.nav a", has_text="Users").count() == 1
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
+    if page.request.get("/apps").status == 200:
+        page.goto("/apps")
+        page.screenshot(path=str(SHOTS / "apps.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto("/")
+    page.screenshot(path=str(SHOTS / "dashboard-phone.png"), full_page=True)
+    page.click("label.nav-toggle-label")
+    page.click("button:has-text('Sign out')")
+    page.wait_for_url("**/login")
+    assert not [p for p in page.problems if "Content Security Policy" in p], page.problems
+
+
+def test_wrong_password_is_told_plainly(page):
+    sign_in(page, "admin", "not-the-password")
+    assert page.locator("#login-error").inner_text() == "Invalid username or password."
+
+
+def test_totp_login(page, server):
+    from pruvon_auth.totp import TotpStore
+
+    store = TotpStore(server.state)
+    secret, _ = store.begin("alice")
+    totp = pyotp.TOTP(secret)
+    store.confirm("alice", totp.at(time.time() - totp.interval))
+    try:
+        sign_in(page, "alice", server.passwords["alice"])
+        page.wait_for_url("**/login/totp")
+        page.fill("input[name=code]", totp.now())
+        page.click("button[type=submit]")
+        page.wait_for_selector("h1:has-text('Dashboard')")
+    finally:
+        store.disable("alice")
+
+
+def test_viewer_has_no_write_controls_and_forged_write_is_403(page, server):
+    sign_in(page, "victor", server.passwords["victor"])
+    page.wait_for_selector("h1:has-text('Dashboard')")
+    assert page.locator("nav.nav a", has_text="Users").count() == 0
+    status = page.evaluate(
+        """async () => {
+            const token = JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token'];
+            const r = await fetch('/api/v1/users', {method: 'POST',
+                headers: {'Content-Type': 'application/json', 'X-CSRF-Token': token},
+                body: JSON.stringify({username: 'forged', password: 'forged-password-1'})});
+            return r.status;
+        }"""
+    )
+    assert status == 403
+    no_csrf = page.evaluate("async () => (await fetch('/logout', {method: 'POST'})).status")
+    assert no_csrf == 403
+
+
+def test_user_removed_from_yaml_is_logged_out_on_next_click(page, server):
+    sign_in(page, "alice", server.passwords["alice"])
+    page.wait_for_selector("h1:has-text('Dashboard')")
+    original = server.config.read_text()
+    try:
+        server.config.write_text(original.replace("- username: alice\n", "- username: alice-gone\n"))
+        page.click("a.brand")
+        page.wait_for_url("**/login**")
+        assert "no longer active" in page.content()
+    finally:
+        server.config.write_text(original)
