@@ -22,6 +22,7 @@ from pruvon_core.dokku.errors import (
     AppNotFound,
     DokkuError,
     DokkuTimeout,
+    DokkuUnavailable,
     NotDeployed,
     ServiceNotFound,
     classify,
@@ -66,6 +67,10 @@ DOCKER_PS = [
 ]
 MAX_LOG_LINES = 10000
 MAX_CALLS_KEPT = 10000
+DOCKER_HINT = (
+    "add the Pruvon user to the docker group (or set dokku.docker_command); until then "
+    "the app list falls back to Dokku's slower ps:report"
+)
 _LIFECYCLE_FAILURES = [
     (re.compile(r"^App \S+ has not been deployed$"), NotDeployed),
     (re.compile(r"^App \S+ does not exist$"), AppNotFound),
@@ -100,6 +105,7 @@ class DokkuClient:
         self.call_count = 0
         self._lock = threading.Lock()
         self._version: str | None = None
+        self.docker_error: DokkuError | None = None  # why the last docker read failed
         self._reports: Revalidating[dict[str, PsReport]] = Revalidating(
             self._load_ps_reports, report_max_age, clock
         )
@@ -182,10 +188,13 @@ class DokkuClient:
         except DokkuTimeout:
             self._record("docker", args, time.monotonic() - start, None)
             raise
+        except DokkuUnavailable as exc:
+            raise DokkuUnavailable(exc.message, DOCKER_HINT, argv=args) from exc
         self._record("docker", args, result.duration, result.exit)
         if result.exit != 0:
-            raise DokkuError(
+            raise DokkuUnavailable(
                 f"docker {args[0]} failed: {result.stderr.strip() or result.exit}",
+                DOCKER_HINT,
                 exit_code=result.exit,
                 argv=args,
                 stderr=result.stderr,
@@ -238,11 +247,17 @@ class DokkuClient:
         """
         apps = self.list_apps()
         if self.docker is not None:
-            by_app: dict[str, list[Container]] = {name: [] for name in apps}
-            for container in self.containers():
-                if container.app in by_app:
-                    by_app[container.app].append(container)
-            return [_overview_from_containers(name, by_app[name]) for name in apps]
+            try:
+                containers = self.containers()
+            except DokkuError as exc:  # docker refused (group, socket): Dokku still knows
+                self.docker_error = exc
+            else:
+                self.docker_error = None
+                by_app: dict[str, list[Container]] = {name: [] for name in apps}
+                for container in containers:
+                    if container.app in by_app:
+                        by_app[container.app].append(container)
+                return [_overview_from_containers(name, by_app[name]) for name in apps]
         reports, age = self._reports.get()
         if any(name not in reports for name in apps):
             self._reports.mark_stale()  # an app created elsewhere: fetch it next time
@@ -445,6 +460,11 @@ class DokkuClient:
 
     def ports_clear(self, app: str) -> None:
         self._run(["ports:clear", validate.app_name(app)], mutating=True, timeout=self.long_timeout)
+
+    def urls(self, app: str) -> list[str]:
+        """The app's URLs (``urls APP``, ≈1-3 s: it inspects containers; cached briefly)."""
+        args = ["urls", validate.app_name(app)]
+        return parsers.parse_lines(self._cached(tuple(args), lambda: self._run(args).stdout))
 
     # ----------------------------------------------------------------- storage
     def storage(self, app: str) -> list[StorageMount]:

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from pruvon_core.dokku import DokkuClient, errors
-from pruvon_core.dokku.models import PortMapping, ProcessCount
+from pruvon_core.dokku.models import PortMapping, ProcessCount, Result
 from tests.unit.dokku.fakes import FakeDocker, FakeTransport, case
 
 
@@ -222,6 +222,8 @@ def test_typed_reads_from_captures():
     assert client.ports("ref-web").configured == [PortMapping("http", 8081, 5000)]
     assert client.app_report("ref-web").deploy_source == "docker-image"
     assert client.storage("ref-web")[0].container_path == "/data"
+    transport.answer("urls", case("urls-after-port-set"))
+    assert client.urls("ref-web") == ["http://vm:8081"]
 
 
 def test_services_reads_and_errors():
@@ -324,3 +326,15 @@ def test_overview_over_ssh_serves_reports_stale_while_revalidate():
     assert docker.seen == []
     with pytest.raises(errors.DokkuError, match="cannot run docker"):
         client.containers()
+
+
+def test_overview_falls_back_to_reports_when_docker_is_refused():
+    client, transport, docker = make()
+    denied = "permission denied while trying to connect to the Docker daemon socket"
+    docker.run = lambda args, timeout=30: Result(("docker", *args), 1, "", denied, 0.001)
+    transport.answer(["apps:list", "--format", "json"], case("apps-list-json"))
+    transport.answer(["ps:report"], case("ps-report-all"))
+    overview = {a.name: a for a in client.apps_overview()}
+    assert overview["ref-multi"].state == "running" and overview["ref-multi"].source == "report"
+    assert isinstance(client.docker_error, errors.DokkuUnavailable)
+    assert "docker group" in client.docker_error.hint and denied in client.docker_error.message

@@ -73,6 +73,7 @@ NAME_POSITIONS = [
     ("domains_remove", ("app", [P])),
     ("domains_clear", (P,)),
     ("ports", (P,)),
+    ("urls", (P,)),
     ("ports_add", (P, [("http", 80, 5000)])),
     ("ports_add", ("app", [(P, 80, 5000)])),
     ("ports_set", ("app", [("http", P, 5000)])),
