@@ -338,15 +338,27 @@ def _argument_usage(argument: click.Argument) -> str:
     return piece if argument.required else f"[{piece}]"
 
 
-def command_usage(command: click.Command) -> str:
-    """Dokku-style usage: ``<arg> [<optional>] [--flag] [--format a|b]``."""
+USAGE_WIDTH = 60
+"""Longer usages list their arguments and ``[flags]``, as Dokku's ``storage:create``."""
+
+
+def command_usage(command: click.Command, width: int = USAGE_WIDTH) -> str:
+    """Dokku-style usage: ``<arg> [<optional>] [--flag] [--format a|b]``.
+
+    When every option does not fit in ``width`` characters the options become
+    ``[flags]`` so one long command does not push every description off screen;
+    ``dokku pruvon:<command> --help`` shows them all.
+    """
     arguments = [_argument_usage(p) for p in command.params if isinstance(p, click.Argument)]
     options = [
         _option_usage(p)
         for p in command.params
         if isinstance(p, click.Option) and not p.hidden
     ]
-    return " ".join([*arguments, *options])
+    usage = " ".join([*arguments, *options])
+    if len(usage) > width and options:
+        usage = " ".join([*arguments, "[flags]"])
+    return usage
 
 
 def columnize(rows: list[tuple[str, str]], prefix: str = "    ") -> list[str]:

@@ -200,7 +200,9 @@ def test_command_usage_is_dokku_style():
     def command(app, rest, fmt, out_file):
         """X."""
 
-    assert command_usage(command) == "<app> [<rest>...] [--format table|json] --out-file <out-file>"
+    full = "<app> [<rest>...] [--format table|json] --out-file <out-file>"
+    assert command_usage(command, width=len(full)) == full
+    assert command_usage(command, width=len(full) - 1) == "<app> [<rest>...] [flags]"
 
 
 # ------------------------------------------------------------------ trigger
