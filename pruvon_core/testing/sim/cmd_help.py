@@ -87,9 +87,34 @@ def _community_lines(ctx: Ctx, all_commands: bool) -> list[str]:
     from pruvon_core.testing.sim.cmd_plugin import builtin_installed
     from pruvon_core.testing.sim.dispatch import help_output
 
-    lines = [text for name, text in BUILTIN_HELP.items() if builtin_installed(ctx.state, name)]
+    lines = []
+    for name in BUILTIN_HELP:
+        if builtin_installed(ctx.state, name):
+            lines.extend(_builtin_help(name, all_commands))
     for output in help_output(ctx, all_commands):
         lines.extend(output.decode("utf-8", "surrogateescape").split("\n"))
+    return lines
+
+
+def _builtin_help(name: str, all_commands: bool) -> list[str]:
+    """A simulated service plugin's ``commands help``: one line, or with ``--all``
+    every subcommand as ``    <name>:<cmd> <args>, <grey description>``."""
+    if not all_commands:
+        return [BUILTIN_HELP[name]]
+    from pruvon_core.testing.sim.services_help import (
+        LIGHT_GRAY,
+        NORMAL,
+        expand,
+        subcommand_args,
+    )
+    from pruvon_core.testing.sim.services_helpdata import SUBCOMMANDS
+    from pruvon_core.testing.sim.services_types import TYPES
+
+    stype = TYPES[name]
+    lines = []
+    for sub, meta in SUBCOMMANDS.items():
+        usage = f"{name}:{sub} {subcommand_args(meta['args'], False)}".rstrip()
+        lines.append(f"    {usage}, {LIGHT_GRAY}{expand(meta['desc'], stype)}{NORMAL}")
     return lines
 
 
