@@ -54,23 +54,34 @@ def human_bytes(value: float) -> str:
     return f"{value:.1f} TiB"
 
 
-def dokku_summary(client: Any, visible_app: Any) -> dict[str, Any]:
-    """Version, app states and service counts; ``error`` set when Dokku failed."""
+def _attempt(summary: dict[str, Any], read: Any) -> Any:
+    """Run one read; a Dokku error is noted on the card and the others still run."""
     from pruvon_core.dokku import errors
 
-    summary: dict[str, Any] = {"version": None, "states": {}, "services": {}, "error": None}
     try:
-        summary["version"] = client.version()
-        apps = [a for a in client.apps_overview() if visible_app(a.name)]
-        summary["states"] = dict(Counter(a.state for a in apps))
-        summary["apps"] = len(apps)
-        installed = {p.name for p in client.plugins() if p.enabled}
-        for kind in SERVICE_PLUGINS:
-            if kind in installed:
-                summary["services"][kind] = len(client.services(kind))
+        return read()
     except errors.DokkuError as exc:
-        summary["error"] = exc.message
-        summary["hint"] = getattr(exc, "hint", None)
+        summary["errors"].append(exc.message + (f" ({exc.hint})" if getattr(exc, "hint", None) else ""))
+        return None
+
+
+def dokku_summary(client: Any, visible_app: Any) -> dict[str, Any]:
+    """Version, app states and service counts, each read failing on its own."""
+    summary: dict[str, Any] = {"version": None, "apps": None, "states": {}, "services": {},
+                               "errors": []}
+    summary["version"] = _attempt(summary, client.version)
+    overview = _attempt(summary, client.apps_overview)
+    if overview is not None:
+        apps = [a for a in overview if visible_app(a.name)]
+        summary["apps"] = len(apps)
+        summary["states"] = dict(Counter(a.state for a in apps))
+    plugins = _attempt(summary, client.plugins) or []
+    installed = {p.name for p in plugins if p.enabled}
+    for kind in SERVICE_PLUGINS:
+        if kind in installed:
+            found = _attempt(summary, lambda kind=kind: client.services(kind))
+            if found is not None:
+                summary["services"][kind] = len(found)
     return summary
 
 

@@ -181,3 +181,15 @@ def test_static_assets_and_licences_are_vendored(client):
                  "/static/vendor/xterm-fit/addon-fit.js", "/static/vendor/htmx/LICENSE",
                  "/static/vendor/xterm/LICENSE", "/static/pruvon.css", "/static/pruvon.js"):
         assert client.get(path).status_code == 200, path
+
+
+def test_dashboard_card_survives_a_failing_dokku(client, login_as, sim_root):
+    from pruvon_core.testing.sim.core import SimState
+
+    SimState(sim_root).set_knobs(
+        faults={"apps:list": {"exit": 1, "stderr": " !     simulated outage"}})
+    login_as("admin")
+    response = client.get("/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "simulated outage" in html and "Disk /" in html and "0.38.27" in html
