@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import os
 import pwd
+import re
 import shlex
 import signal
 import struct
@@ -449,16 +450,20 @@ class CommandTransport(Transport):
 class SshTransport(Transport):
     """``ssh dokku@HOST`` in Dokku's forced-command mode.
 
-    ssh sends one command string, so the validated argv is quoted with
-    :func:`shlex.join` - the one place a string is built.  Dokku re-splits it
-    with ``xargs`` (honours quotes) for ``config*``/``docker-options*`` and with
-    plain word splitting (no globbing, no expansion) for everything else, so
-    arguments with whitespace are refused for the latter instead of being
-    silently split, and newlines are refused everywhere.
+    ssh sends one command *string*, the one place a string is built - from an
+    argv validated first.  Dokku re-splits it (see its ``dokku`` entry script):
+    when the command word matches ``config-*`` or ``docker-options*`` (as bash
+    regexes) it runs ``xargs dokku <<<"$SSH_ORIGINAL_COMMAND"``, which honours
+    quotes, so the argv is quoted with :func:`shlex.join`; otherwise it runs
+    ``dokku $SSH_ORIGINAL_COMMAND`` with globbing off - plain word splitting,
+    no quote removal, no expansion - so the words are joined with spaces and
+    any word that splitting would change (whitespace, empty) is refused.
+    Newlines are refused everywhere, and the whole string is kept well under
+    xargs' command-line limit so that xargs never splits one call in two.
     """
 
     name = "ssh"
-    QUOTE_AWARE = ("config", "docker-options")
+    MAX_COMMAND = 96 * 1024
 
     def __init__(
         self, target: str, key: str | None = None, port: int | None = None, executable: str = "ssh"
@@ -475,25 +480,32 @@ class SshTransport(Transport):
         self.target = target
 
     def command(self, args: Sequence[str], *, tty: bool = False) -> list[str]:
-        self._check_words(args)
-        return [
-            self.prefix[0],
-            "-tt" if tty else "-T",
-            *self.prefix[1:],
-            self.target,
-            "--",
-            shlex.join(args),
-        ]
+        text = self.remote_command(args)
+        return [self.prefix[0], "-tt" if tty else "-T", *self.prefix[1:], self.target, "--", text]
 
-    def _check_words(self, args: Sequence[str]) -> None:
-        quote_aware = bool(args) and args[0].split(":")[0] in self.QUOTE_AWARE
-        for word in args:
-            if "\n" in word or "\r" in word:
-                raise InvalidValue("a newline cannot be sent to Dokku over ssh")
-            if not quote_aware and (not word or any(c.isspace() for c in word)):
-                raise InvalidValue(
-                    f"{word!r}: over ssh Dokku splits {args[0]} arguments on whitespace"
-                )
+    @staticmethod
+    def quote_aware(command: str) -> bool:
+        """Whether Dokku re-splits this command with xargs (its ``=~ config-*`` test)."""
+        return bool(re.search(r"config-*", command) or re.search(r"docker-options*", command))
+
+    def remote_command(self, args: Sequence[str]) -> str:
+        """The string Dokku will split back into exactly ``args``."""
+        if not args:
+            raise InvalidValue("no Dokku command given")
+        if any("\n" in word or "\r" in word or "\x00" in word for word in args):
+            raise InvalidValue("a newline or NUL cannot be sent to Dokku over ssh")
+        if self.quote_aware(args[0]):
+            text = shlex.join(args)
+        else:
+            for word in args:
+                if not word or any(c.isspace() for c in word):
+                    raise InvalidValue(
+                        f"{word!r}: over ssh Dokku splits {args[0]} arguments on whitespace"
+                    )
+            text = " ".join(args)
+        if len(text.encode()) > self.MAX_COMMAND:
+            raise InvalidValue(f"the command is longer than {self.MAX_COMMAND // 1024} KiB")
+        return text
 
     def unavailable(self, code: int, stderr: str, argv: Sequence[str]) -> DokkuError | None:
         if code == 255:

@@ -220,7 +220,7 @@ def test_pty_kill_ends_the_session_and_bad_sizes_are_refused():
 
 
 # --------------------------------------------------------------------------- ssh
-def test_ssh_argv_quotes_once_from_validated_argv():
+def test_ssh_argv_quotes_config_commands_once_from_validated_argv():
     ssh = SshTransport("dokku@example.com", key="/etc/pruvon/id_ed25519", port=2222)
     argv = ssh.command(["config:set", "--no-restart", "app", "A=it's $(id)"])
     assert argv[:2] == ["ssh", "-T"] and "BatchMode=yes" in argv
@@ -232,13 +232,21 @@ def test_ssh_argv_quotes_once_from_validated_argv():
     assert ssh.command(["enter", "app", "web", "sh"], tty=True)[1] == "-tt"
 
 
-def test_ssh_refuses_words_dokku_would_resplit():
+def test_ssh_other_commands_are_space_joined_because_dokku_does_not_unquote():
     ssh = SshTransport("dokku@example.com")
+    assert (
+        ssh.remote_command(["domains:add", "app", "*.example.com"])
+        == "domains:add app *.example.com"
+    )
     with pytest.raises(errors.InvalidValue, match="whitespace"):
         ssh.command(["run", "app", "echo", "a b"])
+    with pytest.raises(errors.InvalidValue, match="whitespace"):
+        ssh.command(["run", "app", ""])
     with pytest.raises(errors.InvalidValue, match="newline"):
         ssh.command(["config:set", "app", "A=x\ny"])
     assert ssh.command(["config:set", "app", "A=a b"])[-1] == "config:set app 'A=a b'"
+    with pytest.raises(errors.InvalidValue, match="longer than"):
+        ssh.command(["config:set", "app", "A=" + "x" * 100_000])
 
 
 @pytest.mark.parametrize("target", ["-oProxyCommand=id", "dokku", "@host", "dokku@ho st"])
@@ -280,3 +288,42 @@ def test_client_from_config_precedence():
     ssh = client_from_config(Config({"dokku": {"ssh": "dokku@h", "ssh_port": 2222}}), env={})
     assert isinstance(ssh.transport, SshTransport) and ssh.docker is None
     assert isinstance(client_from_config(None, env={}).transport, LocalTransport)
+
+
+# A stand-in for ``ssh dokku@host`` that re-splits the command string exactly as
+# Dokku's forced command does: xargs for config*/docker-options*, else plain
+# word splitting with globbing off.  The "dokku" it runs prints its argv.
+FAKE_SSH = r"""#!/bin/bash
+while [ "$1" != "--" ]; do shift; done
+SSH_ORIGINAL_COMMAND="$2"
+first="${SSH_ORIGINAL_COMMAND%% *}"
+if [[ $first =~ config-* ]] || [[ $first =~ docker-options* ]]; then
+  xargs "$PYTHON" "$RECORDER" <<<"$SSH_ORIGINAL_COMMAND"
+else
+  set -f
+  "$PYTHON" "$RECORDER" $SSH_ORIGINAL_COMMAND
+fi
+"""
+PRINT_ARGV = "import json, sys; print(json.dumps(sys.argv[1:]))"
+
+
+def test_ssh_quoting_round_trips_through_dokkus_resplitting(tmp_path: Path, monkeypatch):
+    import json
+
+    fake = tmp_path / "ssh"
+    fake.write_text(FAKE_SSH)
+    fake.chmod(0o755)
+    recorder = tmp_path / "dokku.py"
+    recorder.write_text(PRINT_ARGV)
+    monkeypatch.setenv("PYTHON", sys.executable)
+    monkeypatch.setenv("RECORDER", str(recorder))
+    canary = tmp_path / "pwned"
+    ssh = SshTransport("dokku@example.com", executable=str(fake))
+    hostile = f'it\'s $(touch {canary}) `touch {canary}`; | && "dq" back\\slash  two  spaces *'
+    argv = ["config:set", "--no-restart", "app", f"A={hostile}", "B=héllo"]
+    assert json.loads(ssh.run(argv).stdout) == argv
+    empty = ["config:set", "--no-restart", "app", "EMPTY="]
+    assert json.loads(ssh.run(empty).stdout) == empty
+    plain = ["domains:add", "app", "a.example.com", "*.b.example.com", "it's", "$(id)"]
+    assert json.loads(ssh.run(plain).stdout) == plain
+    assert not canary.exists()
