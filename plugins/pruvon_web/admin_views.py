@@ -97,8 +97,11 @@ def user_edit(username: str) -> Any:
         if status == 303:
             return redirect(f"/settings/users/{username}", code=303)
         record = web_state().config().user(username) or record
+    from pruvon_auth.totp import TotpStore
+
     return render_template(
         "user_edit.html", user=usersedit.user_summary(record),
+        totp=TotpStore(web_state().state_dir).enrolled(username),
         services_text=usersedit.format_services(record.services),
         can_write=allowed(identity, "users.write"), is_self=username == identity.record.username,
     ), status
@@ -119,6 +122,11 @@ def _user_post(identity: Identity, username: str) -> int:
             usersedit.set_disabled(store, username, op == "disable")
         elif op == "delete":
             usersedit.delete_user(store, username)
+        elif op == "reset_totp":
+            from pruvon_auth.totp import TotpStore
+
+            if not TotpStore(web_state().state_dir).disable(username):
+                raise UserEditError(f"{username} does not use two-factor authentication")
         else:
             raise UserEditError(f"unknown operation {op!r}")
     except UserEditError as exc:

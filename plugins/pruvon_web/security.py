@@ -389,7 +389,11 @@ def route_permitted(record: UserRecord, path: str) -> bool:
 
 
 def forbidden(message: str) -> Response:
-    """403 as JSON for the API, as a page otherwise."""
+    """403 as JSON for the API, as a page otherwise; refused writes are audited."""
+    identity = g.get("identity")
+    if request.method not in SAFE_METHODS:
+        audit_event(identity.actor if identity else None, "web.request", request.path, "denied",
+                    method=request.method, reason=message)
     if is_api_path(request.path) or is_ws_path(request.path):
         return json_error(message, 403)
     from pruvon_web.views import render_error

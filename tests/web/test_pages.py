@@ -193,3 +193,25 @@ def test_dashboard_card_survives_a_failing_dokku(client, login_as, sim_root):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "simulated outage" in html and "Disk /" in html and "0.38.27" in html
+
+
+def test_admin_can_reset_a_lost_second_factor(client, login_as, pruvon_config):
+    from pruvon_auth.totp import TotpStore
+
+    store = TotpStore(pruvon_config.state_dir)
+    store.begin("alice")
+    with store.store.edit() as data:  # enrolled without a device for this test
+        data["users"]["alice"]["confirmed"] = True
+    token = login_as("admin")
+    assert "Turn off 2FA" in client.get("/settings/users/alice").get_data(as_text=True)
+    response = client.post("/settings/users/alice", data={"csrf_token": token, "op": "reset_totp"})
+    assert response.status_code == 303 and not store.enrolled("alice")
+    again = client.post("/settings/users/alice", data={"csrf_token": token, "op": "reset_totp"})
+    assert again.status_code == 400
+
+
+def test_forged_writes_are_audited_as_denied(client, login_as, pruvon_config):
+    token = login_as("victor")
+    client.post("/settings/users", data={"csrf_token": token, "username": "x"})
+    denied = audit.read(result="denied", state_dir=pruvon_config.state_dir)
+    assert [(e.actor, e.target) for e in denied] == [("user:victor", "/settings/users")]
