@@ -1,0 +1,288 @@
+"""Simulator framework: global flags, plugin dispatch, knobs, ENV files, fixtures.
+
+The byte-for-byte behaviour against real Dokku lives in ``tests/golden``;
+these tests pin down the machinery around it (what the captures cannot show).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pruvon_core.testing.fixtures_sim import DokkuSim
+from pruvon_core.testing.sim import envfile
+from pruvon_core.testing.sim.core import SimState
+from pruvon_core.testing.sim.main import parse_global_flags
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def sim_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "pruvon_core.testing.sim", *args]
+
+
+# -- global flags --------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("argv", "rest", "exported"),
+    [
+        (["--quiet", "apps:list"], ["apps:list"], {"DOKKU_QUIET_OUTPUT": "1"}),
+        (["--app", "web", "config:show"], ["config:show"], {"DOKKU_APP_NAME": "web"}),
+        (["--version"], ["--version"], {}),
+        (["apps:destroy", "x", "--force"], ["apps:destroy", "x", "--force"],
+         {"DOKKU_APPS_FORCE_DELETE": "1"}),
+        (["--trace", "--quiet", "version"], ["version"],
+         {"DOKKU_TRACE": "1", "DOKKU_QUIET_OUTPUT": "1"}),
+    ],
+)
+def test_parse_global_flags(argv: list[str], rest: list[str], exported: dict) -> None:
+    env: dict[str, str] = {}
+    assert parse_global_flags(argv, env) == rest
+    assert env == exported
+
+
+def test_app_flag_inserts_app_for_core_commands(dokku_sim: DokkuSim) -> None:
+    dokku_sim.check("apps:create", "web")
+    dokku_sim.check("config:set", "--no-restart", "web", "A=1")
+    assert dokku_sim.run("--app", "web", "config:get", "A") == (0, b"1\n", b"")
+
+
+def test_force_flag_anywhere_skips_confirmation(dokku_sim: DokkuSim) -> None:
+    dokku_sim.check("apps:create", "web")
+    code, out, _ = dokku_sim.run("--force", "apps:destroy", "web")
+    assert code == 0 and b"Destroying web" in out
+    assert dokku_sim.run("apps:exists", "web")[0] == 20
+
+
+def test_unknown_command_echoes_all_arguments(dokku_sim: DokkuSim) -> None:
+    code, out, err = dokku_sim.run("nope:cmd", "a", "b")
+    assert (code, out) == (1, b"")
+    assert err.startswith(b" !     `nope:cmd a b` is not a dokku command.\n")
+
+
+# -- plugin dispatch -----------------------------------------------------------
+def _plugin(root: Path, name: str, commands: str, subcommands: dict[str, str] | None = None):
+    plugin = root / "plugins" / "enabled" / name
+    (plugin / "subcommands").mkdir(parents=True)
+    (plugin / "commands").write_text("#!/usr/bin/env bash\n" + commands)
+    (plugin / "commands").chmod(0o755)
+    for sub, body in (subcommands or {}).items():
+        path = plugin / "subcommands" / sub
+        path.write_text("#!/usr/bin/env bash\n" + body)
+        path.chmod(0o755)
+    return plugin
+
+
+def test_subcommand_lookup_runs_before_the_commands_loop(dokku_sim: DokkuSim) -> None:
+    _plugin(dokku_sim.root, "alpha", 'echo "commands $*"\n', {"hello": 'echo "sub $*"\n'})
+    assert dokku_sim.run("alpha:hello", "x") == (0, b"sub alpha:hello x\n", b"")
+
+
+def test_commands_loop_exit_10_means_not_mine(dokku_sim: DokkuSim) -> None:
+    _plugin(dokku_sim.root, "alpha", '[[ "$1" == beta:* ]] && exit 10\necho "alpha $*"\n')
+    _plugin(dokku_sim.root, "beta", '[[ "$1" == beta:* ]] || exit 10\necho "beta $*"\n')
+    assert dokku_sim.run("beta:go", "1") == (0, b"beta beta:go 1\n", b"")
+
+
+def test_commands_loop_stops_on_failure_with_its_status(dokku_sim: DokkuSim) -> None:
+    _plugin(dokku_sim.root, "alpha", 'echo boom >&2; exit 7\n')
+    _plugin(dokku_sim.root, "beta", 'echo "never"\n')
+    assert dokku_sim.run("alpha:x") == (7, b"", b"boom\n")
+
+
+def test_plugin_scripts_can_call_back_into_dokku(dokku_sim: DokkuSim) -> None:
+    dokku_sim.check("apps:create", "web")
+    _plugin(dokku_sim.root, "alpha", '[[ "$1" == alpha:* ]] || exit 10\ndokku apps:list\n')
+    code, out, _ = dokku_sim.run("alpha:apps")
+    assert code == 0 and out.endswith(b"web\n")
+
+
+def test_app_flag_is_only_exported_to_community_plugins(dokku_sim: DokkuSim) -> None:
+    _plugin(dokku_sim.root, "alpha",
+            '[[ "$1" == alpha:* ]] || exit 10\necho "$* app=$DOKKU_APP_NAME"\n')
+    assert dokku_sim.run("--app", "web", "alpha:x") == (0, b"alpha:x app=web\n", b"")
+
+
+def test_command_names_cannot_leave_the_plugin_directory(dokku_sim: DokkuSim) -> None:
+    _plugin(dokku_sim.root, "alpha", "exit 10\n", {"x": "echo escaped\n"})
+    assert dokku_sim.run("../enabled/alpha/subcommands/x")[0] == 1
+
+
+def test_real_pruvon_dokku_plugin_is_dispatched(dokku_sim: DokkuSim) -> None:
+    """Our own ``dokku-plugin/`` answers ``help`` through Dokku's commands loop."""
+    dokku_sim.install_plugin(REPO / "dokku-plugin", "pruvon")
+    code, out, _ = dokku_sim.run("help")
+    assert code == 0
+    assert b"\n    pruvon     Administer this Dokku host" in out
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    _, out, err = dokku_sim.run("pruvon:help", env={"PATH": path})
+    assert b"is not a dokku command" not in err  # the shim, not Dokku, answered
+    assert b"pruvon" in out + err
+
+
+# -- knobs -------------------------------------------------------------------------
+def test_fault_knob_returns_exit_and_stderr(dokku_sim: DokkuSim) -> None:
+    dokku_sim.set_knobs(faults={"apps:list": {"exit": 3, "stderr": " !     broken"}})
+    assert dokku_sim.run("apps:list") == (3, b"", b" !     broken\n")
+    assert dokku_sim.run("version")[0] == 0
+
+
+def test_fault_from_environment(dokku_sim: DokkuSim) -> None:
+    env = {**dokku_sim.env, "PRUVON_SIM_FAULTS": '{"version": {"exit": 5, "stderr": "x"}}'}
+    proc = subprocess.run(sim_argv("version"), env=env, capture_output=True, check=False)
+    assert (proc.returncode, proc.stderr) == (5, b"x\n")
+
+
+def test_latency_knob_delays_the_command(dokku_sim: DokkuSim) -> None:
+    dokku_sim.set_knobs(latency=0.2)
+    start = time.monotonic()
+    dokku_sim.run("version")
+    assert time.monotonic() - start >= 0.2
+
+
+def test_realistic_latency_is_per_app_for_ps_report(dokku_sim: DokkuSim) -> None:
+    from pruvon_core.testing.sim.core import Ctx
+    from pruvon_core.testing.sim.knobs import latency_for
+
+    for app in ("a", "b", "c"):
+        dokku_sim.check("apps:create", app)
+    state = SimState(dokku_sim.root, overrides={"latency": "realistic"})
+    assert latency_for(Ctx(state=state, args=[], command="ps:report")) == pytest.approx(2.25)
+    assert latency_for(Ctx(state=state, args=["a"], command="ps:report")) == pytest.approx(0.832)
+    assert latency_for(Ctx(state=state, args=[], command="apps:list")) == pytest.approx(0.067)
+
+
+def test_bad_latency_knob_is_a_clear_error(dokku_sim: DokkuSim) -> None:
+    env = {**dokku_sim.env, "PRUVON_SIM_LATENCY": "fast"}
+    proc = subprocess.run(sim_argv("version"), env=env, capture_output=True, check=False)
+    assert proc.returncode == 1
+    assert b"invalid latency knob 'fast'" in proc.stderr
+
+
+def test_hang_knob_blocks_until_killed(dokku_sim: DokkuSim) -> None:
+    dokku_sim.set_knobs(hang=["apps:list"])
+    with pytest.raises(subprocess.TimeoutExpired):
+        subprocess.run(sim_argv("apps:list"), env=dokku_sim.env, capture_output=True,
+                       timeout=1.0, check=False)
+
+
+def test_old_version_has_no_json_formats(dokku_sim: DokkuSim) -> None:
+    dokku_sim.check("apps:create", "web")
+    dokku_sim.set_knobs(version="0.35.0")
+    assert dokku_sim.run("version")[1] == b"dokku version 0.35.0\n"
+    code, out, err = dokku_sim.run("apps:list", "--format", "json")
+    assert (code, out) == (2, b"")
+    assert err == b"Usage of apps:list:\nunknown flag: --format\n"
+    code, out, _ = dokku_sim.run("plugin:list", "--format", "json")
+    assert code == 0 and out.startswith(b"  00_dokku-standard    0.35.0 enabled")
+
+
+def test_uninstalled_builtin_plugin_is_not_a_command(dokku_sim: DokkuSim) -> None:
+    dokku_sim.set_knobs(uninstalled=["redis"])
+    assert dokku_sim.run("plugin:installed", "redis")[0] == 1
+    assert dokku_sim.run("plugin:installed", "postgres")[0] == 0
+
+
+# -- ENV files (godotenv semantics) ---------------------------------------------------
+@pytest.mark.parametrize("value", ["plain", "with space", "it's", "a\\b", "$HOME `id`",
+                                   "line1\nline2", "", "héllo ✓", "a=b", "wow!"])
+def test_env_round_trip(tmp_path: Path, value: str) -> None:
+    state = SimState(tmp_path)
+    envfile.write_env(state, None, {"KEY": value})
+    assert envfile.read_env(state, None) == {"KEY": value}
+
+
+def test_env_integers_are_written_bare_and_normalised(tmp_path: Path) -> None:
+    state = SimState(tmp_path)
+    envfile.write_env(state, None, {"B": "007", "A": "x"})
+    assert envfile.env_path(state, None).read_text() == 'A="x"\nB=7\n'
+    assert oct(envfile.env_path(state, None).stat().st_mode & 0o777) == "0o600"
+
+
+def test_env_trailing_double_quote_bug(tmp_path: Path) -> None:
+    state = SimState(tmp_path)
+    envfile.write_env(state, None, {"Q": 'say "hi"'})
+    assert envfile.read_env(state, None) == {"Q": 'say "hi\\'}
+    envfile.write_env(state, None, {"Q": 'say "hi\\', "Z": "1"})
+    with pytest.raises(envfile.EnvParseError, match="unterminated quoted value"):
+        envfile.read_env(state, None)
+
+
+def test_env_parser_accepts_dokku_exports_and_comments() -> None:
+    text = "# comment\nexport A='x y'\nB=plain # trailing\nC=\"$A!\"\n"
+    assert envfile.parse(text) == {"A": "x y", "B": "plain", "C": "x y!"}
+
+
+def test_env_parser_reports_bad_key() -> None:
+    with pytest.raises(envfile.EnvParseError, match='unexpected character "-"'):
+        envfile.parse("BAD-KEY=1\n")
+
+
+# -- config details the captures do not cover ------------------------------------------
+def test_config_set_encoded_and_clear(dokku_sim: DokkuSim) -> None:
+    dokku_sim.check("apps:create", "web")
+    dokku_sim.check("config:set", "--encoded", "--no-restart", "web", "B=aGVsbG8=")
+    assert dokku_sim.run("config:get", "web", "B")[1] == b"hello\n"
+    code, _, err = dokku_sim.run("config:set", "--encoded", "web", "B=@@")
+    assert code == 1 and b"illegal base64 data" in err and b"for key 'B'" in err
+    code, out, _ = dokku_sim.run("config:clear", "--no-restart", "web")
+    assert code == 0 and b"Unsetting B" in out and b"Unsetting NO_VHOST" in out
+    assert dokku_sim.run("config:export", "--format", "json-list", "web")[1] == b"null\n"
+
+
+def test_config_json_escapes_like_go(dokku_sim: DokkuSim) -> None:
+    dokku_sim.check("apps:create", "web")
+    dokku_sim.check("config:set", "--no-restart", "web", "H=<a href='x'>&")
+    out = dokku_sim.check("config:export", "--format", "json", "web")
+    assert out == b'{"H":"\\u003ca href=\'x\'\\u003e\\u0026","NO_VHOST":"1"}\n'
+
+
+def test_config_merged_and_unknown_format(dokku_sim: DokkuSim) -> None:
+    dokku_sim.check("apps:create", "web")
+    dokku_sim.check("config:set", "--global", "G=1")
+    assert dokku_sim.check("config:keys", "--merged", "web") == b"G\nNO_VHOST\n"
+    code, _, err = dokku_sim.run("config:export", "--format", "yaml", "web")
+    assert (code, err) == (1, b" !     Unknown export format: yaml\n")
+
+
+def test_post_config_update_trigger_reaches_installed_plugins(dokku_sim: DokkuSim) -> None:
+    plugin = _plugin(dokku_sim.root, "watcher", "exit 10\n")
+    trigger = plugin / "post-config-update"
+    trigger.write_text('#!/usr/bin/env bash\necho "updated $*"\n')
+    trigger.chmod(0o755)
+    dokku_sim.check("apps:create", "web")
+    out = dokku_sim.check("config:set", "--no-restart", "web", "A=1")
+    assert out.endswith(b"updated web set A\n")
+
+
+def test_apps_lock_unlock_and_set(dokku_sim: DokkuSim) -> None:
+    dokku_sim.check("apps:create", "web")
+    dokku_sim.check("apps:lock", "web")
+    assert dokku_sim.check("apps:report", "web", "--app-locked") == b"true\n"
+    dokku_sim.check("apps:unlock", "web")
+    assert dokku_sim.check("apps:report", "web", "--app-locked") == b"false\n"
+    code, _, err = dokku_sim.run("apps:set", "web", "disable-autocreation", "true")
+    assert (code, err) == (1, b" !     Property can only be specified globally\n")
+    dokku_sim.check("apps:set", "--global", "disable-autocreation", "true")
+    assert dokku_sim.check("apps:report", "web", "--app-global-disable-autocreation") == b"true\n"
+
+
+# -- console script and fixture ------------------------------------------------------------
+def test_console_script_runs_against_the_fixture_state(dokku_sim: DokkuSim) -> None:
+    dokku_sim.check("apps:create", "web")
+    script = dokku_sim.env["PRUVON_DOKKU_COMMAND"]
+    argv = [script, "apps:list", "--format", "json"] if os.access(script, os.X_OK) \
+        else sim_argv("apps:list", "--format", "json")
+    proc = subprocess.run(argv, env=dokku_sim.env, capture_output=True, check=True)
+    assert proc.stdout == b'["web"]\n'
+
+
+def test_missing_state_root_is_reported() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PRUVON_SIM_ROOT"}
+    proc = subprocess.run(sim_argv("version"), env=env, capture_output=True, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr == b" !     PRUVON_SIM_ROOT is not set\n"
