@@ -416,41 +416,48 @@ def apikey_scopes(obj: CliContext, username: str | None, fmt: str) -> None:
 
 
 # --------------------------------------------------------------------------- audit
-@click.group("audit")
-def audit_group() -> None:
-    """The audit log of logins and changes."""
+def audit_filters(func: Any) -> Any:
+    """The filters shared by ``pruvon audit`` and ``pruvon audit list``."""
+    options = [
+        click.option("--user", default=None, help="Entries by this user or their API keys."),
+        click.option("--actor", default=None, help="Exact actor, e.g. system or apikey:ID."),
+        click.option("--action", default=None, help="Exact action or prefix*, e.g. users.*"),
+        click.option("--result", type=click.Choice(audit.RESULTS), default=None),
+        click.option("--since", default=None, help="30m, 2h, 7d, 1w or an ISO date."),
+        click.option("--limit", type=click.IntRange(1), default=None, help="Only the newest N."),
+        format_option,
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
-@audit_group.command("list")
-@click.option("--user", default=None, help="Entries by this user or their API keys.")
-@click.option("--actor", default=None, help="Exact actor, e.g. system or apikey:ID.")
-@click.option("--action", default=None, help="Exact action or prefix*, e.g. users.*")
-@click.option("--result", type=click.Choice(audit.RESULTS), default=None)
-@click.option("--since", default=None, help="30m, 2h, 7d, 1w or an ISO date.")
-@click.option("--limit", type=click.IntRange(1), default=None, help="Only the newest N.")
-@format_option
-def audit_list(
-    user: str | None,
-    actor: str | None,
-    action: str | None,
-    result: str | None,
-    since: str | None,
-    limit: int | None,
-    fmt: str,
-) -> None:
-    """Show audit entries, oldest first."""
+def _show_audit(fmt: str, since: str | None, **filters: Any) -> None:
     try:
         when = audit.parse_since(since) if since else None
     except ValueError as exc:
         raise CliError(str(exc), 2) from exc
-    events = audit.read(
-        user=user, actor=actor, action=action, result=result, since=when, limit=limit
-    )
-    rows = [e.as_dict() for e in events]
+    rows = [e.as_dict() for e in audit.read(since=when, **filters)]
     if fmt == "json":
         echo_json({"events": rows})
         return
     echo_table(rows, ["time", "actor", "action", "target", "result", "source_ip"])
+
+
+@click.group("audit", invoke_without_command=True)
+@audit_filters
+@click.pass_context
+def audit_group(ctx: click.Context, fmt: str, since: str | None, **filters: Any) -> None:
+    """The audit log of logins and changes (``pruvon audit`` = ``pruvon audit list``)."""
+    if ctx.invoked_subcommand is None:
+        _show_audit(fmt, since, **filters)
+
+
+@audit_group.command("list")
+@audit_filters
+def audit_list(fmt: str, since: str | None, **filters: Any) -> None:
+    """Show audit entries, oldest first."""
+    _show_audit(fmt, since, **filters)
 
 
 # --------------------------------------------------------------------------- secret

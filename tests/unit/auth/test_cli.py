@@ -191,6 +191,8 @@ def test_audit_list_filters_and_json(run, pruvon_config):
     assert data["events"][0]["details"]["via"] == "cli"
     assert run("audit", "list", "--since", "nonsense").exit_code == 2
     assert "users.enable" in run("audit", "list", "--since", "1h").output
+    bare = json.loads(run("audit", "--actor", "system", "--limit", "1", "--format", "json").output)
+    assert [e["action"] for e in bare["events"]] == ["users.enable"]
 
 
 def test_secret_rotate(run, pruvon_config):
