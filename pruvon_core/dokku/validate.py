@@ -28,6 +28,8 @@ VOLUME_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]+$")
 IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
 PORT_SCHEMES = ("http", "https", "tcp", "udp", "grpc", "grpcs")
 MAX_NAME = 200
+MAX_DOMAIN = 253
+DOMAIN_CHARS_RE = re.compile(r"^[A-Za-z0-9*][A-Za-z0-9.-]*$")
 MAX_SCALE = 1000
 MAX_VALUE = 64 * 1024
 
@@ -38,14 +40,16 @@ def _text(value: object, what: str) -> str:
     return value
 
 
-def _name(value: object, what: str, pattern: re.Pattern[str], rule: str) -> str:
+def _name(
+    value: object, what: str, pattern: re.Pattern[str], rule: str, limit: int = MAX_NAME
+) -> str:
     text = _text(value, what)
     if not text:
         raise InvalidName(f"{what} is empty")
     if text.startswith("-"):
         raise InvalidName(f"{what} {text!r} starts with '-', which Dokku would read as an option")
-    if len(text) > MAX_NAME:
-        raise InvalidName(f"{what} is longer than {MAX_NAME} characters")
+    if len(text) > limit:
+        raise InvalidName(f"{what} is longer than {limit} characters")
     if not pattern.match(text):
         raise InvalidName(f"{what} {text!r} is invalid: {rule}")
     return text
@@ -103,10 +107,10 @@ def dyno(name: object) -> str:
 
 def domain(name: object) -> str:
     """An RFC 1123 host name (optionally ``*.`` wildcard), returned lowercased."""
-    text = _name(name, "domain", re.compile(r"^[A-Za-z0-9*][A-Za-z0-9.-]*$"), "RFC 1123 host name")
+    text = _name(name, "domain", DOMAIN_CHARS_RE, "RFC 1123 host name", limit=MAX_DOMAIN)
     host = text.lower()
     labels = host[2:].split(".") if host.startswith("*.") else host.split(".")
-    if len(host) > 253 or not all(LABEL_RE.match(label) for label in labels):
+    if len(host) > MAX_DOMAIN or not all(LABEL_RE.match(label) for label in labels):
         raise InvalidName(
             f"domain {text!r} is invalid: dot-separated labels of 1-63 letters, digits and '-', "
             "not starting or ending with '-', 253 characters at most"
