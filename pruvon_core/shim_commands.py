@@ -24,6 +24,7 @@ import getpass
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -316,7 +317,22 @@ def dokku_exec_command(ctx: click.Context, name: str, args: tuple[str, ...]) -> 
     config_file = _root_config_file(ctx)
     if config_file:
         prefix = ["--config", str(config_file)]
-    root.main(args=[*prefix, *words, *args], prog_name=root_ctx.info_name or "pruvon")
+    try:
+        root.main(args=[*prefix, *words, *args], prog_name=root_ctx.info_name or "pruvon")
+    except PermissionError as exc:
+        _needs_privilege(exc, words)
+
+
+def _needs_privilege(exc: PermissionError, words: list[str]) -> None:
+    """Explain a permission failure: Dokku runs plugin commands as its own user."""
+    where = f": {exc.filename}" if exc.filename else ""
+    click.echo(f" !     {exc.strerror or 'Permission denied'}{where} (running as {_current_user()})", err=True)
+    click.echo(
+        " !     Dokku runs plugin commands as the dokku user; run this one on the host "
+        f"as root: sudo pruvon {shlex.join(words)} …",
+        err=True,
+    )
+    sys.exit(1)
 
 
 # --------------------------------------------------------------------------- help

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -147,3 +149,38 @@ def test_unknown_command_suggests_the_closest(shim):
     shim.use_real_cli()
     proc = shim.run("commands", "pruvon:shimtest-echo-arg")
     assert " !     Did you mean `pruvon:shimtest-echo-args`?" in proc.stderr.splitlines()
+
+
+def test_permission_error_says_the_command_needs_root(shim):
+    shim.use_real_cli()
+    proc = shim.run("commands", "pruvon:shimtest-write-config")
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert lines[0].startswith(" !     Permission denied: /etc/pruvon.yml (running as ")
+    assert lines[1].endswith("as root: sudo pruvon shimtest write-config …")
+
+
+def test_trace_mode_is_honoured(shim):
+    shim.use_recorder()
+    proc = shim.run("commands", "pruvon:report", extra_env={"DOKKU_TRACE": "1"})
+    assert proc.returncode == 0
+    assert "+ fn-pruvon-command report" in proc.stderr
+
+
+def _installed_cli_registers_shim() -> bool:
+    from pruvon_core.cli import cli
+
+    return all(name in cli.commands for name in ("dokku-exec", "dokku-help", "trigger", "report"))
+
+
+@pytest.mark.skipif(not _installed_cli_registers_shim(),
+                    reason="pruvon_core/cli.py does not register the shim commands yet")
+def test_installed_pruvon_console_script(shim):
+    """The console script from the venv, unwrapped, behind the shim."""
+    shim.use_bin(Path(sys.executable).parent / "pruvon")
+    proc = shim.run("commands", "pruvon:shimtest-echo-args", "a b", "$(id)")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == ["a b", "$(id)"]
+    assert shim.run("commands", "pruvon:help").returncode == 0
+    assert shim.run("post-create", "blog").returncode == 0
+    assert shim.triggers() == [{"name": "post-create", "args": ["blog"]}]

@@ -42,6 +42,12 @@ def read_stdin() -> None:
     click.echo(f"read: {sys.stdin.read()}", nl=False)
 
 
+@shimtest_group.command("write-config")
+def write_config() -> None:
+    """Fail like a command that may not write a root-owned file."""
+    raise PermissionError(13, "Permission denied", "/etc/pruvon.yml")
+
+
 @click.group("my-tools")
 def my_tools_group() -> None:
     """A group whose name contains a dash."""
