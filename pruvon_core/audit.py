@@ -107,14 +107,25 @@ def audit_path(state_dir: Path | None = None) -> Path:
     return (state_dir or default_state_dir()) / AUDIT_FILE
 
 
+_stores: dict[Path, Any] = {}
+
+
 def _limits() -> tuple[int, int]:
-    """Rotation size and how many rotated files to keep, from the config if readable."""
+    """Rotation size and how many rotated files to keep, from the config if readable.
+
+    Read through a cached ``ConfigStore`` (one ``stat`` per entry when the
+    file is unchanged); the audit log keeps working when the config does not.
+    """
     max_bytes, keep = DEFAULT_MAX_BYTES, DEFAULT_KEEP
     try:
-        from pruvon_core.config import load_config
+        from pruvon_core.config import ConfigStore, config_path
 
-        security = load_config().section("security")
-    except Exception:  # the audit log must work even when the config does not
+        path = config_path()
+        store = _stores.get(path)
+        if store is None:
+            store = _stores[path] = ConfigStore(path)
+        security = store.current().section("security")
+    except Exception:  # a missing or broken config must not stop auditing
         return max_bytes, keep
     raw_max, raw_keep = security.get("audit_max_bytes"), security.get("audit_keep")
     if isinstance(raw_max, int) and not isinstance(raw_max, bool) and raw_max >= 4096:
@@ -280,14 +291,17 @@ def read(
     (``details.owner``); ``actor`` matches the actor label exactly; ``action``
     is exact or a ``prefix*`` pattern; ``limit`` keeps the newest N.
     """
-    events: list[Event] = []
-    for path in _files(audit_path(state_dir)):
+    newest_first: list[Event] = []
+    for path in reversed(_files(audit_path(state_dir))):
         with open(path, encoding="ascii", errors="replace") as handle:
-            for line in handle:
-                event = _parse_line(line)
-                if event is not None and _keep(event, user, actor, action, result, since):
-                    events.append(event)
-    return events[-limit:] if limit else events
+            lines = handle.readlines()
+        for line in reversed(lines):
+            event = _parse_line(line)
+            if event is not None and _keep(event, user, actor, action, result, since):
+                newest_first.append(event)
+                if limit and len(newest_first) >= limit:
+                    return newest_first[::-1]
+    return newest_first[::-1]
 
 
 def _keep(

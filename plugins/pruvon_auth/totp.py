@@ -28,8 +28,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pyotp
-
 from pruvon_auth.jsonstore import JsonStore
 
 STORE_FILE = "totp.json"
@@ -43,6 +41,15 @@ _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 class TotpError(Exception):
     """Enrolment in the wrong state or a wrong confirmation code."""
+
+
+def _pyotp() -> Any:
+    """pyotp, imported on use: without it, status checks and resets still work."""
+    try:
+        import pyotp
+    except ImportError as exc:  # pragma: no cover - pyotp ships with the totp/dev extras
+        raise TotpError("TOTP needs the pyotp package: pip install 'pruvon[totp]'") from exc
+    return pyotp
 
 
 def _normalise(code: str) -> str:
@@ -77,6 +84,7 @@ class TotpStore:
 
     def begin(self, user: str) -> tuple[str, str]:
         """Start enrolment; return ``(base32 secret, otpauth URI)``.  Replaces a pending one."""
+        pyotp = _pyotp()
         secret = pyotp.random_base32()
         with self.store.edit() as data:
             users = data.setdefault("users", {})
@@ -90,7 +98,7 @@ class TotpStore:
         """The time step ``code`` belongs to (±1 window), if later than ``after``."""
         if not CODE_RE.match(code):
             return None
-        totp = pyotp.TOTP(secret)
+        totp = _pyotp().TOTP(secret)
         now_step = int(self.clock()) // totp.interval
         for step in (now_step - VALID_WINDOW, now_step, now_step + VALID_WINDOW):
             if after is not None and step <= after:
