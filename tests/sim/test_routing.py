@@ -390,3 +390,49 @@ def test_cli_entry_point_shares_state(sim: Sim, app: str) -> None:
         check=False,
     )
     assert (proc.returncode, proc.stdout) == (0, b"http://vm:8080\n")
+
+
+# -- report argument parsing (Go's ParseReportArgs + ReportSingleAppInput.Validate) ----------
+
+
+def test_report_parsing_quirks(sim: Sim, app: str) -> None:
+    # two info flags: Dokku swallows the parse error and prints nothing
+    assert sim.call("ports:report", app, "--ports-map", "--ports-map-json") == (0, "", "")
+    # --format=json is not the --format flag but an (invalid) info flag
+    code, _, err = sim.call("ports:report", app, "--format=json")
+    assert code == 1
+    assert err.startswith(" !     Invalid flag passed, valid flags: --ports-map,")
+    assert sim.call("proxy:report", app, "--format", "yaml")[2] == (
+        ' !     Format must be "stdout" or "json": "yaml"\n'
+    )
+    code, _, err = sim.call("proxy:report", app, "--format", "json", "--proxy-type")
+    assert (code, err) == (
+        1,
+        " !     --format flag cannot be specified when specifying an info flag\n",
+    )
+    # the app is verified before the format
+    assert sim.call("proxy:report", "nope", "--format", "yaml")[0] == 20
+
+
+def test_reports_for_all_apps_are_ndjson(sim: Sim, app: str) -> None:
+    sim.ok("apps:create", "second")
+    lines = sim.ok("proxy:report", "--format", "json").splitlines()
+    assert len(lines) == 2
+    assert all(json.loads(line)["proxy-enabled"] == "true" for line in lines)
+
+
+def test_url_fails_without_any_url(sim: Sim, app: str) -> None:
+    sim.ok("proxy:disable", app)
+    assert sim.call("url", app) == (1, "", "")
+    assert sim.call("urls", app) == (0, "", "")
+
+
+def test_unparsable_env_reads_as_vhost_enabled(sim: Sim, app: str) -> None:
+    assert sim.ok("domains:report", app, "--domains-app-enabled") == "false\n"
+    env = sim.state.app_dir(app) / "ENV"
+    assert "NO_VHOST" in env.read_text()
+    env.write_text("export NO_VHOST='1'\nexport BROKEN='unterminated\n")
+    assert sim.ok("domains:report", app, "--domains-app-enabled") == "true\n"
+    code, _, err = sim.call("domains:disable", app)
+    assert code == 1, "writing NO_VHOST must fail like config_set does"
+    assert err.startswith(" !     ")

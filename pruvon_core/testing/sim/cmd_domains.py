@@ -218,8 +218,7 @@ def domains_remove_global(ctx: Ctx) -> int:
 
 @command("domains:clear-global")
 def domains_clear_global(ctx: Ctx) -> int:
-    if not routing.quiet(ctx):
-        ctx.info1("Clearing global domains")
+    ctx.info1_quiet("Clearing global domains")
     with ctx.state.lock():
         ctx.state.prop_delete("domains", GLOBAL, "vhosts")
     return 0

@@ -123,7 +123,7 @@ def ports_list(ctx: Ctx) -> int:
     if not maps:
         ctx.fail("No port mappings configured for app")
     lines = [str(m) for m in maps]
-    if not routing.quiet(ctx):
+    if not ctx.quiet:
         lines.append("-----> scheme:host port:container port")
         ctx.info1(f"Port mappings for {app}")
     rows = [line.split(":") for line in sorted(lines)]

@@ -139,12 +139,10 @@ def _property_set(
         ctx.fail(f"Invalid property specified, valid properties include: {names}")
     with ctx.state.lock():
         if value:
-            if not routing.quiet(ctx):
-                ctx.info2(f"Setting {prop} to {value}")
+            ctx.info2_quiet(f"Setting {prop} to {value}")
             ctx.state.prop_set(plugin, app, prop, value)
         else:
-            if not routing.quiet(ctx):
-                ctx.info2(f"Unsetting {prop}")
+            ctx.info2_quiet(f"Unsetting {prop}")
             ctx.state.prop_delete(plugin, app, prop)
 
 

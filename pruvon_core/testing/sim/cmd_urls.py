@@ -24,6 +24,7 @@ def url(ctx: Ctx) -> int:
     """The first URL of the default scheme (``http`` without certificates)."""
     app = ctx.require_app(ctx.args[0] if ctx.args else "")
     first = routing.app_url(ctx.state, app)
-    if first:
-        ctx.out(first)
+    if not first:
+        return 1  # Dokku's `grep "$SCHEME://" | head -n1` fails under pipefail
+    ctx.out(first)
     return 0

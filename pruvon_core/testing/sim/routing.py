@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from pruvon_core.testing.sim.core import (
     Ctx,
     Flag,
+    SimExit,
     SimState,
     emit_report,
     fire_trigger,
     go_json,
+    go_quote,
     parse_flags,
     write_atomic,
 )
@@ -41,11 +43,6 @@ DEFAULT_HOSTNAME = "vm"
 NGINX_CONF = "nginx.conf"
 
 # -- small shared helpers ----------------------------------------------------------------------
-
-
-def quiet(ctx: Ctx) -> bool:
-    """Dokku's ``DOKKU_QUIET_OUTPUT``: set by ``--quiet`` and by plugins calling each other."""
-    return bool(ctx.env.get("DOKKU_QUIET_OUTPUT"))
 
 
 def read_list(state: SimState, plugin: str, app: str, key: str) -> list[str]:
@@ -100,26 +97,41 @@ class ReportArgs:
 
 
 def parse_report_args(ctx: Ctx, plugin: str, args: list[str]) -> ReportArgs:
-    """``<plugin>:report [<app>|--global] [--format json] [<--info-flag>]``."""
-    app, fmt, info_flag, is_global = "", "stdout", "", False
+    """``<plugin>:report [<app>|--global] [--format json] [<--info-flag>]``, as Go's
+    ``common.ParseReportArgs`` + pflag: ``--format=json`` counts as an info flag, and two
+    info flags make the command exit 0 silently (Dokku drops that error)."""
+    os_args: list[str] = []
+    info_flags: list[str] = []
+    is_global = False
     rest = list(args)
     while rest:
         arg = rest.pop(0)
-        if arg == "--global":
-            is_global = True
-        elif arg == "--format":
+        if arg == "--format":
             if not rest:
-                parse_flags(ctx, f"{plugin}:report", ["--format"], [FORMAT_FLAG])
-            fmt = rest.pop(0)
-        elif arg.startswith("--format="):
-            fmt = arg.split("=", 1)[1]
+                ctx.err(
+                    f"panic: runtime error: index out of range [{len(args)}] with length {len(args)}"
+                )
+                raise SimExit(2)
+            os_args += [arg, rest.pop(0)]
+        elif arg == "--global":
+            is_global = True
         elif arg.startswith("--"):
-            info_flag = arg
-        elif not app:
-            app = arg
-    if fmt not in ("stdout", "json"):
-        ctx.fail("Invalid format specified, supported formats: json, stdout")
-    return ReportArgs(GLOBAL if is_global else app, fmt, info_flag, is_global)
+            info_flags.append(arg)
+        else:
+            os_args.append(arg)
+    if len(info_flags) > 1:
+        raise SimExit(0)
+    values, positional = parse_flags(ctx, f"{plugin}:report", os_args, [FORMAT_FLAG])
+    app = GLOBAL if is_global else (positional[0] if positional else "")
+    return ReportArgs(app, str(values["format"]), info_flags[0] if info_flags else "", is_global)
+
+
+def validate_report(ctx: Ctx, args: ReportArgs) -> None:
+    """``ReportSingleAppInput.Validate`` (runs after the app was verified)."""
+    if args.format not in ("stdout", "json"):
+        ctx.fail(f'Format must be "stdout" or "json": {go_quote(args.format)}')
+    if args.format != "stdout" and args.info_flag:
+        ctx.fail("--format flag cannot be specified when specifying an info flag")
 
 
 def render_report(
@@ -136,6 +148,7 @@ def render_report(
 
     ``json_extra`` adds non-string JSON values (docker-options' ``*-list`` arrays).
     """
+    validate_report(ctx, args)
     if args.format == "json" and json_extra:
         prefix = f"--{report_type}-"
         data: dict[str, object] = dict(json_extra)
@@ -180,19 +193,30 @@ def is_valid_hostname(name: str) -> bool:
 
 
 def vhost_enabled(state: SimState, app: str) -> bool:
-    """``is_app_vhost_enabled``: false only when the app's ENV has ``NO_VHOST=1``."""
+    """``is_app_vhost_enabled``: false only when the app's ENV has ``NO_VHOST=1``.
+
+    An unparsable ENV file (config quirk 6) reads as "not set", as ``config_get`` failing
+    silently does in Dokku.
+    """
     from pruvon_core.testing.sim import envfile
 
-    return envfile.read_env(state, app).get("NO_VHOST") != "1"
+    try:
+        return envfile.read_env(state, app).get("NO_VHOST") != "1"
+    except envfile.EnvParseError:
+        return True
 
 
-def set_no_vhost(state: SimState, app: str, value: str) -> None:
-    """``DOKKU_QUIET_OUTPUT=1 config_set --no-restart APP NO_VHOST=value`` (silent)."""
+def set_no_vhost(ctx: Ctx, app: str, value: str) -> None:
+    """``DOKKU_QUIET_OUTPUT=1 config_set --no-restart APP NO_VHOST=value`` (silent unless the
+    ENV file cannot be parsed, which stops the command like ``config_set`` does)."""
     from pruvon_core.testing.sim import envfile
 
-    env = envfile.read_env(state, app)
+    try:
+        env = envfile.read_env(ctx.state, app)
+    except envfile.EnvParseError as exc:
+        ctx.fail(str(exc))
     env["NO_VHOST"] = value
-    envfile.write_env(state, app, env)
+    envfile.write_env(ctx.state, app, env)
 
 
 def vhosts_file_exists(state: SimState, app: str) -> bool:
@@ -244,7 +268,7 @@ def disable_app_vhost(ctx: Ctx, app: str) -> int:
     if vhosts_file_exists(ctx.state, app):
         ctx.info1("App virtual host support disabled")
         ctx.state.prop_delete("domains", app, "vhosts")
-    set_no_vhost(ctx.state, app, "1")
+    set_no_vhost(ctx, app, "1")
     return post_domains_update(ctx, app, "disable")
 
 
@@ -254,7 +278,7 @@ def enable_app_vhost(ctx: Ctx, app: str) -> int:
     if defaults:
         write_app_vhosts(ctx.state, app, defaults)
     pre_enable_vhost(ctx.state, app)
-    set_no_vhost(ctx.state, app, "0")
+    set_no_vhost(ctx, app, "0")
     return post_domains_update(ctx, app, "enable")
 
 
@@ -264,12 +288,10 @@ def domains_setup(ctx: Ctx, app: str) -> int:
         return 0
     defaults = default_vhosts(ctx.state, app)
     if defaults:
-        if not quiet(ctx):
-            ctx.info1("Creating new app virtual host file...")
+        ctx.info1_quiet("Creating new app virtual host file...")
         write_app_vhosts(ctx.state, app, defaults)
         return 0
-    if not quiet(ctx):
-        ctx.info1("Global server virtual host not set, disabling app vhost...")
+    ctx.info1_quiet("Global server virtual host not set, disabling app vhost...")
     return disable_app_vhost(ctx, app)
 
 
@@ -515,8 +537,8 @@ def nginx_build_config(ctx: Ctx, app: str) -> int:
             continue
         maps.append(port_map)
     vhosts = domains_list(state, app)
-    if not listeners and not quiet(ctx):
-        ctx.warn(f"No web listeners specified for {app}")
+    if not listeners:
+        ctx.warn_quiet(f"No web listeners specified for {app}")
     deployed_with_listeners = bool(listeners) and is_deployed(state, app)
     if not (deployed_with_listeners or (not listeners and maps)):
         return 0
