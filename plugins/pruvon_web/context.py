@@ -50,7 +50,9 @@ class WebState:
     def extra_origins(self) -> set[str]:
         """Origins accepted for WebSockets and writes besides the served host."""
         raw = self.config().get("security.allowed_origins") or []
-        return {str(origin).rstrip("/") for origin in raw}
+        if isinstance(raw, str):
+            raw = [raw]
+        return {str(origin).rstrip("/").lower() for origin in raw if isinstance(origin, str)}
 
     def idle_seconds(self) -> int:
         from pruvon_auth.sessions import session_limits

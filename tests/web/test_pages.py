@@ -18,13 +18,13 @@ def _nav(html: str) -> list[str]:
 
 def test_menu_is_filtered_by_permission(client, login_as):
     login_as("admin")
-    assert _nav(client.get("/").get_data(as_text=True)) == [
+    assert _nav(client.get("/account").get_data(as_text=True)) == [
         "/", "/settings/users", "/settings/apikeys", "/logs", "/account"]
 
 
 def test_viewer_menu_and_no_write_controls(client, login_as):
     login_as("victor")
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/account").get_data(as_text=True)
     assert "/settings/users" not in _nav(html) and "/logs" not in _nav(html)
     assert client.get("/settings/users").status_code == 403
     assert client.get("/logs").status_code == 403
