@@ -119,7 +119,7 @@ def test_install_checks_the_executable_and_says_what_next(shim):
     shim.use_real_cli()
     proc = shim.run("install")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("-----> Pruvon Dokku plugin installed; using ")
+    assert proc.stdout.startswith("-----> Pruvon plugin: using ")
     assert "Next step: dokku pruvon:report" in proc.stdout
     assert shim.triggers() == [{"name": "install", "args": []}]
 
