@@ -54,6 +54,26 @@ def ref_apps(root: Path) -> None:
     )
 
 
+def deploy_history(root: Path) -> None:
+    """Every deploy-causing capture on ref-web and ref-multi, in capture order.
+
+    Dokku keeps the exited containers of earlier deploys until the app is
+    destroyed, so the final ``apps:destroy`` retires six ref-web containers and
+    three ref-multi ones; replaying the history reproduces that.
+    """
+    steps = [
+        ["ps:stop", "ref-web"], ["ps:start", "ref-web"], ["ps:restart", "ref-web"],
+        ["ps:rebuild", "ref-web"], ["config:set", "ref-web", "RESTART_TEST=1"],
+        ["apps:lock", "ref-web"], ["ps:rebuild", "ref-multi"],
+        ["ps:scale", "ref-web", "web=-1"], ["ps:scale", "ref-web", "worker=1"],
+        ["ps:scale", "--skip-deploy", "ref-web", "web=1"],
+        ["ps:scale", "ref-web", "web=1", "worker=0"], ["ps:start", "ref-web"],
+    ]
+    setup(root, *steps)
+    for image in ("localbusybox:latest", "example/web:1", "docker.io/example/web:1"):
+        sim(root, "git:from-image", "ref-multi", image)  # all three fail, as captured
+
+
 SPECIAL_VALUES = [
     "SIMPLE=value", "WITH_SPACES=hello world", "SQUOTE=it's", 'DQUOTE=say "hi"',
     "NEWLINE=line1\nline2", "UNICODE=héllo wörld ✓ 日本", "EQUALS=a=b=c", "EMPTY=",
@@ -115,5 +135,18 @@ def install_testplug(root: Path) -> None:
         subprocess.run([*git, *args], check=True, capture_output=True)
 
 
-__all__ = ["CONTAINER64", "EPOCH", "RANDOM_PORT", "SHA40", "SYSTEMD_NOISE", "current_env",
-           "install_testplug", "ref_apps", "run_tty", "sim", "svc_plugins", "svc_redis"]
+__all__ = [
+    "CONTAINER64",
+    "EPOCH",
+    "RANDOM_PORT",
+    "SHA40",
+    "SYSTEMD_NOISE",
+    "current_env",
+    "deploy_history",
+    "install_testplug",
+    "ref_apps",
+    "run_tty",
+    "sim",
+    "svc_plugins",
+    "svc_redis",
+]

@@ -32,6 +32,7 @@ from tests.golden.simhost import (
     SPECIAL_VALUES,
     SYSTEMD_NOISE,
     current_env,
+    deploy_history,
     ref_apps,
     run_tty,
     svc_plugins,
@@ -118,6 +119,12 @@ def destroy_host(root: Path) -> None:
     svc_redis(root)
 
 
+def end_of_session(root: Path) -> None:
+    """The clean-up at the end: every deploy of the session happened before."""
+    destroy_host(root)
+    deploy_history(root)
+
+
 def tmp_app(root: Path) -> None:
     base_svc(root)
     setup(root, ["apps:create", "ref-tmp"])
@@ -175,6 +182,8 @@ SCENARIOS: dict[str, tuple[Builder, tuple, bytes]] = {
     "apps-create-taken": (base, (), b""),
     "apps-destroy-confirm-stdin": (tmp_app_redis, (SYSTEMD_NOISE,), b"ref-tmp\n"),
     "apps-destroy-confirm-wrong": (tmp_app, (), b"wrong-name\n"),
+    "apps-destroy-force-deployed": (end_of_session, (CONTAINER64, SYSTEMD_NOISE), b""),
+    "apps-destroy-force-deployed-multi": (end_of_session, (CONTAINER64, SYSTEMD_NOISE), b""),
     "apps-destroy-force-flag-first": (base_svc, (), b""),
     "apps-destroy-force-missing": (base_svc, (), b""),
     "apps-destroy-force-never-deployed": (destroy_host, (SYSTEMD_NOISE,), b""),
