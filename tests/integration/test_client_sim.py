@@ -177,8 +177,13 @@ def test_overview_from_one_docker_ps(root: Path, client: DokkuClient):
     sim(root, "ps:stop", "halted")
     sim(root, "apps:create", "fresh")
     client.reset_calls()
-    states = {a.name: a.state for a in client.apps_overview()}
+    overview = client.apps_overview()
+    assert client.docker_error is None
+    states = {a.name: a.state for a in overview}
     assert states == {"fresh": "not deployed", "halted": "stopped", "live": "running"}
+    assert {a.source for a in overview} == {"docker"}
+    live = next(a for a in overview if a.name == "live")
+    assert [(c.dyno, c.state) for c in live.containers] == [("web.1", "running")]
     assert [c.kind for c in client.calls].count("docker") == 1
 
 
