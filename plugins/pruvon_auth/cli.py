@@ -37,6 +37,17 @@ def _os_user() -> str:
     return os.environ.get("SUDO_USER") or getpass.getuser()
 
 
+def _state() -> Path:
+    """The state directory, created 0700 if missing; a clean error when we may not."""
+    try:
+        return state_dir()
+    except OSError as exc:
+        raise CliError(
+            f"cannot use the state directory: {exc} (run as root or the pruvon user, or set "
+            "PRUVON_STATE_DIR)"
+        ) from exc
+
+
 def _audit(action: str, target: str | None, result: str = "ok", **details: Any) -> None:
     """Record a CLI change; a broken audit log is reported, never silently skipped."""
     try:
@@ -145,7 +156,7 @@ def user_list(obj: CliContext, fmt: str) -> None:
     """List users with their role, state and grants (never their hashes)."""
     from pruvon_auth.totp import TotpStore
 
-    totp = TotpStore(state_dir()).enrolled_users()
+    totp = TotpStore(_state()).enrolled_users()
     rows = [
         {
             "username": u.username,
@@ -203,8 +214,8 @@ def user_remove(obj: CliContext, username: str) -> None:
     from pruvon_auth.users import remove_user
 
     _edit(remove_user, obj.store, username)
-    revoked = ApiKeyStore(state_dir()).revoke_owner(username)
-    TotpStore(state_dir()).disable(username)
+    revoked = ApiKeyStore(_state()).revoke_owner(username)
+    TotpStore(_state()).disable(username)
     _audit("users.remove", f"user:{username}", revoked_key_ids=[k.id for k in revoked])
     click.echo(f"removed {username}" + (f"; revoked {len(revoked)} API key(s)" if revoked else ""))
 
@@ -303,7 +314,7 @@ def user_totp_reset(obj: CliContext, username: str) -> None:
 
     if obj.config().user(username) is None:
         raise CliError(f"no user {username!r}")
-    if not TotpStore(state_dir()).disable(username):
+    if not TotpStore(_state()).disable(username):
         raise CliError(f"{username} has no TOTP enrolled")
     _audit("users.totp_reset", f"user:{username}")
     click.echo(f"TOTP removed for {username}")
@@ -349,7 +360,7 @@ def apikey_create(
         raise CliError(f"unknown action(s): {', '.join(unknown)} (see `pruvon apikey scopes`)")
     try:
         expires_at = parse_expiry(expires)
-        token, key = ApiKeyStore(state_dir()).create(
+        token, key = ApiKeyStore(_state()).create(
             owner.username, scopes, expires_at, name=name, allowed=grantable_actions(owner)
         )
     except (ApiKeyScopeError, ValueError) as exc:
@@ -373,7 +384,7 @@ def apikey_list(username: str | None, fmt: str) -> None:
     """List keys (prefix, owner, scopes, dates); never the keys themselves."""
     from pruvon_auth.apikeys import ApiKeyStore
 
-    rows = [k.as_dict() for k in ApiKeyStore(state_dir()).list(owner=username)]
+    rows = [k.as_dict() for k in ApiKeyStore(_state()).list(owner=username)]
     if fmt == "json":
         echo_json({"apikeys": rows})
         return
@@ -390,7 +401,7 @@ def apikey_revoke(key_id: str) -> None:
     from pruvon_auth.apikeys import ApiKeyNotFound, ApiKeyStore
 
     try:
-        key = ApiKeyStore(state_dir()).revoke(key_id)
+        key = ApiKeyStore(_state()).revoke(key_id)
     except ApiKeyNotFound as exc:
         raise CliError(str(exc)) from exc
     _audit("apikeys.revoke", f"apikey:{key.id}", owner=key.owner)
@@ -471,7 +482,7 @@ def secret_rotate() -> None:
     """Replace the session signing secret: everybody is signed out."""
     from pruvon_auth.sessions import rotate_session_secret
 
-    rotate_session_secret(state_dir())
+    rotate_session_secret(_state())
     _audit("secret.rotate", "session-secret")
     click.echo("session secret rotated; every session has ended")
 
