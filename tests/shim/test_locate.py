@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
 import pytest
+
+from tests.shim.conftest import CLI_WRAPPER, PLUGIN_DIR
 
 
 def _missing_lines(stderr: str) -> list[str]:
@@ -78,7 +87,7 @@ def test_path_is_the_last_resort(shim):
 def test_defaults_file_forms(shim, line):
     recorder = shim.use_recorder()
     defaults = shim.tmp / "default-pruvon"
-    defaults.write_text(f"# comment\nPRUVON_OTHER=1\n{line.format(bin=recorder)}\n")
+    defaults.write_text(f"# PRUVON_BIN=/commented/out\nPRUVON_OTHER=1\n{line.format(bin=recorder)}\n")
     proc = shim.run("commands", "pruvon", "ok")
     assert proc.returncode == 0, proc.stderr
     assert shim.recorded_argv() == ["ok"]
@@ -101,3 +110,73 @@ def test_environment_pruvon_bin_is_ignored(shim):
     proc = shim.run("commands", "pruvon", "x", extra_env={"PRUVON_BIN": str(recorder)})
     assert proc.returncode == 1
     assert not shim.record_file.exists()
+
+
+def test_relative_pruvon_bin_is_refused(shim):
+    """A relative path would run whatever `pruvon` sits in Dokku's working directory."""
+    (shim.tmp / "pruvon").write_text("#!/bin/sh\necho relative\n")
+    (shim.tmp / "pruvon").chmod(0o755)
+    shim.use_bin("pruvon")
+    proc = shim.run("commands", "pruvon", "x")
+    assert proc.returncode == 1
+    assert "relative" not in proc.stdout
+    assert "must be an absolute path" in proc.stderr
+
+
+def test_unreadable_defaults_file_is_an_error():
+    """As Dokku's unprivileged user (nobody here): an unreadable file is not skipped silently."""
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root and setpriv to run the shim as another user")
+    public = Path(tempfile.mkdtemp(prefix="pruvon-shim-"))
+    try:
+        public.chmod(0o755)
+        defaults = public / "default-pruvon"
+        defaults.write_text("PRUVON_BIN=/bin/true\n")
+        defaults.chmod(0o600)
+        proc = subprocess.run(
+            [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+             str(PLUGIN_DIR / "commands"), "pruvon", "x"],
+            capture_output=True, text=True, check=False, cwd=public,
+            env={"PATH": "/usr/bin:/bin", "PRUVON_SHIM_DEFAULTS": str(defaults)},
+        )
+        assert proc.returncode == 1
+        assert f"{defaults} is not readable by user " in proc.stderr
+    finally:
+        shutil.rmtree(public)
+
+
+def test_report_as_the_dokku_user_explains_an_unreadable_config():
+    """`dokku pruvon:report` runs as Dokku's user: a 0600 root config is unreadable, and said so."""
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root and setpriv to run the shim as another user")
+    probe = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+                            sys.executable, "-c", "import pruvon_core"],
+                           capture_output=True, check=False, cwd="/")
+    if probe.returncode != 0:
+        pytest.skip(f"{sys.executable} is not usable by an unprivileged user here")
+    public = Path(tempfile.mkdtemp(prefix="pruvon-shim-"))
+    try:
+        public.chmod(0o755)
+        wrapper = public / "pruvon"
+        wrapper.write_text(CLI_WRAPPER.format(python=sys.executable))
+        wrapper.chmod(0o755)
+        (public / "default-pruvon").write_text(f"PRUVON_BIN={wrapper}\n")
+        config = public / "pruvon.yml"
+        config.write_text("pruvon:\n  listen: 127.0.0.1:8080\n")
+        config.chmod(0o600)
+        proc = subprocess.run(
+            [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+             str(PLUGIN_DIR / "commands"), "pruvon:report"],
+            capture_output=True, text=True, check=False, cwd=public,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(public), "PRUVON_PLUGINS": "",
+                 "PRUVON_SHIM_DEFAULTS": str(public / "default-pruvon"),
+                 "PRUVON_CONFIG": str(config)},
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert "       Config readable:   false" in proc.stdout.splitlines()
+        assert f"cannot read {config}" in proc.stdout
+        assert f" !     nobody cannot read {config}: commands that need the config must run as root" in proc.stderr
+    finally:
+        shutil.rmtree(public)
