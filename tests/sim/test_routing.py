@@ -436,3 +436,26 @@ def test_unparsable_env_reads_as_vhost_enabled(sim: Sim, app: str) -> None:
     code, _, err = sim.call("domains:disable", app)
     assert code == 1, "writing NO_VHOST must fail like config_set does"
     assert err.startswith(" !     ")
+
+
+def test_help_pages_follow_the_plugin_kind(sim: Sim) -> None:
+    """Go plugins keep source order with two spaces; shell plugins sort (three spaces)."""
+    ports = sim.ok("ports:help").splitlines()
+    assert ports[5].startswith("    ports:list <app>  ")
+    assert ports[6].startswith("    ports:add ")
+    nginx = sim.ok("nginx").splitlines()
+    assert [line.split()[0] for line in nginx[5:8]] == [
+        "nginx:access-logs",
+        "nginx:error-logs",
+        "nginx:reload",
+    ]
+    assert "    nginx:validate-config [<app>] [--clean]   Validates" in nginx[-1]
+
+
+def test_nginx_show_config(sim: Sim, app: str) -> None:
+    sim.ok("domains:add", app, "shop.example.com")
+    conf = sim.ok("nginx:show-config", app)
+    assert "server_name shop.example.com;" in conf
+    assert "listen      [::]:80;" in conf
+    sim.ok("proxy:disable", app)
+    assert sim.call("nginx:show-config", app)[2] == f" !     No nginx.conf exists for {app}\n"

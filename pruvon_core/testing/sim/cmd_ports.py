@@ -154,20 +154,20 @@ def ports_report(ctx: Ctx) -> int:
     return routing.report_command(ctx, "ports", lambda app: _collect(ctx, app))
 
 
-HELP = [
+HELP = [  # plugins/ports/src/commands/commands.go, in source order
+    ("ports:list <app>", "List port mappings for app"),
     ("ports:add <app> [<scheme>:<host-port>:<container-port>...]", "Add port mappings to an app"),
     ("ports:clear <app>", "Clear all port mappings for an app"),
-    ("ports:list <app>", "List port mappings for an app"),
     (
         "ports:remove <app> [<host-port>|<scheme>:<host-port>:<container-port>...]",
         "Remove specific port mappings from an app",
     ),
-    ("ports:report [<app>] [<flag>]", "Displays a ports report for one or more apps"),
     ("ports:set <app> [<scheme>:<host-port>:<container-port>...]", "Set port mappings for an app"),
+    ("ports:report [<app>] [<flag>]", "Displays a ports report for one or more apps"),
 ]
 
 
 @command("ports", "ports:help")
 def ports_help(ctx: Ctx) -> int:
-    routing.print_help(ctx, "ports", "Manage ports used by the proxy", HELP)
+    routing.print_help(ctx, "ports", "Manage ports for an app", HELP)
     return 0

@@ -448,3 +448,112 @@ def docker_options_report(ctx: Ctx) -> int:
             json_extra={f"{k}-list": _options(ctx, app, k) for k in keys},
         )
     return 0
+
+
+# -- help pages (texts from Dokku 0.38.27's plugins) --------------------------------------------
+
+PROXY_HELP = [
+    ("proxy:build-config [--parallel count] [--all|<app>]", "(Re)builds config for a given app"),
+    ("proxy:clear-config [--all|<app>]", "Clears config for a given app"),
+    ("proxy:disable <app>", "Disable proxy for app"),
+    ("proxy:enable <app>", "Enable proxy for app"),
+    ("proxy:report [<app>] [<flag>]", "Displays a proxy report for one or more apps"),
+    ("proxy:set <app> <proxy-type>", "Set proxy type for app"),
+]
+DOCKER_OPTIONS_HELP = [
+    (
+        "docker-options:add <app> <phase(s)> OPTION",
+        "Add Docker option to app for phase (comma separated phase list)",
+    ),
+    (
+        "docker-options:clear <app> [phase(s)]",
+        "Clear a docker options from application with an optional phase (comma separated phase list)",
+    ),
+    (
+        "docker-options:remove <app> <phase(s)> OPTION",
+        "Remove Docker option from app for phase (comma separated phase list)",
+    ),
+    (
+        "docker-options:report [<app>] [<flag>]",
+        "Displays a docker options report for one or more apps",
+    ),
+]
+NGINX_HELP = [
+    ("nginx:access-logs <app> [-t]", "Show the nginx access logs for an application (-t follows)"),
+    ("nginx:error-logs <app> [-t]", "Show the nginx error logs for an application (-t follows)"),
+    ("nginx:report [<app>] [<flag>]", "Displays an nginx report for one or more apps"),
+    ("nginx:set <app> <property> (<value>)", "Set or clear an nginx property for an app"),
+    ("nginx:show-config <app>", "Display app nginx config"),
+    ("nginx:reload", "Reloads the nginx server config"),
+    ("nginx:start", "Starts the nginx server"),
+    ("nginx:stop", "Stops the nginx server"),
+    (
+        "nginx:validate-config [<app>] [--clean]",
+        "Validates and optionally cleans up invalid nginx configurations",
+    ),
+]
+CERTS_HELP = [
+    (
+        "certs:add <app> CRT KEY",
+        "Add an ssl endpoint to an app. Can also import from a tarball on stdin",
+    ),
+    (
+        "certs:chain CRT [CRT ...]",
+        "[NOT IMPLEMENTED] Print the ordered and complete chain for the given certificate",
+    ),
+    (
+        "certs:generate <app> DOMAIN",
+        "Generate a key and certificate signing request (and self-signed certificate)",
+    ),
+    (
+        "certs:key <app> CRT KEY [KEY ...]",
+        "[NOT IMPLEMENTED] Print the correct key for the given certificate",
+    ),
+    ("certs:remove <app>", "Remove an SSL Endpoint from an app"),
+    ("certs:report [<app>] [<flag>]", "Displays an ssl report for one or more apps"),
+    ("certs:rollback <app>", "[NOT IMPLEMENTED] Rollback an SSL Endpoint for an app"),
+    ("certs:show <app> <crt|key>", "Show the server.crt or server.key on stdout"),
+    (
+        "certs:update <app> CRT KEY",
+        "Update an SSL Endpoint on an app. Can also import from a tarball on stdin",
+    ),
+]
+
+
+@command("proxy", "proxy:help")
+def proxy_help(ctx: Ctx) -> int:
+    routing.print_help(ctx, "proxy", "Manage the proxy integration for an app", PROXY_HELP)
+    return 0
+
+
+@command("docker-options", "docker-options:help")
+def docker_options_help(ctx: Ctx) -> int:
+    routing.print_help(
+        ctx, "docker-options", "Manage docker options for an app", DOCKER_OPTIONS_HELP
+    )
+    return 0
+
+
+@command("nginx", "nginx:help")
+def nginx_help(ctx: Ctx) -> int:
+    routing.print_help(ctx, "nginx", "Manage the nginx proxy", NGINX_HELP, shell_plugin=True)
+    return 0
+
+
+@command("certs", "certs:help")
+def certs_help(ctx: Ctx) -> int:
+    routing.print_help(ctx, "certs", "Manage SSL (TLS) certs", CERTS_HELP, shell_plugin=True)
+    return 0
+
+
+@command("nginx:show-config")
+def nginx_show_config(ctx: Ctx) -> int:
+    """Print the app's rendered ``nginx.conf`` (the simulator's reduced rendering)."""
+    app = ctx.require_app(ctx.args[0] if ctx.args else "")
+    if routing.proxy_type(ctx.state, app) != "nginx":
+        ctx.fail("This command is only available for apps with the nginx proxy type")
+    conf = ctx.state.app_dir(app) / routing.NGINX_CONF
+    if not conf.is_file():
+        ctx.fail(f"No nginx.conf exists for {app}")
+    ctx.stdout.write(conf.read_bytes())
+    return 0

@@ -15,6 +15,7 @@ import json
 import re
 from pathlib import Path
 
+from pruvon_core.testing.sim import routing
 from pruvon_core.testing.sim.core import Ctx, SimExit, command, write_atomic
 
 ALLOWED_KEYS = "no-agent-forwarding,no-user-rc,no-X11-forwarding,no-port-forwarding"
@@ -177,4 +178,19 @@ def ssh_keys_remove(ctx: Ctx) -> int:
     with ctx.state.lock():
         keep = [line for line in lines if marker not in line]
         write_atomic(_keys_file(ctx), "".join(f"{line}\n" for line in keep))
+    return 0
+
+
+HELP = [
+    ("ssh-keys:list [--format text|json] [<name>]", "List of all authorized dokku public ssh keys"),
+    ("ssh-keys:add <name> [/path/to/key]", "Add a new public key by pipe or path"),
+    ("ssh-keys:remove [--fingerprint fingerprint|<name>]", "Remove SSH public key by name"),
+]
+
+
+@command("ssh-keys", "ssh-keys:help")
+def ssh_keys_help(ctx: Ctx) -> int:
+    routing.print_help(
+        ctx, "ssh-keys", "Manage public ssh keys used for deployment", HELP, shell_plugin=True
+    )
     return 0

@@ -68,18 +68,30 @@ def positional(ctx: Ctx, flagset: str, args: list[str]) -> list[str]:
     return parse_flags(ctx, flagset, args, [])[1]
 
 
-def print_help(ctx: Ctx, plugin: str, description: str, entries: list[tuple[str, str]]) -> None:
-    """A plugin's ``<plugin>:help`` block (``fn-help-content | sort | column -t -s,``)."""
+def print_help(
+    ctx: Ctx,
+    plugin: str,
+    description: str,
+    entries: list[tuple[str, str]],
+    *,
+    shell_plugin: bool = False,
+) -> None:
+    """A plugin's ``<plugin>:help`` page.
+
+    Go plugins (``common.CommandUsage``) columnize the entries in source order with two
+    spaces; shell plugins run ``fn-help-content | sort | column -t -s,``, which sorts and
+    keeps the space after each comma (three spaces before the description).
+    """
     ctx.out(f"Usage: dokku {plugin}[:COMMAND]")
     ctx.out()
     ctx.out(description)
     ctx.out()
     ctx.out("Additional commands:")
-    rows = sorted(f"    {usage}" for usage, _ in entries)
-    text = dict((f"    {usage}", desc) for usage, desc in entries)
-    width = max(len(r) for r in rows)
-    for row in rows:
-        ctx.out(f"{row:<{width}}  {text[row]}")
+    rows = sorted(entries, key=lambda e: f"{e[0]}, {e[1]}") if shell_plugin else list(entries)
+    width = max(len(usage) for usage, _ in rows)
+    gap = "   " if shell_plugin else "  "
+    for usage, text in rows:
+        ctx.out(f"    {usage:<{width}}{gap}{text}")
 
 
 # -- reports (Dokku's common.ReportSingleApp) -------------------------------------------------
