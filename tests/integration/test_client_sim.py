@@ -223,3 +223,39 @@ def test_run_in_a_pty(root: Path, client: DokkuClient):
             data += chunk
         assert b"hi from run" in data
         assert term.wait(10) == 0
+
+
+# ----------------------------------------------------------------- services (SIM-D)
+def test_postgres_service_lifecycle_with_streamed_export_and_import(client: DokkuClient):
+    import io
+
+    client.apps_create("svc-app")
+    client.service_create("postgres", "svc-db")
+    with pytest.raises(errors.NameTaken, match="Postgres service svc-db already exists"):
+        client.service_create("postgres", "svc-db")
+    assert [s.name for s in client.services("postgres")] == ["svc-db"]
+    info = client.service_info("postgres", "svc-db")
+    assert info.status == "running" and info.dsn.startswith("postgres://") and info.links == []
+    client.service_link("postgres", "svc-db", "svc-app")
+    assert client.service_links("postgres", "svc-db") == ["svc-app"]
+    assert client.config("svc-app")["DATABASE_URL"] == info.dsn
+    with pytest.raises(errors.AlreadyLinked):
+        client.service_link("postgres", "svc-db", "svc-app")
+    with client.service_export("postgres", "svc-db") as stream:
+        dump = b"".join(stream.chunks())
+    assert dump.startswith(b"PGDMP") and stream.exit_code == 0
+    client.service_create("postgres", "svc-copy")
+    client.service_import("postgres", "svc-copy", io.BytesIO(dump))
+    with pytest.raises(errors.ServiceLinked):
+        client.service_destroy("postgres", "svc-db")
+    client.service_unlink("postgres", "svc-db", "svc-app")
+    assert "DATABASE_URL" not in client.config("svc-app")
+    client.service_destroy("postgres", "svc-db")
+    assert not client.service_exists("postgres", "svc-db")
+    with pytest.raises(errors.ServiceNotFound):
+        client.service_info("postgres", "svc-db")
+
+
+def test_export_of_missing_service_ends_with_typed_error(client: DokkuClient):
+    with pytest.raises(errors.ServiceNotFound), client.service_export("redis", "nope") as stream:
+        list(stream.chunks())
