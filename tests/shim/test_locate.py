@@ -152,7 +152,7 @@ def test_report_as_the_dokku_user_explains_an_unreadable_config():
     if os.geteuid() != 0 or setpriv is None:
         pytest.skip("needs root and setpriv to run the shim as another user")
     probe = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
-                            sys.executable, "-c", "import pruvon_core"],
+                            "/bin/sh", "-c", '"$0" -c "import pruvon_core"', sys.executable],
                            capture_output=True, check=False, cwd="/")
     if probe.returncode != 0:
         pytest.skip(f"{sys.executable} is not usable by an unprivileged user here")
