@@ -24,7 +24,13 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    from pruvon_core.testing.sim.main import run
+
     running = start_server(tmp_path_factory.mktemp("browser"))
+    for argv in (["apps:create", "blog"], ["git:from-image", "blog", "example/web:1"],
+                 ["apps:create", "shop-1"], ["git:from-image", "shop-1", "example/web:1"],
+                 ["ps:stop", "shop-1"], ["apps:create", "notes"]):
+        assert run(argv, root=running.sim)[0] == 0, argv  # a running, a stopped, a new app
     yield running
     running.stop()
 
@@ -66,6 +72,8 @@ def test_login_dashboard_logout(page, server):
     sign_in(page, "admin", server.passwords["admin"])
     page.wait_for_selector("section[aria-label=Host]")
     assert page.locator("nav.nav a", has_text="Users").count() == 1
+    stats = page.locator(".host-card .stats").inner_text()
+    assert "Running\n1" in stats and "Stopped\n1" in stats and "Not deployed\n1" in stats
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
     if page.request.get("/apps").status == 200:
