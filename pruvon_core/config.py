@@ -268,10 +268,17 @@ def _validate_security(errors: list[str], raw: Any) -> None:
             ipaddress.ip_network(str(net), strict=False)
         except ValueError:
             errors.append(f"security.trusted_proxies[{index}]: {net!r} is not an IP or CIDR")
-    for key in ("session_idle_minutes", "session_max_hours"):
+    for key, minimum in (
+        ("session_idle_minutes", 1),
+        ("session_max_hours", 1),
+        ("audit_keep", 1),
+        ("audit_max_bytes", 4096),
+    ):
         value = raw.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            errors.append(f"security.{key}: must be a whole number ≥ 1")
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < minimum
+        ):
+            errors.append(f"security.{key}: must be a whole number ≥ {minimum}")
 
 
 def _validate_dokku(errors: list[str], raw: Any) -> None:

@@ -84,6 +84,8 @@ def test_legacy_admin_form_becomes_admin_user(tmp_path: Path) -> None:
         ("backup: {backup_dir: relative/dir}", "backup.backup_dir: must be an absolute path"),
         ("backup: {keep_daily_days: -1}", "backup.keep_daily_days: must be a whole number"),
         ("security: {trusted_proxies: ['not-an-ip']}", "security.trusted_proxies[0]: 'not-an-ip' is not an IP"),
+        ("security: {audit_max_bytes: 100}", "security.audit_max_bytes: must be a whole number ≥ 4096"),
+        ("security: {audit_keep: 0}", "security.audit_keep: must be a whole number ≥ 1"),
         ("dokku: {ssh: 'not a host'}", "dokku.ssh: must look like dokku@HOST"),
         ("dokku: {timeout: 0}", "dokku.timeout: must be a number of seconds"),
         ("- just\n- a list", "(top level): must be a mapping"),
