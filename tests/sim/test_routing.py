@@ -459,3 +459,21 @@ def test_nginx_show_config(sim: Sim, app: str) -> None:
     assert "listen      [::]:80;" in conf
     sim.ok("proxy:disable", app)
     assert sim.call("nginx:show-config", app)[2] == f" !     No nginx.conf exists for {app}\n"
+
+
+def test_trigger_scripts_may_call_back_into_the_simulator(sim: Sim, app: str) -> None:
+    """No lock is held while triggers run: a plugin calling ``dokku`` must not deadlock."""
+    import sys
+
+    plugin = sim.state.plugins_dir / "callback"
+    plugin.mkdir(parents=True)
+    script = plugin / "post-domains-update"
+    script.write_text(
+        f"#!/bin/sh\n{sys.executable} -c 'from pruvon_core.testing.sim.main import main; main()' "
+        'domains:add-global "from-$1.example.org" >/dev/null\n'
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    sim.ok("domains:add", app, "x.example.com")
+    assert f"from-{app}.example.org" in sim.ok(
+        "domains:report", "--global", "--domains-global-vhosts"
+    )

@@ -67,7 +67,7 @@ def domains_add(ctx: Ctx) -> int:
     """Append domains (skipping present ones), enable vhost support, rebuild nginx."""
     app, domains = _app_and_domains(ctx)
     _validate(ctx, domains)
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         current = routing.app_vhosts(ctx.state, app)
         for domain in domains:
             if domain in current:
@@ -76,96 +76,82 @@ def domains_add(ctx: Ctx) -> int:
                 current.append(domain)
                 routing.write_app_vhosts(ctx.state, app, current)
                 ctx.info1(f"Added {domain} to {app}")
-        return _enable_if_disabled(ctx, app) or routing.post_domains_update(
-            ctx, app, "add", *domains
-        )
+    return _enable_if_disabled(ctx, app) or routing.post_domains_update(ctx, app, "add", *domains)
 
 
 @command("domains:set")
 def domains_set(ctx: Ctx) -> int:
     """Replace the app's domains; nothing changes when one of them is invalid."""
     app, domains = _app_and_domains(ctx)
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         if not routing.vhosts_file_exists(ctx.state, app):
             routing.write_app_vhosts(ctx.state, app, [])
         _validate(ctx, domains)
         routing.write_app_vhosts(ctx.state, app, " ".join(domains).split(" "))
         ctx.info1(f"Set {' '.join(domains)} for {app}")
-        return _enable_if_disabled(ctx, app) or routing.post_domains_update(
-            ctx, app, "set", *domains
-        )
+    return _enable_if_disabled(ctx, app) or routing.post_domains_update(ctx, app, "set", *domains)
 
 
 @command("domains:remove")
 def domains_remove(ctx: Ctx) -> int:
     """Remove domains; an absent one still prints ``Removed`` (exit 0)."""
     app, domains = _app_and_domains(ctx)
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         current = routing.app_vhosts(ctx.state, app)
         for domain in domains:
             current = [d for d in current if d != domain]
             routing.write_app_vhosts(ctx.state, app, current)
             ctx.info1(f"Removed {domain} from {app}")
-        return routing.post_domains_update(ctx, app, "remove", *domains)
+    return routing.post_domains_update(ctx, app, "remove", *domains)
 
 
 @command("domains:clear")
 def domains_clear(ctx: Ctx) -> int:
     """Delete the app's VHOST list; nginx output comes BEFORE ``Cleared domains``."""
     app = ctx.args[0] if ctx.args else ""
-    apps = ctx.state.apps() if app == "--all" else [ctx.require_app(app)]
-    with ctx.state.lock():
-        for name in apps:
-            ctx.state.prop_delete("domains", name, "vhosts")
-            status = routing.post_domains_update(ctx, name, "clear")
-            if status:
-                return status
-            ctx.info1(f"Cleared domains in {name}")
+    for name in ctx.state.apps() if app == "--all" else [ctx.require_app(app)]:
+        ctx.state.prop_delete("domains", name, "vhosts")
+        status = routing.post_domains_update(ctx, name, "clear")
+        if status:
+            return status
+        ctx.info1(f"Cleared domains in {name}")
+    return 0
+
+
+def _toggle(ctx: Ctx, enable: bool) -> int:
+    """``domains:enable``/``domains:disable`` for one app or ``--all``."""
+    app = ctx.args[0] if ctx.args else ""
+    for name in ctx.state.apps() if app == "--all" else [ctx.require_app(app)]:
+        if not routing.vhosts_file_exists(ctx.state, name):
+            routing.write_app_vhosts(ctx.state, name, [])
+        if routing.vhost_enabled(ctx.state, name) == enable:
+            state = "enabled" if enable else "disabled"
+            ctx.info1(f"Domains (VHOST) support is already {state} for app ({name})")
+            continue
+        toggle = routing.enable_app_vhost if enable else routing.disable_app_vhost
+        status = toggle(ctx, name)
+        if status:
+            return status
     return 0
 
 
 @command("domains:enable")
 def domains_enable(ctx: Ctx) -> int:
-    app = ctx.args[0] if ctx.args else ""
-    apps = ctx.state.apps() if app == "--all" else [ctx.require_app(app)]
-    with ctx.state.lock():
-        for name in apps:
-            if not routing.vhosts_file_exists(ctx.state, name):
-                routing.write_app_vhosts(ctx.state, name, [])
-            if routing.vhost_enabled(ctx.state, name):
-                ctx.info1(f"Domains (VHOST) support is already enabled for app ({name})")
-                continue
-            status = routing.enable_app_vhost(ctx, name)
-            if status:
-                return status
-    return 0
+    return _toggle(ctx, True)
 
 
 @command("domains:disable")
 def domains_disable(ctx: Ctx) -> int:
-    app = ctx.args[0] if ctx.args else ""
-    apps = ctx.state.apps() if app == "--all" else [ctx.require_app(app)]
-    with ctx.state.lock():
-        for name in apps:
-            if not routing.vhosts_file_exists(ctx.state, name):
-                routing.write_app_vhosts(ctx.state, name, [])
-            if not routing.vhost_enabled(ctx.state, name):
-                ctx.info1(f"Domains (VHOST) support is already disabled for app ({name})")
-                continue
-            status = routing.disable_app_vhost(ctx, name)
-            if status:
-                return status
-    return 0
+    return _toggle(ctx, False)
 
 
 @command("domains:reset")
 def domains_reset(ctx: Ctx) -> int:
     """Reset the app's domains to the ones derived from the global domains."""
     app = ctx.require_app(ctx.args[0] if ctx.args else "")
-    with ctx.state.lock():
-        routing.write_app_vhosts(ctx.state, app, routing.default_vhosts(ctx.state, app))
-        ctx.info1(f"Reset domains for {app}")
-        return routing.post_domains_update(ctx, app, "reset")
+    routing.write_app_vhosts(ctx.state, app, routing.default_vhosts(ctx.state, app))
+    ctx.info1(f"Reset domains for {app}")
+    return routing.post_domains_update(ctx, app, "reset")
 
 
 def _global_domains(ctx: Ctx) -> list[str]:
@@ -180,7 +166,7 @@ def _global_domains(ctx: Ctx) -> list[str]:
 @command("domains:set-global")
 def domains_set_global(ctx: Ctx) -> int:
     domains = _global_domains(ctx)
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         if not routing.global_vhosts(ctx.state):
             ctx.state.prop_set("domains", GLOBAL, "vhosts", "")
         _validate(ctx, domains)
@@ -193,7 +179,7 @@ def domains_set_global(ctx: Ctx) -> int:
 def domains_add_global(ctx: Ctx) -> int:
     domains = _global_domains(ctx)
     _validate(ctx, domains)
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         current = routing.global_vhosts(ctx.state)
         for domain in domains:
             if domain in current:
@@ -208,7 +194,7 @@ def domains_add_global(ctx: Ctx) -> int:
 @command("domains:remove-global")
 def domains_remove_global(ctx: Ctx) -> int:
     domains = _global_domains(ctx)
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         for domain in domains:
             current = [d for d in routing.global_vhosts(ctx.state) if d != domain]
             routing.write_list(ctx.state, "domains", GLOBAL, "vhosts", current)
@@ -219,7 +205,7 @@ def domains_remove_global(ctx: Ctx) -> int:
 @command("domains:clear-global")
 def domains_clear_global(ctx: Ctx) -> int:
     ctx.info1_quiet("Clearing global domains")
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         ctx.state.prop_delete("domains", GLOBAL, "vhosts")
     return 0
 

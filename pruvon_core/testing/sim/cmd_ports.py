@@ -72,20 +72,19 @@ def _store(ctx: Ctx, app: str, maps: list[PortMap]) -> None:
 def ports_add(ctx: Ctx) -> int:
     app, maps = _app_and_maps(ctx, "ports:add")
     _check_reuse(ctx, maps, "new port mappings")
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         existing = routing.port_maps(ctx.state, app) or []
         _check_reuse(ctx, existing + maps, "all port mappings")
         _store(ctx, app, existing + maps)
-        return routing.post_proxy_ports_update(ctx, app, "add")
+    return routing.post_proxy_ports_update(ctx, app, "add")
 
 
 @command("ports:set")
 def ports_set(ctx: Ctx) -> int:
     app, maps = _app_and_maps(ctx, "ports:set")
     _check_reuse(ctx, maps, "port mappings")
-    with ctx.state.lock():
-        _store(ctx, app, maps)
-        return routing.post_proxy_ports_update(ctx, app, "set")
+    _store(ctx, app, maps)
+    return routing.post_proxy_ports_update(ctx, app, "set")
 
 
 @command("ports:remove")
@@ -94,7 +93,7 @@ def ports_remove(ctx: Ctx) -> int:
     app, maps = _app_and_maps(ctx, "ports:remove")
     by_port = {m.host_port for m in maps if m.internal}
     exact = {str(m) for m in maps if not m.internal}
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         keep = [
             m
             for m in routing.port_maps(ctx.state, app) or []
@@ -104,15 +103,14 @@ def ports_remove(ctx: Ctx) -> int:
             _store(ctx, app, keep)
         else:
             ctx.state.prop_delete("ports", app, "map")
-        return routing.post_proxy_ports_update(ctx, app, "remove")
+    return routing.post_proxy_ports_update(ctx, app, "remove")
 
 
 @command("ports:clear")
 def ports_clear(ctx: Ctx) -> int:
     app, _ = _app_and_maps(ctx, "ports:clear", need_maps=False)
-    with ctx.state.lock():
-        routing.clear_ports(ctx.state, app)
-        return routing.post_proxy_ports_update(ctx, app, "clear")
+    routing.clear_ports(ctx.state, app)
+    return routing.post_proxy_ports_update(ctx, app, "clear")
 
 
 @command("ports:list")

@@ -137,7 +137,7 @@ def _property_set(
     if prop not in set(valid) | set(valid_global):
         names = ", ".join(sorted(set(valid) | set(valid_global)))
         ctx.fail(f"Invalid property specified, valid properties include: {names}")
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         if value:
             ctx.info2_quiet(f"Setting {prop} to {value}")
             ctx.state.prop_set(plugin, app, prop, value)
@@ -181,21 +181,20 @@ def _proxy_toggle(ctx: Ctx, enable: bool) -> int:
     proxy configuration (the containers keep running).
     """
     targets = _targets(ctx, f"proxy:{'enable' if enable else 'disable'}")
-    with ctx.state.lock():
-        for app in targets:
-            if routing.proxy_enabled(ctx.state, app) == enable:
-                # sic: Dokku says "disable", not "disabled"
-                ctx.info1(f"Proxy is already {'enabled' if enable else 'disable'} for app")
-                continue
-            ctx.info1(f"{'Enabling' if enable else 'Disabling'} proxy for app")
-            if enable:
-                ctx.state.prop_delete("proxy", app, "disabled")
-            else:
-                ctx.state.prop_set("proxy", app, "disabled", "true")
-            trigger = "proxy-enable" if enable else "proxy-disable"
-            status = fire_trigger(ctx, trigger, app) or routing.nginx_build_config(ctx, app)
-            if status:
-                return status
+    for app in targets:
+        if routing.proxy_enabled(ctx.state, app) == enable:
+            # sic: Dokku says "disable", not "disabled"
+            ctx.info1(f"Proxy is already {'enabled' if enable else 'disable'} for app")
+            continue
+        ctx.info1(f"{'Enabling' if enable else 'Disabling'} proxy for app")
+        if enable:
+            ctx.state.prop_delete("proxy", app, "disabled")
+        else:
+            ctx.state.prop_set("proxy", app, "disabled", "true")
+        trigger = "proxy-enable" if enable else "proxy-disable"
+        status = fire_trigger(ctx, trigger, app) or routing.nginx_build_config(ctx, app)
+        if status:
+            return status
     return 0
 
 
@@ -212,11 +211,10 @@ def proxy_disable(ctx: Ctx) -> int:
 @command("proxy:build-config")
 def proxy_build_config(ctx: Ctx) -> int:
     targets = _targets(ctx, "proxy:build-config")
-    with ctx.state.lock():
-        for app in targets:
-            status = routing.nginx_build_config(ctx, app)
-            if status:
-                return status
+    for app in targets:
+        status = routing.nginx_build_config(ctx, app)
+        if status:
+            return status
     return 0
 
 
@@ -390,7 +388,7 @@ def _docker_options_args(
 @command("docker-options:add")
 def docker_options_add(ctx: Ctx) -> int:
     app, _, keys, option = _docker_options_args(ctx, "docker-options:add", True)
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         for key in keys:
             current = _options(ctx, app, key)
             current += [o for o in split_options(option) if o not in current]
@@ -402,7 +400,7 @@ def docker_options_add(ctx: Ctx) -> int:
 def docker_options_remove(ctx: Ctx) -> int:
     app, _, keys, option = _docker_options_args(ctx, "docker-options:remove", True)
     drop = set(split_options(option))
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         for key in keys:
             keep = [o for o in _options(ctx, app, key) if o not in drop]
             routing.write_list(ctx.state, "docker-options", app, key, keep)
@@ -412,7 +410,7 @@ def docker_options_remove(ctx: Ctx) -> int:
 @command("docker-options:clear")
 def docker_options_clear(ctx: Ctx) -> int:
     app, phases, keys, _ = _docker_options_args(ctx, "docker-options:clear", False)
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         if not phases:
             ctx.info1(f"Clearing docker-options for {app} on all phases")
             keys = [*PHASES, *_process_keys(ctx, app)]

@@ -135,7 +135,7 @@ def ssh_keys_add(ctx: Ctx) -> int:
     found = fingerprint(key)
     if not found:
         ctx.fail("Key specified in is not a valid ssh public key")
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         return _acl_add(ctx, name, key, found)
 
 
@@ -175,7 +175,7 @@ def ssh_keys_remove(ctx: Ctx) -> int:
     if not name:
         ctx.fail("A name is required to remove a key, ie: dokku ssh-keys:remove <name>")
     marker = f'"FINGERPRINT={fp} ' if name == "--fingerprint" else f' NAME=\\"{name}\\" '
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         keep = [line for line in lines if marker not in line]
         write_atomic(_keys_file(ctx), "".join(f"{line}\n" for line in keep))
     return 0

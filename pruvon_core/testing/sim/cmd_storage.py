@@ -191,7 +191,7 @@ def storage_mount(ctx: Ctx) -> int:
     )
     app = ctx.verify_app(rest[0] if rest else "")
     target = rest[1] if len(rest) > 1 else ""
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         if ":" in target:
             return _mount_legacy(ctx, app, target)
         entry = load_entry(ctx.state, target)
@@ -259,7 +259,7 @@ def storage_unmount(ctx: Ctx) -> int:
     )
     app = ctx.verify_app(rest[0] if rest else "")
     target = rest[1] if len(rest) > 1 else ""
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         if ":" in target:
             error = verify_paths(target)
             container, _, _ = _parse_mount(target)
@@ -414,7 +414,7 @@ def storage_create(ctx: Ctx) -> int:
     if values["chown"]:
         entry["chown"] = values["chown"]
     entry["schema_version"] = 1
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         if load_entry(ctx.state, name):
             ctx.info1_quiet(f"Storage entry {name} already exists, leaving in place")
         save_entry(ctx.state, entry)
@@ -480,7 +480,7 @@ def storage_destroy(ctx: Ctx) -> int:
                 "removed along with its contents."
             )
         confirm(ctx, name, "storage entry")
-    with ctx.state.lock():
+    with routing.locked(ctx.state):
         (_entries_dir(ctx.state) / f"{name}.json").unlink(missing_ok=True)
         if values["destroy-host-dir"]:
             ctx.verbose(f"Removed {entry.get('host_path')}")

@@ -22,7 +22,8 @@ import os
 import random
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from pruvon_core.testing.sim.core import (
@@ -43,6 +44,32 @@ DEFAULT_HOSTNAME = "vm"
 NGINX_CONF = "nginx.conf"
 
 # -- small shared helpers ----------------------------------------------------------------------
+
+
+_HELD: dict[str, int] = {}
+
+
+@contextmanager
+def locked(state: SimState) -> Iterator[None]:
+    """``SimState.lock()`` made re-entrant within this process.
+
+    Commands hold it only around their read-modify-write of the state, never while
+    triggers run: an installed plugin script may call back into the simulator.
+    """
+    key = str(state.root)
+    if _HELD.get(key):
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
+    with state.lock():
+        _HELD[key] = 1
+        try:
+            yield
+        finally:
+            _HELD.pop(key, None)
 
 
 def read_list(state: SimState, plugin: str, app: str, key: str) -> list[str]:
