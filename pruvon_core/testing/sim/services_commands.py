@@ -9,7 +9,6 @@ dumps) live in ``services_engines``.
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable
 from functools import partial
@@ -17,10 +16,9 @@ from functools import partial
 from pruvon_core.testing.sim import services_engines as engines
 from pruvon_core.testing.sim import services_help as helppages
 from pruvon_core.testing.sim.core import Ctx, SimExit, call, command
-from pruvon_core.testing.sim.services_store import Service, all_services, now
+from pruvon_core.testing.sim.services_store import NAME_RE, Service, all_services, now
 from pruvon_core.testing.sim.services_types import ServiceType
 
-NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 INFO_FLAGS = (
     "--config-dir",
     "--config-options",
@@ -38,7 +36,24 @@ INFO_FLAGS = (
     "--version",
 )
 NETWORK_KEYS = ("initial-network", "post-create-network", "post-start-network")
-ALT_COLORS = ["AQUA", "BLACK", "BLUE", "FUCHSIA", "GRAY", "GREEN", "LIME", "MAROON", "NAVY", "OLIVE", "PURPLE", "RED", "SILVER", "TEAL", "WHITE", "YELLOW"]
+ALT_COLORS = [
+    "AQUA",
+    "BLACK",
+    "BLUE",
+    "FUCHSIA",
+    "GRAY",
+    "GREEN",
+    "LIME",
+    "MAROON",
+    "NAVY",
+    "OLIVE",
+    "PURPLE",
+    "RED",
+    "SILVER",
+    "TEAL",
+    "WHITE",
+    "YELLOW",
+]
 DOKKU_BIN = "/usr/local/bin/dokku"
 
 Handler = Callable[[Ctx, ServiceType], int | None]
@@ -544,8 +559,10 @@ def cmd_set(ctx: Ctx, stype: ServiceType) -> None:
 
 
 def cmd_logs(ctx: Ctx, stype: ServiceType) -> None:
-    """``service_logs``: the count is the 3rd positional, ``-t`` follows (here: once)."""
+    """``service_logs``: the count is the 3rd positional; ``-t``/``--tail`` follows the
+    log like ``docker logs --follow`` until the container stops."""
     service = require_service(ctx, stype, arg(ctx, 0))
+    follow = arg(ctx, 1) in ("-t", "--tail")
     count = arg(ctx, 2) or "all"
     if service.container() is None:
         ctx.fail("Service container does not exist")
@@ -559,6 +576,22 @@ def cmd_logs(ctx: Ctx, stype: ServiceType) -> None:
         lines = lines[len(lines) - int(count) :] if int(count) else []
     ctx.stdout.write("".join(lines).encode())
     ctx.stdout.flush()
+    if follow:
+        follow_log(ctx, service)
+
+
+def follow_log(ctx: Ctx, service: Service, interval: float = 0.2) -> None:
+    """Print lines as the container writes them; stop when it stops or goes away."""
+    import time
+
+    seen = len(service.log_lines())
+    while service.status() == "running":
+        time.sleep(interval)
+        lines = service.log_lines()
+        if len(lines) > seen:
+            ctx.stdout.write("".join(lines[seen:]).encode())
+            ctx.stdout.flush()
+            seen = len(lines)
 
 
 def cmd_connect(ctx: Ctx, stype: ServiceType) -> int:
@@ -863,7 +896,11 @@ def _bind(handler: Handler, stype: ServiceType) -> Callable[[Ctx], int | None]:
 
 
 def register(stype: ServiceType) -> None:
-    """Register ``<kind>``, ``<kind>:help`` and every ``<kind>:<subcommand>``."""
+    """Register ``<kind>``, ``<kind>:help``, every ``<kind>:<subcommand>`` and the
+    plugin's triggers."""
+    from pruvon_core.testing.sim.services_triggers import register_triggers
+
+    register_triggers(stype)
     command(stype.kind, f"{stype.kind}:help", f"{stype.kind}:default")(_bind(cmd_help, stype))
     for name, handler in SUBCOMMANDS.items():
         command(f"{stype.kind}:{name}")(_bind(handler, stype))

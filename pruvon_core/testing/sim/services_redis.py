@@ -451,32 +451,38 @@ class RedisEngine:
     def connect(self, ctx: Ctx, service: Service) -> int:
         """``redis-cli -a <password>``: the password warning, then one reply per line."""
         ctx.err(AUTH_WARNING)
-        dataset = self.dataset(service)
-        interpreter = Interpreter(dataset, lambda: self.bgsave(service, dataset, ctx.env))
-        interpreter.last_save = self.last_save(service)
         tty = is_tty(ctx)
-        prompt = "127.0.0.1:6379> "
+        prompt = b"127.0.0.1:6379> "
         if tty:
-            ctx.stdout.write(prompt.encode())
+            ctx.stdout.write(prompt)
             ctx.stdout.flush()
         for line in stdin_lines(ctx):
             args = split_line(line)
             if args and args[0].lower() in (b"quit", b"exit"):
                 break
             if args:
-                try:
-                    reply = interpreter.execute(args)
-                except TypeError as error:
-                    reply = Reply("error", str(error))
+                reply = self.run_command(service, args, ctx.env)
                 text = tty_reply(reply) if tty else raw_reply(reply)
                 ctx.stdout.write((text + "\n").encode())
-                if interpreter.dirty:
-                    self.save(service, dataset, ctx.env)
-                    interpreter.dirty = False
             if tty:
-                ctx.stdout.write(prompt.encode())
+                ctx.stdout.write(prompt)
             ctx.stdout.flush()
         return 0
+
+    def run_command(self, service: Service, args: list[bytes], env: dict[str, str]) -> Reply:
+        """One command against dump.rdb, under the state lock so that concurrent
+        sessions (a terminal and a test, say) see each other's writes."""
+        with service.state.lock():
+            dataset = self.dataset(service)
+            interpreter = Interpreter(dataset, lambda: self.bgsave(service, dataset, env))
+            interpreter.last_save = self.last_save(service)
+            try:
+                reply = interpreter.execute(args)
+            except TypeError as error:
+                reply = Reply("error", str(error))
+            if interpreter.dirty:
+                self.save(service, dataset, env)
+        return reply
 
     def last_save(self, service: Service) -> int:
         text = service.read(".sim/lastsave").strip()

@@ -11,6 +11,7 @@ container (id, ip, status), the ambassador container and the container log.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from contextlib import suppress
@@ -21,6 +22,8 @@ from pathlib import Path
 from pruvon_core.testing.sim import containers as docker
 from pruvon_core.testing.sim.core import SimState, write_atomic
 from pruvon_core.testing.sim.services_types import AMBASSADOR_IMAGE, TYPES, ServiceType
+
+NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")  # is_valid_service_name
 
 
 def now(env: dict[str, str] | None = None) -> float:
@@ -51,7 +54,9 @@ class Service:
         return self.dir / ".sim"
 
     def exists(self) -> bool:
-        return bool(self.name) and "/" not in self.name and self.dir.is_dir()
+        """The plugin only tests for the directory; names that are not valid service
+        names (``..``, ``a/b``) are never taken as paths here."""
+        return bool(NAME_RE.match(self.name)) and self.dir.is_dir()
 
     # -- plain files -----------------------------------------------------------
     def read(self, filename: str, default: str = "") -> str:
