@@ -18,10 +18,13 @@ Order of a request (wired in :func:`install`):
 
 from __future__ import annotations
 
+import fcntl
 import hmac
 import ipaddress
 import logging
+import os
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -190,6 +193,7 @@ class RevokedSessions:
         self.path = path
         self._size = -1
         self._ids: dict[str, int] = {}
+        self._lock = threading.Lock()
 
     def _load(self) -> None:
         try:
@@ -207,24 +211,25 @@ class RevokedSessions:
         self._ids, self._size = ids, size
 
     def is_revoked(self, sid: str) -> bool:
-        self._load()
-        return sid in self._ids
+        with self._lock:
+            self._load()
+            return sid in self._ids
 
     def revoke(self, sid: str, expires: int) -> None:
-        import os
-
+        """Record ``sid`` (under a file lock: gunicorn workers share the file)."""
         now = int(time.time())
-        self._load()
-        keep = {k: v for k, v in self._ids.items() if v > now}
-        keep[sid] = expires
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a", encoding="ascii") as handle:
-            if len(keep) < len(self._ids):  # prune expired ids while we are here
-                handle.truncate(0)
-                handle.writelines(f"{k} {v}\n" for k, v in keep.items())
-            else:
+        with self._lock:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a+", encoding="ascii") as handle:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+                self._size = -1
+                self._load()
+                keep = {k: v for k, v in self._ids.items() if v > now}
+                if len(keep) < len(self._ids):  # prune expired ids while we are here
+                    handle.truncate(0)
+                    handle.writelines(f"{k} {v}\n" for k, v in keep.items())
                 handle.write(f"{sid} {expires}\n")
-        self._size = -1
+            self._size = -1
 
 
 def revoked_sessions(state: WebState) -> RevokedSessions:

@@ -96,7 +96,7 @@ def test_logout_revokes_a_copied_cookie(app, client, login_as):
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     thief = app.test_client()
     thief.set_cookie("pruvon_session", stolen)
-    assert thief.get("/").status_code == 302  # sent to /login
+    assert thief.get("/account").status_code == 302  # sent to /login
 
 
 def _edit_config(pruvon_config, old: str, new: str) -> None:
@@ -117,9 +117,9 @@ def _edit_config(pruvon_config, old: str, new: str) -> None:
 )
 def test_user_record_revalidated_on_every_request(client, login_as, pruvon_config, old, new):
     login_as("alice")
-    assert client.get("/").status_code == 200
+    assert client.get("/account").status_code == 200
     _edit_config(pruvon_config, old, new)
-    response = client.get("/")
+    response = client.get("/account")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "sign in again" in page or "no longer active" in page
@@ -135,7 +135,7 @@ def test_idle_and_absolute_timeouts(client, login_as, monkeypatch):
     login_as("admin")
     now = time.time()
     monkeypatch.setattr(time, "time", lambda: now + 31 * 60)  # default idle: 30 minutes
-    assert client.get("/").status_code == 302
+    assert client.get("/account").status_code == 302
     monkeypatch.undo()
 
 
@@ -225,3 +225,16 @@ def test_error_pages_never_show_tracebacks(app, client, login_as):
     assert set(api.get_json()) == {"error"}
     missing = client.get("/no/such/page")
     assert missing.status_code == 404 and "Not found" in missing.get_data(as_text=True)
+
+
+def test_revoked_sessions_file_prunes_expired_ids(tmp_path):
+    from pruvon_web.security import RevokedSessions
+
+    store = RevokedSessions(tmp_path / "revoked")
+    now = int(time.time())
+    store.revoke("old-1", now - 10)
+    store.revoke("old-2", now - 5)
+    store.revoke("live", now + 3600)
+    assert store.is_revoked("live")
+    assert not RevokedSessions(tmp_path / "revoked").is_revoked("old-1")  # pruned
+    assert oct((tmp_path / "revoked").stat().st_mode & 0o777) == "0o600"
