@@ -103,7 +103,7 @@ def set_many(ctx: Ctx, app: str | None, entries: dict[str, str], restart: bool) 
         if not ctx.quiet:
             ctx.out(pretty(entries, prefix="       "))
         write_env(ctx.state, app, env)
-        fire_trigger(ctx, "post-config-update", app or "--global", "set", *entries)
+        fire_trigger(ctx, "post-config-update", app or "", "set", *entries)
     if app is not None and restart:
         _restart(ctx, app)
 
@@ -124,7 +124,7 @@ def unset_many(ctx: Ctx, app: str | None, keys: list[str], restart: bool) -> Non
             ctx.info1_quiet(f"Skipping {key}, it is not set in the environment")
     if changed:
         write_env(ctx.state, app, env)
-        fire_trigger(ctx, "post-config-update", app or "--global", "unset", *keys)
+        fire_trigger(ctx, "post-config-update", app or "", "unset", *keys)
     if app is not None and restart:
         _restart(ctx, app)
 
@@ -245,7 +245,7 @@ def config_clear(ctx: Ctx) -> None:
         ctx.info1_quiet(f"Unsetting {key}")
     if env:
         write_env(ctx.state, app, {})
-        fire_trigger(ctx, "post-config-update", app or "--global", "clear")
+        fire_trigger(ctx, "post-config-update", app or "", "clear")
     if app is not None and not opts["no-restart"]:
         _restart(ctx, app)
 

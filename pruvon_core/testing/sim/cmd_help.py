@@ -150,3 +150,18 @@ def plugin_usage(ctx: Ctx, plugin: str) -> None:
     ctx.out(f"Usage: dokku {plugin}[:COMMAND]\n\n{description}\n\nAdditional commands:")
     ctx.out(columnize(content.split("\n")[1:], ",", prefix="    "))
 
+
+
+def bash_plugin_usage(ctx: Ctx, plugin: str) -> None:
+    """``cmd-<plugin>-help``: a shell core plugin's page (``sort | column -c2 -t -s,``).
+
+    The lines are the plugin's ``help --all`` content; the description is its
+    ``help`` summary.
+    """
+    summary = next(line for line in help_data.SUMMARY if line.split(",")[0].strip() == plugin)
+    description = summary.split(",", 1)[1].strip()
+    lines = [line for line in help_data.ALL
+             if line.split(",")[0].strip().split(" ")[0].split(":")[0] == plugin]
+    ctx.out(f"Usage: dokku {plugin}[:COMMAND]\n\n{description}\n\nAdditional commands:")
+    for line in column_t(_sorted_c(lines)):
+        ctx.out(line)

@@ -129,7 +129,7 @@ def _plugn_line(info: PluginInfo) -> str:
     return f"  {info.name:<20} {info.version} {status}    {info.description}"
 
 
-@command("plugin:list", "plugin")
+@command("plugin:list")
 def plugin_list(ctx: Ctx) -> None:
     """Text (``plugn list``) or JSON; before 0.38.22 every argument was ignored."""
     plugins = inventory(ctx.state)
@@ -162,3 +162,11 @@ def plugin_installed(ctx: Ctx) -> None:
     name = ctx.args[0] if ctx.args else ""
     if not any(p.name == name for p in inventory(ctx.state)):
         raise SimExit(1)
+
+
+@command("plugin", "plugin:help")
+def plugin_help(ctx: Ctx) -> None:
+    """Bare ``plugin`` runs ``subcommands/default``, which prints the help page."""
+    from pruvon_core.testing.sim.cmd_help import bash_plugin_usage
+
+    bash_plugin_usage(ctx, "plugin")
