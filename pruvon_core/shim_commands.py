@@ -200,7 +200,9 @@ def trigger_command(name: str, args: tuple[str, ...]) -> None:
         click.echo(f" !     pruvon: plugin {plugin} failed on trigger {name}: {error}", err=True)
     if any(result is False for result in results):
         if name.startswith("pre-"):
-            click.echo(f" !     pruvon: a plugin vetoed Dokku trigger {name} {' '.join(args)}".rstrip(), err=True)
+            # only the app name: other trigger arguments may carry config values
+            target = f" for {args[0]}" if args else ""
+            click.echo(f" !     pruvon: a plugin vetoed Dokku trigger {name}{target}", err=True)
             sys.exit(EXIT_VETO)
         click.echo(f" !     pruvon: ignoring a veto of {name}: only pre-* triggers can be vetoed", err=True)
 

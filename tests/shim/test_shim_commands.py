@@ -218,7 +218,7 @@ def test_trigger_veto_only_counts_on_pre_triggers(cli, manager):
     manager.register(RecordingPlugin(answer=False), "vetoer")
     pre = CliRunner().invoke(cli, ["trigger", "pre-delete", "--", "blog", "latest"])
     assert pre.exit_code == EXIT_VETO
-    assert "a plugin vetoed Dokku trigger pre-delete blog latest" in pre.output
+    assert " !     pruvon: a plugin vetoed Dokku trigger pre-delete for blog\n" in pre.output
     post = CliRunner().invoke(cli, ["trigger", "post-delete", "--", "blog"])
     assert post.exit_code == 0
     assert "only pre-* triggers can be vetoed" in post.output
