@@ -81,6 +81,9 @@ def test_dokku_subcommand_dispatch_paths_forward_the_same(shim):
     assert shim.recorded_argv() == ["dokku-exec", "report", "--", "--format", "json", "a b"]
     shim.run("subcommands/default", "pruvon", "--version", "$(id)")
     assert shim.recorded_argv() == ["--version", "$(id)"]
+    # Dokku's lookup also lands in subcommands/default for `dokku pruvon:default`
+    shim.run("subcommands/default", "pruvon:default", "x")
+    assert shim.recorded_argv() == ["dokku-exec", "default", "--", "x"]
 
 
 @pytest.mark.parametrize(("status", "expected"), [(0, 0), (1, 1), (2, 2), (7, 7), (10, 1), (20, 20)])
