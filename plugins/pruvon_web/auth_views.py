@@ -36,6 +36,15 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def typical_cost(config: Any) -> int | None:
+    """The bcrypt cost of the configured hashes, so a dummy check takes as long as a real one."""
+    from pruvon_auth.passwords import hash_cost
+
+    costs = [hash_cost(u.password_hash) for u in config.users]
+    known = [c for c in costs if c]
+    return max(set(known), key=known.count) if known else None
+
+
 def _throttle() -> Any:
     from pruvon_auth.throttle import LoginThrottle
 
@@ -80,9 +89,10 @@ def _check_password(username: str, password: str, context: dict[str, Any]) -> An
     if wait > 0:
         audit_event(None, "auth.login", username, "locked", username=username)
         return _throttled(wait, "login.html", **context)
-    record = web_state().config().user(username)
+    config = web_state().config()
+    record = config.user(username)
     if record is None or record.disabled:
-        verify_dummy(password)
+        verify_dummy(password, rounds=typical_cost(config))
         ok = False
     else:
         ok = verify_password(password, record.password_hash)
