@@ -113,3 +113,22 @@ def test_demo_sandbox_serves_with_a_printed_password(tmp_path):
     finally:
         demo.stop()
     assert not sandbox.exists()  # the throw-away sandbox is removed on exit
+
+
+def test_websocket_with_api_key_needs_no_origin_but_needs_scope(server):
+    from datetime import UTC, datetime, timedelta
+
+    from pruvon_auth.apikeys import ApiKeyStore
+
+    store = ApiKeyStore(server.state)
+    expires = datetime.now(UTC) + timedelta(hours=1)
+    good, _ = store.create("admin", ["dashboard.read"], expires)
+    narrow, _ = store.create("admin", ["users.read"], expires)
+    url = f"ws://127.0.0.1:{server.port}/ws/ping"
+    ws = websocket.create_connection(url, header=[f"Authorization: Bearer {good}"], timeout=10)
+    ws.send("ping")
+    assert json.loads(ws.recv())["type"] == "pong"
+    ws.close()
+    ws = websocket.create_connection(url, header=[f"Authorization: Bearer {narrow}"], timeout=10)
+    assert json.loads(ws.recv()) == {"type": "error", "error": "not allowed: dashboard.read"}
+    ws.close()
