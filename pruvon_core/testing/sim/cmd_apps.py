@@ -26,6 +26,7 @@ from pruvon_core.testing.sim.core import (
     emit_report,
     fire_trigger,
     go_json,
+    go_quote,
     on_trigger,
     parse_flags,
 )
@@ -336,7 +337,7 @@ def _maybe_rebuild(ctx: Ctx, app: str, skip: bool) -> None:
 @command("apps:report")
 def apps_report(ctx: Ctx) -> None:
     """Human block per app, one value, JSON, or NDJSON (no app name) for all apps."""
-    app, info_flag, fmt = report_args(ctx, ctx.args)
+    app, info_flag, fmt = report_args(ctx, "apps", ctx.args)
     if not app:
         apps = ctx.state.apps()
         if not apps:
@@ -348,38 +349,52 @@ def apps_report(ctx: Ctx) -> None:
     _report_one(ctx, app, info_flag, fmt)
 
 
-def report_args(ctx: Ctx, args: list[str]) -> tuple[str, str, str]:
-    """Dokku's report argument convention: ``[--format F] [APP] [--info-flag]``."""
-    app, info_flag, fmt = "", "", ""
+def report_args(ctx: Ctx, plugin: str, args: list[str]) -> tuple[str, str, str]:
+    """``common.ParseReportArgs`` + pflag: ``(app or "--global", info flag, format)``.
+
+    ``--format F`` takes the next argument, ``--global`` selects the global
+    report, any other ``--x`` (even ``--format=json``) is the single info flag.
+    """
+    positional: list[str] = []
+    info_flags: list[str] = []
+    fmt, is_global = "stdout", False
     queue = list(args)
     while queue:
         arg = queue.pop(0)
         if arg == "--format":
             fmt = queue.pop(0) if queue else ""
-        elif arg.startswith("--format="):
-            fmt = arg.split("=", 1)[1]
+        elif arg == "--global":
+            is_global = True
         elif arg.startswith("--"):
-            info_flag = arg
-        elif not app:
-            app = arg
-    if fmt not in ("", "stdout", "json"):
-        ctx.fail(f"Invalid --format value specified: {fmt}")
-    return app, info_flag, fmt
+            info_flags.append(arg)
+        else:
+            positional.append(arg)
+    if len(info_flags) > 1:
+        ctx.fail(f"{plugin}:report command allows only a single flag")
+    app = "--global" if is_global else (positional[0] if positional else "")
+    return app, (info_flags[0] if info_flags else ""), fmt
 
 
 def _report_one(ctx: Ctx, app: str, info_flag: str, fmt: str) -> None:
-    ctx.verify_app(app)
     state = ctx.state
-    values = {
-        "--app-created-at": state.prop_get("apps", app, "created-at").strip(),
-        "--app-deploy-source": state.prop_get("apps", app, "deploy-source"),
-        "--app-deploy-source-metadata": state.prop_get("apps", app, "deploy-source-metadata"),
-        "--app-dir": f"/home/dokku/{app}",
-        "--app-global-disable-autocreation": state.prop_get(
-            "apps", "--global", "disable-autocreation"),
-        "--app-locked": "true" if is_locked(ctx, app) else "false",
-    }
-    emit_report(ctx, "app", app, values, info_flag, fmt)
+    autocreation = state.prop_get("apps", "--global", "disable-autocreation")
+    if app == "--global":
+        values = {"--app-global-disable-autocreation": autocreation}
+    else:
+        ctx.verify_app(app)
+        values = {
+            "--app-created-at": state.prop_get("apps", app, "created-at").strip(),
+            "--app-deploy-source": state.prop_get("apps", app, "deploy-source"),
+            "--app-deploy-source-metadata": state.prop_get("apps", app, "deploy-source-metadata"),
+            "--app-dir": f"/home/dokku/{app}",
+            "--app-global-disable-autocreation": autocreation,
+            "--app-locked": "true" if is_locked(ctx, app) else "false",
+        }
+    if fmt not in ("stdout", "json"):
+        ctx.fail(f'Format must be "stdout" or "json": {go_quote(fmt)}')
+    if fmt == "json" and info_flag:
+        ctx.fail("--format flag cannot be specified when specifying an info flag")
+    emit_report(ctx, "app", app, values, info_flag, "" if fmt == "stdout" else fmt)
 
 
 @command("apps:set")
