@@ -477,3 +477,66 @@ def test_trigger_scripts_may_call_back_into_the_simulator(sim: Sim, app: str) ->
     assert f"from-{app}.example.org" in sim.ok(
         "domains:report", "--global", "--domains-global-vhosts"
     )
+
+
+# -- certs -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cert_pair(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for shop.example.com (+ www) made with openssl."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+    crt, key = tmp_path / "server.crt", tmp_path / "server.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(crt), "-subj", "/CN=shop.example.com", "-days", "30",
+         "-addext", "subjectAltName=DNS:shop.example.com,DNS:www.example.com"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return crt, key
+
+
+def test_certificate_switches_the_app_to_https(sim: Sim, app: str, cert_pair) -> None:
+    crt, key = cert_pair
+    sim.ok("domains:add", app, "shop.example.com")
+    out = sim.ok("certs:add", app, str(crt), str(key))
+    assert out.endswith("-----> Creating https nginx.conf\n       Reloading nginx\n")
+    report = json.loads(sim.ok("certs:report", app, "--format", "json"))
+    assert report["enabled"] == "true"
+    assert report["hostnames"] == "shop.example.com www.example.com"
+    assert report["verified"] == "self signed"
+    assert report["expires-at"].endswith("GMT")
+    assert sim.ok("ports:report", app, "--ports-map-detected") == "http:80:5000 https:443:5000\n"
+    assert sim.ok("urls", app) == "http://shop.example.com\nhttps://shop.example.com\n"
+    assert sim.ok("url", app) == "https://shop.example.com\n"
+    assert sim.ok("certs:show", app, "crt").encode() == crt.read_bytes()
+    assert sim.ok("certs:remove", app).startswith(f"-----> Removing SSL endpoint from {app}\n")
+    assert sim.ok("url", app) == "http://shop.example.com\n"
+    assert (
+        sim.call("certs:remove", app)[2] == " !     An app-specific SSL endpoint is not defined\n"
+    )
+
+
+def test_certificate_adds_https_twin_of_explicit_http_80(sim: Sim, app: str, cert_pair) -> None:
+    crt, key = cert_pair
+    sim.ok("domains:enable", app)
+    sim.ok("ports:set", app, "http:80:3000")
+    sim.ok("certs:add", app, str(crt), str(key))
+    assert sim.ok("ports:report", app, "--ports-map") == "http:80:3000 https:443:3000\n"
+    sim.ok("certs:remove", app)
+    assert sim.ok("ports:report", app, "--ports-map") == "http:80:3000\n"
+
+
+def test_certs_add_errors(sim: Sim, app: str, tmp_path: Path) -> None:
+    assert sim.call("certs:add", app, str(tmp_path / "no.crt"), str(tmp_path / "no.key"))[2] == (
+        " !     CRT file specified not found, please check file paths\n"
+    )
+    assert sim.call("certs:show", app, "pem")[2] == " !     specify either 'key' or 'crt'\n"
+    assert sim.call("certs:show", app, "crt")[2] == (
+        f" !     {app} doesn't have an SSL endpoint defined\n"
+    )

@@ -1,4 +1,4 @@
-"""Simulated ``proxy:*``, ``nginx:*``, ``certs:*`` and ``docker-options:*`` commands.
+"""Simulated ``proxy:*``, ``nginx:*`` and ``docker-options:*`` commands (certs: ``cmd_certs``).
 
 Also registers the nginx-vhosts plugin's trigger handlers (``post-create``,
 ``post-domains-update``, ``post-proxy-ports-update``, ``proxy-build-config``, clone/rename/
@@ -300,26 +300,6 @@ def nginx_set(ctx: Ctx) -> int:
     return 0
 
 
-# -- certs ---------------------------------------------------------------------------------------
-
-
-def _certs_collect(ctx: Ctx, app: str) -> dict[str, str]:
-    enabled = routing.certs_exist(ctx.state, app)
-    flags = {f"--ssl-{key}": "" for key in ("expires-at", "hostnames", "issuer", "starts-at")}
-    flags.update({"--ssl-subject": "", "--ssl-verified": ""})
-    flags["--ssl-dir"] = str(f"/home/dokku/{app}/tls")
-    flags["--ssl-enabled"] = "true" if enabled else "false"
-    return flags
-
-
-@command("certs:report")
-def certs_report(ctx: Ctx) -> int:
-    """Titled ``ssl information``; unprefixed JSON keys only."""
-    return routing.report_command(
-        ctx, "ssl", lambda app: _certs_collect(ctx, app), legacy_prefix=False
-    )
-
-
 # -- docker-options ------------------------------------------------------------------------------
 
 PHASES = ("build", "deploy", "run")
@@ -490,32 +470,6 @@ NGINX_HELP = [
         "Validates and optionally cleans up invalid nginx configurations",
     ),
 ]
-CERTS_HELP = [
-    (
-        "certs:add <app> CRT KEY",
-        "Add an ssl endpoint to an app. Can also import from a tarball on stdin",
-    ),
-    (
-        "certs:chain CRT [CRT ...]",
-        "[NOT IMPLEMENTED] Print the ordered and complete chain for the given certificate",
-    ),
-    (
-        "certs:generate <app> DOMAIN",
-        "Generate a key and certificate signing request (and self-signed certificate)",
-    ),
-    (
-        "certs:key <app> CRT KEY [KEY ...]",
-        "[NOT IMPLEMENTED] Print the correct key for the given certificate",
-    ),
-    ("certs:remove <app>", "Remove an SSL Endpoint from an app"),
-    ("certs:report [<app>] [<flag>]", "Displays an ssl report for one or more apps"),
-    ("certs:rollback <app>", "[NOT IMPLEMENTED] Rollback an SSL Endpoint for an app"),
-    ("certs:show <app> <crt|key>", "Show the server.crt or server.key on stdout"),
-    (
-        "certs:update <app> CRT KEY",
-        "Update an SSL Endpoint on an app. Can also import from a tarball on stdin",
-    ),
-]
 
 
 @command("proxy", "proxy:help")
@@ -535,12 +489,6 @@ def docker_options_help(ctx: Ctx) -> int:
 @command("nginx", "nginx:help")
 def nginx_help(ctx: Ctx) -> int:
     routing.print_help(ctx, "nginx", "Manage the nginx proxy", NGINX_HELP, shell_plugin=True)
-    return 0
-
-
-@command("certs", "certs:help")
-def certs_help(ctx: Ctx) -> int:
-    routing.print_help(ctx, "certs", "Manage SSL (TLS) certs", CERTS_HELP, shell_plugin=True)
     return 0
 
 

@@ -444,16 +444,37 @@ def computed_proxy_port(state: SimState, app: str) -> int:
 
 
 def certs_exist(state: SimState, app: str) -> bool:
-    """The simulator installs no certificates (``certs-exists`` is always false)."""
-    return (state.app_dir(app) / "tls" / "server.crt").is_file()
+    """``certs-exists``: the app has ``tls/server.crt`` and ``tls/server.key`` (certs:add)."""
+    tls = state.app_dir(app) / "tls"
+    return (tls / "server.crt").is_file() and (tls / "server.key").is_file()
+
+
+def computed_proxy_ssl_port(state: SimState, app: str) -> int:
+    return _int_prop(state, "proxy", app, "proxy-ssl-port") or _int_prop(
+        state, "proxy", GLOBAL, "proxy-ssl-port"
+    )
 
 
 def detected_port_maps(state: SimState, app: str) -> list[PortMap]:
-    """``getDetectedPortMaps``: the build's detection, else ``http:<proxy port or 80>:5000``."""
+    """``getDetectedPortMaps``: the build's detection, else ``http:<proxy port or 80>:5000``;
+    with a certificate, ``http:80`` gains an ``https:<ssl port or 443>`` twin (or, without
+    an ``http:80`` map, every http map becomes https)."""
     maps = _parse_quietly(read_list(state, "ports", app, "map-detected")) or []
     if not maps:
         maps = [PortMap("http", computed_proxy_port(state, app) or 80, 5000)]
-    return maps
+    if not certs_exist(state, app):
+        return maps
+    ssl_port = computed_proxy_ssl_port(state, app) or 443
+    twins = [
+        PortMap("https", ssl_port, m.container_port)
+        for m in maps
+        if m.scheme == "http" and m.host_port == 80
+    ]
+    if twins:
+        return maps + twins
+    return [
+        PortMap("https", m.host_port, m.container_port) if m.scheme == "http" else m for m in maps
+    ]
 
 
 def ports_get(state: SimState, app: str) -> list[PortMap]:
@@ -492,6 +513,18 @@ def ports_configure(ctx: Ctx, app: str) -> None:
         port = random_port(state)
         ctx.info1(f"Random port {port}")
     state.prop_set("proxy", app, "proxy-port", str(port or 80))
+
+
+def ports_configure_ssl(ctx: Ctx, app: str) -> None:
+    """``initializeProxySSLPort``: with a certificate, 443 (random when vhost is off)."""
+    state = ctx.state
+    if _int_prop(state, "proxy", app, "proxy-ssl-port") or not certs_exist(state, app):
+        return
+    port = _int_prop(state, "proxy", GLOBAL, "proxy-ssl-port") or 443
+    if not vhost_enabled(state, app):
+        ctx.info1("No ssl port set, setting to random open high port")
+        port = random_port(state)
+    state.prop_set("proxy", app, "proxy-ssl-port", str(port))
 
 
 def pre_enable_vhost(state: SimState, app: str) -> None:
@@ -567,9 +600,11 @@ def nginx_build_config(ctx: Ctx, app: str) -> int:
         return _nginx_disabled(ctx, app)
     listeners = web_listeners(state, app)
     ports_configure(ctx, app)
+    ports_configure_ssl(ctx, app)
+    ssl = certs_exist(state, app)
     maps = []
     for port_map in ports_get(state, app):
-        if port_map.scheme == "https" and not certs_exist(state, app):
+        if port_map.scheme == "https" and not ssl:
             ctx.warn(
                 f"Ignoring detected https port mapping without an accompanying ssl certificate ({port_map})"
             )
@@ -581,10 +616,13 @@ def nginx_build_config(ctx: Ctx, app: str) -> int:
     deployed_with_listeners = bool(listeners) and is_deployed(state, app)
     if not (deployed_with_listeners or (not listeners and maps)):
         return 0
-    for vhost in sorted(set(vhosts)):
+    configured = set(vhosts)
+    if ssl and not vhost_enabled(state, app):
+        configured.update(global_vhosts(state))  # SSL_VHOSTS=$(<"$DOKKU_ROOT/VHOST")
+    for vhost in sorted(configured):
         ctx.info1(f"Configuring {vhost}...(using built-in template)")
     write_atomic(state.app_dir(app) / NGINX_CONF, render_nginx_conf(app, maps, vhosts, listeners))
-    ctx.info1("Creating http nginx.conf")
+    ctx.info1(f"Creating {'https' if ssl else 'http'} nginx.conf")
     ctx.verbose("Reloading nginx")
     return validate_nginx(ctx)
 
@@ -611,10 +649,11 @@ def render_nginx_conf(
         if port_map.scheme not in ("http", "https"):
             continue
         upstream = f"{app}-{port_map.container_port}"
+        ssl = " ssl" if port_map.scheme == "https" else ""
         blocks.append(
             "server {\n"
-            f"  listen      [::]:{port_map.host_port};\n"
-            f"  listen      0.0.0.0:{port_map.host_port};\n"
+            f"  listen      [::]:{port_map.host_port}{ssl};\n"
+            f"  listen      0.0.0.0:{port_map.host_port}{ssl};\n"
             f"  server_name {names};\n"
             f"  access_log  /var/log/nginx/{app}-access.log;\n"
             f"  error_log   /var/log/nginx/{app}-error.log;\n"
@@ -630,7 +669,7 @@ def _server_blocks(text: str) -> list[tuple[list[str], list[str]]]:
     """``(listen addresses, server names)`` of every server block in a rendered conf."""
     blocks = []
     for block in re.findall(r"server \{\n(.*?)\n\}", text, flags=re.S):
-        listens = re.findall(r"^\s*listen\s+(\S+);", block, flags=re.M)
+        listens = re.findall(r"^\s*listen\s+(\S+)(?: ssl)?;", block, flags=re.M)
         match = re.search(r"^\s*server_name\s*(.*?);", block, flags=re.M)
         names = (match.group(1).split() if match else []) or [""]
         blocks.append((listens, names))
