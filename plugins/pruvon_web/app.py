@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from pruvon_core.config import ConfigStore
@@ -101,4 +101,19 @@ def _template_context() -> dict[str, Any]:
         "identity": identity,
         "menu": menu_for(identity) if identity else [],
         "active_path": request.path,
+        "admin_notices": admin_notices(identity),
     }
+
+
+def admin_notices(identity: Any) -> list[str]:
+    """Problems only an admin can fix: a broken config file, failing plugins."""
+    if identity is None or identity.record.role != "admin":
+        return []
+    state = current_app.extensions["pruvon"]
+    notices = []
+    if state.store.error is not None:
+        notices.append("The config file is invalid; still serving the last good version: "
+                       + "; ".join(state.store.error.errors))
+    for name, hook, error in state.plugins.hook_errors[-3:]:
+        notices.append(f"Plugin {name} failed in {hook}: {error}")
+    return notices

@@ -215,3 +215,12 @@ def test_forged_writes_are_audited_as_denied(client, login_as, pruvon_config):
     client.post("/settings/users", data={"csrf_token": token, "username": "x"})
     denied = audit.read(result="denied", state_dir=pruvon_config.state_dir)
     assert [(e.actor, e.target) for e in denied] == [("user:victor", "/settings/users")]
+
+
+def test_admins_are_told_when_the_config_turns_invalid(client, login_as, pruvon_config):
+    login_as("admin")
+    good = pruvon_config.path.read_text()
+    pruvon_config.write(good.replace("listen: 127.0.0.1:8080", "listen: nowhere"))
+    html = client.get("/account").get_data(as_text=True)
+    assert "still serving the last good version" in html and "pruvon.listen" in html
+    assert client.get("/api/v1/me").get_json()["username"] == "admin"  # still served
