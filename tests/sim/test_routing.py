@@ -540,3 +540,20 @@ def test_certs_add_errors(sim: Sim, app: str, tmp_path: Path) -> None:
     assert sim.call("certs:show", app, "crt")[2] == (
         f" !     {app} doesn't have an SSL endpoint defined\n"
     )
+
+
+def test_storage_global_report(sim: Sim, app: str) -> None:
+    assert sim.ok("storage:report", "--global") == "-----> No storage entries registered\n"
+    sim.ok("storage:create", "uploads")
+    sim.ok("storage:create", "spare")
+    sim.ok("storage:mount", app, "uploads", "--container-dir", "/u")
+    assert sim.ok("storage:report", "--global") == (
+        "-----> Storage report (global):\n"
+        "       spare\tdocker-local\tmounted by: \u2014\n"
+        f"       uploads\tdocker-local\tmounted by: {app}\n"
+    )
+    rows = json.loads(sim.ok("storage:report", "--global", "--format", "json"))
+    assert [(r["entry"]["name"], r["mounted_by"]) for r in rows] == [
+        ("spare", []),
+        ("uploads", [app]),
+    ]

@@ -307,7 +307,36 @@ def _collect(ctx: Ctx, app: str) -> dict[str, str]:
 
 @command("storage:report")
 def storage_report(ctx: Ctx) -> int:
+    """Per-app attachment report; ``--global`` lists every entry and who mounts it."""
+    if "--global" in ctx.args:
+        args = routing.parse_report_args(ctx, "storage", ctx.args)
+        return _report_global(ctx, args.format)
     return routing.report_command(ctx, "storage", lambda app: _collect(ctx, app))
+
+
+def _report_global(ctx: Ctx, fmt: str) -> int:
+    rows = [
+        {
+            "entry": entry,
+            "mounted_by": [
+                app
+                for app in ctx.state.apps()
+                if any(a["entry_name"] == entry["name"] for a in attachments(ctx.state, app))
+            ],
+        }
+        for entry in list_entries(ctx.state)
+    ]
+    if fmt == "json":
+        ctx.out(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        ctx.info1_quiet("No storage entries registered")
+        return 0
+    ctx.info1_quiet("Storage report (global):")
+    for row in rows:
+        users = ", ".join(row["mounted_by"]) or "\u2014"
+        ctx.verbose(f"{row['entry']['name']}\t{row['entry']['scheduler']}\tmounted by: {users}")
+    return 0
 
 
 @command("storage:ensure-directory")
