@@ -125,7 +125,7 @@ def _begin_totp_step(record: UserRecord, next_url: str) -> Any:
 @bp.route("/login/totp", methods=["GET", "POST"])
 def login_totp() -> Any:
     from pruvon_auth.sessions import user_fingerprint
-    from pruvon_auth.totp import TotpStore
+    from pruvon_auth.totp import TotpError, TotpStore
 
     username = str(session.get("pending_uid", ""))
     started = int(session.get("pending_at", 0))
@@ -150,7 +150,11 @@ def login_totp() -> Any:
         return _throttled(wait, "login_totp.html")
     if not code:
         return _form_error("login_totp.html", "Enter the code from your authenticator app.", 400)
-    if not TotpStore(web_state().state_dir).verify(username, code):
+    try:
+        verified = TotpStore(web_state().state_dir).verify(username, code)
+    except TotpError as exc:  # e.g. pyotp not installed: fail closed, say why
+        return _form_error("login_totp.html", str(exc), 503)
+    if not verified:
         throttle.failure(ip, username)
         audit_event(None, "auth.login.totp", username, "failed", username=username)
         return _form_error("login_totp.html", "That code is not valid (or was already used).", 401)

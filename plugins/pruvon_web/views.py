@@ -152,6 +152,7 @@ def _totp_confirm(store: Any, user: str, code: str, context: dict[str, Any]) -> 
 def _totp_disable(store: Any, user: str, code: str, context: dict[str, Any]) -> int:
     """Turning 2FA off needs the password *and* a current code (a stolen session is not enough)."""
     from pruvon_auth.throttle import LoginThrottle
+    from pruvon_auth.totp import TotpError
 
     if not store.enrolled(user):
         flash("Two-factor authentication is not on.", "error")
@@ -163,7 +164,12 @@ def _totp_disable(store: Any, user: str, code: str, context: dict[str, Any]) -> 
         flash(f"Too many attempts. Try again in {int(wait + 0.999)} s.", "error")
         return 429
     password = request.form.get("password", "")
-    if not code or not store.disable_with_proof(g.identity.record, password, code):
+    try:
+        proven = bool(code) and store.disable_with_proof(g.identity.record, password, code)
+    except TotpError as exc:
+        flash(str(exc), "error")
+        return 503
+    if not proven:
         throttle.failure(ip, user)
         audit_event(g.identity.actor, "auth.totp.disable", f"user:{user}", "failed")
         flash("Password or code not valid; two-factor authentication stays on.", "error")
