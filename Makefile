@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-DEBIAN_PACKAGES := chromium git procps
+DEBIAN_PACKAGES := chromium git procps shellcheck
 
 .PHONY: test demo lint deps debs clean dokku-plugin vendor bench
 
@@ -40,6 +40,10 @@ demo: deps
 
 bench: deps
 	$(BIN)/python -m benchmarks
+
+# an installable Dokku plugin: build/dokku-plugin/ (git tree) + build/pruvon-dokku-plugin-VERSION.tar.gz
+dokku-plugin:
+	scripts/build-dokku-plugin build
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -27,6 +27,7 @@ from pruvon_core.config import (
     redact,
 )
 from pruvon_core.plugins import get_plugin_manager
+from pruvon_core.shim_commands import SHIM_COMMANDS
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -189,6 +190,11 @@ def config_show(obj: CliContext, fmt: str) -> None:
         echo_json(json.loads(json.dumps(safe, default=str)))
     else:
         click.echo(dump(safe), nl=False)
+
+
+# report, trigger, dokku-exec, dokku-help: what the Dokku shim calls
+for _shim_command in SHIM_COMMANDS:
+    cli.add_command(_shim_command)
 
 
 def main(argv: list[str] | None = None) -> None:
