@@ -106,11 +106,19 @@ def endpoint(
     return decorator
 
 
-def body() -> dict[str, Any]:
-    """The JSON request body as an object; raises UserEditError otherwise."""
+def body(schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON request body as an object; unknown fields (per ``schema``) are refused.
+
+    Refusing unknown fields turns a typo (``"disable": true``) into a 400
+    instead of a silent no-op on a security setting.
+    """
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise UserEditError("request body must be a JSON object (Content-Type: application/json)")
+    if schema is not None:
+        unknown = sorted(set(data) - set(schema.get("properties", {})))
+        if unknown:
+            raise UserEditError(f"unknown field(s): {', '.join(unknown)}")
     return data
 
 
@@ -212,11 +220,16 @@ USER_SCHEMA = {
         "routes": {"type": "array", "items": {"type": "string"}},
         "can_create_apps": {"type": "boolean"},
         "can_create_services": {"type": "boolean"},
+        "legacy_admin": {"type": "boolean", "readOnly": True},
     },
 }
 USER_WRITE_SCHEMA = {
     **USER_SCHEMA,
-    "properties": {**USER_SCHEMA["properties"], "password": {"type": "string", "minLength": 12}},
+    "additionalProperties": False,
+    "properties": {
+        **{k: v for k, v in USER_SCHEMA["properties"].items() if k != "legacy_admin"},
+        "password": {"type": "string", "minLength": 12},
+    },
 }
 
 
@@ -246,7 +259,7 @@ def _grants(data: dict[str, Any]) -> Grants:
                      "409": "User exists"})
 def users_create() -> Any:
     try:
-        data = body()
+        data = body(USER_WRITE_SCHEMA)
         username = _string(data, "username", "")
         if web_state().config().user(username) is not None:
             return json_error(f"a user named {username!r} already exists", 409)
@@ -280,7 +293,7 @@ def users_patch(username: str) -> Any:
         return json_error(f"no user named {username!r}", 404)
     current = usersedit.user_summary(record)
     try:
-        data = {**current, **body()}
+        data = {**current, **body(USER_WRITE_SCHEMA)}
         config = usersedit.update_user(
             web_state().store, username, _string(data, "role"), _bool(data, "disabled"),
             _grants(data), _string(data, "password", ""),
@@ -348,13 +361,20 @@ def apikeys_list() -> Any:
     return {"apikeys": [key_summary(k) for k in _visible_keys()]}
 
 
+APIKEY_CREATE_SCHEMA = {
+    "type": "object",
+    "required": ["scopes", "expires_in_days"],
+    "additionalProperties": False,
+    "properties": {
+        "scopes": {"type": "array", "items": {"type": "string"}},
+        "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 365},
+        "name": {"type": "string", "maxLength": 64},
+    },
+}
+
+
 @endpoint("/apikeys", "POST", "Create an API key for the caller; the token is shown only here",
-          action="apikeys.write",
-          request_schema={"type": "object", "required": ["scopes", "expires_in_days"],
-                          "properties": {
-                              "scopes": {"type": "array", "items": {"type": "string"}},
-                              "expires_in_days": {"type": "integer", "minimum": 1,
-                                                  "maximum": 365}}},
+          action="apikeys.write", request_schema=APIKEY_CREATE_SCHEMA,
           response_schema={"type": "object", "properties": {
               "token": {"type": "string"}, "apikey": KEY_SCHEMA}},
           responses={"201": "Created", "400": "Invalid scopes or expiry"})
@@ -365,15 +385,16 @@ def apikeys_create() -> Any:
     from pruvon_web.admin_views import check_scopes
 
     try:
-        data = body()
+        data = body(APIKEY_CREATE_SCHEMA)
         scopes = _string_list(data, "scopes")
         days = data.get("expires_in_days")
         if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
             raise UserEditError("expires_in_days: a whole number from 1 to 365")
         check_scopes(g.identity, scopes)
+        name = _string(data, "name", "")[:64]
         token, key = ApiKeyStore(web_state().state_dir).create(
             g.identity.record.username, scopes, datetime.now(UTC) + timedelta(days=days),
-            allowed=grantable_actions(g.identity.record),
+            name=name, allowed=grantable_actions(g.identity.record),
         )
     except (UserEditError, ValueError) as exc:
         return json_error(str(exc), 400)

@@ -95,6 +95,8 @@ def test_bearer_writes_need_no_csrf_but_sessions_do(client, pruvon_config, login
         ({"username": "alice", "password": "long-enough-pass"}, 409, "already exists"),
         ({"username": "erin", "password": "long-enough-pass", "apps": "blog"}, 400, "apps"),
         ([1, 2], 400, "JSON object"),
+        ({"username": "erin", "password": "long-enough-pass", "disable": True}, 400,
+         "unknown field(s): disable"),
     ],
 )
 def test_user_create_bad_input(client, pruvon_config, payload, status, fragment):
@@ -108,6 +110,8 @@ def test_user_patch_and_delete(client, pruvon_config):
     token, _ = _key(pruvon_config, "admin", ["users.write", "users.read"])
     patched = client.patch("/api/v1/users/alice", headers=_bearer(token), json={"disabled": True})
     assert patched.status_code == 200 and patched.get_json()["disabled"] is True
+    typo = client.patch("/api/v1/users/alice", headers=_bearer(token), json={"role ": "admin"})
+    assert typo.status_code == 400 and "unknown field" in typo.get_json()["error"]
     assert pruvon_config.user("alice").apps == ("blog", "shop-*")  # untouched fields kept
     assert client.delete("/api/v1/users/alice", headers=_bearer(token)).status_code == 204
     assert client.get("/api/v1/users/alice", headers=_bearer(token)).status_code == 404
@@ -168,6 +172,8 @@ def test_openapi_documents_every_api_route(app, client, login_as):
         path = rule.rule.replace("<", "{").replace(">", "}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method.lower()) in documented, (path, method)
+    ids = [op["operationId"] for ops in document["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids))
     users_post = document["paths"]["/api/v1/users"]["post"]
     assert users_post["x-pruvon-action"] == "users.write"
     assert "403" in users_post["responses"] and "requestBody" in users_post
