@@ -9,6 +9,7 @@ dumps) live in ``services_engines``.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from functools import partial
@@ -517,6 +518,20 @@ def cmd_restart(ctx: Ctx, stype: ServiceType) -> None:
     ctx.info1("Please call dokku ps:restart on all linked apps")
 
 
+PORT_RE = re.compile(r"^(?:(\d{1,3}(?:\.\d{1,3}){3}):)?(\d{1,5})$")
+
+
+def valid_host_port(spec: str) -> bool:
+    """``[ip:]port`` as ``docker run -p`` accepts it for the ambassador."""
+    match = PORT_RE.match(spec)
+    if not match:
+        return False
+    address, port = match.groups()
+    if address and any(int(part) > 255 for part in address.split(".")):
+        return False
+    return 0 < int(port) < 65536
+
+
 def cmd_expose(ctx: Ctx, stype: ServiceType) -> None:
     service = require_service(ctx, stype, arg(ctx, 0))
     ports = ctx.args[1:] or [str(1024 + secrets.randbelow(64511))]
@@ -527,6 +542,12 @@ def cmd_expose(ctx: Ctx, stype: ServiceType) -> None:
         ctx.fail(f"Service {service.name} already exposed on port(s) {' '.join(current)}")
     service.write("PORT", " ".join(ports) + "\n")
     start_service(ctx, service, quiet=True)
+    if not valid_host_port(ports[0]):
+        # the plugin wrote PORT already; ``docker container run -p`` of the ambassador
+        # then refuses the spec and ``set -e`` ends the command with docker's status
+        ctx.err(f"docker: invalid hostPort: {ports[0]}.")
+        ctx.err("See 'docker run --help'.")
+        raise SimExit(125)
     reconcile_ambassador(ctx, service)
     ctx.info1(
         f"Service {service.name} exposed on port(s) [container->host]: {stype.port}->{ports[0]} "
@@ -581,17 +602,37 @@ def cmd_logs(ctx: Ctx, stype: ServiceType) -> None:
 
 
 def follow_log(ctx: Ctx, service: Service, interval: float = 0.2) -> None:
-    """Print lines as the container writes them; stop when it stops or goes away."""
+    """Print lines as the container writes them; stop once it is no longer running.
+
+    The log file is held open, so the lines written while the container stops are
+    still read after ``stop`` has removed it (as a docker log stream would deliver).
+    """
+    import json
     import time
 
-    seen = len(service.log_lines())
-    while service.status() == "running":
-        time.sleep(interval)
-        lines = service.log_lines()
-        if len(lines) > seen:
-            ctx.stdout.write("".join(lines[seen:]).encode())
+    from pruvon_core.testing.sim import containers as docker
+
+    found = service.docker_container()
+    if found is None:
+        return
+    try:
+        handle = docker.log_path(ctx.state, found.id).open("rb")
+    except FileNotFoundError:
+        return
+    with handle:
+        handle.read()  # already printed above
+        running, pending = True, b""
+        while running:
+            time.sleep(interval)
+            running = service.status() == "running"
+            complete, _, pending = (pending + handle.read()).rpartition(b"\n")
+            for raw in complete.splitlines():
+                try:
+                    text = json.loads(raw)["log"]
+                except (ValueError, KeyError):
+                    continue
+                ctx.stdout.write(text.encode())
             ctx.stdout.flush()
-            seen = len(lines)
 
 
 def cmd_connect(ctx: Ctx, stype: ServiceType) -> int:

@@ -615,8 +615,8 @@ class Session:
 
 def titled(title: str, names: list[str], rows: list[tuple]) -> str:
     table = format_table(names, rows)
-    width = len(table.split("\n", 1)[0])
-    pad = (width - len(title)) // 2
+    width = len(table.split("\n", 1)[0]) - 2  # psql's width_total leaves out the outer spaces
+    pad = max(0, (width - len(title)) // 2)
     return " " * pad + title + "\n" + table
 
 
