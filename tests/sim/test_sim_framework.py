@@ -6,6 +6,7 @@ these tests pin down the machinery around it (what the captures cannot show).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -179,6 +180,16 @@ def test_old_version_has_no_json_formats(dokku_sim: DokkuSim) -> None:
     assert err == b"Usage of apps:list:\nunknown flag: --format\n"
     code, out, _ = dokku_sim.run("plugin:list", "--format", "json")
     assert code == 0 and out.startswith(b"  00_dokku-standard    0.35.0 enabled")
+
+
+def test_old_version_reports_only_unprefixed_json_keys(dokku_sim: DokkuSim) -> None:
+    dokku_sim.check("apps:create", "web")
+    dokku_sim.set_knobs(version="0.38.7")
+    data = json.loads(dokku_sim.check("apps:report", "web", "--format", "json"))
+    assert "dir" in data and "app-dir" not in data
+    dokku_sim.set_knobs(version="0.38.8")
+    data = json.loads(dokku_sim.check("apps:report", "web", "--format", "json"))
+    assert data["dir"] == data["app-dir"] == "/home/dokku/web"
 
 
 def test_uninstalled_builtin_plugin_is_not_a_command(dokku_sim: DokkuSim) -> None:

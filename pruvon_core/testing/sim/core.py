@@ -317,9 +317,14 @@ def emit_report(
     """Go's ``common.ReportSingleApp``: human block, one bare value, or flat JSON.
 
     ``values`` maps info flags (``--app-dir``) to values.  With ``legacy_prefix``
-    the JSON carries both ``app-dir`` and ``dir`` keys, as Dokku >= 0.38.8 does.
+    the JSON carries both ``app-dir`` and ``dir`` keys, as Dokku >= 0.38.8 does
+    (an emulated older version gets only ``dir``).
     """
     if fmt == "json":
+        from pruvon_core.testing.sim.knobs import version_at_least
+
+        if not version_at_least(ctx.state, "0.38.8"):
+            legacy_prefix = False  # the "<plugin>-<key>" twins arrived in 0.38.8
         data: dict[str, str] = {}
         prefix = f"--{report_type}-"
         for key, value in values.items():
