@@ -197,8 +197,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.code)
     if args == ["--seed-demo"]:
         sys.exit(_seed_demo(state))
-    env = {k: v for k, v in os.environ.items() if k != "DOKKU_QUIET_OUTPUT"}
-    ctx = Ctx(state=state, args=[], command="", env=env)
+    # The caller's environment passes through, as Dokku's `sudo -E` re-exec keeps it:
+    # e.g. a plugin script running `DOKKU_QUIET_OUTPUT=1 dokku config:set …`.
+    ctx = Ctx(state=state, args=[], command="", env=dict(os.environ))
     try:
         code = execute(ctx, args)
     except ValueError as exc:  # a malformed knob: say which, like a real CLI would
