@@ -87,7 +87,13 @@ def ssh_keys_list(ctx: Ctx) -> int:
     entries = _entries(ctx)
     if fmt == "json":
         if name:
-            ctx.out(json.dumps([e for e in entries if e["name"] == name], separators=(",", ":")))
+            ctx.out(
+                json.dumps(
+                    [e for e in entries if e["name"] == name],
+                    separators=(",", ":"),
+                    ensure_ascii=False,
+                )
+            )
             return 0
         objects = [
             "{ " + ", ".join(f'"{key}": "{value}"' for key, value in entry.items()) + " }"
