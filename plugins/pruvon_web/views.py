@@ -58,6 +58,9 @@ def menu_for(identity: Identity) -> list[dict[str, Any]]:
     entries = web_state().plugins.call_hook_flat("pruvon_web_menu", actor=identity.actor)
     visible = []
     for entry in entries:
+        if not isinstance(entry, dict):
+            log.warning("ignoring menu entry %r: not a dict", entry)
+            continue
         href = str(entry.get("href", ""))
         if not href.startswith("/") or href.startswith("//"):
             continue  # a menu entry never points off-site
@@ -83,7 +86,7 @@ def dashboard() -> Any:
     if not allowed(identity, "dashboard.read"):
         return render_error(403, "Your account may not see the dashboard.")
     cards = web_state().plugins.call_hook_flat("pruvon_dashboard_cards", actor=identity.actor)
-    visible = [c for c in cards if allowed(identity, c.get("action"))]
+    visible = [c for c in cards if isinstance(c, dict) and allowed(identity, c.get("action"))]
     visible.sort(key=lambda c: (c.get("order", 100), str(c.get("title", ""))))
     rendered = [
         {"title": c.get("title", ""), "body": render_card(c), "wide": c.get("wide", False)}

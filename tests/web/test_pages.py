@@ -46,7 +46,7 @@ def test_broken_dashboard_card_does_not_break_the_page(app, client, login_as):
 
         @hookimpl
         def pruvon_web_menu(self, actor):
-            raise RuntimeError("menu plugin crashed")
+            return ["not a dict", {"label": "Off-site", "href": "https://evil.example/"}]
 
     plugins = app.extensions["pruvon"].plugins
     plugins.register(Broken(), name="broken-test-plugin")
@@ -54,7 +54,8 @@ def test_broken_dashboard_card_does_not_break_the_page(app, client, login_as):
         login_as("admin")
         response = client.get("/")
         assert response.status_code == 200
-        assert "This card failed" in response.get_data(as_text=True)
+        html = response.get_data(as_text=True)
+        assert "This card failed" in html and "evil.example" not in html
     finally:
         plugins.unregister("broken-test-plugin")
 
