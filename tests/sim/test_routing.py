@@ -557,3 +557,16 @@ def test_storage_global_report(sim: Sim, app: str) -> None:
         ("spare", []),
         ("uploads", [app]),
     ]
+
+
+def test_rename_moves_routing_state_and_renames_default_domain(sim: Sim) -> None:
+    sim.ok("domains:set-global", "example.org")
+    sim.ok("apps:create", "blog")
+    sim.ok("domains:add", "blog", "blog.example.com")
+    sim.ok("ports:set", "blog", "http:80:3000")
+    sim.ok("apps:rename", "blog", "journal")
+    assert sim.ok("domains:report", "journal", "--domains-app-vhosts") == (
+        "journal.example.org blog.example.com\n"
+    )
+    assert sim.ok("ports:report", "journal", "--ports-map") == "http:80:3000\n"
+    assert not sim.state.prop_dir("ports", "blog").exists()

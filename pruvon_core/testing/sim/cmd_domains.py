@@ -14,9 +14,7 @@ on_trigger("post-create", "domains")(routing.domains_post_create)
 on_trigger("post-app-clone-setup", "domains")(routing.domains_clone_setup)
 
 
-@on_trigger("post-app-rename-setup", "domains")
-def _domains_rename(ctx: Ctx, old: str, new: str) -> int:
-    return routing.rename_props(ctx, "domains", old, new)
+on_trigger("post-app-rename-setup", "domains")(routing.domains_rename_setup)
 
 
 @on_trigger("post-delete", "domains")

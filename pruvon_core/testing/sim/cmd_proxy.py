@@ -36,9 +36,7 @@ def _nginx_proxy_build_config(ctx: Ctx, app: str, *_args: str) -> int:
     return routing.nginx_build_config(ctx, app)
 
 
-@on_trigger("post-app-rename-setup", "nginx-vhosts")
-def _nginx_rename(ctx: Ctx, old: str, new: str) -> int:
-    return routing.rename_props(ctx, "nginx", old, new)
+on_trigger("post-app-rename-setup", "nginx-vhosts")(routing.nginx_rename_setup)
 
 
 @on_trigger("post-app-rename-setup", "proxy")

@@ -12,8 +12,10 @@ plugin functions.  State lives where the rest of the simulator can read it:
 * ``home/dokku/<app>/nginx.conf`` rendered by :func:`nginx_build_config`, read back by
   :func:`validate_nginx` to reproduce ``nginx -t`` (conflicting / invalid server names).
 
-Other helpers call the lifecycle hooks at the bottom (``app_created``, ``app_cloned``,
-``app_renamed``, ``app_destroyed``, ``set_detected_ports``, ``app_urls``).
+The ``cmd_*`` modules register the plugins' trigger handlers (``post-create``,
+``post-domains-update``, clone/rename/delete, ...) with ``core.on_trigger``; deploys use
+:func:`set_detected_ports`, :func:`web_listeners`, :func:`nginx_build_config` and
+:func:`app_urls` directly.
 """
 
 from __future__ import annotations
@@ -824,9 +826,24 @@ def rename_props(ctx: Ctx, plugin: str, old: str, new: str) -> int:
 
     clone_props(ctx.state, plugin, old, new)
     shutil.rmtree(ctx.state.prop_dir(plugin, old), ignore_errors=True)
-    if plugin == "domains":
-        # the VHOST file moves with the app; the old app's generated domains stay as they were
+    return 0
+
+
+def domains_rename_setup(ctx: Ctx, old: str, new: str) -> int:
+    """domains ``post-app-rename-setup``: copy the domains, renaming ``<old>.<global>``."""
+    state = ctx.state
+    if not vhosts_file_exists(state, old):
         return 0
+    domains = app_vhosts(state, old)
+    for vhost in global_vhosts(state):
+        domains = [d.replace(f"{old}.{vhost}", f"{new}.{vhost}") for d in domains]
+    write_app_vhosts(state, new, domains)
+    return 0
+
+
+def nginx_rename_setup(ctx: Ctx, old: str, new: str) -> int:
+    """nginx-vhosts ``post-app-rename-setup``: move properties, ``proxy-clear-config`` new."""
+    rename_props(ctx, "nginx", old, new)
     (ctx.state.app_dir(new) / NGINX_CONF).unlink(missing_ok=True)
     return 0
 
