@@ -270,6 +270,22 @@ def test_post_config_update_trigger_reaches_installed_plugins(dokku_sim: DokkuSi
     assert out.endswith(b"updated web set A\n")
 
 
+def test_app_lifecycle_triggers_reach_installed_plugins(dokku_sim: DokkuSim) -> None:
+    plugin = _plugin(dokku_sim.root, "watcher", "exit 10\n")
+    log = dokku_sim.root / "triggers.log"
+    for name in ("post-create", "pre-delete", "post-delete", "post-app-rename"):
+        script = plugin / name
+        script.write_text(f'#!/usr/bin/env bash\necho "{name} $*" >> {log}\n')
+        script.chmod(0o755)
+    dokku_sim.check("apps:create", "one")
+    dokku_sim.check("apps:rename", "one", "two")
+    dokku_sim.check("apps:destroy", "two", stdin=b"two\n")
+    assert log.read_text().splitlines() == [
+        "post-create one", "post-create two", "pre-delete one ", "post-delete one ",
+        "post-app-rename one two", "pre-delete two ", "post-delete two ",
+    ]
+
+
 def test_apps_lock_unlock_and_set(dokku_sim: DokkuSim) -> None:
     dokku_sim.check("apps:create", "web")
     dokku_sim.check("apps:lock", "web")
