@@ -69,6 +69,17 @@ def test_psql_alignment_nulls_and_names(db: Database) -> None:
     )
 
 
+def test_serial_columns_outside_the_primary_key(db: Database) -> None:
+    psql(db, "create table e (code text primary key, n serial, m bigserial);")
+    psql(db, "insert into e (code) values ('a'), ('b');")
+    assert psql(db, "select n, m from e order by code;")[1].splitlines()[2:4] == [
+        " 1 | 1",
+        " 2 | 2",
+    ]
+    entries = [e.desc for e in read_archive(dump(db, "svc_db", 0))]
+    assert entries.count("SEQUENCE") == 2 and entries.count("DEFAULT") == 2
+
+
 def test_psql_on_error_stop_skips_the_rest(db: Database) -> None:
     code, out, err = psql(db, "select nosuch from nowhere;\nselect 1;\n")
     assert code == 3

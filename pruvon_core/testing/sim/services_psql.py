@@ -186,18 +186,34 @@ class Database:
         """Create the sqlite table for a catalog entry (serial pk => INTEGER PRIMARY KEY)."""
         parts = []
         inline_pk = False
+        sequenced = []
         for column in table.columns:
             decl = f"{ident(column.name)} {sqlite_type(column.type)}"
             if table.pkey == [column.name] and column.type in ("integer", "bigint"):
                 decl += " PRIMARY KEY"  # sqlite's rowid alias: ids 1, 2, 3 like a serial
                 inline_pk = True
-            if column.notnull:
+            elif column.sequence:
+                sequenced.append(column.name)  # filled by the trigger below
+            if column.notnull and column.name not in sequenced:
                 decl += " NOT NULL"
             parts.append(decl)
         if table.pkey and not inline_pk:
             parts.append("PRIMARY KEY (" + ", ".join(ident(c) for c in table.pkey) + ")")
         self.conn.execute(f"CREATE TABLE {ident(table.name)} (" + ", ".join(parts) + ")")
+        for name in sequenced:
+            self.serial_trigger(table.name, name)
         self.save_table(table)
+
+    def serial_trigger(self, table: str, column: str) -> None:
+        """``DEFAULT nextval(...)`` for a serial that is not the rowid: the next value
+        after the highest one used, assigned right after the insert."""
+        t, c = ident(table), ident(column)
+        trigger = ident(f"{table}_{column}_nextval")
+        self.conn.execute(  # identifiers validated by ident()
+            f"CREATE TRIGGER {trigger} AFTER INSERT ON {t} WHEN NEW.{c} IS NULL BEGIN "  # noqa: S608
+            f"UPDATE {t} SET {c} = (SELECT coalesce(max({c}), 0) + 1 FROM {t}) "
+            "WHERE rowid = NEW.rowid; END"
+        )
 
     def insert_rows(self, table: Table, columns: list[str], rows: Iterable[list]) -> int:
         names = ", ".join(ident(c) for c in columns)

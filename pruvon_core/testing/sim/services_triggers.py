@@ -58,6 +58,9 @@ def register_triggers(stype: ServiceType) -> None:
     for name, handler in handlers.items():
 
         def bound(ctx: Ctx, *args: str, _handler=handler) -> None:
-            _handler(ctx, stype, *args)
+            from pruvon_core.testing.sim.cmd_plugin import builtin_installed
+
+            if builtin_installed(ctx.state, stype.kind):  # the ``uninstalled`` knob
+                _handler(ctx, stype, *args)
 
         on_trigger(name, stype.kind)(bound)
