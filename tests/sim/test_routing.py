@@ -570,3 +570,24 @@ def test_rename_moves_routing_state_and_renames_default_domain(sim: Sim) -> None
     )
     assert sim.ok("ports:report", "journal", "--ports-map") == "http:80:3000\n"
     assert not sim.state.prop_dir("ports", "blog").exists()
+
+
+def test_nginx_reload_and_validate_config_clean(sim: Sim, app: str) -> None:
+    assert sim.call("nginx:reload") == (0, "", "")
+    sim.call("domains:add", app, "bad..name")
+    code, _, err = sim.call("nginx:reload")
+    assert code == 1
+    assert 'invalid server name or wildcard "bad..name" on [::]:80' in err
+    assert sim.call("nginx:validate-config", app, "--clean")[0] == 0
+    assert not (sim.state.app_dir(app) / "nginx.conf").exists()
+    assert sim.call("nginx:reload") == (0, "", "")
+
+
+def test_stopped_nginx_skips_the_post_create_build(sim: Sim) -> None:
+    sim.ok("nginx:stop")
+    out = sim.ok("apps:create", "quiet-app")
+    assert out.count("Creating http nginx.conf") == 1
+    sim.ok("nginx:start")
+    assert sim.ok("nginx:report", "--global", "--nginx-global-nginx-service-command") == (
+        "/usr/local/bin/nginx-service\n"
+    )

@@ -501,3 +501,40 @@ def nginx_show_config(ctx: Ctx) -> int:
         ctx.fail(f"No nginx.conf exists for {app}")
     ctx.stdout.write(conf.read_bytes())
     return 0
+
+
+@command("nginx:reload")
+def nginx_reload(ctx: Ctx) -> int:
+    """Test the configuration (printing nginx's errors on failure), then reload."""
+    return routing.validate_nginx(ctx)
+
+
+@command("nginx:start", "nginx:stop")
+def nginx_start_stop(ctx: Ctx) -> int:
+    """Record the global ``proxy-status`` (a stopped nginx skips builds at app creation)."""
+    status = "started" if ctx.command == "nginx:start" else "stopped"
+    ctx.state.prop_set("nginx", GLOBAL, "proxy-status", status)
+    return 0
+
+
+@command("nginx:validate-config")
+def nginx_validate_config(ctx: Ctx) -> int:
+    """``validate_nginx [<app>] [--clean]``: with ``--clean``, drop the broken app confs."""
+    args = [a for a in ctx.args if a != "--clean"]
+    clean = "--clean" in ctx.args
+    if args:
+        ctx.require_app(args[0])
+    while clean:
+        broken = routing.nginx_test(ctx.state).broken_app
+        if broken is None or (args and broken != args[0]):
+            break
+        (ctx.state.app_dir(broken) / routing.NGINX_CONF).unlink(missing_ok=True)
+    return routing.validate_nginx(ctx)
+
+
+@command("proxy:clear-config")
+def proxy_clear_config(ctx: Ctx) -> int:
+    """Remove the generated proxy configuration of an app (or ``--all``)."""
+    for app in _targets(ctx, "proxy:clear-config"):
+        (ctx.state.app_dir(app) / routing.NGINX_CONF).unlink(missing_ok=True)
+    return 0

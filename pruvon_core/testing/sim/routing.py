@@ -692,32 +692,46 @@ def _invalid_server_name(name: str) -> bool:
     return "*" in core
 
 
-def validate_nginx(ctx: Ctx) -> int:
-    """``validate_nginx``: ``nginx -t`` over every app's conf; output only when it fails."""
-    addresses: dict[str, list[list[str]]] = {}
-    for app in ctx.state.apps():
-        conf = ctx.state.app_dir(app) / NGINX_CONF
+@dataclass
+class NginxTest:
+    """Outcome of the simulated ``nginx -t``: messages, and the app whose conf broke it."""
+
+    messages: list[tuple[str, str]]
+    broken_app: str | None = None
+
+
+def nginx_test(state: SimState) -> NginxTest:
+    """``nginx -t`` over every app's conf: duplicate names warn, an invalid one is fatal."""
+    addresses: dict[str, list[tuple[str, list[str]]]] = {}
+    for app in state.apps():
+        conf = state.app_dir(app) / NGINX_CONF
         if not conf.is_file():
             continue
         for listens, names in _server_blocks(conf.read_text()):
             for address in listens:
-                addresses.setdefault(address, []).append(names)
+                addresses.setdefault(address, []).append((app, names))
     messages: list[tuple[str, str]] = []
     for address, servers in addresses.items():
         seen: set[str] = set()
-        for names in servers:
+        for app, names in servers:
             for name in names:
                 if _invalid_server_name(name):
-                    messages.append(
-                        ("emerg", f'invalid server name or wildcard "{name}" on {address}')
-                    )
-                    return _nginx_test_failed(ctx, messages)
+                    text = f'invalid server name or wildcard "{name}" on {address}'
+                    return NginxTest([*messages, ("emerg", text)], app)
                 if name.lower() in seen:
                     messages.append(
                         ("warn", f'conflicting server name "{name}" on {address}, ignored')
                     )
                 seen.add(name.lower())
-    return 0
+    return NginxTest(messages)
+
+
+def validate_nginx(ctx: Ctx) -> int:
+    """``validate_nginx``: run the test; its output is shown only when it fails."""
+    result = nginx_test(ctx.state)
+    if result.broken_app is None:
+        return 0
+    return _nginx_test_failed(ctx, result.messages)
 
 
 def _nginx_test_failed(ctx: Ctx, messages: list[tuple[str, str]]) -> int:
