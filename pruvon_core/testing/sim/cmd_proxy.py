@@ -265,6 +265,7 @@ def _nginx_global(ctx: Ctx, key: str) -> str:
 
 
 def _nginx_collect(ctx: Ctx, app: str) -> dict[str, str]:
+    """App, computed and global value of every property; ``--global`` keeps the global ones."""
     flags: dict[str, str] = {}
     for key, default in NGINX_DEFAULTS.items():
         if default is None:
@@ -274,8 +275,8 @@ def _nginx_collect(ctx: Ctx, app: str) -> dict[str, str]:
         own = ctx.state.prop_get("nginx", app, key) if app != GLOBAL else ""
         glob = _nginx_global(ctx, key)
         flags[f"--nginx-global-{key}"] = glob
-        flags[f"--nginx-computed-{key}"] = own or glob or default.format(app=app)
         if app != GLOBAL:
+            flags[f"--nginx-computed-{key}"] = own or glob or default.format(app=app)
             flags[f"--nginx-{key}"] = own
     return flags
 
