@@ -25,7 +25,9 @@ from pruvon_core.testing.sim.core import SimState
 from pruvon_core.testing.sim.main import run
 
 TITLE = "App list: calls and wall time (simulator, realistic Dokku latency)"
-HEADERS = ["apps", "method", "dokku calls", "docker calls", "ps:report calls", "wall time (s)"]
+HEADERS = [
+    "apps", "method", "state from", "dokku calls", "docker calls", "ps:report calls", "wall time (s)",
+]  # fmt: skip
 DEPLOYED_EVERY = 3  # one app in three is deployed, so docker has containers to list
 
 
@@ -41,25 +43,27 @@ def build_host(root: Path, count: int) -> None:
                 raise RuntimeError(f"setup {argv} failed ({code}): {out!r} {err!r}")
 
 
-def measure(client: DokkuClient, read: str) -> tuple[list, float]:
-    """Run one read on a fresh cache; return its calls and wall time."""
+def measure(client: DokkuClient, read: str) -> tuple[str, list, float]:
+    """Run one read on a fresh cache; return where states came from, its calls, wall time."""
     client.version()  # detected once per client, not part of a page's cost
     client.reset_calls()
     client.invalidate()
     start = time.perf_counter()
     if read == "overview":
-        client.apps_overview()
+        sources = {app.source for app in client.apps_overview()}
+        source = ",".join(sorted(sources)) or "-"
     else:
         for app in client.list_apps():
             client.ps_report(app)
-    return client.calls, time.perf_counter() - start
+        source = "ps:report"
+    return source, client.calls, time.perf_counter() - start
 
 
-def row(count: int, method: str, calls: list, seconds: float) -> list[str]:
+def row(count: int, method: str, source: str, calls: list, seconds: float) -> list[str]:
     dokku = sum(1 for c in calls if c.kind == "dokku")
     docker = sum(1 for c in calls if c.kind == "docker")
     reports = sum(1 for c in calls if "ps:report" in c.argv)
-    return [str(count), method, str(dokku), str(docker), str(reports), f"{seconds:.2f}"]
+    return [str(count), method, source, str(dokku), str(docker), str(reports), f"{seconds:.2f}"]
 
 
 def run_benchmark(sizes: list[int]) -> list[list[str]]:
