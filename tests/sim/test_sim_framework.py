@@ -260,6 +260,24 @@ def test_config_merged_and_unknown_format(dokku_sim: DokkuSim) -> None:
     assert (code, err) == (1, b" !     Unknown export format: yaml\n")
 
 
+def test_config_import_and_bundle(dokku_sim: DokkuSim) -> None:
+    import io
+    import tarfile
+
+    dokku_sim.check("apps:create", "web")
+    out = dokku_sim.check("config:import", "--no-restart", "web", "-",
+                          stdin=b'A=1\nB="two words"\n')
+    assert out.startswith(b"-----> Reading config vars from stdin\n"
+                          b"-----> Setting config var A=1\n")
+    dokku_sim.check("config:import", "--format", "json", "--no-restart", "--replace", "web", "-",
+                    stdin=b'{"C": "c"}')
+    assert dokku_sim.check("config:keys", "web") == b"C\n"
+    assert dokku_sim.run("config:import", "web", "-", stdin=b"") == (
+        1, b"-----> Reading config vars from stdin\n", b" !     No config vars to set\n")
+    bundle = tarfile.open(fileobj=io.BytesIO(dokku_sim.check("config:bundle", "web")))
+    assert [(m.name, m.mode) for m in bundle.getmembers()] == [("C", 0o600)]
+
+
 def test_post_config_update_trigger_reaches_installed_plugins(dokku_sim: DokkuSim) -> None:
     plugin = _plugin(dokku_sim.root, "watcher", "exit 10\n")
     trigger = plugin / "post-config-update"

@@ -91,12 +91,16 @@ def export_text(env: dict[str, str], fmt: str) -> str:
     return go_json([{"name": k, "value": env[k]} for k in keys], sort_keys=False) if keys else "null"
 
 
-def set_many(ctx: Ctx, app: str | None, entries: dict[str, str], restart: bool) -> None:
+def set_many(
+    ctx: Ctx, app: str | None, entries: dict[str, str], restart: bool, replace: bool = False
+) -> None:
     """``config.SetMany``: validate, echo the pairs, write, fire triggers, maybe restart."""
     env = load(ctx, app)
     for key in entries:
         if not _KEY_RE.match(key):
             ctx.fail(f"Invalid key name: '{key}'")
+    if replace:
+        env = {}
     env.update(entries)
     if entries:
         ctx.info1_quiet("Setting config vars")
@@ -279,3 +283,73 @@ def config_help(ctx: Ctx) -> None:
     from pruvon_core.testing.sim.cmd_help import plugin_usage
 
     plugin_usage(ctx, "config")
+
+
+@command("config:import")
+def config_import(ctx: Ctx) -> None:
+    """Set variables from an envfile or JSON object read from FILE or stdin (``-``)."""
+    opts, rest = parse_flags(ctx, "config:import", ctx.args, [
+        _GLOBAL, _NO_RESTART,
+        Flag("replace", usage="--replace: replace existing config vars"),
+        Flag("format", "string", "envfile", "--format: [ envfile | json ] which format to "
+             "export as)"),
+    ])
+    app, rest = _target(ctx, rest, bool(opts["global"]))
+    filename = rest[0] if rest else ""
+    if filename == "-":
+        ctx.info1_quiet("Reading config vars from stdin")
+    values = _import_source(ctx, filename, str(opts["format"]))
+    if not values:
+        ctx.fail("No config vars to set")
+    for key in sorted(values):
+        ctx.info1_quiet(f"Setting config var {key}={values[key]}")
+    set_many(ctx, app, values, restart=not opts["no-restart"], replace=bool(opts["replace"]))
+
+
+def _import_source(ctx: Ctx, filename: str, fmt: str) -> dict[str, str]:
+    """``loadFromFile`` / ``loadFromFileJSON``: stdin for ``-``, a missing file is empty."""
+    import json
+    from pathlib import Path
+
+    from pruvon_core.testing.sim.envfile import parse
+
+    if fmt not in ("envfile", "json"):
+        ctx.fail(f"Unknown format: {fmt}")
+    if filename == "-":
+        data = ctx.stdin.read().decode("utf-8", "surrogateescape")
+    elif filename and Path(filename).is_file():
+        data = Path(filename).read_text("utf-8", "surrogateescape")
+    elif fmt == "json":
+        ctx.fail(f"open {filename}: no such file or directory")
+    else:
+        return {}
+    try:
+        values = json.loads(data) if fmt == "json" else parse(data)
+    except (ValueError, EnvParseError) as exc:
+        ctx.fail(str(exc))
+    if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
+        ctx.fail("json: cannot unmarshal into Go value of type map[string]string")
+    for key in [k for k in values if not _KEY_RE.match(k)]:
+        ctx.info1(f"Deleting invalid key {key} from config for {filename}")
+        del values[key]
+    return values
+
+
+@command("config:bundle")
+def config_bundle(ctx: Ctx) -> None:
+    """A tar stream with one file per variable (mode 0600), as ``ExportBundle`` writes."""
+    import io
+    import tarfile
+
+    opts, rest = parse_flags(ctx, "config:bundle", ctx.args, [_GLOBAL, _MERGED])
+    app, _ = _target(ctx, rest, bool(opts["global"]))
+    env = load(ctx, app, bool(opts["merged"]))
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as archive:
+        for key in sorted(env):
+            data = env[key].encode("utf-8", "surrogateescape")
+            info = tarfile.TarInfo(key)
+            info.size, info.mode = len(data), 0o600
+            archive.addfile(info, io.BytesIO(data))
+    ctx.stdout.write(buffer.getvalue())
+    ctx.stdout.flush()
