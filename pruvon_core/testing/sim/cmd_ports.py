@@ -42,17 +42,18 @@ def _ports_delete(ctx: Ctx, app: str, *_args: str) -> int:
 
 
 def _app_and_maps(ctx: Ctx, name: str, need_maps: bool = True) -> tuple[str, list[PortMap]]:
+    """Go pflag parsing, ``VerifyAppName``, then the port maps (any error exits)."""
     args = routing.positional(ctx, name, ctx.args)
     app = ctx.require_app(args[0] if args else "")
-    if not need_maps:
-        return app, []
-    if len(args) < 2:
-        ctx.fail("No port mapping specified")
-    try:
-        return app, routing.parse_port_maps(" ".join(args[1:]))
-    except PortMapError as exc:
-        ctx.fail(str(exc))
-    raise AssertionError("unreachable")
+    maps: list[PortMap] = []
+    if need_maps:
+        if len(args) < 2:
+            ctx.fail("No port mapping specified")
+        try:
+            maps = routing.parse_port_maps(" ".join(args[1:]))
+        except PortMapError as exc:
+            ctx.fail(str(exc))
+    return app, maps
 
 
 def _check_reuse(ctx: Ctx, maps: list[PortMap], what: str) -> None:
