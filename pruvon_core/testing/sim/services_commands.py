@@ -248,7 +248,8 @@ def reconcile_ambassador(ctx: Ctx, service: Service) -> None:
         ambassador = service.container("ambassador")
         if ambassador is None or ambassador["status"] != "running":
             service.drop_container("ambassador")
-            service.new_container(role="ambassador")
+            spec = ports[0].rpartition(":")[2]
+            service.new_container("ambassador", int(spec) if spec.isdigit() else None)
     else:
         service.drop_container("ambassador")
 

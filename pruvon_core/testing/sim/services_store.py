@@ -150,15 +150,20 @@ class Service:
         record = self.container()
         return record["ip"] if record and record["status"] == "running" else ""
 
-    def new_container(self, role: str = "service") -> dict:
-        """``docker container create`` + ``start``: fresh id, lowest free bridge IP."""
+    def new_container(self, role: str = "service", host_port: int | None = None) -> dict:
+        """``docker container create`` + ``start``: fresh id, lowest free bridge IP.
+
+        The ambassador publishes ``host_port`` (``expose``) onto the datastore port.
+        """
         kind = self.stype.kind
         if role == "service":
             name, image = self.stype.container_name(self.name), self.image
             labels = {"dokku": "service", "dokku.service": kind}
+            command = list(self.stype.command)
         else:
             name, image = f"{self.stype.container_name(self.name)}.ambassador", AMBASSADOR_IMAGE
             labels = {"dokku": "ambassador", "dokku.ambassador": kind}
+            command = ["/entrypoint.sh"]
         with self.state.lock():
             created = docker.create(
                 self.state,
@@ -168,8 +173,11 @@ class Service:
                 container_type=role,
                 image=image,
                 name=name,
+                command=command,
+                port=self.stype.port,
             )
             created.labels = labels
+            created.host_port = host_port
             docker.save(self.state, created)
         self.sim_dir.mkdir(parents=True, exist_ok=True)
         self._id_file(role).write_text(created.id + "\n")

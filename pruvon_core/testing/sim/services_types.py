@@ -40,6 +40,7 @@ class ServiceType:
     plugin_version: str
     url_user_example: str  # help-text placeholders (the DSN shapes differ)
     url_path_example: str
+    command: tuple[str, ...]  # the container's entrypoint + command, as ``docker ps`` shows
 
     @property
     def root(self) -> str:
@@ -104,6 +105,7 @@ POSTGRES = ServiceType(
     plugin_version="1.48.0",
     url_user_example="lollipop",
     url_path_example="/lollipop",
+    command=("docker-entrypoint.sh", "postgres"),
 )
 
 REDIS = ServiceType(
@@ -123,6 +125,13 @@ REDIS = ServiceType(
     plugin_version="1.43.0",
     url_user_example="",
     url_path_example="",
+    command=(
+        "docker-entrypoint.sh",
+        "redis-server",
+        "/usr/local/etc/redis/redis.conf",
+        "--bind",
+        "0.0.0.0",  # noqa: S104 - the container's own command line, not a socket we bind
+    ),
 )
 
 TYPES: dict[str, ServiceType] = {t.kind: t for t in (POSTGRES, REDIS)}
