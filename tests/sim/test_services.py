@@ -80,6 +80,15 @@ def test_serial_columns_outside_the_primary_key(db: Database) -> None:
     assert entries.count("SEQUENCE") == 2 and entries.count("DEFAULT") == 2
 
 
+def test_booleans_print_as_t_and_f(db: Database) -> None:
+    psql(db, "create table f (name text, on_ boolean);")
+    psql(db, "insert into f values ('a', true), ('b', false);")
+    assert psql(db, "select * from f order by name;")[1].splitlines()[2:4] == [
+        " a    | t",
+        " b    | f",
+    ]
+
+
 def test_psql_on_error_stop_skips_the_rest(db: Database) -> None:
     code, out, err = psql(db, "select nosuch from nowhere;\nselect 1;\n")
     assert code == 3

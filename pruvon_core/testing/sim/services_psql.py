@@ -526,6 +526,7 @@ class Session:
             raw = [d[0] for d in cursor.description]
             rows = cursor.fetchall()
             names = select_names(sql, raw) if keyword == "select" else raw
+            rows = self.booleans(sql, raw, rows)
             text = format_table(names, rows)
             if keyword == "insert":
                 text += f"INSERT 0 {len(rows)}\n"
@@ -537,6 +538,28 @@ class Session:
             return f"{keyword.upper()} {cursor.rowcount}\n", ""
         words = sql.rstrip(";").split()
         return " ".join(w.upper() for w in words[:2]) + "\n", ""
+
+    def booleans(self, sql: str, raw: list[str], rows: list[tuple]) -> list[tuple]:
+        """sqlite keeps booleans as 0/1; psql prints ``t``/``f`` for boolean columns
+        read straight from a single table."""
+        match = re.search(
+            r"\bfrom\s+(?:public\.)?\"?(\w+)\"?\s*(?:$|;|where|order|limit|group)", sql, re.I
+        )
+        table = self.db.table(match.group(1).lower()) if match else None
+        if table is None:
+            return rows
+        flags = {c.name for c in table.columns if c.type == "boolean"}
+        positions = [i for i, name in enumerate(raw) if name in flags]
+        if not positions:
+            return rows
+        converted = []
+        for row in rows:
+            values = list(row)
+            for index in positions:
+                if values[index] in (0, 1):
+                    values[index] = "t" if values[index] else "f"
+            converted.append(tuple(values))
+        return converted
 
     def run_sqlite(self, sql: str) -> sqlite3.Cursor:
         try:
