@@ -83,17 +83,19 @@ def _sorted_c(lines: list[str]) -> list[str]:
     return sorted(lines, key=lambda line: line.encode("utf-8", "surrogateescape"))
 
 
-def _community_lines(ctx: Ctx, all_commands: bool) -> list[str]:
+def _community_lines(ctx: Ctx, all_commands: bool) -> tuple[bool, list[str]]:
+    """(are there community plugins, their ``commands help`` lines)."""
     from pruvon_core.testing.sim.cmd_plugin import builtin_installed
     from pruvon_core.testing.sim.dispatch import help_output
 
     lines = []
-    for name in BUILTIN_HELP:
-        if builtin_installed(ctx.state, name):
-            lines.extend(_builtin_help(name, all_commands))
-    for output in help_output(ctx, all_commands):
+    builtins = [name for name in BUILTIN_HELP if builtin_installed(ctx.state, name)]
+    for name in builtins:
+        lines.extend(_builtin_help(name, all_commands))
+    outputs = help_output(ctx, all_commands)
+    for output in outputs:
         lines.extend(output.decode("utf-8", "surrogateescape").split("\n"))
-    return lines
+    return bool(builtins or outputs), lines
 
 
 def _builtin_help(name: str, all_commands: bool) -> list[str]:
@@ -135,8 +137,8 @@ def main_help(ctx: Ctx, all_commands: bool, show_headers: bool) -> None:
     core = list(help_data.ALL) if all_commands else _summarise(list(help_data.SUMMARY))
     for line in column_t(_sorted_c(core)):
         ctx.out(line)
-    community = _community_lines(ctx, all_commands)
-    if all_commands or any(line.strip() for line in community):
+    present, community = _community_lines(ctx, all_commands)
+    if all_commands or present:
         quiet("")
         quiet("Community plugin commands:")
         quiet("")
