@@ -131,60 +131,80 @@ def sequence_ddl(name: str, pgtype: str) -> str:
     )
 
 
+Owned = list[tuple[Table, Column, int]]
+
+
 def build_entries(db: Database, database: str) -> list[TocEntry]:
-    """The TOC pg_dump writes for this database, in pg_dump's order."""
+    """The TOC pg_dump writes for this database, in pg_dump's order: encoding and
+    database entries, tables and sequences by name, defaults, data, sequence values,
+    then the post-data constraints."""
     tables = db.tables()
-    relation_ids: dict[int, int] = {}
+    ids = relation_ids(tables)
+    pre, defaults, constraints, owned, late = schema_entries(tables, ids)
+    data_id = FIRST_DATA_ID + max(0, late - FIRST_LATE_ID - 3)
+    data = [data_entry(db, t, data_id + i, ids[t.oid]) for i, t in enumerate(tables)]
+    special_id = data_id + len(tables) + 2
+    owned_by, seq_sets = sequence_entries(db, owned, special_id + 4)
+    ordered = []
+    for name, entry in sorted(pre, key=lambda item: item[0]):
+        ordered.append(entry)
+        if entry.desc == "SEQUENCE":
+            ordered.append(owned_by[name])
+    by_tag = lambda e: e.tag  # noqa: E731
+    return [
+        *header_entries(database, special_id),
+        *ordered,
+        *sorted(defaults, key=by_tag),
+        *data,
+        *seq_sets,
+        *sorted(constraints, key=by_tag),
+    ]
+
+
+def relation_ids(tables: list[Table]) -> dict[int, int]:
+    """Dump ids of tables and sequences: pg_dump numbers relations in OID order."""
     oids = sorted([t.oid for t in tables] + [o for t in tables for o in t.seq_oids.values()])
-    for index, oid in enumerate(oids):
-        relation_ids[oid] = FIRST_RELATION_ID + index
+    return {oid: FIRST_RELATION_ID + index for index, oid in enumerate(oids)}
+
+
+def schema_entries(
+    tables: list[Table], ids: dict[int, int]
+) -> tuple[list[tuple[str, TocEntry]], list[TocEntry], list[TocEntry], Owned, int]:
+    """TABLE/SEQUENCE (keyed by name), DEFAULT and CONSTRAINT entries, the serial
+    sequences, and the next free id of the attrdef/constraint range."""
     late = FIRST_LATE_ID
-    defaults, constraints, data, seq_sets, owned = [], [], [], [], []
     pre: list[tuple[str, TocEntry]] = []
+    defaults: list[TocEntry] = []
+    constraints: list[TocEntry] = []
+    owned: Owned = []
     for table in tables:
-        table_id = relation_ids[table.oid]
+        table_id = ids[table.oid]
         pre.append((table.name, table_entry(table, table_id)))
         for column in (c for c in table.columns if c.sequence):
-            seq_id = relation_ids[table.seq_oids[column.sequence]]
+            seq_id = ids[table.seq_oids[column.sequence]]
             pre.append((column.sequence, sequence_entry(table, column, seq_id)))
             defaults.append(default_entry(table, column, late, table_id, seq_id))
             owned.append((table, column, seq_id))
             late += 1
         if table.pkey:
             constraints.append(constraint_entry(table, late + 1, table_id))
-            late += 2
-    data_id = FIRST_DATA_ID + (late - FIRST_LATE_ID - 3 if late > FIRST_LATE_ID + 3 else 0)
-    for table in tables:
-        data.append(data_entry(db, table, data_id, relation_ids[table.oid]))
-        data_id += 1
-    special_id = data_id + 2
-    head = [
+            late += 2  # the index gets the id in between
+    return pre, defaults, constraints, owned, late
+
+
+def header_entries(database: str, first_id: int) -> list[TocEntry]:
+    statements = [
+        ("ENCODING", "SET client_encoding = 'UTF8';\n"),
+        ("STDSTRINGS", "SET standard_conforming_strings = 'on';\n"),
+        ("SEARCHPATH", "SELECT pg_catalog.set_config('search_path', '', false);\n"),
+    ]
+    entries = [
+        TocEntry(first_id + i, tag, tag, SECTION_PRE, sql, owner=None)
+        for i, (tag, sql) in enumerate(statements)
+    ]
+    entries.append(
         TocEntry(
-            special_id,
-            "ENCODING",
-            "ENCODING",
-            SECTION_PRE,
-            "SET client_encoding = 'UTF8';\n",
-            owner=None,
-        ),
-        TocEntry(
-            special_id + 1,
-            "STDSTRINGS",
-            "STDSTRINGS",
-            SECTION_PRE,
-            "SET standard_conforming_strings = 'on';\n",
-            owner=None,
-        ),
-        TocEntry(
-            special_id + 2,
-            "SEARCHPATH",
-            "SEARCHPATH",
-            SECTION_PRE,
-            "SELECT pg_catalog.set_config('search_path', '', false);\n",
-            owner=None,
-        ),
-        TocEntry(
-            special_id + 3,
+            first_id + 3,
             database,
             "DATABASE",
             SECTION_PRE,
@@ -193,13 +213,19 @@ def build_entries(db: Database, database: str) -> list[TocEntry]:
             drop=f"DROP DATABASE {database};\n",
             tableoid="1262",
             oid="16384",
-        ),
-    ]
-    next_id = special_id + 4
-    owned_entries = {}
-    for table, column, seq_id in owned:
-        owned_entries[column.sequence] = TocEntry(
-            next_id,
+        )
+    )
+    return entries
+
+
+def sequence_entries(
+    db: Database, owned: Owned, first_id: int
+) -> tuple[dict[str, TocEntry], list[TocEntry]]:
+    """SEQUENCE OWNED BY entries (by sequence name) and SEQUENCE SET entries."""
+    owned_by: dict[str, TocEntry] = {}
+    for index, (table, column, seq_id) in enumerate(owned):
+        owned_by[column.sequence] = TocEntry(
+            first_id + index,
             column.sequence,
             "SEQUENCE OWNED BY",
             SECTION_PRE,
@@ -207,12 +233,12 @@ def build_entries(db: Database, database: str) -> list[TocEntry]:
             namespace="public",
             deps=[seq_id],
         )
-        next_id += 1
-    for _table, column, seq_id in owned:
+    seq_sets = []
+    for index, (_table, column, seq_id) in enumerate(owned, start=first_id + len(owned)):
         value, called = db.sequence_value(column.sequence)
         seq_sets.append(
             TocEntry(
-                next_id,
+                index,
                 column.sequence,
                 "SEQUENCE SET",
                 SECTION_DATA,
@@ -222,20 +248,7 @@ def build_entries(db: Database, database: str) -> list[TocEntry]:
                 deps=[seq_id],
             )
         )
-        next_id += 1
-    ordered = []
-    for name, entry in sorted(pre, key=lambda item: item[0]):
-        ordered.append(entry)
-        if entry.desc == "SEQUENCE":
-            ordered.append(owned_entries[name])
-    return (
-        head
-        + ordered
-        + sorted(defaults, key=lambda e: e.tag)
-        + data
-        + seq_sets
-        + sorted(constraints, key=lambda e: e.tag)
-    )
+    return owned_by, seq_sets
 
 
 def table_entry(table: Table, dump_id: int) -> TocEntry:
