@@ -250,12 +250,12 @@ def test_nginx_set_property_and_global(sim: Sim, app: str) -> None:
     sim.ok("nginx:set", app, "client-max-body-size", "5m")
     assert sim.ok("nginx:report", app, "--nginx-computed-client-max-body-size") == "5m\n"
     code, _, err = sim.call("nginx:set", "--global", "last-visited-at", "1")
-    assert (code, err) == (1, " !     Property cannot be specified globally\n")
-    code, _, err = sim.call("nginx:set", app, "bogus", "1")
     assert code == 1
-    assert err.startswith(
-        " !     Invalid property specified, valid properties include: access-log-format"
+    assert err.startswith(" !     Invalid key specified, valid keys include: access-log-format, ")
+    assert sim.call("nginx:set", app, "proxy-keepalive", "x")[2] == (
+        " !     Invalid value for proxy-keepalive: must be an integer\n"
     )
+    assert sim.ok("nginx:set", app, "hsts") == "=====> Unsetting hsts\n"
 
 
 # -- docker-options ----------------------------------------------------------------------------
@@ -591,3 +591,13 @@ def test_stopped_nginx_skips_the_post_create_build(sim: Sim) -> None:
     assert sim.ok("nginx:report", "--global", "--nginx-global-nginx-service-command") == (
         "/usr/local/bin/nginx-service\n"
     )
+
+
+def test_shell_and_go_plugins_verify_apps_differently(sim: Sim) -> None:
+    """Shell plugins say "does not exist" (20) for ANY bad app; Go ones name the problem."""
+    assert sim.call("urls") == (20, "", " !     App  does not exist\n")
+    assert sim.call("domains:clear", "Bad_App") == (20, "", " !     App Bad_App does not exist\n")
+    assert sim.call("ports:list") == (1, "", " !     Please specify an app to run the command on\n")
+    code, _, err = sim.call("proxy:report", "UPPER")
+    assert code == 1
+    assert err.startswith(" !     App name must begin with lowercase alphanumeric character")

@@ -148,7 +148,7 @@ def _install(ctx: Ctx, app: str, crt_file: str, key_file: str) -> int:
 @command("certs:add", "certs:update")
 def certs_add(ctx: Ctx) -> int:
     """``certs:add <app> CRT KEY`` (file import; the tarball-on-stdin form is not simulated)."""
-    app = ctx.require_app(ctx.args[0] if ctx.args else "")
+    app = routing.verify_app_bash(ctx, ctx.args[0] if ctx.args else "")
     if len(ctx.args) < 3:
         ctx.fail("Tar archive containing server.crt and server.key expected on stdin")
     return _install(ctx, app, ctx.args[1], ctx.args[2])
@@ -156,7 +156,7 @@ def certs_add(ctx: Ctx) -> int:
 
 @command("certs:remove")
 def certs_remove(ctx: Ctx) -> int:
-    app = ctx.require_app(ctx.args[0] if ctx.args else "")
+    app = routing.verify_app_bash(ctx, ctx.args[0] if ctx.args else "")
     tls = tls_dir(ctx, app)
     if not tls.is_dir():
         ctx.fail("An app-specific SSL endpoint is not defined")
@@ -169,7 +169,7 @@ def certs_remove(ctx: Ctx) -> int:
 
 @command("certs:show")
 def certs_show(ctx: Ctx) -> int:
-    app = ctx.require_app(ctx.args[0] if ctx.args else "")
+    app = routing.verify_app_bash(ctx, ctx.args[0] if ctx.args else "")
     kind = ctx.args[1] if len(ctx.args) > 1 else ""
     if kind not in ("key", "crt"):
         ctx.fail("specify either 'key' or 'crt'")

@@ -44,7 +44,7 @@ def _app_and_domains(ctx: Ctx) -> tuple[str, list[str]]:
             f"Please specify a domain name. Usage: dokku {app} {domains[0] if domains else ''}"
             " <domain> [<domain> ...]"
         )
-    ctx.require_app(app)
+    routing.verify_app_bash(ctx, app)
     return app, domains
 
 
@@ -107,7 +107,7 @@ def domains_remove(ctx: Ctx) -> int:
 def domains_clear(ctx: Ctx) -> int:
     """Delete the app's VHOST list; nginx output comes BEFORE ``Cleared domains``."""
     app = ctx.args[0] if ctx.args else ""
-    for name in ctx.state.apps() if app == "--all" else [ctx.require_app(app)]:
+    for name in ctx.state.apps() if app == "--all" else [routing.verify_app_bash(ctx, app)]:
         ctx.state.prop_delete("domains", name, "vhosts")
         status = routing.post_domains_update(ctx, name, "clear")
         if status:
@@ -119,7 +119,7 @@ def domains_clear(ctx: Ctx) -> int:
 def _toggle(ctx: Ctx, enable: bool) -> int:
     """``domains:enable``/``domains:disable`` for one app or ``--all``."""
     app = ctx.args[0] if ctx.args else ""
-    for name in ctx.state.apps() if app == "--all" else [ctx.require_app(app)]:
+    for name in ctx.state.apps() if app == "--all" else [routing.verify_app_bash(ctx, app)]:
         if not routing.vhosts_file_exists(ctx.state, name):
             routing.write_app_vhosts(ctx.state, name, [])
         if routing.vhost_enabled(ctx.state, name) == enable:
@@ -146,7 +146,7 @@ def domains_disable(ctx: Ctx) -> int:
 @command("domains:reset")
 def domains_reset(ctx: Ctx) -> int:
     """Reset the app's domains to the ones derived from the global domains."""
-    app = ctx.require_app(ctx.args[0] if ctx.args else "")
+    app = routing.verify_app_bash(ctx, ctx.args[0] if ctx.args else "")
     routing.write_app_vhosts(ctx.state, app, routing.default_vhosts(ctx.state, app))
     ctx.info1(f"Reset domains for {app}")
     return routing.post_domains_update(ctx, app, "reset")

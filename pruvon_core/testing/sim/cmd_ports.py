@@ -44,7 +44,7 @@ def _ports_delete(ctx: Ctx, app: str, *_args: str) -> int:
 def _app_and_maps(ctx: Ctx, name: str, need_maps: bool = True) -> tuple[str, list[PortMap]]:
     """Go pflag parsing, ``VerifyAppName``, then the port maps (any error exits)."""
     args = routing.positional(ctx, name, ctx.args)
-    app = ctx.require_app(args[0] if args else "")
+    app = ctx.verify_app(args[0] if args else "")
     maps: list[PortMap] = []
     if need_maps:
         if len(args) < 2:

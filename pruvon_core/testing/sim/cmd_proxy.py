@@ -127,7 +127,7 @@ def _property_set(
 ) -> None:
     """Dokku's ``common.CommandPropertySet`` (``=====> Setting x to y`` / ``Unsetting x``)."""
     if app != GLOBAL:
-        ctx.require_app(app)
+        ctx.verify_app(app)
     elif prop not in valid_global:
         ctx.fail("Property cannot be specified globally")
     if not prop:
@@ -169,7 +169,7 @@ def _targets(ctx: Ctx, flagset: str) -> list[str]:
     values, rest = parse_flags(ctx, flagset, ctx.args, ALL_FLAGS)
     if values["all"]:
         return ctx.state.apps()
-    return [ctx.require_app(rest[0] if rest else "")]
+    return [ctx.verify_app(rest[0] if rest else "")]
 
 
 def _proxy_toggle(ctx: Ctx, enable: bool) -> int:
@@ -289,13 +289,65 @@ def nginx_report(ctx: Ctx) -> int:
     )
 
 
+# nginx:set's VALID_KEYS, in the order its error message lists them
+NGINX_SET_KEYS = [
+    "access-log-format",
+    "access-log-path",
+    "bind-address-ipv4",
+    "bind-address-ipv6",
+    "client-body-timeout",
+    "client-header-timeout",
+    "client-max-body-size",
+    "disable-custom-config",
+    "error-log-path",
+    "hsts",
+    "hsts-include-subdomains",
+    "hsts-preload",
+    "hsts-max-age",
+    "keepalive-timeout",
+    "lingering-timeout",
+    "nginx-conf-sigil-path",
+    "nginx-service-command",
+    "proxy-buffer-size",
+    "proxy-buffering",
+    "proxy-buffers",
+    "proxy-busy-buffers-size",
+    "proxy-connect-timeout",
+    "proxy-read-timeout",
+    "proxy-send-timeout",
+    "proxy-keepalive",
+    "send-timeout",
+    "underscore-in-headers",
+    "x-forwarded-for-value",
+    "x-forwarded-port-value",
+    "x-forwarded-proto-value",
+    "x-forwarded-ssl",
+]
+
+
 @command("nginx:set")
 def nginx_set(ctx: Ctx) -> int:
-    args = list(ctx.args)  # a bash subcommand: no flag parsing
-    app, prop, value = ([*args, "", "", ""])[:3]
-    valid = tuple(NGINX_DEFAULTS)
-    valid_global = tuple(k for k, v in NGINX_DEFAULTS.items() if v is not None)
-    _property_set(ctx, "nginx", app, prop, value, valid, valid_global)
+    """``nginx:set <app>|--global <key> [<value>]`` (a shell subcommand, no flag parsing).
+
+    Quirk kept: every valid key may be set globally, and Dokku only verifies the app for
+    keys that may not, so the app argument is never checked.
+    """
+    app, key, value = ([*ctx.args, "", "", ""])[:3]
+    if not key:
+        ctx.fail("No key specified")
+    if key not in NGINX_SET_KEYS:
+        ctx.fail(f"Invalid key specified, valid keys include: {', '.join(NGINX_SET_KEYS)}")
+    if "/" in app or app.startswith(".") or not app:
+        ctx.fail(f"App {app} does not exist", 20)  # never a path outside the property store
+    if key == "proxy-keepalive" and value and not value.isdigit():
+        ctx.fail("Invalid value for proxy-keepalive: must be an integer")
+    with routing.locked(ctx.state):
+        if value:
+            ctx.info2_quiet(f"Setting {key} to {value}")
+            ctx.state.prop_set("nginx", app, key, value)
+        else:
+            ctx.info2_quiet(f"Unsetting {key}")
+            ctx.state.prop_delete("nginx", app, key)
     return 0
 
 
@@ -348,7 +400,7 @@ def _docker_options_args(
     ctx: Ctx, name: str, need_option: bool
 ) -> tuple[str, list[str], list[str], str]:
     processes, args = _leading_processes(ctx, name, list(ctx.args))
-    app = ctx.require_app(args[0] if args else "")
+    app = ctx.verify_app(args[0] if args else "")
     phases = args[1].split(",") if len(args) > 1 and args[1] else []
     if any(phase not in PHASES for phase in phases):
         ctx.fail(f"Phase(s) must be one of [{' '.join(PHASES)}]")
@@ -414,7 +466,7 @@ def docker_options_report(ctx: Ctx) -> int:
     if args.format == "json" and args.info_flag:
         ctx.fail("--format flag cannot be specified when specifying an info flag")
     for app in [args.app] if args.app else ctx.state.apps():
-        ctx.require_app(app)
+        ctx.verify_app(app)
         keys = [*PHASES, *_process_keys(ctx, app)]
         routing.render_report(
             ctx,
@@ -494,7 +546,7 @@ def nginx_help(ctx: Ctx) -> int:
 @command("nginx:show-config")
 def nginx_show_config(ctx: Ctx) -> int:
     """Print the app's rendered ``nginx.conf`` (the simulator's reduced rendering)."""
-    app = ctx.require_app(ctx.args[0] if ctx.args else "")
+    app = routing.verify_app_bash(ctx, ctx.args[0] if ctx.args else "")
     if routing.proxy_type(ctx.state, app) != "nginx":
         ctx.fail("This command is only available for apps with the nginx proxy type")
     conf = ctx.state.app_dir(app) / routing.NGINX_CONF
@@ -524,7 +576,7 @@ def nginx_validate_config(ctx: Ctx) -> int:
     args = [a for a in ctx.args if a != "--clean"]
     clean = "--clean" in ctx.args
     if args:
-        ctx.require_app(args[0])
+        routing.verify_app_bash(ctx, args[0])
     while clean:
         broken = routing.nginx_test(ctx.state).broken_app
         if broken is None or (args and broken != args[0]):

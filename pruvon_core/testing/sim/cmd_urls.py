@@ -13,7 +13,7 @@ from pruvon_core.testing.sim.core import Ctx, command
 @command("urls")
 def urls(ctx: Ctx) -> int:
     """Every URL of the app, sorted and unique."""
-    app = ctx.require_app(ctx.args[0] if ctx.args else "")
+    app = routing.verify_app_bash(ctx, ctx.args[0] if ctx.args else "")
     for url in routing.app_urls(ctx.state, app):
         ctx.out(url)
     return 0
@@ -22,7 +22,7 @@ def urls(ctx: Ctx) -> int:
 @command("url")
 def url(ctx: Ctx) -> int:
     """The first URL of the default scheme (``http`` without certificates)."""
-    app = ctx.require_app(ctx.args[0] if ctx.args else "")
+    app = routing.verify_app_bash(ctx, ctx.args[0] if ctx.args else "")
     first = routing.app_url(ctx.state, app)
     if not first:
         return 1  # Dokku's `grep "$SCHEME://" | head -n1` fails under pipefail

@@ -87,6 +87,14 @@ def write_list(state: SimState, plugin: str, app: str, key: str, values: Iterabl
         state.prop_delete(plugin, app, key)
 
 
+def verify_app_bash(ctx: Ctx, app: str) -> str:
+    """The shell plugins' ``verify_app_name``: ANY failure (empty, invalid name, missing)
+    reads `` !     App <app> does not exist`` with exit 20."""
+    if not app or not ctx.state.app_exists(app) or app.startswith("."):
+        ctx.fail(f"App {app} does not exist", 20)
+    return app
+
+
 def hostname(state: SimState) -> str:
     """``hostname -f`` of the simulated host (knob ``hostname``; the captures' host is ``vm``)."""
     return str(state.knobs().get("hostname") or DEFAULT_HOSTNAME)
@@ -218,7 +226,7 @@ def report_command(
         return 0
     for app in apps:
         if app != GLOBAL:
-            ctx.require_app(app)
+            ctx.verify_app(app)
         render_report(ctx, report_type, app, collect(app), args, **render)  # type: ignore[arg-type]
     return 0
 
