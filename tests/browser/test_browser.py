@@ -93,21 +93,29 @@ def test_wrong_password_is_told_plainly(page):
     assert page.locator("#login-error").inner_text() == "Invalid username or password."
 
 
-def test_totp_login(page, server):
+def test_totp_enrolment_and_login(page, server):
     from pruvon_auth.totp import TotpStore
 
-    store = TotpStore(server.state)
-    secret, _ = store.begin("alice")
-    totp = pyotp.TOTP(secret)
-    store.confirm("alice", totp.at(time.time() - totp.interval))
+    sign_in(page, "alice", server.passwords["alice"])
+    page.goto("/account")
+    page.click("button:has-text('Set up two-factor authentication')")
+    image = page.wait_for_selector("#totp-qr img")  # drawn by pruvon.js under the strict CSP
+    assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "totp-enrolment.png"))
+    totp = pyotp.TOTP(page.inner_text("#totp-secret"))
     try:
+        page.fill("input[name=code]", totp.now())
+        page.click("button:has-text('Confirm')")
+        assert page.locator("#recovery-codes li").count() >= 8
+        page.click("button:has-text('Sign out')")
         sign_in(page, "alice", server.passwords["alice"])
         page.wait_for_url("**/login/totp")
-        page.fill("input[name=code]", totp.now())
+        page.fill("input[name=code]", totp.at(time.time() + totp.interval))  # the next code
         page.click("button[type=submit]")
         page.wait_for_selector("h1:has-text('Dashboard')")
     finally:
-        store.disable("alice")
+        TotpStore(server.state).disable("alice")
 
 
 def test_viewer_has_no_write_controls_and_forged_write_is_403(page, server):

@@ -19,6 +19,21 @@
     try { window.localStorage.setItem("pruvon-theme", next); } catch (e) { /* private mode */ }
   });
 
+  /* <div data-qr="otpauth://…">: draw the QR code (vendored qrcode-generator) as an image. */
+  document.addEventListener("DOMContentLoaded", function () {
+    var boxes = document.querySelectorAll("[data-qr]");
+    for (var i = 0; i < boxes.length; i++) {
+      if (typeof window.qrcode !== "function") { return; }
+      var qr = window.qrcode(0, "M");
+      qr.addData(boxes[i].getAttribute("data-qr"));
+      qr.make();
+      var img = document.createElement("img");
+      img.src = qr.createDataURL(5, 4);
+      img.alt = "QR code for your authenticator app";
+      boxes[i].appendChild(img);
+    }
+  });
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute("data-confirm");
