@@ -601,3 +601,24 @@ def test_shell_and_go_plugins_verify_apps_differently(sim: Sim) -> None:
     code, _, err = sim.call("proxy:report", "UPPER")
     assert code == 1
     assert err.startswith(" !     App name must begin with lowercase alphanumeric character")
+
+
+def test_concurrent_domain_adds_are_not_lost(sim: Sim, app: str) -> None:
+    """Separate processes share the state directory; the read-modify-write is locked."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PRUVON_SIM_ROOT": str(sim.root)}
+    code = "from pruvon_core.testing.sim.main import main; main()"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, "domains:add", app, f"d{i}.example.com"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i in range(6)
+    ]
+    assert [p.wait(timeout=60) for p in procs] == [0] * 6
+    stored = sim.ok("domains:report", app, "--domains-app-vhosts").split()
+    assert sorted(stored) == [f"d{i}.example.com" for i in range(6)]

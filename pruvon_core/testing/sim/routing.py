@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -48,30 +49,27 @@ NGINX_CONF = "nginx.conf"
 # -- small shared helpers ----------------------------------------------------------------------
 
 
-_HELD: dict[str, int] = {}
+_HELD = threading.local()
 
 
 @contextmanager
 def locked(state: SimState) -> Iterator[None]:
-    """``SimState.lock()`` made re-entrant within this process.
+    """``SimState.lock()`` made re-entrant within one thread (in-process nested commands).
 
     Commands hold it only around their read-modify-write of the state, never while
     triggers run: an installed plugin script may call back into the simulator.
     """
+    held: set[str] = _HELD.__dict__.setdefault("roots", set())
     key = str(state.root)
-    if _HELD.get(key):
-        _HELD[key] += 1
-        try:
-            yield
-        finally:
-            _HELD[key] -= 1
+    if key in held:
+        yield
         return
     with state.lock():
-        _HELD[key] = 1
+        held.add(key)
         try:
             yield
         finally:
-            _HELD.pop(key, None)
+            held.discard(key)
 
 
 def read_list(state: SimState, plugin: str, app: str, key: str) -> list[str]:
