@@ -204,6 +204,8 @@ def test_rdb_round_trip_of_every_encoding() -> None:
         b"bigset": {b"m" * 70},
         b"hash": {b"f": b"1", b"g": b"two"},
         b"bighash": {b"k": b"v" * 100},
+        b"zset": rdb.ZSet({b"a": 1.0, b"b": 2.5}),
+        b"bigzset": rdb.ZSet({str(i).encode(): i / 3 for i in range(200)}),
     }
     data.expires = {b"int": 4102444800000}
     loaded = rdb.load(rdb.dump(data, 1))
@@ -240,6 +242,10 @@ def test_redis_replies_raw_and_tty() -> None:
     )
     assert interp.execute([b"SET", b"s", b"y", b"NX"]).kind == "nil"
     assert isinstance(interp.execute([b"TTL", b"s"]), Reply)
+    assert raw_reply(interp.execute([b"ZADD", b"z", b"2", b"b", b"1", b"a"])) == "2"
+    assert raw_reply(interp.execute([b"ZRANGE", b"z", b"0", b"-1", b"WITHSCORES"])) == "a\n1\nb\n2"
+    assert raw_reply(interp.execute([b"ZINCRBY", b"z", b"0.5", b"a"])) == "1.5"
+    assert raw_reply(interp.execute([b"TYPE", b"z"])) == "zset"
 
 
 # -- commands ------------------------------------------------------------------------------------------------

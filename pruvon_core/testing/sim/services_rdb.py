@@ -19,6 +19,7 @@ REDIS_VERSION = "8.0.6"
 USED_MEM = 852000  # the reference dump's used-mem aux field
 TYPE_STRING, TYPE_LIST, TYPE_SET, TYPE_HASH = 0, 1, 2, 4
 TYPE_INTSET, TYPE_HASH_LISTPACK, TYPE_LIST_QUICKLIST_2, TYPE_SET_LISTPACK = 11, 16, 18, 20
+TYPE_ZSET_2, TYPE_ZSET_LISTPACK = 5, 17
 OP_AUX, OP_RESIZEDB, OP_EXPIRE_MS, OP_EXPIRE, OP_SELECTDB, OP_EOF = (
     0xFA,
     0xFB,
@@ -32,6 +33,28 @@ LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE = 128, 64
 
 class RdbError(Exception):
     """The file is not an RDB the simulator can load."""
+
+
+class ZSet:
+    """A sorted set: member => score (kept apart from hashes, which are plain dicts)."""
+
+    def __init__(self, scores: dict[bytes, float] | None = None) -> None:
+        self.scores: dict[bytes, float] = dict(scores or {})
+
+    def ordered(self) -> list[tuple[bytes, float]]:
+        return sorted(self.scores.items(), key=lambda item: (item[1], item[0]))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ZSet) and other.scores == self.scores
+
+    __hash__ = None  # mutable
+
+
+def score_text(score: float) -> bytes:
+    """redis' score formatting: integral scores without a fraction."""
+    if score == int(score) and abs(score) < 2**53:
+        return str(int(score)).encode()
+    return repr(score).encode()
 
 
 @dataclass
@@ -166,6 +189,16 @@ def enc_value(value: object) -> tuple[int, bytes]:
         ):
             return TYPE_SET_LISTPACK, enc_string(listpack(members))
         return TYPE_SET, enc_length(len(members)) + b"".join(enc_string(m) for m in members)
+    if isinstance(value, ZSet):
+        pairs = value.ordered()
+        if len(pairs) <= LISTPACK_MAX_ENTRIES and all(
+            len(m) <= LISTPACK_MAX_VALUE for m, _ in pairs
+        ):
+            return TYPE_ZSET_LISTPACK, enc_string(
+                listpack([x for m, sc in pairs for x in (m, score_text(sc))])
+            )
+        body = b"".join(enc_string(m) + struct.pack("<d", sc) for m, sc in reversed(pairs))
+        return TYPE_ZSET_2, enc_length(len(pairs)) + body
     if isinstance(value, dict):
         flat = [item for pair in value.items() for item in pair]
         if len(value) <= LISTPACK_MAX_ENTRIES and all(len(x) <= LISTPACK_MAX_VALUE for x in flat):
@@ -343,6 +376,12 @@ def read_value(reader: Reader, kind: int) -> object:
     if kind == TYPE_HASH_LISTPACK:
         flat = lp_values(reader.string())
         return dict(zip(flat[::2], flat[1::2], strict=True))
+    if kind == TYPE_ZSET_LISTPACK:
+        flat = lp_values(reader.string())
+        return ZSet({m: float(sc) for m, sc in zip(flat[::2], flat[1::2], strict=True)})
+    if kind == TYPE_ZSET_2:
+        count = reader.length()[0]
+        return ZSet({reader.string(): struct.unpack("<d", reader.take(8))[0] for _ in range(count)})
     if kind == TYPE_LIST_QUICKLIST_2:
         values: list[bytes] = []
         for _ in range(reader.length()[0]):

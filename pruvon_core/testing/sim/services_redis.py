@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from pruvon_core.testing.sim.core import Ctx
 from pruvon_core.testing.sim.services_engines import Clock, is_tty, stdin_lines
-from pruvon_core.testing.sim.services_rdb import Dataset, RdbError, dump, load
+from pruvon_core.testing.sim.services_rdb import Dataset, RdbError, ZSet, dump, load, score_text
 from pruvon_core.testing.sim.services_store import Service, now, redis_timestamp
 
 AUTH_WARNING = (  # redis-cli's warning about ``-a <password>``
@@ -107,6 +107,9 @@ class Interpreter:
             "scard": (2, self.scard), "sismember": (3, self.sismember),
             "hset": (-4, self.hset), "hget": (3, self.hget), "hdel": (-3, self.hdel),
             "hgetall": (2, self.hgetall), "hlen": (2, self.hlen), "hkeys": (2, self.hkeys),
+            "zadd": (-4, self.zadd), "zscore": (3, self.zscore), "zcard": (2, self.zcard),
+            "zrem": (-3, self.zrem), "zincrby": (4, self.zincrby),
+            "zrange": (-4, self.zrange),
             "select": (2, self.select), "lastsave": (1, lambda a: Reply("int", self.on_save_time())),
             "save": (1, self.save), "bgsave": (-1, self.bgsave), "info": (-1, self.info),
         }  # fmt: skip
@@ -242,7 +245,7 @@ class Interpreter:
 
     def type(self, args: list[bytes]) -> Reply:
         value = self.db.data.get(args[1])
-        names = {bytes: "string", list: "list", set: "set", dict: "hash"}
+        names = {bytes: "string", list: "list", set: "set", dict: "hash", ZSet: "zset"}
         return Reply("status", "none" if value is None else names[type(value)])
 
     def flush(self, args: list[bytes]) -> Reply:
@@ -343,6 +346,60 @@ class Interpreter:
 
     def hkeys(self, args: list[bytes]) -> Reply:
         return array(list((self.typed(args[1], dict) or {}).keys()))
+
+    def zadd(self, args: list[bytes]) -> Reply:
+        if len(args) % 2:
+            return Reply("error", "ERR syntax error")
+        zset = self.typed(args[1], ZSet) or ZSet()
+        try:
+            pairs = [(m, float(sc)) for sc, m in zip(args[2::2], args[3::2], strict=True)]
+        except ValueError:
+            return Reply("error", "ERR value is not a valid float")
+        added = sum(1 for m, _ in pairs if m not in zset.scores)
+        zset.scores.update(pairs)
+        self.write(args[1], zset)
+        return Reply("int", added)
+
+    def zscore(self, args: list[bytes]) -> Reply:
+        score = (self.typed(args[1], ZSet) or ZSet()).scores.get(args[2])
+        return bulk(None if score is None else score_text(score))
+
+    def zcard(self, args: list[bytes]) -> Reply:
+        return Reply("int", len((self.typed(args[1], ZSet) or ZSet()).scores))
+
+    def zrem(self, args: list[bytes]) -> Reply:
+        zset = self.typed(args[1], ZSet) or ZSet()
+        removed = sum(1 for m in args[2:] if zset.scores.pop(m, None) is not None)
+        if zset.scores:
+            self.write(args[1], zset)
+        elif args[1] in self.db.data:
+            self.db.data.pop(args[1])
+            self.dirty = True
+        return Reply("int", removed)
+
+    def zincrby(self, args: list[bytes]) -> Reply:
+        zset = self.typed(args[1], ZSet) or ZSet()
+        try:
+            score = zset.scores.get(args[3], 0.0) + float(args[2])
+        except ValueError:
+            return Reply("error", "ERR value is not a valid float")
+        zset.scores[args[3]] = score
+        self.write(args[1], zset)
+        return bulk(score_text(score))
+
+    def zrange(self, args: list[bytes]) -> Reply:
+        pairs = (self.typed(args[1], ZSet) or ZSet()).ordered()
+        try:
+            start, stop = int(args[2]), int(args[3])
+        except ValueError:
+            return Reply("error", NOT_INT)
+        size = len(pairs)
+        start = max(size + start, 0) if start < 0 else start
+        stop = size + stop if stop < 0 else min(stop, size - 1)
+        chosen = pairs[start : stop + 1] if start <= stop else []
+        if any(a.lower() == b"withscores" for a in args[4:]):
+            return array([x for m, sc in chosen for x in (m, score_text(sc))])
+        return array([m for m, _ in chosen])
 
     def select(self, args: list[bytes]) -> Reply:
         if args[1] == b"0":
