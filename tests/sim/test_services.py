@@ -319,6 +319,9 @@ def test_enter_maps_the_data_mount(host: Path) -> None:
     code, _, err = sh(host, "postgres:enter", "db1", "cat", "/etc/passwd")
     assert code == 1 and "No such file or directory" in err
     assert sh(host, "postgres:enter", "db1", "nosuch")[0] == 127
+    assert ok(host, "postgres:enter", "db1", stdin=b"ls\n") == (
+        "-----> Filesystem changes may not persist after container restarts\n18\n"
+    )
 
 
 def test_backup_files_and_stand_in(host: Path) -> None:

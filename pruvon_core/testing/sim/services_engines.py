@@ -361,21 +361,25 @@ def run_in_container(ctx: Ctx, service: Service, argv: list[str]) -> int:
 
 
 def interactive_shell(ctx: Ctx, service: Service) -> int:
-    """``/bin/bash`` in the container: a real shell working in the service's data dir."""
+    """``/bin/bash`` in the container: a real shell working in the service's data dir.
+
+    Real file descriptors are handed to the shell (a terminal stays a terminal);
+    in-process callers with byte buffers get the shell's output copied back.
+    """
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(service.data_dir),
         "TERM": os.environ.get("TERM", "xterm"),
     }
-    stdin = ctx.stdin if _has_fileno(ctx.stdin) else subprocess.PIPE
+    options: dict = {"stdin": ctx.stdin} if _has_fileno(ctx.stdin) else {"input": ctx.stdin.read()}
+    if not (_has_fileno(ctx.stdout) and _has_fileno(ctx.stderr)):
+        options["capture_output"] = True
     proc = subprocess.run(
         ["/bin/sh", "-i"] if is_tty(ctx) else ["/bin/sh"],
         cwd=service.data_dir,
         env=env,
-        stdin=stdin,
-        input=None if stdin is not subprocess.PIPE else ctx.stdin.read(),
-        capture_output=not _has_fileno(ctx.stdout),
         check=False,
+        **options,
     )
     if proc.stdout:
         ctx.stdout.write(proc.stdout)
