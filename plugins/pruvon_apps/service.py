@@ -1,0 +1,883 @@
+"""App operations on Dokku, for every front end (CLI, web, API).
+
+Pure Python: no Flask, no click.  Everything goes through the Dokku client
+(``pruvon_core.dokku``); names and values are validated before any call.
+Permission checks and audit records are done by :class:`Guard`, which both
+front ends use, so the rules cannot differ between them.
+
+Reads are cheap on purpose: the list is ``apps:list`` + ONE ``docker ps``
+whatever the number of apps; the domains column comes from a small index in
+the state directory refreshed in the background by ONE ``domains:report``
+(Dokku's own loop over apps is ≈0.17 s per app, so it never runs per page).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import json
+import os
+import posixpath
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pruvon_core import audit
+from pruvon_core.dokku import DokkuClient, errors, parsers, validate
+from pruvon_core.dokku.errors import dokku_messages
+from pruvon_core.dokku.models import Container, DomainsReport, StorageMount
+from pruvon_core.operations import Context, StepTimeout
+from pruvon_core.permissions import PermissionDenied, Resource, check
+
+STORAGE_DIR = "/var/lib/dokku/data/storage"
+MASK = "••••••••"
+DOMAIN_INDEX_MAX_AGE = 300.0
+SETTLE_TIMEOUT = 120.0
+SETTLE_POLL = 1.0
+PS_ACTIONS = ("start", "stop", "restart", "rebuild")
+DATASTORES = ("postgres", "redis", "mysql", "mariadb", "mongo", "rabbitmq", "memcached",
+              "elasticsearch", "clickhouse", "couchdb", "meilisearch", "nats", "rethinkdb",
+              "solr", "typesense", "pushpin", "omnisci", "graphite")
+
+
+class AppsError(ValueError):
+    """Bad input to an app operation; the message says exactly what is wrong."""
+
+
+# --------------------------------------------------------------------------- guard
+@dataclass
+class Guard:
+    """Permission check + audit for one actor, shared by CLI and web.
+
+    ``config`` is the current ``Config`` (so a revoked user is refused at once),
+    ``state_dir`` where the audit log lives, ``source_ip`` the client (web).
+    """
+
+    actor: Any
+    config: Any = None
+    state_dir: Path | None = None
+    source_ip: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def allowed(self, action: str, app: str | None = None) -> bool:
+        resource = Resource("app", app) if app is not None else None
+        return check(self.actor, action, resource, config=self.config)
+
+    def require(self, action: str, app: str | None = None) -> None:
+        """Raise :class:`PermissionDenied` (and audit the refusal) unless allowed."""
+        if not self.allowed(action, app):
+            resource = Resource("app", app) if app is not None else None
+            self.record(action, app, "denied")
+            raise PermissionDenied(self.actor, action, resource)
+
+    def record(self, action: str, app: str | None, result: str, **details: Any) -> None:
+        target = Resource("app", app) if app is not None else None
+        audit.record(self.actor, action, target, result, source_ip=self.source_ip,
+                     state_dir=self.state_dir, **self.extra, **details)
+
+    @contextlib.contextmanager
+    def mutation(self, action: str, app: str | None, **details: Any) -> Any:
+        """Check, run the body, audit ``ok`` or ``failed`` (with Dokku's message)."""
+        self.require(action, app)
+        try:
+            yield
+        except Exception as exc:
+            self.record(action, app, "failed", error=str(exc)[:500], **details)
+            raise
+        self.record(action, app, "ok", **details)
+
+
+# --------------------------------------------------------------------------- list
+@dataclass
+class AppRow:
+    """One line of the app list."""
+
+    name: str
+    state: str
+    processes: dict[str, str]  # {"web": "2/2"}
+    running: int
+    total: int
+    domains: list[str]
+    last_deploy: str | None  # ISO 8601, newest container's creation
+    source: str
+    age: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def docker_time(text: str) -> str | None:
+    """``2026-11-22 12:00:00 +0000 UTC`` (docker ps) → ISO 8601, None if unreadable."""
+    parts = text.split()
+    if len(parts) < 2:
+        return None
+    try:
+        moment = datetime.strptime(f"{parts[0]} {parts[1]}", "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC).isoformat()
+
+
+def last_deploy(containers: Iterable[Container]) -> str | None:
+    times = [t for c in containers if (t := docker_time(c.created_at))]
+    return max(times) if times else None
+
+
+def list_apps(
+    client: DokkuClient,
+    visible: Callable[[str], bool] = lambda name: True,
+    query: str = "",
+    domains: Mapping[str, list[str]] | None = None,
+) -> list[AppRow]:
+    """Every app ``visible`` allows, matching ``query`` (name, domain or state).
+
+    Calls: ``apps:list`` + one ``docker ps`` (via :meth:`DokkuClient.apps_overview`).
+    """
+    needle = query.strip().lower()
+    rows = []
+    for app in client.apps_overview():
+        if not visible(app.name):
+            continue
+        names = list((domains or {}).get(app.name, []))
+        row = AppRow(
+            name=app.name,
+            state=app.state,
+            processes={k: f"{v.running}/{v.total}" for k, v in sorted(app.processes.items())},
+            running=sum(v.running for v in app.processes.values()),
+            total=sum(v.total for v in app.processes.values()),
+            domains=names,
+            last_deploy=last_deploy(app.containers),
+            source=app.source,
+            age=app.age,
+        )
+        haystack = " ".join([app.name, app.state, *names]).lower()
+        if not needle or needle in haystack:
+            rows.append(row)
+    return rows
+
+
+class DomainIndex:
+    """Each app's domains, cached in ``<state_dir>/apps-domains.json``.
+
+    Refreshed by ONE ``domains:report`` (all apps) in a background thread when
+    older than ``max_age`` or missing an app; a lock file makes one worker do
+    it at a time.  Mutations through this plugin update their app at once.
+    """
+
+    def __init__(self, state_dir: Path, max_age: float = DOMAIN_INDEX_MAX_AGE) -> None:
+        self.path = Path(state_dir) / "apps-domains.json"
+        self.lock_path = Path(state_dir) / "apps-domains.lock"
+        self.max_age = max_age
+
+    def load(self) -> tuple[dict[str, list[str]], float | None]:
+        """``(domains by app, age in seconds)``; age None when never fetched."""
+        try:
+            data = json.loads(self.path.read_text())
+            return dict(data["apps"]), max(0.0, time.time() - float(data["fetched"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}, None
+
+    def _write(self, apps: dict[str, list[str]], fetched: float) -> None:
+        tmp = self.path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump({"fetched": fetched, "apps": apps}, handle)
+        os.replace(tmp, self.path)
+
+    def update(self, app: str, names: list[str] | None) -> None:
+        """Set (or with None, drop) one app's domains, keeping the fetch time."""
+        apps, age = self.load()
+        if names is None:
+            apps.pop(app, None)
+        else:
+            apps[app] = list(names)
+        self._write(apps, time.time() - (age if age is not None else self.max_age * 2))
+
+    def refresh(self, client: DokkuClient) -> dict[str, list[str]]:
+        """Fetch every app's domains with one ``domains:report`` and store them."""
+        with self._exclusive(blocking=True):
+            text = "\n".join(client.stream(["domains:report"]))
+            apps = {}
+            for subject, data in parsers.parse_report_blocks(text):
+                name = subject.split()[0] if subject else ""
+                if name:
+                    apps[name] = parsers.domains_report(data).app_vhosts
+            self._write(apps, time.time())
+            return apps
+
+    @contextlib.contextmanager
+    def _exclusive(self, blocking: bool) -> Any:
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            yield
+        finally:
+            os.close(fd)
+
+    def stale(self, app_names: Iterable[str]) -> bool:
+        apps, age = self.load()
+        return age is None or age > self.max_age or any(a not in apps for a in app_names)
+
+    def refresh_in_background(self, make_client: Callable[[], DokkuClient]) -> bool:
+        """Start one refresh thread unless one is running anywhere; True if started."""
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.close(fd)  # only a probe: refresh() takes the lock for real
+        except (BlockingIOError, OSError):
+            return False
+
+        def work() -> None:
+            with contextlib.suppress(Exception):  # a failed refresh keeps the old index
+                self.refresh(make_client())
+
+        threading.Thread(target=work, daemon=True, name="apps-domain-index").start()
+        return True
+
+
+# --------------------------------------------------------------------------- detail
+@dataclass
+class AppDetail:
+    """What the overview tab shows, from four cheap reads."""
+
+    name: str
+    state: str
+    processes: dict[str, str]
+    containers: list[Container]
+    deploy_source: str
+    deploy_source_metadata: str
+    created_at: int | None
+    locked: bool
+    domains: DomainsReport
+    scale: dict[str, int]
+    urls: list[str]
+    last_deploy: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["containers"] = [asdict(c) for c in self.containers]
+        return data
+
+
+def require_app(client: DokkuClient, app: str) -> str:
+    """A valid name of an existing app, else :class:`errors.AppNotFound` / InvalidName."""
+    validate.app_name(app)
+    if app not in client.list_apps():
+        raise errors.AppNotFound(f"App {app} does not exist", exit_code=20)
+    return app
+
+
+def app_detail(client: DokkuClient, app: str) -> AppDetail:
+    """``apps:report`` + ``docker ps`` + ``domains:report`` + ``ps:scale`` (+ ``apps:list``)."""
+    require_app(client, app)
+    report = client.app_report(app)
+    overview = next((o for o in client.apps_overview() if o.name == app), None)
+    domains = client.domains(app)
+    scale = client.scale(app)
+    containers = overview.containers if overview else []
+    scheme = "http"
+    urls = [f"{scheme}://{host}" for host in domains.app_vhosts] if domains.app_enabled else []
+    return AppDetail(
+        name=app,
+        state=overview.state if overview else "not deployed",
+        processes={k: f"{v.running}/{v.total}" for k, v in (overview.processes if overview
+                                                           else {}).items()},
+        containers=containers,
+        deploy_source=report.deploy_source,
+        deploy_source_metadata=report.deploy_source_metadata,
+        created_at=report.created_at,
+        locked=report.locked,
+        domains=domains,
+        scale=scale,
+        urls=urls,
+        last_deploy=last_deploy(containers),
+    )
+
+
+# --------------------------------------------------------------------------- streaming
+def run_streamed(
+    client: DokkuClient, args: list[str], ctx: Context | None = None,
+    timeout: float | None = None,
+) -> list[str]:
+    """Run a mutating Dokku command, feeding its output to ``ctx`` line by line.
+
+    The client's cache is invalidated before and after.  A cancel request on
+    the operation kills the command's process group.  Dokku's lifecycle
+    commands exit 0 with ``App X has not been deployed``: raised as
+    :class:`errors.NotDeployed` instead of pretending success.
+    """
+    client.invalidate()
+    stream = client.stream(args, timeout=timeout or client.long_timeout)
+    lines: list[str] = []
+    try:
+        if ctx is not None:
+            with ctx.watch(stream.cancel):
+                for line in stream:
+                    lines.append(line)
+                    ctx.line(line)
+            ctx.check_cancel()
+        else:
+            lines = list(stream)
+    finally:
+        client.invalidate()
+    if ctx is not None and stream.stderr.strip():
+        ctx.lines(stream.stderr.splitlines())
+    for message in dokku_messages("\n".join(lines)) + dokku_messages(stream.stderr):
+        if message.endswith("has not been deployed"):
+            raise errors.NotDeployed(message, exit_code=0, argv=args)
+    return lines
+
+
+# --------------------------------------------------------------------------- config
+def config_view(client: DokkuClient, app: str, reveal: bool) -> list[tuple[str, str]]:
+    """``(key, value)`` sorted; values replaced by a mask unless ``reveal``."""
+    values = client.config(validate.app_name(app))
+    return [(k, values[k] if reveal else MASK) for k in sorted(values)]
+
+
+def check_config_change(values: Mapping[str, str], unset: Iterable[str]) -> tuple[dict, list]:
+    """Validate a multi-edit before any call; every problem named at once."""
+    problems = []
+    clean: dict[str, str] = {}
+    for key, value in values.items():
+        try:
+            clean[validate.env_key(key)] = validate.env_value(key, value)
+        except errors.DokkuError as exc:
+            problems.append(exc.message)
+    removed = []
+    for key in unset:
+        try:
+            removed.append(validate.env_key(key))
+        except errors.DokkuError as exc:
+            problems.append(exc.message)
+    both = sorted(set(clean) & set(removed))
+    if both:
+        problems.append(f"cannot both set and remove {', '.join(both)}")
+    if not clean and not removed and not problems:
+        problems.append("nothing to change: give at least one KEY=value or a key to remove")
+    if problems:
+        raise AppsError("; ".join(problems))
+    return clean, removed
+
+
+def set_config(
+    client: DokkuClient, app: str, values: Mapping[str, str], unset: Iterable[str] = (),
+    restart: bool = False, ctx: Context | None = None,
+) -> None:
+    """Set and/or unset variables; values travel base64 (``--encoded``).
+
+    ``--encoded`` keeps any bytes intact whatever the transport: ssh would
+    refuse a value with a newline, and a shell-split would break spaces.
+    Values ending in ``"`` are refused by validation: Dokku stores them
+    corrupted (``config-quirk-trailing-dquote-*``) and then cannot read the
+    app's config at all.
+    """
+    validate.app_name(app)
+    clean, removed = check_config_change(values, unset)
+    no_restart = [] if restart else ["--no-restart"]
+    if clean:
+        no_restart_now = ["--no-restart"] if removed else no_restart  # restart once, at the end
+        pairs = [f"{k}={base64.b64encode(v.encode()).decode()}" for k, v in clean.items()]
+        run_streamed(client, ["config:set", "--encoded", *no_restart_now, app, *pairs], ctx)
+    if removed:
+        run_streamed(client, ["config:unset", *no_restart, app, *removed], ctx)
+
+
+def dotenv(values: Mapping[str, str]) -> str:
+    """A ``.env`` file: double-quoted values with ``\\``, ``"``, ``$`` and newlines escaped."""
+    lines = []
+    for key in sorted(values):
+        value = values[key]
+        escaped = (value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+                   .replace("\n", "\\n").replace("\r", "\\r"))
+        lines.append(f'{key}="{escaped}"')
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def parse_pairs(pairs: Iterable[str]) -> dict[str, str]:
+    """``KEY=value`` words (CLI) → dict; a word without ``=`` is an error."""
+    result = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise AppsError(f"{pair!r} is not KEY=value")
+        result[key] = value
+    return result
+
+
+# --------------------------------------------------------------------------- domains
+DOMAIN_ACTIONS = ("add", "remove", "set", "clear")
+
+
+def change_domains(
+    client: DokkuClient, app: str, action: str, names: Iterable[str],
+    ctx: Context | None = None, index: DomainIndex | None = None,
+) -> list[str]:
+    """``domains:add|remove|set|clear``; returns the app's domains afterwards."""
+    if action not in DOMAIN_ACTIONS:
+        raise AppsError(f"domain action must be one of {', '.join(DOMAIN_ACTIONS)}")
+    validate.app_name(app)
+    hosts = [] if action == "clear" else validate.domains(names)
+    run_streamed(client, [f"domains:{action}", app, *hosts], ctx)
+    after = client.domains(app).app_vhosts
+    if index is not None:
+        with contextlib.suppress(OSError):
+            index.update(app, after)
+    return after
+
+
+# --------------------------------------------------------------------------- ports
+PORT_ACTIONS = ("add", "remove", "set", "clear")
+
+
+def parse_port(text: str) -> tuple[str, int, int]:
+    """``http:80:5000`` → ``("http", 80, 5000)``, with a message naming the problem."""
+    parts = text.strip().split(":")
+    if len(parts) != 3:
+        raise AppsError(f"port mapping {text!r} must look like scheme:host-port:container-port, "
+                        "e.g. http:80:5000")
+    try:
+        validate.port_mapping(parts[0], parts[1], parts[2])
+    except errors.DokkuError as exc:
+        raise AppsError(f"port mapping {text!r}: {exc.message}") from exc
+    return parts[0], int(parts[1]), int(parts[2])
+
+
+def change_ports(
+    client: DokkuClient, app: str, action: str, mappings: Iterable[str],
+    ctx: Context | None = None,
+) -> None:
+    if action not in PORT_ACTIONS:
+        raise AppsError(f"port action must be one of {', '.join(PORT_ACTIONS)}")
+    validate.app_name(app)
+    parsed = [] if action == "clear" else [parse_port(m) for m in mappings]
+    if action != "clear" and not parsed:
+        raise AppsError("give at least one port mapping, e.g. http:80:5000")
+    words = [f"{s}:{h}:{c}" for s, h, c in parsed]
+    run_streamed(client, [f"ports:{action}", app, *words], ctx)
+
+
+# --------------------------------------------------------------------------- storage
+def storage_host_path(value: str, storage_dir: str = STORAGE_DIR) -> str:
+    """A host path inside Dokku's storage directory, or an error.
+
+    ``uploads`` → ``<storage_dir>/uploads``; an absolute path must already lie
+    inside it.  ``..``, ``.`` components, doubled slashes and ``:`` / ``,`` are
+    refused rather than normalised, so what is shown is what is mounted.
+    """
+    text = value.strip()
+    if not text:
+        raise AppsError("host path is empty")
+    if any(c in text for c in ":,\n\r\x00"):
+        raise AppsError(f"host path {text!r} must not contain ':', ',' or control characters")
+    base = storage_dir.rstrip("/")
+    full = text if text.startswith("/") else f"{base}/{text}"
+    parts = full.split("/")[1:]
+    if any(part in ("", ".", "..") for part in parts) or full.endswith("/"):
+        raise AppsError(f"host path {text!r} must not contain '.', '..' or empty components")
+    if posixpath.normpath(full) != full or not full.startswith(base + "/"):
+        raise AppsError(f"host path {text!r} must be inside Dokku's storage directory {base}")
+    return full
+
+
+def storage_list(client: DokkuClient, app: str) -> list[StorageMount]:
+    return client.storage(validate.app_name(app))
+
+
+def storage_change(
+    client: DokkuClient, app: str, mount: bool, host: str, container: str,
+    storage_dir: str = STORAGE_DIR,
+) -> None:
+    """Mount or unmount; unmount accepts exactly what ``storage_list`` shows."""
+    validate.app_name(app)
+    path = storage_host_path(host, storage_dir)
+    try:
+        if mount:
+            client.storage_mount(app, path, container)
+        else:
+            client.storage_unmount(app, path, container)
+    except errors.InvalidValue as exc:
+        raise AppsError(exc.message) from exc
+
+
+# --------------------------------------------------------------------------- processes
+def parse_scale(pairs: Iterable[str]) -> dict[str, int]:
+    """``web=2 worker=1`` → counts, each checked."""
+    counts: dict[str, int] = {}
+    for pair in pairs:
+        kind, sep, number = pair.partition("=")
+        if not sep or not number.strip().isdigit():
+            raise AppsError(f"{pair!r} is not TYPE=COUNT with a whole number, e.g. web=2")
+        try:
+            counts[validate.process_type(kind)] = validate.scale_count(kind, int(number))
+        except errors.DokkuError as exc:
+            raise AppsError(exc.message) from exc
+    if not counts:
+        raise AppsError("give at least one TYPE=COUNT, e.g. web=2")
+    return counts
+
+
+def process_states(client: DokkuClient, app: str) -> list[tuple[str, bool]]:
+    """``(process type, running)`` per deploy container: ``docker ps``, else ``ps:report``.
+
+    ``docker ps`` is the cheap live view; without docker (ssh, or the Pruvon
+    user not in the docker group) one app's ``ps:report`` (≈0.7 s) answers.
+    """
+    client.invalidate()
+    if client.docker is not None:
+        try:
+            return [(c.process_type or "web", c.running) for c in client.containers(app)
+                    if c.container_type in ("deploy", "")]
+        except errors.DokkuUnavailable:
+            pass
+    return [(s.process_type, s.state == "running") for s in client.ps_report(app).statuses]
+
+
+def _goal_reached(states: list[tuple[str, bool]], goal: dict[str, int] | None,
+                  stop: bool) -> bool:
+    if stop:
+        return not any(up for _, up in states)
+    if goal is None:
+        return bool(states) and all(up for _, up in states)
+    for kind, wanted in goal.items():
+        have = [up for k, up in states if k == kind]
+        if sum(have) != wanted or len(have) != wanted:
+            return False
+    return True
+
+
+def wait_for_state(
+    client: DokkuClient, app: str, goal: dict[str, int] | None, stop: bool,
+    ctx: Context | None = None, timeout: float = SETTLE_TIMEOUT,
+    clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Poll the app's containers until they are as wanted, or raise :class:`StepTimeout`.
+
+    ``goal`` = process counts wanted (scale), None = every container running;
+    ``stop`` = none running.  Dokku's command has returned already; this
+    confirms what Dokku reports, so the UI never shows "done" too early.
+    """
+    deadline = clock() + timeout
+    while True:
+        states = process_states(client, app)
+        states_in_goal = [s for s in states if s[0] in goal] if goal is not None else states
+        if ctx is not None:
+            up = sum(running for _, running in states_in_goal)
+            wanted = sum(goal.values()) if goal is not None else len(states_in_goal)
+            if stop:
+                fraction = 1 - up / len(states) if states else 1.0
+            else:
+                fraction = up / wanted if wanted else 1.0
+            ctx.fraction(fraction, f"{up} of {len(states_in_goal)} containers running")
+        if _goal_reached(states, goal, stop):
+            return
+        if clock() >= deadline:
+            raise StepTimeout(
+                f"{app} did not reach the expected state within {timeout:.0f} s; Dokku's "
+                "command finished, check the containers and the logs"
+            )
+        if ctx is not None:
+            ctx.check_cancel()
+        sleep(SETTLE_POLL)
+
+
+def ps_action(
+    client: DokkuClient, app: str, action: str, process: str | None = None,
+    ctx: Context | None = None, settle_timeout: float = SETTLE_TIMEOUT,
+) -> None:
+    """start/stop/restart/rebuild; ``process`` (restart only) limits it to one type."""
+    if action not in PS_ACTIONS:
+        raise AppsError(f"action must be one of {', '.join(PS_ACTIONS)}")
+    validate.app_name(app)
+    args = [f"ps:{action}", app]
+    if process:
+        if action != "restart":
+            raise AppsError("only restart can be limited to one process type")
+        args.append(validate.process_type(process))
+    if ctx is not None:
+        ctx.step("run")
+    run_streamed(client, args, ctx)
+    if ctx is not None:
+        ctx.done(f"dokku ps:{action} finished")
+        ctx.step("verify")
+    goal = None
+    if action != "stop":
+        goal = {k: v for k, v in client.scale(app).items() if process is None or k == process}
+    wait_for_state(client, app, goal, action == "stop", ctx, settle_timeout)
+    if ctx is not None:
+        ctx.done("state confirmed")
+
+
+def scale(
+    client: DokkuClient, app: str, counts: Mapping[str, int], ctx: Context | None = None,
+    skip_deploy: bool = False, settle_timeout: float = SETTLE_TIMEOUT,
+) -> None:
+    validate.app_name(app)
+    pairs = [f"{validate.process_type(k)}={validate.scale_count(k, n)}"
+             for k, n in sorted(counts.items())]
+    if not pairs:
+        raise AppsError("give at least one TYPE=COUNT, e.g. web=2")
+    if ctx is not None:
+        ctx.step("run")
+    flags = ["--skip-deploy"] if skip_deploy else []
+    run_streamed(client, ["ps:scale", *flags, app, *pairs], ctx)
+    if ctx is not None:
+        ctx.done("dokku ps:scale finished")
+        ctx.step("verify")
+    if not skip_deploy:
+        full = client.scale(app)
+        full.update(counts)
+        wait_for_state(client, app, full, False, ctx, settle_timeout)
+    if ctx is not None:
+        ctx.done("state confirmed")
+
+
+def deploy_image(client: DokkuClient, app: str, image: str, ctx: Context | None = None) -> None:
+    """``git:from-image APP IMAGE`` with live output."""
+    run_streamed(client, ["git:from-image", validate.app_name(app), validate.image(image)], ctx)
+
+
+# --------------------------------------------------------------------------- create
+@dataclass
+class ServiceLink:
+    kind: str
+    name: str
+    create: bool  # True: create it first; False: link an existing one
+
+
+@dataclass
+class CreateRequest:
+    """Everything the wizard collects; :func:`check_create` validates it all at once."""
+
+    name: str
+    image: str = ""
+    git_repo: str = ""
+    git_ref: str = ""
+    services: list[ServiceLink] = field(default_factory=list)
+    domains: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    ports: list[str] = field(default_factory=list)
+    mounts: list[tuple[str, str]] = field(default_factory=list)
+
+
+def check_name(client: DokkuClient, name: str) -> str | None:
+    """None when ``name`` can be created, else why not (live validation)."""
+    try:
+        validate.app_name(name, existing=False)
+    except errors.DokkuError as exc:
+        return exc.message
+    if name in client.list_apps():
+        return f"an app called {name} already exists"
+    return None
+
+
+def check_create(client: DokkuClient, req: CreateRequest, storage_dir: str = STORAGE_DIR) -> None:
+    """Validate every field before the first call; all problems in one message."""
+    problems = []
+    why = check_name(client, req.name)
+    if why:
+        problems.append(why)
+    if req.image and req.git_repo:
+        problems.append("choose either a docker image or a git repository, not both")
+    for what, check_one in (
+        ("image", lambda: req.image and validate.image(req.image)),
+        ("domains", lambda: req.domains and validate.domains(req.domains)),
+        ("ports", lambda: [parse_port(p) for p in req.ports]),
+        ("env", lambda: req.env and check_config_change(req.env, [])),
+        ("mounts", lambda: [(storage_host_path(h, storage_dir), validate.mount(
+            storage_host_path(h, storage_dir), c)) for h, c in req.mounts]),
+        ("services", lambda: [(validate.service_type(s.kind), validate.service_name(s.name))
+                              for s in req.services]),
+    ):
+        try:
+            check_one()
+        except (errors.DokkuError, AppsError) as exc:
+            problems.append(f"{what}: {getattr(exc, 'message', None) or exc}")
+    if req.git_repo and (req.git_repo.startswith("-") or any(c.isspace() for c in req.git_repo)):
+        problems.append("git repository must be a URL without spaces")
+    if req.git_ref and (req.git_ref.startswith("-") or any(c.isspace() for c in req.git_ref)):
+        problems.append("git ref must be a branch, tag or commit without spaces")
+    if problems:
+        raise AppsError("; ".join(problems))
+
+
+def create_steps(req: CreateRequest) -> list[str]:
+    steps = ["create app"]
+    steps += [f"{'create and link' if s.create else 'link'} {s.kind} {s.name}"
+              for s in req.services]
+    if req.env:
+        steps.append("set environment")
+    if req.domains:
+        steps.append("set domains")
+    if req.ports:
+        steps.append("set ports")
+    if req.mounts:
+        steps.append("mount storage")
+    if req.image:
+        steps.append("deploy image")
+    elif req.git_repo:
+        steps.append("deploy from git")
+    return steps
+
+
+def run_create(
+    client: DokkuClient, req: CreateRequest, ctx: Context, storage_dir: str = STORAGE_DIR,
+    after_create: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """The wizard's steps in order; each records what a rollback must undo."""
+    app = req.name
+    ctx.step("create app")
+    run_streamed(client, ["apps:create", validate.app_name(app, existing=False)], ctx)
+    ctx.done(f"created {app}", app=app)
+    if after_create is not None:
+        after_create(app)
+    for link in req.services:
+        label = f"{'create and link' if link.create else 'link'} {link.kind} {link.name}"
+        ctx.step(label)
+        if link.create:
+            run_streamed(client, [f"{validate.service_type(link.kind)}:create",
+                                  validate.service_name(link.name)], ctx)
+            ctx.done(f"created {link.kind} {link.name}", service=[link.kind, link.name])
+        run_streamed(client, [f"{link.kind}:link", link.name, app], ctx)
+        ctx.done(f"linked {link.kind} {link.name}")
+    if req.env:
+        ctx.step("set environment")
+        set_config(client, app, req.env, ctx=ctx)
+        ctx.done(f"{len(req.env)} variables")
+    if req.domains:
+        ctx.step("set domains")
+        change_domains(client, app, "set", req.domains, ctx)
+        ctx.done(" ".join(req.domains))
+    if req.ports:
+        ctx.step("set ports")
+        change_ports(client, app, "set", req.ports, ctx)
+        ctx.done(" ".join(req.ports))
+    if req.mounts:
+        ctx.step("mount storage")
+        for host, container in req.mounts:
+            storage_change(client, app, True, host, container, storage_dir)
+        ctx.done(f"{len(req.mounts)} mounts")
+    if req.image:
+        ctx.step("deploy image")
+        deploy_image(client, app, req.image, ctx)
+        ctx.done(req.image)
+    elif req.git_repo:
+        ctx.step("deploy from git")
+        args = ["git:sync", "--build", app, req.git_repo, *([req.git_ref] if req.git_ref else [])]
+        run_streamed(client, args, ctx)
+        ctx.done(req.git_repo)
+    return {"app": app}
+
+
+def rollback_plan(steps: Iterable[Any]) -> list[tuple[str, Any]]:
+    """What to undo, newest first: created services, then the app itself."""
+    plan: list[tuple[str, Any]] = []
+    for step in steps:
+        if step.status != "done":
+            continue
+        if "service" in step.undo:
+            plan.append(("service", tuple(step.undo["service"])))
+        if "app" in step.undo:
+            plan.append(("app", step.undo["app"]))
+    services = [p for p in plan if p[0] == "service"]
+    apps = [p for p in plan if p[0] == "app"]
+    return list(reversed(services)) + apps  # unlink happens when the app is destroyed… after
+
+
+def run_rollback(client: DokkuClient, plan: list[tuple[str, Any]], ctx: Context) -> dict:
+    """Destroy the app first (it unlinks its services), then the services it created."""
+    apps = [target for kind, target in plan if kind == "app"]
+    services = [target for kind, target in plan if kind == "service"]
+    for app in apps:
+        ctx.step(f"destroy app {app}")
+        run_streamed(client, ["apps:destroy", validate.app_name(app), "--force"], ctx)
+        ctx.done()
+    for kind, name in services:
+        ctx.step(f"destroy {kind} {name}")
+        run_streamed(client, [f"{validate.service_type(kind)}:destroy",
+                              validate.service_name(name), "--force"], ctx)
+        ctx.done()
+    return {"undone": len(plan)}
+
+
+def rollback_steps(plan: list[tuple[str, Any]]) -> list[str]:
+    steps = [f"destroy app {t}" for k, t in plan if k == "app"]
+    return steps + [f"destroy {t[0]} {t[1]}" for k, t in plan if k == "service"]
+
+
+# --------------------------------------------------------------------------- destroy
+def linked_services(client: DokkuClient, app: str) -> list[tuple[str, str, list[str]]]:
+    """``(type, name, every app linked)`` for each service linked to ``app``."""
+    installed = {p.name for p in client.plugins() if p.enabled}
+    found = []
+    for kind in (k for k in DATASTORES if k in installed):
+        for service in client.services(kind):
+            links = client.service_links(kind, service.name)
+            if app in links:
+                found.append((kind, service.name, links))
+    return found
+
+
+def snapshot(client: DokkuClient, app: str, state_dir: Path) -> Path:
+    """Write the app's configuration (env, domains, ports, storage, scale) to a 0600 file."""
+    require_app(client, app)
+    ports = client.ports(app)
+    data = {
+        "app": app,
+        "taken_at": datetime.now(UTC).isoformat(),
+        "env": client.config(app),
+        "domains": client.domains(app).app_vhosts,
+        "ports": [str(m) for m in ports.configured],
+        "storage": [f"{m.host_path}:{m.container_path}" for m in client.storage(app)],
+        "scale": client.scale(app),
+        "deploy_source": client.app_report(app).deploy_source_metadata,
+    }
+    folder = Path(state_dir) / "snapshots" / "apps"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    path = folder / f"{app}-{stamp}.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2, sort_keys=True)
+    return path
+
+
+def destroy(
+    client: DokkuClient, app: str, confirm: str, state_dir: Path,
+    with_services: bool = False, ctx: Context | None = None,
+    index: DomainIndex | None = None,
+) -> dict[str, Any]:
+    """Snapshot, then ``apps:destroy``; optionally services no other app uses."""
+    if confirm != app:
+        raise AppsError(f"type the app name ({app}) exactly to confirm destroying it")
+    require_app(client, app)
+    orphans = []
+    if with_services:
+        orphans = [(k, n) for k, n, links in linked_services(client, app) if links == [app]]
+    if ctx is not None:
+        ctx.step("snapshot")
+    path = snapshot(client, app, state_dir)
+    if ctx is not None:
+        ctx.line(f"configuration saved to {path}")
+        ctx.done(str(path))
+        ctx.step("destroy app")
+    run_streamed(client, ["apps:destroy", app, "--force"], ctx)
+    if ctx is not None:
+        ctx.done()
+    for kind, name in orphans:
+        if ctx is not None:
+            ctx.line(f"destroying {kind} {name} (no other app uses it)")
+        run_streamed(client, [f"{kind}:destroy", name, "--force"], ctx)
+    if index is not None:
+        with contextlib.suppress(OSError):
+            index.update(app, None)
+    return {"snapshot": str(path), "services_destroyed": [f"{k}:{n}" for k, n in orphans]}
+
+
+def destroy_steps() -> list[str]:
+    return ["snapshot", "destroy app"]
