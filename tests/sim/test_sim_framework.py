@@ -274,8 +274,8 @@ def test_config_import_and_bundle(dokku_sim: DokkuSim) -> None:
     assert dokku_sim.check("config:keys", "web") == b"C\n"
     assert dokku_sim.run("config:import", "web", "-", stdin=b"") == (
         1, b"-----> Reading config vars from stdin\n", b" !     No config vars to set\n")
-    bundle = tarfile.open(fileobj=io.BytesIO(dokku_sim.check("config:bundle", "web")))
-    assert [(m.name, m.mode) for m in bundle.getmembers()] == [("C", 0o600)]
+    with tarfile.open(fileobj=io.BytesIO(dokku_sim.check("config:bundle", "web"))) as bundle:
+        assert [(m.name, m.mode) for m in bundle.getmembers()] == [("C", 0o600)]
 
 
 def test_post_config_update_trigger_reaches_installed_plugins(dokku_sim: DokkuSim) -> None:
@@ -314,6 +314,32 @@ def test_apps_lock_unlock_and_set(dokku_sim: DokkuSim) -> None:
     assert (code, err) == (1, b" !     Property can only be specified globally\n")
     dokku_sim.check("apps:set", "--global", "disable-autocreation", "true")
     assert dokku_sim.check("apps:report", "web", "--app-global-disable-autocreation") == b"true\n"
+
+
+def test_concurrent_config_sets_lose_nothing(dokku_sim: DokkuSim) -> None:
+    """Several processes sharing one host: ENV read-modify-writes are serialised."""
+    dokku_sim.check("apps:create", "web")
+    code = (
+        "import sys\nfrom pruvon_core.testing.sim.main import run\n"
+        "for i in range(8):\n"
+        "    c, o, e = run(['config:set', '--no-restart', 'web', f'K{sys.argv[1]}_{i}=v'],"
+        " root=sys.argv[2])\n"
+        "    assert c == 0, e\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(n), str(dokku_sim.root)])
+             for n in range(4)]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0, 0, 0]
+    keys = dokku_sim.check("config:keys", "web").split()
+    assert len(keys) == 4 * 8 + 1  # plus NO_VHOST
+
+
+def test_concurrent_creates_of_one_name_have_one_winner(dokku_sim: DokkuSim) -> None:
+    procs = [subprocess.Popen(sim_argv("apps:create", "web"), env=dokku_sim.env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for _ in range(3)]
+    results = [(p.wait(timeout=60), p.stderr.read()) for p in procs]
+    assert sorted(code for code, _ in results) == [0, 1, 1]
+    assert all(err == b" !     Name is already taken\n" for code, err in results if code)
 
 
 # -- console script and fixture ------------------------------------------------------------

@@ -30,7 +30,7 @@ from pruvon_core.testing.sim.core import (
     on_trigger,
     parse_flags,
 )
-from pruvon_core.testing.sim.envfile import EnvParseError, read_env, write_env
+from pruvon_core.testing.sim.envfile import EnvParseError, env_lock, read_env, write_env
 from pruvon_core.testing.sim.knobs import version_at_least
 
 NO_APPS = "You haven't deployed any applications yet"
@@ -58,8 +58,12 @@ def create_app(ctx: Ctx, app: str) -> None:
     _valid_new_name(ctx, app)
     if ctx.state.app_exists(app):
         ctx.fail("Name is already taken")
+    ctx.state.home.mkdir(parents=True, exist_ok=True)
+    try:  # atomic: of two concurrent creates exactly one wins
+        ctx.state.app_dir(app).mkdir()
+    except FileExistsError:
+        ctx.fail("Name is already taken")
     ctx.info1_quiet(f"Creating {app}...")
-    ctx.state.app_dir(app).mkdir(parents=True, exist_ok=True)
     ctx.state.prop_set("apps", app, "created-at", str(int(time.time())))
     code = fire_trigger(ctx, "post-create", app)
     if code:
@@ -84,10 +88,8 @@ def destroy_app(ctx: Ctx, app: str, force: bool) -> None:
 
 
 def _retire(ctx: Ctx, app: str) -> None:
-    try:
-        from pruvon_core.testing.sim import containers
-    except ImportError:  # SIM-B's container model is not installed: no containers exist
-        return
+    from pruvon_core.testing.sim import containers  # late: containers imports core helpers
+
     containers.retire_app_containers(ctx, app)
 
 
@@ -124,12 +126,13 @@ def _domains_post_create(ctx: Ctx, app: str) -> None:
         vhost_file.write_text(default + "\n")
         return
     ctx.info1_quiet("Global server virtual host not set, disabling app vhost...")
-    try:
-        env = read_env(ctx.state, app)
-    except EnvParseError as exc:
-        ctx.fail(str(exc))
-    env["NO_VHOST"] = "1"
-    write_env(ctx.state, app, env)
+    with env_lock(ctx.state):
+        try:
+            env = read_env(ctx.state, app)
+        except EnvParseError as exc:
+            ctx.fail(str(exc))
+        env["NO_VHOST"] = "1"
+        write_env(ctx.state, app, env)
     fire_trigger(ctx, "post-domains-update", app, "disable")
 
 
@@ -167,13 +170,9 @@ def nginx_build_config(ctx: Ctx, app: str, *_args: str) -> None:
     init_proxy_port(ctx, app)
     ctx.info1("Creating http nginx.conf")
     ctx.verbose("Reloading nginx")
-    try:
-        from pruvon_core.testing.sim import containers
-    except ImportError:
-        deployed = False
-    else:
-        deployed = containers.is_deployed(ctx.state, app)
-    if not deployed:
+    from pruvon_core.testing.sim import containers
+
+    if not containers.is_deployed(ctx.state, app):
         ctx.warn_quiet(f"No web listeners specified for {app}")
 
 

@@ -22,7 +22,7 @@ from pruvon_core.testing.sim.core import (
     go_json,
     parse_flags,
 )
-from pruvon_core.testing.sim.envfile import EnvParseError, read_env, write_env
+from pruvon_core.testing.sim.envfile import EnvParseError, env_lock, read_env, write_env
 
 _KEY_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*\Z")
 _GLOBAL = Flag("global", usage="--global: use the global environment")
@@ -95,18 +95,18 @@ def set_many(
     ctx: Ctx, app: str | None, entries: dict[str, str], restart: bool, replace: bool = False
 ) -> None:
     """``config.SetMany``: validate, echo the pairs, write, fire triggers, maybe restart."""
-    env = load(ctx, app)
-    for key in entries:
-        if not _KEY_RE.match(key):
-            ctx.fail(f"Invalid key name: '{key}'")
-    if replace:
-        env = {}
-    env.update(entries)
+    with env_lock(ctx.state):
+        env = load(ctx, app)
+        for key in entries:
+            if not _KEY_RE.match(key):
+                ctx.fail(f"Invalid key name: '{key}'")
+        env = {**({} if replace else env), **entries}
+        if entries:
+            ctx.info1_quiet("Setting config vars")
+            if not ctx.quiet:
+                ctx.out(pretty(entries, prefix="       "))
+            write_env(ctx.state, app, env)
     if entries:
-        ctx.info1_quiet("Setting config vars")
-        if not ctx.quiet:
-            ctx.out(pretty(entries, prefix="       "))
-        write_env(ctx.state, app, env)
         fire_trigger(ctx, "post-config-update", app or "", "set", *entries)
     if app is not None and restart:
         _restart(ctx, app)
@@ -114,20 +114,22 @@ def set_many(
 
 def unset_many(ctx: Ctx, app: str | None, keys: list[str], restart: bool) -> None:
     """``config.UnsetMany``: skipping keys that are not set is not an error."""
-    env = load(ctx, app)
-    for key in keys:
-        if not _KEY_RE.match(key):
-            ctx.fail(f"Invalid key name: '{key}'")
-    changed = False
-    for key in keys:
-        if key in env:
-            ctx.info1_quiet(f"Unsetting {key}")
-            del env[key]
-            changed = True
-        else:
-            ctx.info1_quiet(f"Skipping {key}, it is not set in the environment")
+    with env_lock(ctx.state):
+        env = load(ctx, app)
+        for key in keys:
+            if not _KEY_RE.match(key):
+                ctx.fail(f"Invalid key name: '{key}'")
+        changed = False
+        for key in keys:
+            if key in env:
+                ctx.info1_quiet(f"Unsetting {key}")
+                del env[key]
+                changed = True
+            else:
+                ctx.info1_quiet(f"Skipping {key}, it is not set in the environment")
+        if changed:
+            write_env(ctx.state, app, env)
     if changed:
-        write_env(ctx.state, app, env)
         fire_trigger(ctx, "post-config-update", app or "", "unset", *keys)
     if app is not None and restart:
         _restart(ctx, app)
@@ -137,10 +139,8 @@ def _restart(ctx: Ctx, app: str) -> None:
     """``triggerRestart``: only deployed apps whose ps ``restore`` is not false."""
     if ctx.state.prop_get("ps", app, "restore") == "false":
         return
-    try:
-        from pruvon_core.testing.sim import containers
-    except ImportError:  # SIM-B's container model not present: nothing is deployed
-        return
+    from pruvon_core.testing.sim import containers
+
     if not containers.is_deployed(ctx.state, app):
         return
     ctx.info1(f"Restarting app {app}")
@@ -244,11 +244,13 @@ def config_unset(ctx: Ctx) -> None:
 def config_clear(ctx: Ctx) -> None:
     opts, rest = parse_flags(ctx, "config:clear", ctx.args, [_GLOBAL, _NO_RESTART])
     app, _ = _target(ctx, rest, bool(opts["global"]))
-    env = load(ctx, app)
-    for key in env:
-        ctx.info1_quiet(f"Unsetting {key}")
+    with env_lock(ctx.state):
+        env = load(ctx, app)
+        for key in env:
+            ctx.info1_quiet(f"Unsetting {key}")
+        if env:
+            write_env(ctx.state, app, {})
     if env:
-        write_env(ctx.state, app, {})
         fire_trigger(ctx, "post-config-update", app or "", "clear")
     if app is not None and not opts["no-restart"]:
         _restart(ctx, app)

@@ -22,7 +22,11 @@ one at ``home/dokku/ENV``, so destroying an app removes its environment.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,6 +67,23 @@ def write_env(state: SimState, app: str | None, values: dict[str, str]) -> None:
     path = env_path(state, app)
     write_atomic(path, marshal(values).encode("utf-8", "surrogateescape") + b"\n")
     path.chmod(0o600)
+
+
+@contextmanager
+def env_lock(state: SimState) -> Iterator[None]:
+    """Serialise read-modify-write cycles of ENV files across processes.
+
+    A lock of its own (not ``SimState.lock``) so that holding it never nests
+    with the state lock other helpers take inside triggers.
+    """
+    state.root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(state.root / ".env.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 # -- writer -------------------------------------------------------------------
