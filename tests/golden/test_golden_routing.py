@@ -15,6 +15,7 @@ Normalisations (narrow, applied to both sides):
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -181,9 +182,17 @@ def _argv(name: str, keys: Path) -> list[str]:
     ]
 
 
+@dataclass
+class Session:
+    """The replayed host and every captured command's (exit, stdout, stderr)."""
+
+    root: Path
+    results: dict[str, tuple[int, bytes, bytes]]
+
+
 @pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, bytes, bytes]]:
-    """Replay the capture session once; every captured command's (exit, stdout, stderr)."""
+def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
+    """Replay the capture session once on a fresh simulator."""
     root = tmp_path_factory.mktemp("routing-sim")
     keys = tmp_path_factory.mktemp("keys")
     (keys / "k1.pub").write_text(KEY1 + "\n")
@@ -194,13 +203,12 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, by
             setup(root, step[1])
         else:
             results[step] = sim(root, *_argv(step, keys), stdin=CASES[step].stdin_bytes)
-    results["__root__"] = (0, str(root).encode(), b"")
-    return results
+    return Session(root, results)
 
 
-def _normalisers(name: str, session: dict) -> list:
+def _normalisers(name: str, session: Session) -> list:
     if name in RANDOM_PORT_CASES:
-        state = SimState(Path(session["__root__"][1].decode()))
+        state = SimState(session.root)
         port = state.prop_get("proxy", "ref-empty", "proxy-port").strip().encode()
         return [sub(rb"\b" + re.escape(port) + rb"\b", CAPTURED_RANDOM_PORT)]
     if name == "domains-add-invalid-double-dot":
@@ -209,5 +217,5 @@ def _normalisers(name: str, session: dict) -> list:
 
 
 @pytest.mark.parametrize("name", CLAIMED, ids=CLAIMED)
-def test_golden_routing(name: str, session: dict) -> None:
-    assert_matches(CASES[name], session[name], _normalisers(name, session))
+def test_golden_routing(name: str, session: Session) -> None:
+    assert_matches(CASES[name], session.results[name], _normalisers(name, session))
