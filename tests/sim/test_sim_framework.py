@@ -304,6 +304,19 @@ def test_app_lifecycle_triggers_reach_installed_plugins(dokku_sim: DokkuSim) -> 
     ]
 
 
+@pytest.mark.parametrize("flag", ["created-at", "deploy-source", "deploy-source-metadata",
+                                  "dir", "global-disable-autocreation", "locked"])
+def test_apps_report_every_flag_matches_json(dokku_sim: DokkuSim, flag: str) -> None:
+    dokku_sim.check("apps:create", "web")
+    dokku_sim.check("git:from-image", "web", "example/web:1")
+    data = json.loads(dokku_sim.check("apps:report", "web", "--format", "json"))
+    value = dokku_sim.check("apps:report", "web", f"--app-{flag}")
+    assert value == f"{data[flag]}\n".encode() == f"{data['app-' + flag]}\n".encode()
+    block = dokku_sim.check("apps:report", "web").decode()
+    label = "App " + flag.replace("-", " ") + ":"
+    assert any(line.strip().startswith(label) for line in block.splitlines())
+
+
 def test_apps_lock_unlock_and_set(dokku_sim: DokkuSim) -> None:
     dokku_sim.check("apps:create", "web")
     dokku_sim.check("apps:lock", "web")
