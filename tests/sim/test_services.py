@@ -285,6 +285,13 @@ def test_links_aliases_and_promote(host: Path) -> None:
     )
 
 
+def test_link_honours_the_apps_scheme(host: Path) -> None:
+    ok(host, "config:set", "--no-restart", "web", "POSTGRES_DATABASE_SCHEME=postgis")
+    ok(host, "postgres:link", "db1", "web", "-n", "true")
+    assert re.search(r"^DATABASE_URL: +postgis://postgres:", ok(host, "config:show", "web"), re.M)
+    assert ok(host, "postgres:linked", "db1", "web") == "-----> Service db1 is linked to web\n"
+
+
 def test_app_destroy_unlinks_every_service(host: Path) -> None:
     ok(host, "postgres:link", "db1", "web", "-n", "true")
     out = ok(host, "apps:destroy", "web", "--force")

@@ -334,9 +334,19 @@ def cmd_app_links(ctx: Ctx, stype: ServiceType) -> None:
             ctx.out(service.name)
 
 
+def app_service_url(ctx: Ctx, service: Service, app: str) -> str:
+    """``update_plugin_scheme_for_app`` + ``service_url``: an app may ask for another
+    scheme (``POSTGRES_DATABASE_SCHEME=postgis``), which changes the URL it links to."""
+    scheme = app_env(ctx, app).get(f"{service.stype.variable}_DATABASE_SCHEME", "")
+    url = service.dsn
+    if scheme:
+        url = scheme + url[len(service.stype.scheme) :]
+    return url
+
+
 def links_to(ctx: Ctx, service: Service, app: str) -> list[str]:
     """Config keys of ``app`` whose value contains the service URL (the plugin greps)."""
-    url = service.dsn
+    url = app_service_url(ctx, service, app)
     return [key for key, value in sorted(app_env(ctx, app).items()) if url in value]
 
 
@@ -418,7 +428,7 @@ def cmd_link(ctx: Ctx, stype: ServiceType) -> int:
         ctx.fail(f"Already linked as {existing[0]}")
     service.set_links([*service.links(), app])
     set_docker_link(ctx, service, app, present=True)
-    url = service.dsn
+    url = app_service_url(ctx, service, app)
     if flags.get("querystring"):
         url = f"{url}?{flags['querystring']}"
     if no_restart(ctx, flags):
