@@ -258,12 +258,13 @@ def set_no_vhost(ctx: Ctx, app: str, value: str) -> None:
     ENV file cannot be parsed, which stops the command like ``config_set`` does)."""
     from pruvon_core.testing.sim import envfile
 
-    try:
-        env = envfile.read_env(ctx.state, app)
-    except envfile.EnvParseError as exc:
-        ctx.fail(str(exc))
-    env["NO_VHOST"] = value
-    envfile.write_env(ctx.state, app, env)
+    with envfile.env_lock(ctx.state):
+        try:
+            env = envfile.read_env(ctx.state, app)
+        except envfile.EnvParseError as exc:
+            ctx.fail(str(exc))
+        env["NO_VHOST"] = value
+        envfile.write_env(ctx.state, app, env)
 
 
 def vhosts_file_exists(state: SimState, app: str) -> bool:
