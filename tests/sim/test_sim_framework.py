@@ -192,6 +192,13 @@ def test_old_version_reports_only_unprefixed_json_keys(dokku_sim: DokkuSim) -> N
     assert data["dir"] == data["app-dir"] == "/home/dokku/web"
 
 
+def test_time_offset_knob_moves_the_simulated_clock(dokku_sim: DokkuSim) -> None:
+    dokku_sim.set_knobs(time_offset=86400)
+    dokku_sim.check("apps:create", "web")
+    created = int(dokku_sim.check("apps:report", "web", "--app-created-at"))
+    assert created >= int(time.time()) + 86400 - 5
+
+
 def test_uninstalled_builtin_plugin_is_not_a_command(dokku_sim: DokkuSim) -> None:
     dokku_sim.set_knobs(uninstalled=["redis"])
     assert dokku_sim.run("plugin:installed", "redis")[0] == 1

@@ -13,7 +13,6 @@ from __future__ import annotations
 import random
 import shutil
 import socket
-import time
 
 from pruvon_core.testing.sim.core import (
     APP_NAME_ERROR,
@@ -64,7 +63,7 @@ def create_app(ctx: Ctx, app: str) -> None:
     except FileExistsError:
         ctx.fail("Name is already taken")
     ctx.info1_quiet(f"Creating {app}...")
-    ctx.state.prop_set("apps", app, "created-at", str(int(time.time())))
+    ctx.state.prop_set("apps", app, "created-at", str(int(ctx.state.now())))
     code = fire_trigger(ctx, "post-create", app)
     if code:
         raise SimExit(code)

@@ -126,6 +126,21 @@ class SimState:
         knobs.update(values)
         write_atomic(self.root / "sim.json", json.dumps(knobs, indent=2))
 
+    def now(self) -> float:
+        """The simulated host's clock: real time plus the ``time_offset`` knob (seconds).
+
+        Lets a test say "an hour later" (``set_knobs(time_offset=3600)``) for
+        behaviour that depends on elapsed time, such as Dokku retiring old
+        containers only once their scheduled shutdown time has passed.
+        """
+        import time
+
+        try:
+            offset = float(self.knobs().get("time_offset") or 0)
+        except (TypeError, ValueError):
+            raise ValueError("invalid time_offset knob: use a number of seconds") from None
+        return time.time() + offset
+
     @property
     def version(self) -> str:
         return str(self.knobs().get("version") or DOKKU_VERSION)
