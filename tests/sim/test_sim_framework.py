@@ -132,6 +132,14 @@ def test_fault_knob_returns_exit_and_stderr(dokku_sim: DokkuSim) -> None:
     assert dokku_sim.run("version")[0] == 0
 
 
+def test_fault_can_target_arguments(dokku_sim: DokkuSim) -> None:
+    dokku_sim.check("apps:create", "a")
+    dokku_sim.check("apps:create", "b")
+    dokku_sim.set_knobs(faults={"apps:exists": {"args": ["b"], "exit": 9, "stderr": "no"}})
+    assert dokku_sim.run("apps:exists", "a")[0] == 0
+    assert dokku_sim.run("apps:exists", "b") == (9, b"", b"no\n")
+
+
 def test_fault_from_environment(dokku_sim: DokkuSim) -> None:
     env = {**dokku_sim.env, "PRUVON_SIM_FAULTS": '{"version": {"exit": 5, "stderr": "x"}}'}
     proc = subprocess.run(sim_argv("version"), env=env, capture_output=True, check=False)

@@ -7,7 +7,9 @@ and, with priority, from the environment of the invocation:
   ``realistic`` (medians measured on a real 0.38.27 host, ``TIMINGS.md``).
 * ``PRUVON_SIM_VERSION``: e.g. ``0.35.0``; commands consult
   :func:`version_at_least` to refuse what that version did not have.
-* ``PRUVON_SIM_FAULTS``: JSON ``{"apps:list": {"exit": 1, "stderr": "..."}}``.
+* ``PRUVON_SIM_FAULTS``: JSON ``{"apps:list": {"exit": 1, "stderr": "..."}}``; an
+  optional ``"args": ["blog"]`` limits a fault to invocations starting with those
+  arguments.
 * ``PRUVON_SIM_HANG``: comma-separated command names that never return.
 """
 
@@ -104,6 +106,9 @@ def apply(ctx: Ctx) -> int | None:
         return None
     if not isinstance(fault, dict):
         raise ValueError(f"fault for {ctx.command!r} must be an object with exit/stderr/stdout")
+    wanted = fault.get("args")
+    if wanted is not None and ctx.args[: len(wanted)] != list(wanted):
+        return None  # the fault targets other arguments (e.g. another app)
     if fault.get("stdout"):
         ctx.out(str(fault["stdout"]), end="")
     if fault.get("stderr"):
