@@ -1,4 +1,9 @@
-"""Built-in plugin: the app lifecycle (list, detail, config, domains, scale …)."""
+"""Built-in plugin: the app lifecycle (list, detail, config, domains, scale …).
+
+Layers (DESIGN §2): ``service.py`` (Dokku operations, pure Python),
+``cli.py`` (``pruvon apps …``), ``web.py`` (pages, JSON API, WebSockets;
+imported only when the web plugin asks for blueprints), ``templates/apps``.
+"""
 
 from pruvon_core.hookspecs import hookimpl
 from pruvon_core.permissions import Action
@@ -21,3 +26,29 @@ ACTIONS = [
 @hookimpl
 def pruvon_register_actions():
     return ACTIONS
+
+
+@hookimpl
+def pruvon_register_commands(cli):
+    from pruvon_apps.cli import register
+
+    register(cli)
+
+
+@hookimpl
+def pruvon_web_blueprints():
+    from pruvon_apps.web import bp
+
+    return [bp]
+
+
+@hookimpl
+def pruvon_web_menu(actor):
+    return [{"label": "Apps", "href": "/apps", "order": 10, "action": "apps.read"}]
+
+
+@hookimpl
+def pruvon_dashboard_cards(actor):
+    from pruvon_apps.web import operations_card
+
+    return [operations_card(actor)]

@@ -1,0 +1,538 @@
+"""``pruvon apps …``: the app lifecycle from a shell on the Dokku host.
+
+Run as root or the ``pruvon`` user, the CLI is the ``system`` actor (like
+``dokku`` itself); every change is audited with the operating-system user.
+Long commands run as background operations in this process and print their
+output as it comes; Ctrl-C cancels.  They take the same per-app lock as the
+web UI, so a CLI restart never interleaves with one started in the browser.
+
+Exit codes: 0 ok, 1 Dokku failed, 2 bad input, 3 the app is busy with another
+operation, 4 timed out, 20 the app does not exist (as Dokku).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from pruvon_apps import service
+from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
+from pruvon_core.config import state_dir
+from pruvon_core.dokku import client_from_config, errors
+from pruvon_core.operations import (
+    Operation,
+    OperationConflict,
+    OperationManager,
+    follow,
+)
+from pruvon_core.permissions import SYSTEM
+
+EXIT_BUSY = 3
+EXIT_TIMEOUT = 4
+EXIT_MISSING = 20
+
+
+# --------------------------------------------------------------------------- plumbing
+class Env:
+    """What every command needs: config, client, state dir, guard."""
+
+    def __init__(self, obj: CliContext) -> None:
+        self.config = obj.config() if obj.config_file.exists() else None
+        try:
+            self.state_dir = state_dir()
+        except OSError as exc:
+            raise CliError(f"cannot use the state directory: {exc} (run as root or the pruvon "
+                           "user, or set PRUVON_STATE_DIR)") from exc
+        self.client = client_from_config(self.config)
+        user = os.environ.get("SUDO_USER") or getpass.getuser()
+        self.guard = service.Guard(SYSTEM, self.config, self.state_dir,
+                                   extra={"os_user": user, "via": "cli"})
+        self.ops = OperationManager(self.state_dir)
+        self.index = service.DomainIndex(self.state_dir)
+
+    @property
+    def storage_dir(self) -> str:
+        value = self.config.get("apps.storage_dir") if self.config is not None else None
+        return str(value or service.STORAGE_DIR)
+
+
+def dokku_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn typed errors into ``Error: …`` on stderr with a meaningful exit code."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except service.AppsError as exc:
+            raise CliError(str(exc), 2) from exc
+        except (errors.InvalidName, errors.InvalidValue) as exc:
+            raise CliError(exc.message, 2) from exc
+        except errors.AppNotFound as exc:
+            raise CliError(exc.message, EXIT_MISSING) from exc
+        except errors.DokkuError as exc:
+            raise CliError(str(exc), 1) from exc
+        except OperationConflict as exc:
+            raise CliError(str(exc), EXIT_BUSY) from exc
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+def run_operation(
+    env: Env, kind: str, app: str, action: str, steps: list[str],
+    runner: Callable[[Any], Any], title: str, **details: Any,
+) -> Operation:
+    """Start, print output live, audit the outcome; Ctrl-C asks the runner to stop."""
+    env.guard.require(action, app)
+    op = env.ops.start(kind, f"app:{app}", steps, runner, actor="system", title=title)
+    try:
+        for _record, lines in follow(env.ops.store, op.id, interval=0.2):
+            for line in lines:
+                click.echo(line)
+    except KeyboardInterrupt:
+        env.ops.store.request_cancel(op.id)
+        click.echo("cancelling…", err=True)
+        for _record, lines in follow(env.ops.store, op.id, interval=0.2):
+            for line in lines:
+                click.echo(line)
+    final = env.ops.store.get(op.id)
+    result = "ok" if final.status == "succeeded" else "failed"
+    env.guard.record(action, app, result, operation=final.id, status=final.status,
+                     error=final.error or None, **details)
+    if final.status == "timed_out":
+        raise CliError(final.error, EXIT_TIMEOUT)
+    if final.status != "succeeded":
+        raise CliError(f"{title} {final.status}: {final.error}", 1)
+    return final
+
+
+# --------------------------------------------------------------------------- group
+@click.group("apps")
+def apps_group() -> None:
+    """Dokku apps: list, inspect, create, destroy, configure, scale, logs."""
+
+
+@apps_group.command("list")
+@click.option("--search", default="", help="Only apps whose name, domain or state contains this.")
+@format_option
+@pass_ctx
+@dokku_errors
+def list_command(obj: CliContext, search: str, fmt: str) -> None:
+    """Every app with its state, processes, domains and last deploy."""
+    env = Env(obj)
+    domains, _age = env.index.load()
+    rows = service.list_apps(env.client, lambda name: True, search, domains)
+    if env.index.stale(r.name for r in rows):
+        domains = env.index.refresh(env.client)
+        rows = service.list_apps(env.client, lambda name: True, search, domains)
+    if fmt == "json":
+        echo_json({"apps": [r.as_dict() for r in rows]})
+        return
+    echo_table(
+        [{"name": r.name, "state": r.state,
+          "processes": " ".join(f"{k}:{v}" for k, v in r.processes.items()),
+          "domains": r.domains, "last_deploy": r.last_deploy} for r in rows],
+        ["name", "state", "processes", "domains", "last_deploy"],
+    )
+
+
+@apps_group.command("info")
+@click.argument("app")
+@format_option
+@pass_ctx
+@dokku_errors
+def info_command(obj: CliContext, app: str, fmt: str) -> None:
+    """One app: state, deploy source, domains, scale, containers."""
+    env = Env(obj)
+    detail = service.app_detail(env.client, app)
+    if fmt == "json":
+        echo_json(detail.as_dict())
+        return
+    pairs = [
+        ("name", detail.name), ("state", detail.state),
+        ("processes", " ".join(f"{k}:{v}" for k, v in detail.processes.items()) or "-"),
+        ("scale", " ".join(f"{k}={v}" for k, v in detail.scale.items()) or "-"),
+        ("deploy source", f"{detail.deploy_source} {detail.deploy_source_metadata}".strip()),
+        ("domains", " ".join(detail.domains.app_vhosts) or "-"),
+        ("urls", " ".join(detail.urls) or "-"), ("locked", "yes" if detail.locked else "no"),
+        ("last deploy", detail.last_deploy or "-"),
+    ]
+    width = max(len(k) for k, _ in pairs)
+    for key, value in pairs:
+        click.echo(f"{key.ljust(width)}  {value or '-'}")
+    if detail.containers:
+        click.echo("")
+        echo_table([{"dyno": c.dyno, "state": c.state, "status": c.status, "id": c.id[:12]}
+                    for c in detail.containers], ["dyno", "state", "status", "id"])
+
+
+@apps_group.command("create")
+@click.argument("app")
+@click.option("--image", default="", help="Deploy this docker image (git:from-image).")
+@click.option("--git", "git_repo", default="", help="Deploy this git repository (git:sync --build).")
+@click.option("--ref", "git_ref", default="", help="Branch, tag or commit for --git.")
+@click.option("--domain", "domains", multiple=True, help="A domain (repeatable).")
+@click.option("--env", "env_pairs", multiple=True, help="KEY=value (repeatable).")
+@click.option("--port", "ports", multiple=True, help="scheme:host:container (repeatable).")
+@click.option("--mount", "mounts", multiple=True, help="HOST:CONTAINER, host inside storage dir.")
+@click.option("--link", "links", multiple=True, help="TYPE:NAME existing service to link.")
+@click.option("--new-service", "new_services", multiple=True,
+              help="TYPE:NAME service to create and link.")
+@pass_ctx
+@dokku_errors
+def create_command(obj: CliContext, app: str, **options: Any) -> None:
+    """Create an app, optionally link services, configure and deploy it."""
+    env = Env(obj)
+    request = build_create_request(app, **options)
+    service.check_create(env.client, request, env.storage_dir)
+
+    def runner(ctx: Any) -> Any:
+        return service.run_create(env.client, request, ctx, env.storage_dir)
+
+    op = run_operation(env, "apps.create", app, "apps.create", service.create_steps(request),
+                       runner, f"create {app}")
+    click.echo(f"created {app} (operation {op.id})", err=True)
+
+
+def _pair(value: str, what: str) -> tuple[str, str]:
+    left, sep, right = value.partition(":")
+    if not sep or not left or not right:
+        raise service.AppsError(f"{what} {value!r} must look like TYPE:NAME")
+    return left, right
+
+
+def build_create_request(app: str, **options: Any) -> service.CreateRequest:
+    mounts = []
+    for mount in options.get("mounts", ()):
+        host, sep, container = mount.partition(":")
+        if not sep:
+            raise service.AppsError(f"mount {mount!r} must look like HOST:CONTAINER")
+        mounts.append((host, container))
+    links = [service.ServiceLink(*_pair(v, "--link"), create=False)
+             for v in options.get("links", ())]
+    links += [service.ServiceLink(*_pair(v, "--new-service"), create=True)
+              for v in options.get("new_services", ())]
+    return service.CreateRequest(
+        name=app, image=options.get("image", ""), git_repo=options.get("git_repo", ""),
+        git_ref=options.get("git_ref", ""), services=links,
+        domains=list(options.get("domains", ())),
+        env=service.parse_pairs(options.get("env_pairs", ())), ports=list(options.get("ports", ())),
+        mounts=mounts,
+    )
+
+
+@apps_group.command("destroy")
+@click.argument("app")
+@click.option("--force", is_flag=True, help="Do not ask for the app name.")
+@click.option("--with-services", is_flag=True,
+              help="Also destroy linked services that no other app uses.")
+@pass_ctx
+@dokku_errors
+def destroy_command(obj: CliContext, app: str, force: bool, with_services: bool) -> None:
+    """Destroy an app after saving a snapshot of its configuration."""
+    env = Env(obj)
+    service.require_app(env.client, app)
+    confirm = app
+    if not force:
+        if not sys.stdin.isatty():
+            click.echo(f" !     WARNING: Potentially Destructive Action\n"
+                       f" !     This command will destroy app {app}.\n"
+                       f" !     To proceed, type \"{app}\"", err=True)
+        confirm = click.prompt("", prompt_suffix="> ", default="", show_default=False)
+    if confirm != app:
+        raise CliError(f"confirmation did not match {app}; nothing destroyed", 2)
+
+    def runner(ctx: Any) -> Any:
+        return service.destroy(env.client, app, confirm, env.state_dir, with_services, ctx,
+                               env.index)
+
+    op = run_operation(env, "apps.destroy", app, "apps.destroy", service.destroy_steps(), runner,
+                       f"destroy {app}", with_services=with_services)
+    click.echo(f"destroyed {app}; configuration snapshot: {op.result.get('snapshot')}", err=True)
+
+
+def _ps_command(action: str) -> click.Command:
+    @click.argument("app")
+    @click.option("--process", default=None, help="Only this process type (restart only).")
+    @click.option("--timeout", default=service.SETTLE_TIMEOUT, show_default=True, type=float,
+                  help="Seconds to wait for the containers after Dokku returns.")
+    @pass_ctx
+    @dokku_errors
+    def command(obj: CliContext, app: str, process: str | None, timeout: float) -> None:
+        env = Env(obj)
+        service.require_app(env.client, app)
+
+        def runner(ctx: Any) -> Any:
+            return service.ps_action(env.client, app, action, process, ctx, timeout)
+
+        run_operation(env, "apps.ps", app, "apps.ps.write", ["run", "verify"], runner,
+                      f"{action} {app}{' ' + process if process else ''}", ps=action)
+
+    command.__doc__ = f"ps:{action} the app and wait until Dokku reports it done."
+    return apps_group.command(action)(command)
+
+
+for _action in service.PS_ACTIONS:
+    _ps_command(_action)
+
+
+@apps_group.command("scale")
+@click.argument("app")
+@click.argument("counts", nargs=-1)
+@click.option("--skip-deploy", is_flag=True, help="Only record the counts.")
+@click.option("--timeout", default=service.SETTLE_TIMEOUT, show_default=True, type=float)
+@format_option
+@pass_ctx
+@dokku_errors
+def scale_command(obj: CliContext, app: str, counts: tuple[str, ...], skip_deploy: bool,
+                  timeout: float, fmt: str) -> None:
+    """Show the scale, or set it: ``pruvon apps scale blog web=2 worker=1``."""
+    env = Env(obj)
+    service.require_app(env.client, app)
+    if not counts:
+        current = env.client.scale(app)
+        if fmt == "json":
+            echo_json(current)
+        else:
+            echo_table([{"process": k, "count": v} for k, v in current.items()],
+                       ["process", "count"])
+        return
+    wanted = service.parse_scale(counts)
+
+    def runner(ctx: Any) -> Any:
+        return service.scale(env.client, app, wanted, ctx, skip_deploy, timeout)
+
+    run_operation(env, "apps.scale", app, "apps.ps.write", ["run", "verify"], runner,
+                  f"scale {app}", scale=wanted)
+
+
+@apps_group.command("deploy")
+@click.argument("app")
+@click.argument("image")
+@pass_ctx
+@dokku_errors
+def deploy_command(obj: CliContext, app: str, image: str) -> None:
+    """Deploy a docker image (``git:from-image``)."""
+    env = Env(obj)
+    service.require_app(env.client, app)
+
+    def runner(ctx: Any) -> Any:
+        ctx.step("deploy")
+        service.deploy_image(env.client, app, image, ctx)
+        ctx.done(image)
+
+    run_operation(env, "apps.deploy", app, "apps.deploy", ["deploy"], runner,
+                  f"deploy {image} to {app}", image=image)
+
+
+# --------------------------------------------------------------------------- config
+@apps_group.group("config")
+def config_group() -> None:
+    """Environment variables."""
+
+
+@config_group.command("show")
+@click.argument("app")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "env"]), default="table",
+              show_default=True)
+@pass_ctx
+@dokku_errors
+def config_show(obj: CliContext, app: str, fmt: str) -> None:
+    """All variables with their values (``env``: a .env file)."""
+    env = Env(obj)
+    env.guard.require("apps.config.read", app)
+    values = env.client.config(app)
+    if fmt == "json":
+        echo_json(values)
+    elif fmt == "env":
+        click.echo(service.dotenv(values), nl=False)
+    else:
+        echo_table([{"key": k, "value": values[k]} for k in sorted(values)], ["key", "value"])
+
+
+def _config_change(obj: CliContext, app: str, values: dict[str, str], unset: list[str],
+                   no_restart: bool) -> None:
+    env = Env(obj)
+    service.require_app(env.client, app)
+    service.check_config_change(values, unset)
+    details = {"set": sorted(values), "unset": sorted(unset), "restart": not no_restart}
+    if no_restart:
+        with env.guard.mutation("apps.config.write", app, **details):
+            service.set_config(env.client, app, values, unset, restart=False)
+        return
+
+    def runner(ctx: Any) -> Any:
+        ctx.step("apply")
+        service.set_config(env.client, app, values, unset, restart=True, ctx=ctx)
+        ctx.done()
+
+    run_operation(env, "apps.config", app, "apps.config.write", ["apply"], runner,
+                  f"config change on {app}", **details)
+
+
+@config_group.command("set")
+@click.argument("app")
+@click.argument("pairs", nargs=-1, required=True)
+@click.option("--no-restart", is_flag=True, help="Do not restart the app.")
+@pass_ctx
+@dokku_errors
+def config_set(obj: CliContext, app: str, pairs: tuple[str, ...], no_restart: bool) -> None:
+    """Set KEY=value pairs (any bytes; values travel base64-encoded)."""
+    _config_change(obj, app, service.parse_pairs(pairs), [], no_restart)
+
+
+@config_group.command("unset")
+@click.argument("app")
+@click.argument("keys", nargs=-1, required=True)
+@click.option("--no-restart", is_flag=True, help="Do not restart the app.")
+@pass_ctx
+@dokku_errors
+def config_unset(obj: CliContext, app: str, keys: tuple[str, ...], no_restart: bool) -> None:
+    """Remove variables."""
+    _config_change(obj, app, {}, list(keys), no_restart)
+
+
+# --------------------------------------------------------------------------- domains/ports
+@apps_group.command("domains")
+@click.argument("app")
+@click.argument("action", required=False, type=click.Choice(service.DOMAIN_ACTIONS))
+@click.argument("names", nargs=-1)
+@format_option
+@pass_ctx
+@dokku_errors
+def domains_command(obj: CliContext, app: str, action: str | None, names: tuple[str, ...],
+                    fmt: str) -> None:
+    """Show domains, or ``add|remove|set|clear`` them."""
+    env = Env(obj)
+    service.require_app(env.client, app)
+    if action is None:
+        report = env.client.domains(app)
+        data = {"app": report.app_vhosts, "enabled": report.app_enabled,
+                "global": report.global_vhosts}
+        if fmt == "json":
+            echo_json(data)
+        else:
+            echo_table([{"domain": d} for d in report.app_vhosts], ["domain"])
+        return
+    if action != "clear" and not names:
+        raise CliError(f"domains {action} needs at least one domain", 2)
+
+    def runner(ctx: Any) -> Any:
+        ctx.step("apply")
+        after = service.change_domains(env.client, app, action, names, ctx, env.index)
+        ctx.done(" ".join(after))
+
+    run_operation(env, "apps.domains", app, "apps.domains.write", ["apply"], runner,
+                  f"domains {action} on {app}", domains=list(names), change=action)
+
+
+@apps_group.command("ports")
+@click.argument("app")
+@click.argument("action", required=False, type=click.Choice(service.PORT_ACTIONS))
+@click.argument("mappings", nargs=-1)
+@format_option
+@pass_ctx
+@dokku_errors
+def ports_command(obj: CliContext, app: str, action: str | None, mappings: tuple[str, ...],
+                  fmt: str) -> None:
+    """Show port mappings, or ``add|remove|set|clear`` them (``http:80:5000``)."""
+    env = Env(obj)
+    service.require_app(env.client, app)
+    if action is None:
+        report = env.client.ports(app)
+        data = {"configured": [str(m) for m in report.configured],
+                "detected": [str(m) for m in report.detected]}
+        if fmt == "json":
+            echo_json(data)
+        else:
+            echo_table([{"mapping": str(m), "kind": "configured"} for m in report.configured]
+                       + [{"mapping": str(m), "kind": "detected"} for m in report.detected],
+                       ["mapping", "kind"])
+        return
+    for mapping in mappings:
+        service.parse_port(mapping)
+
+    def runner(ctx: Any) -> Any:
+        ctx.step("apply")
+        service.change_ports(env.client, app, action, mappings, ctx)
+        ctx.done()
+
+    run_operation(env, "apps.ports", app, "apps.ports.write", ["apply"], runner,
+                  f"ports {action} on {app}", ports=list(mappings), change=action)
+
+
+@apps_group.command("storage")
+@click.argument("app")
+@click.argument("action", required=False, type=click.Choice(["mount", "unmount"]))
+@click.argument("host", required=False)
+@click.argument("container", required=False)
+@format_option
+@pass_ctx
+@dokku_errors
+def storage_command(obj: CliContext, app: str, action: str | None, host: str | None,
+                    container: str | None, fmt: str) -> None:
+    """Show mounts, or ``mount|unmount HOST CONTAINER`` (HOST inside Dokku's storage dir)."""
+    env = Env(obj)
+    service.require_app(env.client, app)
+    if action is None:
+        mounts = [{"host": m.host_path, "container": m.container_path}
+                  for m in env.client.storage(app)]
+        if fmt == "json":
+            echo_json(mounts)
+        else:
+            echo_table(mounts, ["host", "container"])
+        return
+    if not host or not container:
+        raise CliError(f"storage {action} needs HOST and CONTAINER paths", 2)
+    with env.guard.mutation("apps.storage.write", app, change=action, host=host,
+                            container=container):
+        service.storage_change(env.client, app, action == "mount", host, container,
+                               env.storage_dir)
+
+
+# --------------------------------------------------------------------------- logs, operations
+@apps_group.command("logs")
+@click.argument("app")
+@click.option("-n", "--num", "lines", type=int, default=100, show_default=True)
+@click.option("-p", "--process", default=None, help="Only this process type.")
+@click.option("-t", "--tail", is_flag=True, help="Keep following.")
+@pass_ctx
+@dokku_errors
+def logs_command(obj: CliContext, app: str, lines: int, process: str | None, tail: bool) -> None:
+    """The app's logs (``dokku logs``)."""
+    env = Env(obj)
+    stream = env.client.logs(app, tail=tail, lines=lines, process=process)
+    try:
+        for line in stream:
+            click.echo(line)
+    except KeyboardInterrupt:
+        stream.cancel()
+
+
+@apps_group.command("operations")
+@click.option("--app", default=None, help="Only this app's operations.")
+@click.option("--active", is_flag=True, help="Only running ones.")
+@format_option
+@pass_ctx
+def operations_command(obj: CliContext, app: str | None, active: bool, fmt: str) -> None:
+    """Background operations (from the CLI and the web UI), newest first."""
+    env = Env(obj)
+    ops = env.ops.store.list(target=f"app:{app}" if app else None, active=active)
+    if fmt == "json":
+        echo_json({"operations": [o.as_dict() for o in ops]})
+        return
+    echo_table([{"id": o.id, "target": o.target, "title": o.title, "status": o.status,
+                 "percent": f"{o.percent:.0f}%", "actor": o.actor} for o in ops],
+               ["id", "target", "title", "status", "percent", "actor"])
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(apps_group)
+
+
+__all__ = ["apps_group", "register"]
