@@ -267,6 +267,16 @@ def test_config_json_escapes_like_go(dokku_sim: DokkuSim) -> None:
     assert out == b'{"H":"\\u003ca href=\'x\'\\u003e\\u0026","NO_VHOST":"1"}\n'
 
 
+def test_config_values_that_are_not_utf8_pass_through(dokku_sim: DokkuSim) -> None:
+    dokku_sim.check("apps:create", "web")
+    raw = b"\xff\xfe".decode("utf-8", "surrogateescape")
+    dokku_sim.check("config:set", "--no-restart", "web", f"BIN={raw}")
+    assert dokku_sim.check("config:get", "web", "BIN") == b"\xff\xfe\n"
+    # Go's encoding/json substitutes U+FFFD for invalid UTF-8
+    out = dokku_sim.check("config:export", "--format", "json", "web")
+    assert out.startswith('{"BIN":"\ufffd\ufffd"'.encode())
+
+
 def test_config_merged_and_unknown_format(dokku_sim: DokkuSim) -> None:
     dokku_sim.check("apps:create", "web")
     dokku_sim.check("config:set", "--global", "G=1")

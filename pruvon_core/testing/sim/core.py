@@ -180,11 +180,12 @@ class Ctx:
 
     # raw writers ------------------------------------------------------------
     def out(self, text: str = "", end: str = "\n") -> None:
-        self.stdout.write((text + end).encode())
+        # surrogateescape: bytes that are not UTF-8 (from argv or files) go out unchanged
+        self.stdout.write((text + end).encode("utf-8", "surrogateescape"))
         self.stdout.flush()
 
     def err(self, text: str = "", end: str = "\n") -> None:
-        self.stderr.write((text + end).encode())
+        self.stderr.write((text + end).encode("utf-8", "surrogateescape"))
         self.stderr.flush()
 
     # Dokku's dokku_log_* helpers (plugins/common/functions) ------------------
@@ -291,6 +292,8 @@ def go_quote(text: str) -> str:
 def go_json(value: object, *, sort_keys: bool = True) -> str:
     """Go's ``json.Marshal``: compact, map keys sorted, HTML characters escaped."""
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=sort_keys)
+    # Go replaces invalid UTF-8 (here: surrogateescape'd bytes) with U+FFFD
+    text = re.sub("[\udc80-\udcff]", "\ufffd", text)
     for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
                           ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(char, escaped)
