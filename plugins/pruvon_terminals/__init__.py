@@ -1,4 +1,10 @@
-"""Built-in plugin: PTY terminals into app containers, one-off runs and the host."""
+"""Built-in plugin: PTY terminals into app containers, one-off runs and the host.
+
+Targets come from the ``pruvon_terminal_targets`` hook (:mod:`targets`); the
+PTY ↔ WebSocket bridge is :mod:`sessions`; open terminals are listed in the
+state directory (:mod:`registry`) so ``pruvon terminals list|kill`` and the
+caps work across processes.  Flask is imported only by :mod:`web`.
+"""
 
 from pruvon_core.hookspecs import hookimpl
 from pruvon_core.permissions import Action
@@ -14,3 +20,24 @@ ACTIONS = [
 @hookimpl
 def pruvon_register_actions():
     return ACTIONS
+
+
+@hookimpl
+def pruvon_terminal_targets():
+    from pruvon_terminals.targets import BUILTIN_TARGETS
+
+    return list(BUILTIN_TARGETS)
+
+
+@hookimpl
+def pruvon_register_commands(cli):
+    from pruvon_terminals.cli import terminals_group
+
+    cli.add_command(terminals_group)
+
+
+@hookimpl
+def pruvon_web_blueprints():
+    from pruvon_terminals.web import bp
+
+    return [bp]

@@ -1,0 +1,146 @@
+/* Pruvon terminal page: xterm.js bridged to /ws/... (binary data, JSON control).
+ * No inline script or style anywhere (CSP): xterm's own <style> elements are
+ * mirrored into constructed stylesheets, which the CSP allows. */
+(function () {
+  "use strict";
+  var box = document.getElementById("terminal");
+  if (!box || typeof Terminal === "undefined") { return; }
+
+  var statusEl = document.getElementById("terminal-status");
+  var reconnectBtn = document.getElementById("terminal-reconnect");
+  var copyBtn = document.getElementById("terminal-copy");
+  var pasteBtn = document.getElementById("terminal-paste");
+  var encoder = new TextEncoder();
+  var ws = null;
+  var pingTimer = null;
+  var finished = false;
+
+  // --- CSP-compatible styles: copy every <style> xterm creates into an adopted sheet.
+  var sheets = new Map();
+  function syncStyles() {
+    var seen = new Set();
+    box.querySelectorAll("style").forEach(function (el) {
+      var sheet = sheets.get(el);
+      if (!sheet) { sheet = new CSSStyleSheet(); sheets.set(el, sheet); }
+      try { sheet.replaceSync(el.textContent || ""); } catch (e) { /* a rule xterm may drop */ }
+      seen.add(sheet);
+    });
+    sheets.forEach(function (sheet, el) { if (!seen.has(sheet)) { sheets.delete(el); } });
+    var others = document.adoptedStyleSheets.filter(function (s) { return !s.pruvonTerminal; });
+    var mine = Array.from(seen);
+    mine.forEach(function (s) { s.pruvonTerminal = true; });
+    document.adoptedStyleSheets = others.concat(mine);
+  }
+  new MutationObserver(syncStyles).observe(box, { childList: true, subtree: true, characterData: true });
+
+  var term = new Terminal({
+    cursorBlink: true,
+    scrollback: 5000,
+    fontFamily: "ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace",
+    fontSize: 14,
+    theme: { background: "#000000" }
+  });
+  var fit = new FitAddon.FitAddon();
+  term.loadAddon(fit);
+  term.open(box);
+  syncStyles();
+  fit.fit();
+
+  function setStatus(text, kind) {
+    statusEl.textContent = text;
+    statusEl.className = "terminal-status" + (kind ? " " + kind : "");
+  }
+
+  function send(data) {
+    if (ws && ws.readyState === WebSocket.OPEN) { ws.send(data); }
+  }
+  function sendControl(message) { send(JSON.stringify(message)); }
+
+  function onStatus(message) {
+    if (message.type === "ready") {
+      setStatus("connected: " + message.target, "ok");
+    } else if (message.type === "notice") {
+      term.write("\r\n\x1b[33m" + message.message + "\x1b[0m\r\n");
+    } else if (message.type === "exited") {
+      finished = true;
+      setStatus("exited with status " + (message.code === null ? "unknown" : message.code),
+        message.code === 0 ? "ok" : "bad");
+    } else if (message.type === "closed") {
+      finished = true;
+      setStatus("closed: " + message.message, "bad");
+    } else if (message.type === "error") {
+      setStatus("error: " + message.error, "bad");
+    }
+  }
+
+  function url() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var query = box.dataset.query ? box.dataset.query + "&" : "";
+    return scheme + window.location.host + box.dataset.ws + "?" + query +
+      "cols=" + term.cols + "&rows=" + term.rows;
+  }
+
+  function connect() {
+    finished = false;
+    reconnectBtn.hidden = true;
+    term.reset();
+    setStatus("connecting…");
+    ws = new WebSocket(url());
+    ws.binaryType = "arraybuffer";
+    ws.onopen = function () {
+      pingTimer = window.setInterval(function () { sendControl({ type: "ping" }); }, 25000);
+      term.focus();
+    };
+    ws.onmessage = function (event) {
+      if (typeof event.data === "string") {
+        try { onStatus(JSON.parse(event.data)); } catch (e) { /* not ours */ }
+      } else {
+        term.write(new Uint8Array(event.data));
+      }
+    };
+    ws.onclose = function (event) {
+      window.clearInterval(pingTimer);
+      if (!finished && statusEl.className.indexOf("bad") < 0) {
+        setStatus("disconnected" + (event.reason ? ": " + event.reason : ""), "bad");
+      }
+      reconnectBtn.hidden = false;
+    };
+  }
+
+  term.onData(function (data) { send(encoder.encode(data)); });
+  term.onBinary(function (data) {
+    var bytes = new Uint8Array(data.length);
+    for (var i = 0; i < data.length; i++) { bytes[i] = data.charCodeAt(i) & 255; }
+    send(bytes);
+  });
+  term.onResize(function (size) { sendControl({ type: "resize", cols: size.cols, rows: size.rows }); });
+
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(function () { fit.fit(); }, 100);
+  });
+
+  function copy() {
+    var text = term.getSelection();
+    if (text && navigator.clipboard) { navigator.clipboard.writeText(text); }
+    term.focus();
+  }
+  function paste() {
+    if (navigator.clipboard && navigator.clipboard.readText) {
+      navigator.clipboard.readText().then(function (text) { term.paste(text); term.focus(); });
+    }
+  }
+  term.attachCustomKeyEventHandler(function (event) {
+    if (event.type === "keydown" && event.ctrlKey && event.shiftKey) {
+      if (event.code === "KeyC") { copy(); event.preventDefault(); return false; }
+      if (event.code === "KeyV") { paste(); event.preventDefault(); return false; }
+    }
+    return true;
+  });
+  copyBtn.addEventListener("click", copy);
+  pasteBtn.addEventListener("click", paste);
+  reconnectBtn.addEventListener("click", connect);
+
+  connect();
+})();

@@ -1,0 +1,283 @@
+"""Terminal pages and WebSockets (imported only by the web plugin).
+
+Pages (server-rendered, xterm.js from the web plugin's vendored assets, no
+inline script):
+
+* ``/apps/<app>/terminal`` - pick process type / container / shell, or switch
+  to a one-off ``run`` with a command; needs ``apps.terminal`` (``apps.run``)
+  on that app;
+* ``/host/terminal`` - the host shell, admins only and only when
+  ``terminals.host_shell: true``.
+
+WebSockets ``/ws/apps/<app>/terminal``, ``/ws/apps/<app>/run`` and
+``/ws/host/terminal``: the web plugin has already checked Origin, identity and
+``routes:`` grants at the upgrade; here the target's own action is checked on
+the specific app, the caps are taken in the shared registry, and the bridge
+runs with a guard that re-checks the user, the session and the signing key
+every ``terminals.revalidate_interval`` seconds.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import hmac
+import os
+import threading
+import time
+from dataclasses import replace
+from typing import Any
+
+from flask import Blueprint, abort, g, render_template, request, session
+from pruvon_web.context import WebState, web_state
+from pruvon_web.security import audit_event, client_ip, revoked_sessions
+from pruvon_web.views import allowed, render_error
+from pruvon_web.ws import close, sock, still_valid
+
+from pruvon_core.dokku import validate
+from pruvon_core.dokku.errors import DokkuError
+from pruvon_core.permissions import Resource, check
+from pruvon_terminals import settings as terminal_settings
+from pruvon_terminals.procs import kill_session, process_start
+from pruvon_terminals.registry import Entry, LimitReached, Registry, new_id
+from pruvon_terminals.sessions import Limits, TerminalBridge, clamp
+from pruvon_terminals.targets import (
+    TargetContext,
+    TargetError,
+    TerminalRequest,
+    TerminalTarget,
+    collect,
+    running_dynos,
+)
+
+bp = Blueprint(
+    "terminals",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/terminals",
+)
+
+# PTY leaders bridged by this process: killed at interpreter exit (a stopping
+# server must not leave shells behind; a SIGKILLed one is cleaned up by the
+# registry's stale-entry pruning).
+_LIVE: set[int] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+@atexit.register
+def _kill_live_sessions() -> None:
+    with _LIVE_LOCK:
+        leaders = list(_LIVE)
+    for leader in leaders:
+        kill_session(leader)
+
+
+# --------------------------------------------------------------------------- pages
+def _valid_app(app: str) -> str:
+    try:
+        return validate.app_name(app)
+    except ValueError:
+        abort(404)
+
+
+def _settings(state: WebState) -> terminal_settings.TerminalSettings:
+    return terminal_settings.load(state.config())
+
+
+@bp.route("/apps/<app>/terminal")
+def app_terminal(app: str) -> Any:
+    """The terminal page of an app: enter a container, or run a one-off command."""
+    app = _valid_app(app)
+    mode = "run" if request.args.get("mode") == "run" else "enter"
+    action = "apps.run" if mode == "run" else "apps.terminal"
+    if not allowed(g.identity, action, Resource("app", app)):
+        return render_error(403, f"You may not open a terminal on app {app}.")
+    try:
+        settings = _settings(web_state())
+    except terminal_settings.SettingsError as exc:
+        return render_error(500, str(exc))
+    dynos, problem = _dynos(app)
+    path = f"/ws/apps/{app}/run" if mode == "run" else f"/ws/apps/{app}/terminal"
+    keep = ("cmd",) if mode == "run" else ("process", "container", "shell")
+    query = {k: request.args[k] for k in keep if request.args.get(k)}
+    return render_template(
+        "terminals/terminal.html",
+        app=app,
+        mode=mode,
+        dynos=dynos,
+        problem=problem,
+        shells=settings.shells,
+        query=query,
+        ws_path=path,
+        can_run=allowed(g.identity, "apps.run", Resource("app", app)),
+        can_enter=allowed(g.identity, "apps.terminal", Resource("app", app)),
+    )
+
+
+def _dynos(app: str) -> tuple[list[tuple[str, str]], str | None]:
+    """``[(container id, dyno)]`` for the pickers, or the error Dokku gave."""
+    try:
+        found = running_dynos(web_state().client(), app)
+    except DokkuError as exc:
+        return [], exc.message
+    return sorted(((cid, dyno) for cid, dyno in found.items()), key=lambda pair: pair[1]), None
+
+
+@bp.route("/host/terminal")
+def host_terminal() -> Any:
+    """A shell on the host (admins; off unless ``terminals.host_shell: true``)."""
+    if not allowed(g.identity, "host.terminal"):
+        return render_error(403, "Only administrators may open a host shell.")
+    try:
+        settings = _settings(web_state())
+    except terminal_settings.SettingsError as exc:
+        return render_error(500, str(exc))
+    if not settings.host_shell:
+        return render_error(404, "The host shell is off (terminals.host_shell: false).")
+    return render_template("terminals/terminal.html", app=None, mode="host", dynos=[],
+                           problem=None, shells=(), query={}, ws_path="/ws/host/terminal",
+                           host_user=settings.host_user, can_run=False, can_enter=False)
+
+
+# --------------------------------------------------------------------------- sockets
+@sock.route("/ws/apps/<app>/terminal", bp=bp)
+def ws_app_terminal(ws: Any, app: str) -> None:
+    serve_terminal(ws, "app", app)
+
+
+@sock.route("/ws/apps/<app>/run", bp=bp)
+def ws_app_run(ws: Any, app: str) -> None:
+    serve_terminal(ws, "run", app)
+
+
+@sock.route("/ws/host/terminal", bp=bp)
+def ws_host_terminal(ws: Any) -> None:
+    serve_terminal(ws, "host", None)
+
+
+def _secret_digest(state: WebState) -> bytes:
+    return hashlib.sha256(state.session_secret()).digest()
+
+
+def make_guard(identity: Any, target: TerminalTarget, resource: Resource | None,
+               state: WebState) -> Any:
+    """A check run while the terminal is open: None, or why it must close now.
+
+    Covers what ends a web session (user disabled/removed/demoted/re-granted or
+    password changed, logout of that session, session maximum age, a rotated
+    signing key) and the target's own permission on its resource.
+    """
+    sid, created = str(session.get("sid", "")), int(session.get("created", 0) or 0)
+    secret = _secret_digest(state) if identity.via == "session" else b""
+
+    def guard() -> str | None:
+        if not still_valid(identity, state):
+            return "your access was revoked"
+        if identity.via == "session":
+            if not hmac.compare_digest(secret, _secret_digest(state)):
+                return "the session signing key was rotated; please sign in again"
+            if revoked_sessions(state).is_revoked(sid):
+                return "this session was signed out"
+            if time.time() - created > state.max_seconds():
+                return "your session reached its maximum age"
+        if not check(identity.actor, target.action, resource, config=state.config()):
+            return f"you may no longer use {target.action}"
+        return None
+
+    return guard
+
+
+def _initial_size() -> tuple[int, int]:
+    try:
+        return clamp(int(request.args.get("cols", 80)), "cols"), clamp(
+            int(request.args.get("rows", 24)), "rows")
+    except ValueError:
+        return 80, 24
+
+
+def _authorize(ws: Any, target: TerminalTarget, resource: Resource | None) -> Any:
+    """The identity if it may use ``target`` on ``resource``; refusals are audited."""
+    identity = g.get("identity")
+    if identity is None:
+        close(ws, "authentication required")
+        return None
+    if not allowed(identity, target.action, resource):
+        audit_event(identity.actor, f"{target.action}.start", resource, "denied")
+        close(ws, f"not allowed: {target.action}")
+        return None
+    return identity
+
+
+def serve_terminal(ws: Any, target_name: str, app: str | None) -> None:
+    """Open target ``target_name`` for this WebSocket and bridge it until it ends.
+
+    Exported for plugins whose terminal targets need their own URL (a service
+    console): call it from their ``sock.route`` handler.
+    """
+    state = web_state()
+    target = collect(state.plugins).get(target_name)
+    if target is None:
+        return close(ws, f"unknown terminal target {target_name!r}")
+    try:
+        settings = _settings(state)
+        term_request = TerminalRequest.from_query(target_name, app, request.args)
+        resource = target.resource(term_request)
+    except (terminal_settings.SettingsError, TargetError) as exc:
+        return close(ws, str(exc))
+    identity = _authorize(ws, target, resource)
+    if identity is None:
+        return None
+    if not target.available(settings):
+        return close(ws, f"{target.label} is switched off in the configuration")
+    registry = Registry(state.state_dir)
+    me = os.getpid()
+    entry = Entry(id=new_id(), username=identity.record.username, actor=identity.actor.id,
+                  target=target_name, label=f"{target_name} (starting)", source_ip=client_ip(),
+                  started=time.time(), server_pid=me, server_start=process_start(me))
+    try:
+        registry.add(entry, settings.max_per_user, settings.max_sessions)
+    except LimitReached as exc:
+        return close(ws, str(exc))
+    try:
+        _run_session(ws, state, identity, target, term_request, resource, settings, entry)
+    finally:
+        registry.remove(entry.id)
+
+
+def _run_session(ws: Any, state: WebState, identity: Any, target: TerminalTarget,
+                 term_request: TerminalRequest, resource: Resource | None,
+                 settings: terminal_settings.TerminalSettings, entry: Entry) -> None:
+    registry = Registry(state.state_dir)
+    try:
+        launch = target.prepare(term_request, TargetContext(state.client(), settings))
+        handle = launch.start(*_initial_size())
+    except TargetError as exc:
+        return close(ws, str(exc))
+    except DokkuError as exc:
+        return close(ws, exc.message)
+    with _LIVE_LOCK:
+        _LIVE.add(handle.pid)
+    entry = replace(entry, label=launch.label, leader_pid=handle.pid)
+    registry.update(entry)
+    action = target.action
+    audit_event(identity.actor, f"{action}.start", resource or target.name, "ok",
+                session=entry.id, terminal=launch.label, **launch.details)
+    bridge = TerminalBridge(
+        ws, handle,
+        Limits(settings.idle_timeout, settings.max_lifetime, settings.revalidate_interval),
+        make_guard(identity, target, resource, state),
+        kill_requested=lambda: registry.kill_requested(entry.id),
+    )
+    bridge.send_json({"type": "ready", "session": entry.id, "target": launch.label})
+    if launch.notice:
+        bridge.send_json({"type": "notice", "message": launch.notice})
+    try:
+        outcome = bridge.run()
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.discard(handle.pid)
+    audit_event(identity.actor, f"{action}.end", resource or target.name, "ok",
+                session=entry.id, terminal=launch.label, duration=round(outcome.duration, 3),
+                exit_code=outcome.code, reason=outcome.reason or outcome.status)
+    return None
