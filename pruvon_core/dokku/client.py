@@ -575,11 +575,20 @@ class DokkuClient:
         args: Sequence[str],
         stdin: bytes | IO[bytes] | None = None,
         timeout: float | None = None,
+        mutating: bool = False,
     ) -> Stream:
-        """Run ``args`` as a :class:`Stream`; a failure ends the iteration with its typed error."""
+        """Run ``args`` as a :class:`Stream`; a failure ends the iteration with its typed error.
+
+        ``mutating`` (a deploy whose output is shown live) clears the read
+        cache when the command starts and again when it ends.
+        """
+        if mutating:
+            self.invalidate()
 
         def finished(argv: tuple[str, ...], duration: float, code: int | None) -> None:
             self._record("dokku", args, duration, code)
+            if mutating:
+                self.invalidate()
 
         def check(code: int, stdout: str, stderr: str) -> DokkuError | None:
             return self._error(args, code, stdout, stderr)

@@ -25,6 +25,7 @@ import subprocess
 import termios
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
@@ -40,6 +41,7 @@ from pruvon_core.dokku.models import Result
 
 CHUNK = 64 * 1024
 STDERR_LIMIT = 256 * 1024
+STDOUT_TAIL_LINES = 50  # kept from a line stream, to explain a failure
 KILL_GRACE = 1.0
 StdinSource = bytes | IO[bytes] | None
 Finished = Callable[[tuple[str, ...], float, int | None], None]
@@ -193,6 +195,7 @@ class Stream:
         self._finished = finished
         self._start = time.monotonic()
         self._stderr = bytearray()
+        self._tail: deque[str] = deque(maxlen=STDOUT_TAIL_LINES)
         self.cancelled = False
         self.timed_out = False
         self.exit_code: int | None = None
@@ -242,7 +245,9 @@ class Stream:
     def __iter__(self) -> Iterator[str]:
         assert self._proc.stdout is not None
         for raw in self._proc.stdout:
-            yield raw.decode(errors="replace").rstrip("\r\n")
+            line = raw.decode(errors="replace").rstrip("\r\n")
+            self._tail.append(line)
+            yield line
         self._finish()
 
     def wait(self, timeout: float | None = None) -> int | None:
@@ -264,7 +269,8 @@ class Stream:
         if self.timed_out and check:
             raise DokkuTimeout(f"{shlex.join(self.argv)} timed out and was killed", argv=self.argv)
         if check and self._check and self.exit_code:
-            error = self._check(self.exit_code, "", self.stderr)
+            # Dokku prints some failures on stdout (ps:rebuild, git:from-image)
+            error = self._check(self.exit_code, "\n".join(self._tail), self.stderr)
             if error:
                 raise error
         return self.exit_code

@@ -164,6 +164,22 @@ def test_stream_failure_raises_typed_error_at_the_end():
         list(client.logs("ref-empty"))
 
 
+def test_stream_failure_reported_on_stdout_keeps_dokkus_message():
+    script = 'echo "-----> Building"; echo " !     No changes detected"; exit 1'
+    with pytest.raises(errors.DokkuError, match="No changes detected"):
+        list(DokkuClient(sh(script)).stream(["git:from-image", "app", "img:1"]))
+
+
+def test_mutating_stream_invalidates_the_cache_when_it_ends():
+    client = DokkuClient(sh('echo "{\\"A\\": \\"1\\"}"'))
+    client.config("app")
+    client.config("app")
+    assert len(client.calls) == 1
+    list(client.stream(["ps:restart", "app"], mutating=True))
+    client.config("app")
+    assert [c.argv[0] for c in client.calls] == ["config:export", "ps:restart", "config:export"]
+
+
 def test_stream_timeout_raises():
     client = DokkuClient(sh(TICKER))
     with pytest.raises(errors.DokkuTimeout):
