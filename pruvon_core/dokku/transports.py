@@ -14,6 +14,7 @@ captured call, so a command can never leave an orphan behind: a hung
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import pwd
@@ -347,11 +348,19 @@ class PtyHandle:
         self._winsize(self.fd, cols, rows)
 
     def read(self, size: int = CHUNK) -> bytes:
-        """Output bytes; ``b""`` once the process has closed the terminal."""
+        """Output bytes; ``b""`` once the process has closed the terminal.
+
+        On a non-blocking ``fd`` with nothing to read, :class:`BlockingIOError`
+        propagates (it does not mean the session ended).
+        """
         try:
             return os.read(self.fd, size)
-        except OSError:  # EIO: the slave side is closed
-            return b""
+        except BlockingIOError:
+            raise
+        except OSError as exc:
+            if exc.errno == errno.EIO:  # Linux: every slave fd is closed
+                return b""
+            raise
 
     def write(self, data: bytes) -> None:
         os.write(self.fd, data)

@@ -223,6 +223,22 @@ def test_pty_is_a_terminal_and_resizes():
     assert client.calls[-1].exit == 0 and client.calls[-1].argv[:2] == ("run", "app")
 
 
+def test_pty_nonblocking_read_without_data_is_not_end_of_session():
+    import fcntl as fcntl_module
+
+    client = DokkuClient(sh("read line; echo done"))
+    with client.pty(["run", "app", "sh"]) as term:
+        flags = fcntl_module.fcntl(term.fd, fcntl_module.F_GETFL)
+        fcntl_module.fcntl(term.fd, fcntl_module.F_SETFL, flags | os.O_NONBLOCK)
+        with pytest.raises(BlockingIOError):
+            term.read()
+        term.write(b"x\n")
+        fcntl_module.fcntl(term.fd, fcntl_module.F_SETFL, flags)
+        assert b"done" in _read_until(term, b"done")
+        assert term.wait(5) == 0
+        assert _read_until(term, b"never").strip() == b""  # EIO after exit reads as end
+
+
 def test_pty_kill_ends_the_session_and_bad_sizes_are_refused():
     client = DokkuClient(sh("sleep 300"))
     term = client.pty(["enter", "app", "web", "sh"])
