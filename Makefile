@@ -45,5 +45,9 @@ bench: deps
 dokku-plugin:
 	scripts/build-dokku-plugin build
 
+# refresh the vendored front-end assets (htmx, xterm.js, …) from the npm registry
+vendor:
+	scripts/vendor-assets
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

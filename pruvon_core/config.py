@@ -37,6 +37,7 @@ ROLES = ("admin", "user", "viewer")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 BCRYPT_RE = re.compile(r"^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$")
 SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:]+\](:\d{1,5})?$")
 APP_GRANT_RE = re.compile(r"^(\*|[a-z0-9][a-z0-9._-]*\*?)$")
 
 
@@ -268,6 +269,13 @@ def _validate_security(errors: list[str], raw: Any) -> None:
             ipaddress.ip_network(str(net), strict=False)
         except ValueError:
             errors.append(f"security.trusted_proxies[{index}]: {net!r} is not an IP or CIDR")
+    origins = raw.get("allowed_origins")
+    _check_string_list(errors, "security.allowed_origins", origins)
+    for index, origin in enumerate(origins or []):
+        if isinstance(origin, str) and not ORIGIN_RE.match(origin):
+            errors.append(
+                f"security.allowed_origins[{index}]: {origin!r} must be scheme://host[:port]"
+            )
     for key, minimum in (
         ("session_idle_minutes", 1),
         ("session_max_hours", 1),

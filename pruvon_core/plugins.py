@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 import traceback
+from collections import deque
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
@@ -54,7 +55,8 @@ class PluginManager:
         self.pm = pluggy.PluginManager("pruvon")
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
-        self.hook_errors: list[tuple[str, str, str]] = []
+        # bounded: a plugin failing on every request must not grow memory forever
+        self.hook_errors: deque[tuple[str, str, str]] = deque(maxlen=200)
 
     # -- loading -------------------------------------------------------------
     def load_entry_points(self, only: set[str] | None = None) -> None:

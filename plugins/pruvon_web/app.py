@@ -114,6 +114,6 @@ def admin_notices(identity: Any) -> list[str]:
     if state.store.error is not None:
         notices.append("The config file is invalid; still serving the last good version: "
                        + "; ".join(state.store.error.errors))
-    for name, hook, error in state.plugins.hook_errors[-3:]:
+    for name, hook, error in list(state.plugins.hook_errors)[-3:]:
         notices.append(f"Plugin {name} failed in {hook}: {error}")
     return notices

@@ -10,3 +10,10 @@ pytest_plugins = [
     "pruvon_core.testing.fixtures_client",
     "pruvon_core.testing.fixtures_config",
 ]
+
+try:  # the web fixtures need the optional "web" extra (Flask)
+    import flask  # noqa: F401
+except ImportError:  # pragma: no cover - depends on the installed extras
+    pass
+else:
+    pytest_plugins.append("pruvon_web.testing")

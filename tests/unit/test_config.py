@@ -85,6 +85,8 @@ def test_legacy_admin_form_becomes_admin_user(tmp_path: Path) -> None:
         ("backup: {keep_daily_days: -1}", "backup.keep_daily_days: must be a whole number"),
         ("security: {trusted_proxies: ['not-an-ip']}", "security.trusted_proxies[0]: 'not-an-ip' is not an IP"),
         ("security: {audit_max_bytes: 100}", "security.audit_max_bytes: must be a whole number ≥ 4096"),
+        ("security: {allowed_origins: ['pruvon.example.com']}", "security.allowed_origins[0]: 'pruvon.example.com' must be scheme://host[:port]"),
+        ("security: {allowed_origins: ['https://ok.example:8443/path']}", "security.allowed_origins[0]"),
         ("security: {audit_keep: 0}", "security.audit_keep: must be a whole number ≥ 1"),
         ("dokku: {ssh: 'not a host'}", "dokku.ssh: must look like dokku@HOST"),
         ("dokku: {timeout: 0}", "dokku.timeout: must be a number of seconds"),

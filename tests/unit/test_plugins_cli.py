@@ -119,7 +119,7 @@ def test_raising_hook_is_isolated(third_party: dict[str, str], monkeypatch) -> N
     manager.load_entry_points({"apps", "raising"})
     actions = manager.call_hook_flat("pruvon_register_actions")
     assert any(a.name == "apps.read" for a in actions)
-    assert manager.hook_errors == [
+    assert list(manager.hook_errors) == [
         ("raising", "pruvon_register_actions", "ValueError: no actions today")
     ]
     report = {row["name"]: row for row in manager.report()}
