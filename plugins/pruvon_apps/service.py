@@ -349,6 +349,13 @@ def check_config_change(values: Mapping[str, str], unset: Iterable[str]) -> tupl
             clean[validate.env_key(key)] = validate.env_value(key, value)
         except errors.DokkuError as exc:
             problems.append(exc.message)
+            continue
+        if value.endswith("\\"):
+            problems.append(
+                f"value of {key} ends with a backslash: Dokku's env file writer (godotenv) "
+                "then reads the closing quote as escaped and cannot read the app's config at "
+                "all; add a trailing space or newline"
+            )
     removed = []
     for key in unset:
         try:
@@ -371,10 +378,11 @@ def set_config(
 ) -> None:
     """Set and/or unset variables; values travel base64 (``--encoded``).
 
-    ``--encoded`` keeps any bytes intact whatever the transport: ssh would
+    ``--encoded`` keeps any text intact whatever the transport: ssh would
     refuse a value with a newline, and a shell-split would break spaces.
-    Values ending in ``"`` are refused by validation: Dokku stores them
-    corrupted (``config-quirk-trailing-dquote-*``) and then cannot read the
+    Values ending in ``"`` or ``\\`` are refused by validation: Dokku's writer
+    (godotenv) stores them so that the closing quote reads as escaped
+    (``config-quirk-trailing-dquote-*``), after which Dokku cannot read the
     app's config at all.
     """
     validate.app_name(app)
@@ -470,11 +478,11 @@ def storage_host_path(value: str, storage_dir: str = STORAGE_DIR) -> str:
     inside it.  ``..``, ``.`` components, doubled slashes and ``:`` / ``,`` are
     refused rather than normalised, so what is shown is what is mounted.
     """
-    text = value.strip()
+    if any(c in value for c in ":,") or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise AppsError(f"host path {value!r} must not contain ':', ',' or control characters")
+    text = value.strip(" ")
     if not text:
         raise AppsError("host path is empty")
-    if any(c in text for c in ":,\n\r\x00"):
-        raise AppsError(f"host path {text!r} must not contain ':', ',' or control characters")
     base = storage_dir.rstrip("/")
     full = text if text.startswith("/") else f"{base}/{text}"
     parts = full.split("/")[1:]
