@@ -23,7 +23,7 @@ import click
 from pruvon_apps import service
 from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
 from pruvon_core.config import state_dir
-from pruvon_core.dokku import client_from_config, errors
+from pruvon_core.dokku import client_from_config, errors, validate
 from pruvon_core.operations import (
     Operation,
     OperationConflict,
@@ -421,6 +421,8 @@ def domains_command(obj: CliContext, app: str, action: str | None, names: tuple[
         return
     if action != "clear" and not names:
         raise CliError(f"domains {action} needs at least one domain", 2)
+    if action != "clear":
+        validate.domains(names)  # bad input: exit 2 before anything starts
 
     def runner(ctx: Any) -> Any:
         ctx.step("apply")

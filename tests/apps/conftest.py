@@ -94,3 +94,14 @@ def wait_operation(state_dir: Path, op_id: str, timeout: float = 60.0) -> Any:
             return op
         time.sleep(0.05)
     raise AssertionError(f"operation {op_id} still running after {timeout} s")
+
+
+def seed_logs(root: Path, app: str, lines: list[str]) -> None:
+    """Write lines into the app's simulated container logs (as the app would)."""
+    from pruvon_core.testing.sim import containers
+    from pruvon_core.testing.sim.core import SimState
+
+    state = SimState(root)
+    for container in containers.current_containers(state, app):
+        for line in lines:
+            containers.append_log(state, container.id, line)
