@@ -20,9 +20,11 @@ every ``terminals.revalidate_interval`` seconds.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import hmac
 import os
+import socket
 import threading
 import time
 from dataclasses import replace
@@ -49,6 +51,8 @@ from pruvon_terminals.targets import (
     collect,
     running_dynos,
 )
+
+RELEASE_WAIT = 1.0
 
 bp = Blueprint(
     "terminals",
@@ -209,12 +213,39 @@ def _authorize(ws: Any, target: TerminalTarget, resource: Resource | None) -> An
     return identity
 
 
+def release(ws: Any, wait: float = RELEASE_WAIT) -> None:
+    """Finish the socket here, in this handler's thread.
+
+    The server's worker closes a finished connection "gracefully" on its main
+    thread, lingering up to 2 s for the client's FIN: a client that keeps a
+    closed terminal's socket open would stall every other request meanwhile.
+    So after our close frame the client gets ``wait`` seconds to answer, then
+    the socket is shut down both ways and the WebSocket reader thread ends.
+    """
+    thread = getattr(ws, "thread", None)
+    if thread is not None:
+        thread.join(timeout=wait)
+    sock = getattr(ws, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    if thread is not None:
+        thread.join(timeout=wait)
+
+
 def serve_terminal(ws: Any, target_name: str, app: str | None) -> None:
     """Open target ``target_name`` for this WebSocket and bridge it until it ends.
 
     Exported for plugins whose terminal targets need their own URL (a service
     console): call it from their ``sock.route`` handler.
     """
+    try:
+        _serve(ws, target_name, app)
+    finally:
+        release(ws)
+
+
+def _serve(ws: Any, target_name: str, app: str | None) -> None:
     state = web_state()
     target = collect(state.plugins).get(target_name)
     if target is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,6 +97,14 @@ class Term:
                 raise AssertionError(f"{needle!r} not seen; got {self.output[-500:]!r} "
                                      f"statuses {self.statuses}")
         return self.output
+
+    def expect_match(self, pattern: bytes, timeout: float = 15.0) -> bytes:
+        """The first group of ``pattern`` once it appears in the output."""
+        deadline = time.monotonic() + timeout
+        while (match := re.search(pattern, self.output)) is None:
+            if time.monotonic() > deadline or not self._pump(0.5):
+                raise AssertionError(f"{pattern!r} not seen; got {self.output[-500:]!r}")
+        return match.group(1)
 
     def status(self, kind: str, timeout: float = 15.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
