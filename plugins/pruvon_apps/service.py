@@ -267,7 +267,8 @@ class AppDetail:
 def require_app(client: DokkuClient, app: str) -> str:
     """A valid name of an existing app, else :class:`errors.AppNotFound` / InvalidName."""
     validate.app_name(app)
-    if app not in client.list_apps():
+    if app not in client.list_apps() and not client.app_exists(app):
+        # the cached list may predate an app created by another worker or process
         raise errors.AppNotFound(f"App {app} does not exist", exit_code=20)
     return app
 

@@ -259,10 +259,10 @@ def apply_config(app: str, values: dict[str, str], unset: list[str], restart: bo
 
     def runner(ctx: Any) -> None:
         ctx.step("apply")
-        service.set_config(client_from_config(web_state_config), app, values, unset, True, ctx)
+        service.set_config(dokku, app, values, unset, True, ctx)
         ctx.done()
 
-    web_state_config = web_state().config()
+    dokku = client()
     op = start_op(app, "apps.config.write", "apps.config", ["apply"], runner,
                   f"config change on {app}", **details)
     return op_page(app, op) if page else (op_json(op), 202)
@@ -270,11 +270,11 @@ def apply_config(app: str, values: dict[str, str], unset: list[str], restart: bo
 
 def _changes(app: str, action: str, kind: str, title: str, steps: list[str],
              work: Callable[[Any, Any], Any], **details: Any) -> Any:
-    config = web_state().config()
+    dokku = client()
 
     def runner(ctx: Any) -> Any:
         ctx.step(steps[0])
-        work(client_from_config(config), ctx)
+        work(dokku, ctx)
         if ctx.op.steps[0].status == "running":
             ctx.done()
 
@@ -357,10 +357,10 @@ def ps_op(app: str, action: str, process: str | None) -> Any:
         raise service.AppsError(f"action must be one of {', '.join(service.PS_ACTIONS)}")
     if process and action != "restart":
         raise service.AppsError("only restart can be limited to one process type")
-    config = web_state().config()
+    dokku = client()
 
     def runner(ctx: Any) -> Any:
-        service.ps_action(client_from_config(config), app, action, process or None, ctx)
+        service.ps_action(dokku, app, action, process or None, ctx)
 
     title = f"{action} {app}{' ' + process if process else ''}"
     return start_op(app, "apps.ps.write", "apps.ps", ["run", "verify"], runner, title,
@@ -378,10 +378,10 @@ def ps_post(app: str) -> Any:
 
 
 def scale_op(app: str, counts: dict[str, int]) -> Any:
-    config = web_state().config()
+    dokku = client()
 
     def runner(ctx: Any) -> Any:
-        service.scale(client_from_config(config), app, counts, ctx)
+        service.scale(dokku, app, counts, ctx)
 
     return start_op(app, "apps.ps.write", "apps.scale", ["run", "verify"], runner,
                     f"scale {app}", scale=counts)
@@ -425,11 +425,11 @@ def deploy_post(app: str) -> Any:
 def destroy_op(app: str, confirm: str, with_services: bool) -> Any:
     if confirm != app:
         raise service.AppsError(f"type the app name ({app}) exactly to confirm")
-    config, state_dir = web_state().config(), web_state().state_dir
+    dokku, state_dir = client(), web_state().state_dir
     index = domain_index()
 
     def runner(ctx: Any) -> Any:
-        return service.destroy(client_from_config(config), app, confirm, state_dir,
+        return service.destroy(dokku, app, confirm, state_dir,
                                with_services, ctx, index)
 
     return start_op(app, "apps.destroy", "apps.destroy", service.destroy_steps(), runner,
@@ -549,7 +549,7 @@ def start_create(req: service.CreateRequest) -> Any:
     dokku = client()
     service.check_create(dokku, req, storage_dir())
     state = web_state()
-    config, identity = state.config(), g.identity
+    identity = g.identity
 
     def granted(app: str) -> None:
         if identity.record.role == "admin":
@@ -559,7 +559,7 @@ def start_create(req: service.CreateRequest) -> Any:
         grant_app(state.store, identity.record.username, app)
 
     def runner(ctx: Any) -> Any:
-        return service.run_create(client_from_config(config), req, ctx, storage_dir_value,
+        return service.run_create(dokku, req, ctx, storage_dir_value,
                                   after_create=granted)
 
     storage_dir_value = storage_dir()
@@ -584,10 +584,10 @@ def start_rollback(op: Any) -> Any:
     plan = service.rollback_plan(op.steps)
     if not plan:
         raise service.AppsError("nothing to roll back: no step had completed")
-    config = web_state().config()
+    dokku = client()
 
     def runner(ctx: Any) -> Any:
-        return service.run_rollback(client_from_config(config), plan, ctx)
+        return service.run_rollback(dokku, plan, ctx)
 
     check.record("apps.destroy", app, "ok", what="rollback", operation=op.id)
     return manager().start("apps.rollback", op.target, service.rollback_steps(plan), runner,
@@ -734,16 +734,6 @@ APP_RESPONSES = {"200": "OK", "400": "Bad input", "404": "No such app (or not yo
                  "502": "Dokku failed", "503": "Dokku unreachable"}
 OP_RESPONSES = {"202": "Operation started", "400": "Bad input", "404": "No such app",
                 "409": "The app is busy with another operation"}
-
-
-@endpoint(f"{API}/search", "GET", "Apps with processes, domains and last deploy; ?q= filters",
-          action="apps.read", bp=bp, prefix="")
-def api_apps_search() -> Any:
-    def run() -> Any:
-        rows, age = app_rows(request.args.get("q", "")[:200])
-        return {"apps": [r.as_dict() for r in rows], "domains_age": age}
-
-    return api_call(run)
 
 
 @endpoint(f"{API}/<app>", "GET", "One app: state, containers, domains, scale, deploy source",
