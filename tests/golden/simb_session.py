@@ -15,8 +15,8 @@ recorded.  Three things cannot come from ``dokku`` commands and are injected:
 * **PTY** cases likewise run later, under a real pseudo-terminal;
 * **a manual repair**: after ``config-unset-corrupted-env`` the capture session
   fixed ref-web's ENV file by hand (``config-unset-present`` succeeds on it and
-  ``config-show-current`` no longer lists ENDQ/ONLYQ/QUOTED); the replay drops
-  those three lines at the same point.
+  ``config-show-current`` no longer lists DQUOTE/ENDQ/ONLYQ/QUOTED); the replay drops
+  those four lines at the same point.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import atexit
 import functools
 import re
 import shutil
+import subprocess
 import tempfile
 import traceback
 from dataclasses import dataclass, field
@@ -64,13 +65,28 @@ DURING_TAIL = [
 ]
 STREAMING = {"logs-tail", "logs-tail-preserve-status"}
 REPAIR_BEFORE = "config-unset-present"
-REPAIRED_KEYS = ("ENDQ=", "ONLYQ=", "QUOTED=")
+REPAIRED_KEYS = ("DQUOTE=", "ENDQ=", "ONLYQ=", "QUOTED=")
 
 
 def capture_order() -> list[str]:
     text = (REFERENCE_DIR / "INDEX.md").read_text()
     section = text.split("## Capture order", 1)[1]
     return re.findall(r"`([a-z0-9-]+)`", section)
+
+
+def argv_of(name: str) -> list[str]:
+    """The case's argv; ``$'...'`` (bash ANSI-C quoting, e.g. ``config-set-no-restart``)
+    is expanded by bash itself, which ``shlex`` cannot do.  Fixture text only."""
+    case = CASES[name]
+    first = case.path.read_text(encoding="utf-8").split("\n", 1)[0]
+    if "$'" not in first:
+        return case.argv
+    text = first.split("$ dokku ", 1)[1].split("  #", 1)[0]
+    text = re.sub(r"\s[<>]\s*\S+\s*$", "", text)
+    done = subprocess.run(
+        ["bash", "-c", f'printf "%s\\0" {text}'], capture_output=True, check=True
+    )
+    return [part.decode() for part in done.stdout.split(b"\0")[:-1]]
 
 
 def is_pty(name: str) -> bool:
@@ -135,7 +151,7 @@ def session() -> Session:
             continue
         case = CASES[name]
         try:
-            replay.results[name] = run(case.argv, root=replay.root, stdin=case.stdin_bytes)
+            replay.results[name] = run(argv_of(name), root=replay.root, stdin=case.stdin_bytes)
         except Exception:  # a crash of one command must not hide the other results
             replay.crashes[name] = traceback.format_exc()
     return replay

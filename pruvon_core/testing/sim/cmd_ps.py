@@ -30,6 +30,7 @@ from pruvon_core.testing.sim.core import (
 )
 from pruvon_core.testing.sim.knobs import version_at_least
 from pruvon_core.testing.sim.reports import GLOBAL, run_report, set_property
+from pruvon_core.testing.sim.routing import locked
 
 PS_KEYS = (
     "dockerfile-start-cmd",
@@ -172,7 +173,7 @@ def ps_scale(ctx: Ctx) -> int:
     ctx.info1(f"Scaling {app} processes: {' '.join(pairs)}")
     wanted = _parse_pairs(ctx, pairs)
     state = ctx.state
-    with state.lock():
+    with locked(state):
         formation = deploy.read_formation(state, app)
         changed = [n for n, c in wanted.items() if formation.get(n) != c]
         formation.update(wanted)
@@ -258,7 +259,7 @@ def start_app(ctx: Ctx, app: str) -> int:
             return status
         return deploy.proxy_rebuild(ctx, app)
     ctx.info1(f"Starting {app}")
-    with state.lock():
+    with locked(state):
         for container in current:
             if not container.running:
                 containers.set_status(state, container, "running")

@@ -17,7 +17,7 @@ Three kinds of records exist, mirroring what real Dokku leaves on a host:
 * **run** containers (``dokku run``) - backed by a real process: their status
   follows that process, and like ``docker run --rm`` they vanish when it ends.
 
-Every mutation happens under ``state.lock()`` so several simulator processes
+Every mutation happens under ``routing.locked(state)`` (the re-entrant ``state.lock()``) so several simulator processes
 (the web UI, a terminal, a test) can share one state directory.
 """
 
@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pruvon_core.testing.sim.core import Ctx, SimState, write_atomic
+from pruvon_core.testing.sim.routing import locked
 
 LABEL_APP = "com.dokku.app-name"
 LABEL_PROCESS = "com.dokku.process-type"
@@ -364,7 +365,7 @@ def retire_app_containers(ctx: Ctx, app: str) -> None:
     ``-----> Retiring old containers and images`` header is the caller's.
     """
     state = ctx.state
-    with state.lock():
+    with locked(state):
         records = app_containers(state, app, include_retired=True)
         for container in sorted((c for c in records if c.retired), key=lambda c: c.retired_seq):
             ctx.verbose(f"Attempting to retire {app} container {container.id}")
@@ -393,7 +394,7 @@ def rename_app(ctx: Ctx, old: str, new: str) -> None:
     "Scheduling old container shutdown" but no "Found previous container(s)".
     """
     state = ctx.state
-    with state.lock():
+    with locked(state):
         for container in app_containers(state, old, include_retired=True):
             container.app = new
             container.labels[LABEL_APP] = new

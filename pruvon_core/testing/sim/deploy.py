@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pruvon_core.testing.sim import containers, images, routing
 from pruvon_core.testing.sim.containers import Container
 from pruvon_core.testing.sim.core import Ctx, SimState, fire_trigger
+from pruvon_core.testing.sim.routing import locked
 
 SCHEDULER_BIN = "/var/lib/dokku/plugins/available/scheduler-docker-local/bin"
 ESC = "\x1b"
@@ -104,7 +105,7 @@ def print_build(ctx: Ctx, app: str, base: images.Image) -> images.Image:
     ctx.out(f"Step 1/{len(steps)} : {steps[0]}")
     ctx.out(f" ---> {base.short_id}")
     parent = base.short_id
-    with state.lock():
+    with locked(state):
         for number, step in enumerate(steps[1:], start=2):
             key = f"{parent}|{step}"
             ctx.out(f"Step {number}/{len(steps)} : {step}")
@@ -214,7 +215,7 @@ def _start_container(ctx: Ctx, app: str, image: images.Image, dyno: str) -> Cont
     state = ctx.state
     ptype = dyno.split(".", 1)[0]
     port = image.ports[0] if image.ports and ptype == "web" else None
-    with state.lock():
+    with locked(state):
         return containers.create(
             state,
             app=app,
@@ -293,7 +294,7 @@ def deploy_processes(ctx: Ctx, app: str, only: list[str] | None = None) -> int:
             ctx.verbose(f"Scheduling orphaned container shutdown in 60 seconds ({orphan.dyno})")
             old.append(orphan)
             run.scheduled = True
-    with state.lock():
+    with locked(state):
         for container in old:
             containers.retire(state, container)
     return _post_deploy(ctx, app, run)
@@ -316,7 +317,7 @@ def _post_deploy(ctx: Ctx, app: str, run: DeployRun) -> int:
 
 def _rename(ctx: Ctx, app: str, new: list[Container]) -> None:
     state = ctx.state
-    with state.lock():
+    with locked(state):
         for container in new:
             target = f"{app}.{container.dyno}"
             holders = [
@@ -365,7 +366,7 @@ def rebuild_app(ctx: Ctx, app: str) -> int:
 
 
 def stop_app(state: SimState, app: str) -> None:
-    with state.lock():
+    with locked(state):
         for container in containers.current_containers(state, app):
             containers.set_status(state, container, "exited", 0)
 

@@ -14,6 +14,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from pruvon_core.testing.sim.core import SimState, write_atomic
+from pruvon_core.testing.sim.routing import locked
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def register_image(
     if not ref or ref.startswith("-") or any(ch.isspace() for ch in ref):
         raise ValueError(f"invalid image reference: {ref!r}")
     image = Image(ref=ref, id=_fake_id(f"image:{ref}"), cmd=list(cmd or []), ports=list(ports or []))
-    with state.lock():
+    with locked(state):
         data = _registered(state)
         data[ref] = asdict(image)
         write_atomic(_registry_path(state), json.dumps(data, indent=2, sort_keys=True))
