@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import tempfile
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,3 +156,78 @@ def session() -> Session:
         except Exception:  # a crash of one command must not hide the other results
             replay.crashes[name] = traceback.format_exc()
     return replay
+
+
+# -- narrow normalisations shared by SIM-B's golden modules (applied to both sides) ------------
+
+
+def _sub(pattern: bytes, replacement: bytes) -> Callable[[bytes], bytes]:
+    compiled = re.compile(pattern)
+    return lambda data: compiled.sub(replacement, data)
+
+
+# docker/git ids (container 12/64, image layers 12, CID 11, git sha 40) are random per run
+IDS = _sub(rb"\b[0-9a-f]{11,64}\b", b"<id>")
+# the temporary container name's random suffix and the rename's epoch
+UPCOMING = _sub(rb"\.upcoming-\d+\b", b".upcoming-<n>")
+RENAME_EPOCH = _sub(rb"(\.[a-z]+\.\d+)\.\d{10}\b", rb"\1.<epoch>")
+GIT_FETCH = _sub(
+    rb"From /tmp/dokku-\d+-trigger-git-git-from-directory\.[A-Za-z0-9]+\n"
+    rb"   [0-9a-f]{7}\.\.[0-9a-f]{7}  ",
+    b"From <tmp>\n   <sha>..<sha>  ",
+)
+INSPECT_TMP = _sub(
+    rb"/tmp/dokku-\d+-trigger-scheduler-docker-local-scheduler-inspect\.[A-Za-z0-9]+", b"<tmp>"
+)
+RUN_DYNO = _sub(rb"\brun\.\d+\b", b"run.<n>")
+GIT_EPOCH = _sub(rb"(Git last updated at: +|last-updated-at\":\")\d{10}", rb"\1<epoch>")
+BRIDGE_IP = _sub(rb"\b172\.17\.0\.\d+\b", b"<ip>")
+DOCKER_TIME = _sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", b"<time>")
+MAC = _sub(rb"02:42:ac:11:00:[0-9a-f]{2}", b"<mac>")
+PID = _sub(rb'"Pid": \d+', b'"Pid": <pid>')
+HOST_PORT = _sub(rb'"HostPort": "\d+"', b'"HostPort": "<port>"')
+SIGNAL_LINE = _sub(rb"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d signal: terminated\n", b"")
+_HEALTH = re.compile(
+    rb"(       Running healthcheck name='port listening check'[^\n]*\n)"
+    rb"(       Running healthcheck name='default'[^\n]*\n)"
+)
+
+
+def healthcheck_order(data: bytes) -> bytes:
+    """Dokku runs the two checks concurrently: put their "Running" lines in one order."""
+    return _HEALTH.sub(rb"\2\1", data)
+
+
+_ENV_BLOCK = re.compile(rb'("Env": \[\n)(.*?)(\n +\],)', re.S)
+
+
+def env_order(data: bytes) -> bytes:
+    """Docker merges image and run env in its own order: compare ``Env`` as a set."""
+
+    def sort_block(match: re.Match[bytes]) -> bytes:
+        items = sorted(item.strip().rstrip(b",") for item in match.group(2).split(b"\n"))
+        indent = match.group(2).split(b"\n")[0][: -len(match.group(2).split(b"\n")[0].lstrip())]
+        return match.group(1) + b",\n".join(indent + i for i in items) + match.group(3)
+
+    return _ENV_BLOCK.sub(sort_block, data)
+
+
+_DYNO_TAG = re.compile(rb"app\[([^\]]+)\]:")
+
+
+def log_group_order(data: bytes) -> bytes:
+    """``dokku logs`` streams containers concurrently: compare the per-container groups
+    (runs of lines of one dyno) in a fixed order, each group's own order kept."""
+    groups: list[tuple[bytes, list[bytes]]] = []
+    for line in data.splitlines(keepends=True):
+        match = _DYNO_TAG.search(line)
+        tag = match.group(1) if match else b""
+        if groups and groups[-1][0] == tag:
+            groups[-1][1].append(line)
+        else:
+            groups.append((tag, [line]))
+    return b"".join(b"".join(lines) for _, lines in sorted(groups, key=lambda g: g[0]))
+
+
+DEPLOY = (IDS, UPCOMING, RENAME_EPOCH, GIT_FETCH, healthcheck_order)
+INSPECT = (IDS, DOCKER_TIME, BRIDGE_IP, MAC, PID, HOST_PORT, env_order)

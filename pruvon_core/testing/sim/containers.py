@@ -97,6 +97,7 @@ class Container:
     env: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     image_id: str = ""
+    restart_policy: str = "no"  # docker's --restart, fixed when the container is created
     retired: bool = False
     retired_seq: int = 0
     pid: int | None = None
@@ -293,6 +294,7 @@ def create(
     image_id: str = "",
     image_labels: dict[str, str] | None = None,
     pid: int | None = None,
+    restart_policy: str = "no",
 ) -> Container:
     """Create and start a container record (call under ``state.lock()``)."""
     moment = now()
@@ -323,6 +325,7 @@ def create(
         env=dict(env or {}),
         labels=labels,
         image_id=image_id,
+        restart_policy=restart_policy,
         pid=pid,
         pid_start=pid_start_time(pid) if pid else None,
         seq=next_seq(state),

@@ -228,6 +228,7 @@ def _start_container(ctx: Ctx, app: str, image: images.Image, dyno: str) -> Cont
             env=_container_env(state, app, dyno, port or (5000 if ptype == "web" else None)),
             port=port,
             image_id=image.id,
+            restart_policy=restart_policy(state, app),
             image_labels={
                 **containers.IMAGE_LABELS,
                 "com.dokku.docker-image-labeler/alternate-tags": f'["{image.ref}"]',

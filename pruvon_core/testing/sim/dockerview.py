@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from pruvon_core.testing.sim import deploy
 from pruvon_core.testing.sim.containers import Container, now, parse_time
 from pruvon_core.testing.sim.core import SimState
 
@@ -34,10 +33,8 @@ def mac_address(ip: str) -> str:
     return "02:42:" + ":".join(f"{octet:02x}" for octet in octets)
 
 
-def _restart_policy(state: SimState, container: Container) -> dict[str, object]:
-    if container.container_type != "deploy":
-        return {"MaximumRetryCount": 0, "Name": "no"}
-    name, _, retries = deploy.restart_policy(state, container.app).partition(":")
+def _restart_policy(container: Container) -> dict[str, object]:
+    name, _, retries = (container.restart_policy or "no").partition(":")
     return {"MaximumRetryCount": int(retries) if retries.isdigit() else 0, "Name": name}
 
 
@@ -165,7 +162,7 @@ def _host_config(state: SimState, container: Container) -> dict[str, object]:
         "PublishAllPorts": False,
         "ReadonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
         "ReadonlyRootfs": False,
-        "RestartPolicy": _restart_policy(state, container),
+        "RestartPolicy": _restart_policy(container),
         "Runtime": "runc",
         "SecurityOpt": None,
         "ShmSize": 67108864,
@@ -241,7 +238,11 @@ def inspect(state: SimState, container: Container) -> dict[str, object]:
         "HostConfig": _host_config(state, container),
         "GraphDriver": {
             "Data": {
-                "LowerDir": f"/var/lib/docker/overlay2/{layer}-init/diff",
+                "LowerDir": (
+                    f"/var/lib/docker/overlay2/{layer}-init/diff:"
+                    f"/var/lib/docker/overlay2/{_digest(container, 'image-top')}/diff:"
+                    f"/var/lib/docker/overlay2/{_digest(container, 'image-base')}/diff"
+                ),
                 "MergedDir": f"/var/lib/docker/overlay2/{layer}/merged",
                 "UpperDir": f"/var/lib/docker/overlay2/{layer}/diff",
                 "WorkDir": f"/var/lib/docker/overlay2/{layer}/work",
