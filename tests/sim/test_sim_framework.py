@@ -125,6 +125,52 @@ def test_real_pruvon_dokku_plugin_is_dispatched(dokku_sim: DokkuSim) -> None:
     assert b"pruvon" in out + err
 
 
+def test_plugin_install_from_git_and_uninstall(dokku_sim: DokkuSim, tmp_path: Path) -> None:
+    source = tmp_path / "dokku-hello"
+    source.mkdir()
+    (source / "plugin.toml").write_text('[plugin]\ndescription = "hello"\nversion = "1.2.3"\n')
+    (source / "commands").write_text(
+        '#!/usr/bin/env bash\n[[ "$1" == hello:* ]] || exit 10\necho "hi $2"\n')
+    (source / "install").write_text(f'#!/usr/bin/env bash\ntouch {tmp_path}/installed\n')
+    for name in ("commands", "install"):
+        (source / name).chmod(0o755)
+    git = ["git", "-C", str(source), "-c", "user.name=t", "-c", "user.email=t@t"]
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "x"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)
+    out = dokku_sim.check("plugin:install", f"file://{source}")
+    assert b"-----> Plugin hello enabled\n" in out and (tmp_path / "installed").exists()
+    assert dokku_sim.run("hello:say", "you") == (0, b"hi you\n", b"")
+    listing = json.loads(dokku_sim.check("plugin:list", "--format", "json"))
+    hello = next(p for p in listing if p["name"] == "hello")
+    assert (hello["version"], hello["branch"], hello["core"]) == ("1.2.3", "main", False)
+    assert dokku_sim.check("plugin:uninstall", "hello").startswith(
+        b"-----> Plugin hello uninstalled\n")
+    assert dokku_sim.run("plugin:installed", "hello")[0] == 1
+    assert dokku_sim.run("plugin:uninstall", "apps") == (
+        1, b"", b" !     Cannot uninstall a core plugin\n")
+
+
+def test_builtin_service_plugins_can_be_uninstalled_and_reinstalled(dokku_sim: DokkuSim) -> None:
+    dokku_sim.check("plugin:uninstall", "redis")
+    assert dokku_sim.run("redis:list")[0] == 1
+    dokku_sim.check("plugin:install", "https://github.com/dokku/dokku-redis.git")
+    assert dokku_sim.run("plugin:installed", "redis")[0] == 0
+
+
+def test_plugin_trigger_fires_installed_scripts(dokku_sim: DokkuSim) -> None:
+    plugin = _plugin(dokku_sim.root, "watcher", "exit 10\n")
+    (plugin / "my-hook").write_text('#!/usr/bin/env bash\necho "hook $*"\nexit 4\n')
+    (plugin / "my-hook").chmod(0o755)
+    assert dokku_sim.run("plugin:trigger", "my-hook", "a", "b") == (4, b"hook a b\n", b"")
+
+
+def test_plugin_install_rejects_bad_arguments(dokku_sim: DokkuSim) -> None:
+    code, _, err = dokku_sim.run("plugin:install", "/some/path")
+    assert code == 1 and err.endswith(b" !     Please retry with valid arguments\n")
+    code, _, err = dokku_sim.run("plugin:install", "file:///x", "--name", "../evil")
+    assert (code, err) == (1, b" !     Invalid plugin name: ../evil\n")
+
+
 # -- knobs -------------------------------------------------------------------------
 def test_fault_knob_returns_exit_and_stderr(dokku_sim: DokkuSim) -> None:
     dokku_sim.set_knobs(faults={"apps:list": {"exit": 3, "stderr": " !     broken"}})

@@ -170,3 +170,152 @@ def plugin_help(ctx: Ctx) -> None:
     from pruvon_core.testing.sim.cmd_help import bash_plugin_usage
 
     bash_plugin_usage(ctx, "plugin")
+
+
+# -- plugin management (run as root on a real host; the simulator allows it) ---------
+_URL_PREFIXES = ("https:", "git", "ssh:", "file:")
+_TARBALL_SUFFIXES = (".tar.gz", ".tgz")
+
+
+def _plugin_name(url: str) -> str:
+    """Dokku's ``plugin_name``: last path part, minus ``.git`` and a ``dokku-`` prefix."""
+    name = url.rstrip("/").split("/")[-1]
+    name = name.removesuffix(".git")
+    return name.removeprefix("dokku-")
+
+
+def _safe_name(ctx: Ctx, name: str) -> str:
+    if not name or "/" in name or name.startswith(".") or "\0" in name:
+        ctx.fail(f"Invalid plugin name: {name}")
+    return name
+
+
+def _install_args(args: list[str]) -> tuple[str, dict[str, str], bool]:
+    """``download_and_enable_plugin``'s getopts: ``--committish X``, ``--name N``,
+    ``--skip-install-trigger`` after the URL."""
+    url, rest = args[0], list(args[1:])
+    options: dict[str, str] = {}
+    skip = False
+    while rest:
+        arg = rest.pop(0)
+        if arg in ("--committish", "--name"):
+            options[arg[2:]] = rest.pop(0) if rest else ""
+        elif arg == "--skip-install-trigger":
+            skip = True
+    return url, options, skip
+
+
+def _fetch_plugin(ctx: Ctx, url: str, target: Path) -> None:
+    """``plugn install``: a git clone, or a local ``file:`` tarball extracted."""
+    import shutil
+    import tarfile
+
+    if url.endswith(_TARBALL_SUFFIXES):
+        path = Path(url.removeprefix("file://"))
+        if not path.is_file():
+            ctx.fail(f"Unable to download plugin from {url}")
+        target.mkdir(parents=True)
+        with tarfile.open(path) as archive:
+            archive.extractall(target, filter="data")
+        entries = list(target.iterdir())
+        if len(entries) == 1 and entries[0].is_dir():  # tarballs usually hold one directory
+            for child in entries[0].iterdir():
+                shutil.move(str(child), target / child.name)
+            entries[0].rmdir()
+        return
+    proc = subprocess.run(["git", "clone", "--quiet", "--", url, str(target)],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode:
+        ctx.fail(f"Unable to clone plugin repo {url}: {proc.stderr.strip()}")
+
+
+def _prime_completion(ctx: Ctx) -> None:
+    ctx.info1_quiet("Priming bash-completion cache")
+
+
+@command("plugin:install")
+def plugin_install(ctx: Ctx) -> int:
+    """Install a plugin from a git URL (``file://`` works offline) or a tarball."""
+    from pruvon_core.testing.sim.core import fire_trigger
+
+    flag = ctx.args[0] if ctx.args else ""
+    if flag and flag != "--core" and not (
+        flag.startswith(_URL_PREFIXES) or flag.endswith(_TARBALL_SUFFIXES)
+    ):
+        ctx.warn("First argument must be --core or url to plugin")
+        ctx.warn("Valid prefixes: https:, git:, ssh:, file:")
+        ctx.warn("Valid suffixes: .tar.gz, .tgz")
+        ctx.fail("Please retry with valid arguments")
+    if flag and flag != "--core":
+        code = _download_and_enable(ctx)
+        if code:
+            return code
+    elif len(ctx.args) > 1:
+        ctx.info1_quiet("Cannot install additional core plugins, running core plugin install "
+                        "trigger")
+    else:
+        fire_trigger(ctx, "install")
+    _prime_completion(ctx)
+    return 0
+
+
+def _download_and_enable(ctx: Ctx) -> int:
+    from pruvon_core.testing.sim.core import fire_trigger
+
+    url, options, skip_trigger = _install_args(ctx.args)
+    name = _safe_name(ctx, options.get("name") or _plugin_name(url))
+    if name in BUILTIN_COMMUNITY:  # the simulator's own postgres/redis: just (re)enable
+        uninstalled = [n for n in ctx.state.knobs().get("uninstalled") or [] if n != name]
+        ctx.state.set_knobs(uninstalled=uninstalled)
+        ctx.info1_quiet(f"Plugin {name} enabled")
+        return 0
+    target = ctx.state.plugins_dir / name
+    ctx.info1_quiet(f"Cloning plugin repo {url} to {target}")
+    if target.exists() or name in dict(CORE_PLUGINS):
+        ctx.fail("Plugin already enabled")
+    ctx.state.plugins_dir.mkdir(parents=True, exist_ok=True)
+    _fetch_plugin(ctx, url, target)
+    ctx.info1_quiet(f"Plugin {name} enabled")
+    if options.get("committish"):
+        proc = subprocess.run(["git", "-C", str(target), "checkout", "--quiet",
+                               options["committish"], "--"], capture_output=True, text=True,
+                              check=False)
+        if proc.returncode:
+            ctx.fail(proc.stderr.strip() or f"Unable to check out {options['committish']}")
+    return 0 if skip_trigger else fire_trigger(ctx, "install")
+
+
+@command("plugin:uninstall")
+def plugin_uninstall(ctx: Ctx) -> None:
+    """Remove an installed (non-core) plugin after its ``uninstall`` trigger."""
+    import shutil
+
+    from pruvon_core.testing.sim.core import fire_trigger
+
+    name = ctx.args[0] if ctx.args else ""
+    if not name:
+        ctx.fail("Please specify a plugin to uninstall")
+    if name in dict(CORE_PLUGINS):
+        ctx.fail("Cannot uninstall a core plugin")
+    target = ctx.state.plugins_dir / _safe_name(ctx, name)
+    if builtin_installed(ctx.state, name):
+        fire_trigger(ctx, "uninstall", name)
+        uninstalled = ctx.state.knobs().get("uninstalled") or []
+        ctx.state.set_knobs(uninstalled=[*uninstalled, name])
+    elif target.is_dir():
+        fire_trigger(ctx, "uninstall", name)
+        shutil.rmtree(target)
+    else:
+        ctx.fail(f"Plugin ({name}) is not currently installed")
+    ctx.info1_quiet(f"Plugin {name} uninstalled")
+    _prime_completion(ctx)
+
+
+@command("plugin:trigger")
+def plugin_trigger(ctx: Ctx) -> int:
+    """``plugn trigger NAME ARGS``: fire a hook at every plugin, simulated and installed."""
+    from pruvon_core.testing.sim.core import fire_trigger
+
+    if not ctx.args:
+        return 0
+    return fire_trigger(ctx, ctx.args[0], *ctx.args[1:])
