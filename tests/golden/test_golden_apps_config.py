@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from pruvon_core.testing.sim.core import SimState
 from tests.golden.harness import CASES, assert_matches, setup, sim, sub
 from tests.golden.simhost import (
     CONTAINER64,
@@ -120,9 +121,16 @@ def destroy_host(root: Path) -> None:
 
 
 def end_of_session(root: Path) -> None:
-    """The clean-up at the end: every deploy of the session happened before."""
+    """The clean-up at the end: every deploy of the session happened long before.
+
+    Dokku retires an old container only once its scheduled shutdown time has
+    passed; the real clean-up ran minutes after the last deploy, hence the
+    simulated clock is moved forward (the renamed app's destroy, seconds after
+    its deploy, is the counter-example).
+    """
     destroy_host(root)
     deploy_history(root)
+    SimState(root).set_knobs(time_offset=3600)
 
 
 def tmp_app(root: Path) -> None:
