@@ -341,7 +341,7 @@ def ps_row(container: Container, *, trunc: bool = True, moment: datetime | None 
     }
 
 
-def stats_row(container: Container) -> dict:
+def stats_row(container: Container, *, trunc: bool = True) -> dict:
     """``docker stats --no-stream`` fields; plausible, stable numbers per container."""
     seed = int(_digest(container, "stats")[:8], 16)
     running = container.running
@@ -351,7 +351,7 @@ def stats_row(container: Container) -> dict:
         "BlockIO": f"{seed % 900 / 10:.1f}kB / 0B" if running else "0B / 0B",
         "CPUPerc": f"{(seed % 300) / 100:.2f}%" if running else "0.00%",
         "Container": container.short_id,
-        "ID": container.id,
+        "ID": container.short_id if trunc else container.id,
         "MemPerc": f"{mem / (15.62 * 1024) * 100:.2f}%" if running else "0.00%",
         "MemUsage": f"{mem:.3f}MiB / {limit}" if running else "0B / 0B",
         "Name": container.name,
