@@ -200,10 +200,10 @@ class OperationStore:
         if not self._locked_by_other(target):
             return None
         try:
-            op_id = self._active_file(target).read_text().strip()
-            return self._load(op_id)
+            op = self._load(self._active_file(target).read_text().strip())
         except (OSError, OperationError):
             return None
+        return op if op.active else None  # finished, releasing its lock this instant
 
     def output(self, op_id: str, after: int = 0, limit: int = 2000) -> list[str]:
         """Output lines ``after`` (0-based count already seen) .. ``after + limit``."""
@@ -240,18 +240,28 @@ class OperationStore:
             os.close(fd)  # closing drops our probe lock too
         return False
 
-    def acquire(self, target: str) -> int:
-        """Take ``target``'s lock (an fd to close later) or raise :class:`OperationConflict`."""
-        fd = os.open(self._lock_file(target), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+    def acquire(self, target: str, settle: float = 2.0) -> int:
+        """Take ``target``'s lock (an fd to close later) or raise :class:`OperationConflict`.
+
+        An operation that has just saved its final record releases the lock
+        a moment later; ``settle`` seconds are granted for that, never for
+        one still running.
+        """
+        deadline = time.monotonic() + settle
+        while True:
+            fd = os.open(self._lock_file(target), os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                os.close(fd)
             running = None
             with contextlib.suppress(OSError, OperationError):
                 running = self._load(self._active_file(target).read_text().strip())
+            if running is not None and not running.active and time.monotonic() < deadline:
+                time.sleep(0.02)
+                continue
             raise OperationConflict(_busy_message(target, running), running) from None
-        return fd
 
     def prune(self, keep: int = KEEP_FINISHED, max_age: float = KEEP_SECONDS) -> None:
         """Forget finished operations beyond the newest ``keep`` or older than ``max_age``."""
@@ -462,14 +472,14 @@ class OperationManager:
                 step.status = "failed" if op.status != "cancelled" else "skipped"
         op.finished = time.time()
         try:
-            self.store.save(op)
-            if on_finish is not None:
-                with contextlib.suppress(Exception):
-                    on_finish(op)
-        finally:
             with contextlib.suppress(OSError):
                 self.store._cancel(op.id).unlink(missing_ok=True)
-            os.close(fd)
+            self.store.save(op)
+        finally:
+            os.close(fd)  # only now may the next operation on this target start
+        if on_finish is not None:
+            with contextlib.suppress(Exception):
+                on_finish(op)
         return op
 
 

@@ -131,7 +131,7 @@ def test_cancel_request_from_another_store_reaches_the_runner(tmp_path: Path) ->
     OperationStore(tmp_path).request_cancel(op.id)
     final = wait(manager.store, op.id)
     assert final.status == "cancelled"
-    assert not (tmp_path / "operations" / f"{op.id}.cancel").exists()
+    assert not (tmp_path / "operations" / f"{op.id}.cancel").exists()  # gone before the save
 
 
 def test_watch_stops_a_blocking_call_on_cancel(tmp_path: Path) -> None:
