@@ -1,0 +1,209 @@
+"""Deploy lifecycle, and ``run``/``enter``/``logs -t`` as real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pruvon_core.testing.sim import containers, images
+from pruvon_core.testing.sim.core import SimState
+from pruvon_core.testing.sim.docker_main import run as docker
+from pruvon_core.testing.sim.main import run as dokku
+
+
+def ok(root: Path, *argv: str, stdin: bytes = b"") -> bytes:
+    code, out, err = dokku(list(argv), root=root, stdin=stdin)
+    assert code == 0, (argv, out, err)
+    return out
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    root = tmp_path / "sim"
+    ok(root, "apps:create", "demo")
+    ok(root, "config:set", "--no-restart", "demo", "GREETING=hello there")
+    ok(root, "git:from-image", "demo", "example/web:1")
+    return root
+
+
+def report(root: Path, app: str = "demo") -> dict[str, str]:
+    return json.loads(ok(root, "ps:report", app, "--format", "json"))
+
+
+def test_deploy_marks_deployed_and_runs_web(app: Path) -> None:
+    data = report(app)
+    assert (data["deployed"], data["running"], data["processes"]) == ("true", "true", "1")
+    assert data["status-web.1"].startswith("running (CID: ")
+
+
+def test_stop_start_restart_cycle(app: Path) -> None:
+    ok(app, "ps:stop", "demo")
+    assert (report(app)["running"], report(app)["restore"]) == ("false", "false")
+    code, out, err = dokku(["ps:start", "demo"], root=app)
+    assert code == 0 and b"App has been detected as not running, releasing" in err
+    assert b"=====> Application deployed:" in out
+    assert (report(app)["running"], report(app)["restore"]) == ("true", "true")
+    before = report(app)["status-web.1"]
+    ok(app, "ps:restart", "demo")
+    assert report(app)["status-web.1"] != before
+
+
+def test_scale_deploys_only_changed_types_and_skip_deploy_stores(app: Path) -> None:
+    out = ok(app, "ps:scale", "demo", "web=2", "worker=1")
+    assert b"Deploying web (count=2)" in out and b"Deploying worker (count=1)" in out
+    assert report(app)["processes"] == "3"
+    out = ok(app, "ps:scale", "--skip-deploy", "demo", "worker=3")
+    assert out == b"-----> Scaling demo processes: worker=3\n"
+    assert report(app)["processes"] == "3"
+    assert json.loads(ok(app, "ps:scale", "demo", "--format", "json")) == [
+        {"process_type": "web", "quantity": 2}, {"process_type": "worker", "quantity": 3}]
+
+
+def test_mixed_running_state(app: Path) -> None:
+    ok(app, "ps:scale", "demo", "web=2")
+    state = SimState(app)
+    first = containers.current_containers(state, "demo")[0]
+    containers.set_status(state, first, "exited", 1)
+    assert report(app)["running"] == "mixed"
+
+
+def test_registered_image_deploys_and_unknown_image_fails_to_pull(tmp_path: Path) -> None:
+    root = tmp_path / "sim"
+    ok(root, "apps:create", "api")
+    images.register_image(SimState(root), "acme/api:2", cmd=["api", "serve"], ports=[8080])
+    out = ok(root, "git:from-image", "api", "acme/api:2")
+    assert b"port=8080" in out and b"Image exists on host, skipping pull" in out
+    code, out, _ = dokku(["git:from-image", "api", "acme/other:1"], root=root)
+    assert code == 1 and b" !     Failed to pull image: acme/other:1\n" in out
+    with pytest.raises(ValueError):
+        images.register_image(SimState(root), "-bad")
+
+
+def test_post_deploy_trigger_reaches_installed_plugins(tmp_path: Path) -> None:
+    root = tmp_path / "sim"
+    plugin = root / "plugins" / "enabled" / "probe"
+    plugin.mkdir(parents=True)
+    marker = tmp_path / "fired"
+    script = plugin / "post-deploy"
+    script.write_text(f'#!/bin/sh\necho "$@" > {marker}\n')
+    script.chmod(0o755)
+    ok(root, "apps:create", "demo")
+    ok(root, "git:from-image", "demo", "example/web:1")
+    assert marker.read_text().split()[0] == "demo"
+
+
+def test_deploy_clears_the_app_lock(app: Path) -> None:
+    ok(app, "apps:lock", "demo")
+    dokku(["git:from-image", "demo", "localbusybox:latest"], root=app)  # fails: no CMD
+    code, _, _ = dokku(["apps:locked", "demo"], root=app)
+    assert code == 1
+    assert report(app)["running"] == "true"  # the old container keeps serving
+
+
+def test_in_process_run_uses_app_env_and_stdin_but_not_host_env(app: Path) -> None:
+    code, out, _ = dokku(["run", "demo", "sh", "-c", "read x; echo $x/$GREETING/$DYNO"],
+                         root=app, stdin=b"piped\n")
+    text = out.decode().strip()
+    assert code == 0 and text.startswith("piped/hello there/run.")
+    os.environ["PRUVON_TEST_HOST_ONLY"] = "leak"
+    try:
+        _, out, _ = dokku(["run", "demo", "env"], root=app)
+    finally:
+        del os.environ["PRUVON_TEST_HOST_ONLY"]
+    assert b"PRUVON_TEST_HOST_ONLY" not in out and b"GREETING=hello there" in out
+    assert containers.app_containers(SimState(app), "demo")[-1].container_type == "deploy"
+
+
+def test_run_unknown_command(app: Path) -> None:
+    code, _, err = dokku(["run", "demo", "no-such-binary-xyz"], root=app)
+    assert code == 127 and b"executable file not found" in err
+
+
+def _pty_session(root: Path, argv: list[str], script: bytes, timeout: float = 20) -> tuple[int, bytes]:
+    """Run the console simulator on a pty, type ``script``, return (exit, output)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        env = {**os.environ, "PRUVON_SIM_ROOT": str(root), "TERM": "xterm"}
+        os.execve(sys.executable, [sys.executable, "-m", "pruvon_core.testing.sim", *argv], env)
+    os.write(fd, script)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                break
+            continue
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), b"".join(chunks)
+
+
+def test_interactive_run_shell_under_a_pty(app: Path) -> None:
+    code, output = _pty_session(app, ["run", "demo"], b"echo dyno=$DYNO; tty; exit 7\n")
+    assert code == 7
+    assert b"dyno=run." in output and b"/dev/pts/" in output
+
+
+def test_run_container_is_visible_while_it_runs(app: Path) -> None:
+    env = {**os.environ, "PRUVON_SIM_ROOT": str(app)}
+    proc = subprocess.Popen([sys.executable, "-m", "pruvon_core.testing.sim", "run", "demo",
+                             "sh", "-c", "echo started; read line"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stdin is not None
+    assert proc.stdout.readline() == b"started\n"
+    filters = ["--filter", "label=com.dokku.container-type=run", "--format", "{{.Names}}"]
+    _, out, _ = docker(["ps", *filters], root=app)
+    assert out.decode().startswith("demo.run.")
+    proc.communicate(b"done\n", timeout=20)
+    assert docker(["ps", *filters], root=app)[1] == b""
+
+
+def test_enter_runs_in_the_web_container_env(app: Path) -> None:
+    code, output = _pty_session(app, ["enter", "demo", "web"], b"echo $DYNO $PORT; exit\n")
+    assert code == 0 and b"web.1 5000" in output
+    code, _, err = dokku(["enter", "demo", "worker", "true"], root=app)
+    assert code == 1 and err == (b" !     No containers found for type 'worker'\n"
+                                 b" !     Available types for app (demo): web\n")
+
+
+def test_run_detached_output_lands_in_the_container_log(app: Path) -> None:
+    out = ok(app, "run:detached", "demo", "sh", "-c", "echo from-detached; sleep 5")
+    name = out.decode().strip()
+    assert name.startswith("demo.run.")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        _, logs, _ = docker(["logs", name], root=app)
+        if logs == b"from-detached\n":
+            break
+        time.sleep(0.1)
+    assert logs == b"from-detached\n"
+
+
+def test_logs_follow_keeps_producing_lines_until_sigterm(app: Path) -> None:
+    SimState(app).set_knobs(log_traffic_interval=0.2)
+    env = {**os.environ, "PRUVON_SIM_ROOT": str(app)}
+    proc = subprocess.Popen([sys.executable, "-m", "pruvon_core.testing.sim", "logs", "demo",
+                             "-t"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None
+    lines = [proc.stdout.readline() for _ in range(3)]
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 143 and err == b" !     context canceled\n"
+    assert all(b"app[web.1]:" in line and b"response:200" in line for line in lines)
