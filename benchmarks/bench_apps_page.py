@@ -6,7 +6,10 @@ filter, template) serves ``GET /apps`` from the simulator with
 Each measured request starts with the client's read cache emptied, so it pays
 for its reads; the domains column comes from the plugin's index, refreshed in
 the background by one ``domains:report`` (not part of any page).  One app in
-three is deployed.  Run: ``python -m benchmarks.bench_apps_page [--sizes 1,50,200]``.
+three is deployed.  "in Dokku/docker ms" is the time spent in the two child
+processes (on this simulator mostly Python start-up of ``pruvon-dokku-sim`` and
+``pruvon-docker-sim`` plus the injected latency); "in Pruvon ms" is the rest:
+routing, session, permission filter, template.  Run: ``python -m benchmarks.bench_apps_page [--sizes 1,50,200]``.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pruvon_core.testing.sim.core import SimState
 
 TITLE = "Apps page (GET /apps): calls and latency (simulator, realistic Dokku latency)"
 HEADERS = ["apps", "state from", "dokku calls", "docker calls", "per-app calls",
-           "page ms (median of 5)", "page ms (max)"]
+           "page ms (median of 5)", "page ms (max)", "in Dokku/docker ms", "in Pruvon ms"]
 RUNS = 5
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -73,7 +76,7 @@ def measure(count: int) -> list[str]:
         SimState(root / "sim").set_knobs(latency="realistic")
         client.version()
         client.apps_overview()  # server start: what warm_up() prefetches over ssh
-        times, calls, source = [], [], "-"
+        times, outside, calls, source = [], [], [], "-"
         for _ in range(RUNS):
             client.invalidate()
             client.reset_calls()
@@ -83,11 +86,14 @@ def measure(count: int) -> list[str]:
             if response.status_code != 200:
                 raise RuntimeError(f"/apps answered {response.status_code}")
             calls = client.calls
+            outside.append(sum(c.duration for c in calls) * 1000)
             source = "docker ps" if client.docker_error is None else "ps:report (stale-ok)"
         per_app = sum(1 for c in calls if any(a.startswith("app-") for a in c.argv))
         return [str(count), source, str(sum(c.kind == "dokku" for c in calls)),
                 str(sum(c.kind == "docker" for c in calls)), str(per_app),
-                f"{statistics.median(times):.0f}", f"{max(times):.0f}"]
+                f"{statistics.median(times):.0f}", f"{max(times):.0f}",
+                f"{statistics.median(outside):.0f}",
+                f"{statistics.median(t - o for t, o in zip(times, outside, strict=True)):.0f}"]
 
 
 def table(rows: list[list[str]]) -> str:
