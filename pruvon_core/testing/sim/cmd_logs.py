@@ -94,14 +94,30 @@ def logs(ctx: Ctx) -> int:
         for c in containers.current_containers(state, opts.app)
         if not opts.process or c.process_type == opts.process
     ]
+    if not opts.tail:
+        _print_recent(ctx, opts, selected)
+        return 0
+    # installed before the first line: a SIGTERM right after it must be handled
+    previous = signal.signal(signal.SIGTERM, _on_term)
+    try:
+        offsets = _print_recent(ctx, opts, selected)
+        _follow(ctx, opts, selected, offsets)
+    except (_Cancelled, KeyboardInterrupt):
+        ctx.err(" !     context canceled")
+        return 143
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def _print_recent(ctx: Ctx, opts: LogsArgs, selected: list[Container]) -> dict[str, int]:
+    """The last ``-n`` lines of each container, grouped; returns the read offsets."""
     offsets: dict[str, int] = {}
     for index, container in enumerate(selected):
-        lines, offsets[container.id] = containers.read_log(state, container.id)
+        lines, offsets[container.id] = containers.read_log(ctx.state, container.id)
         for line in lines[-opts.num :] if opts.num else []:
             ctx.out(format_line(line, container, index, opts.quiet))
-    if opts.tail:
-        return _follow(ctx, opts, selected, offsets)
-    return 0
+    return offsets
 
 
 class _Cancelled(Exception):
@@ -112,28 +128,21 @@ def _on_term(_signum: int, _frame: object) -> None:
     raise _Cancelled
 
 
-def _follow(ctx: Ctx, opts: LogsArgs, selected: list[Container], offsets: dict[str, int]) -> int:
-    """Poll the container logs until SIGTERM/SIGINT, like ``docker logs --follow``."""
+def _follow(ctx: Ctx, opts: LogsArgs, selected: list[Container], offsets: dict[str, int]) -> None:
+    """Poll the container logs forever, like ``docker logs --follow`` (ended by a signal)."""
     interval = float(ctx.state.knobs().get("log_traffic_interval", 2.0) or 0)
-    previous = signal.signal(signal.SIGTERM, _on_term)
     next_traffic = time.monotonic() + interval
-    try:
-        while True:
-            if interval and time.monotonic() >= next_traffic:
-                _simulate_traffic(ctx, selected)
-                next_traffic = time.monotonic() + interval
-            for index, container in enumerate(selected):
-                lines, offsets[container.id] = containers.read_log(
-                    ctx.state, container.id, offsets[container.id]
-                )
-                for line in lines:
-                    ctx.out(format_line(line, container, index, opts.quiet))
-            time.sleep(0.1)
-    except (_Cancelled, KeyboardInterrupt):
-        ctx.err(" !     context canceled")
-        return 143
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    while True:
+        if interval and time.monotonic() >= next_traffic:
+            _simulate_traffic(ctx, selected)
+            next_traffic = time.monotonic() + interval
+        for index, container in enumerate(selected):
+            lines, offsets[container.id] = containers.read_log(
+                ctx.state, container.id, offsets[container.id]
+            )
+            for line in lines:
+                ctx.out(format_line(line, container, index, opts.quiet))
+        time.sleep(0.1)
 
 
 def _simulate_traffic(ctx: Ctx, selected: list[Container]) -> None:

@@ -363,14 +363,18 @@ def retire_app_containers(ctx: Ctx, app: str) -> None:
     """What ``apps:destroy`` does with the app's containers.
 
     Prints Dokku's ``       Attempting to retire APP container <full id>`` line for
-    every container on the retire list (oldest retirement first), then removes all
-    of the app's containers, current ones silently - as real Dokku does.  The
-    ``-----> Retiring old containers and images`` header is the caller's.
+    every container on the retire list that carries the app's label (oldest
+    retirement first), then removes all of the app's containers, current ones
+    silently - as real Dokku does.  The ``-----> Retiring old containers and
+    images`` header is the caller's.  A container inherited through
+    ``apps:rename`` keeps its old label, so it is removed without a line
+    (``apps-destroy-force`` after ``apps-rename``).
     """
     state = ctx.state
     with locked(state):
         records = app_containers(state, app, include_retired=True)
-        for container in sorted((c for c in records if c.retired), key=lambda c: c.retired_seq):
+        listed = [c for c in records if c.retired and c.labels.get(LABEL_APP) == app]
+        for container in sorted(listed, key=lambda c: c.retired_seq):
             ctx.verbose(f"Attempting to retire {app} container {container.id}")
         for container in records:
             remove(state, container)
@@ -392,15 +396,16 @@ def _run_records(state: SimState, app: str) -> Iterator[Path]:
 def rename_app(ctx: Ctx, old: str, new: str) -> None:
     """``apps:rename``: the old app's deploy containers now belong to ``new``.
 
-    Dokku keeps the containers (and their old names) and the new app's redeploy
-    then schedules them for shutdown - which is why the captured rename prints
-    "Scheduling old container shutdown" but no "Found previous container(s)".
+    Dokku moves the app (and its container list) but docker labels cannot
+    change: the containers keep their old names and ``com.dokku.app-name``.  The
+    new app's redeploy then schedules them for shutdown - which is why the
+    captured rename prints "Scheduling old container shutdown" but no "Found
+    previous container(s)".
     """
     state = ctx.state
     with locked(state):
         for container in app_containers(state, old, include_retired=True):
             container.app = new
-            container.labels[LABEL_APP] = new
             save(state, container)
 
 
