@@ -16,6 +16,9 @@ Dokku's quirks reproduced here (see the ``ps-*`` captures and INDEX.md):
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import string
 from dataclasses import dataclass
 
 from pruvon_core.testing.sim import containers, deploy, dockerview, envfile, routing
@@ -372,10 +375,6 @@ def sanitized_inspect(ctx: Ctx, app: str) -> list[dict]:
 
 @command("ps:inspect")
 def ps_inspect(ctx: Ctx) -> int:
-    import os
-    import secrets
-    import string
-
     app = ctx.require_app(ctx.args[0] if ctx.args else None)
     data = sanitized_inspect(ctx, app)
     if not data:

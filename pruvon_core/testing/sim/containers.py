@@ -476,11 +476,6 @@ def read_log(state: SimState, container_id: str, offset: int = 0) -> tuple[list[
     return lines, offset + len(chunk)
 
 
-def app_image(state: SimState, app: str) -> str:
-    """The image Dokku runs for ``app`` (``dokku/<app>:latest``)."""
-    return f"dokku/{app}:latest"
-
-
 def env_for_container(
     app_env: dict[str, str], dyno: str, port: int | None
 ) -> dict[str, str]:

@@ -18,7 +18,6 @@ prints ``default`` first (the golden tests normalise that pair).
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from contextlib import suppress
@@ -59,12 +58,6 @@ def type_order(names: list[str]) -> list[str]:
 
 
 # -- git source (git:from-image) ---------------------------------------------------------
-
-
-def deploy_source(state: SimState, app: str) -> tuple[str, str]:
-    """``(deploy-source, deploy-source-metadata)`` for ``apps:report``."""
-    source = state.prop_get("git", app, "source-image")
-    return ("docker-image", source) if source else ("", "")
 
 
 def restart_policy(state: SimState, app: str) -> str:
@@ -370,18 +363,3 @@ def stop_app(state: SimState, app: str) -> None:
     with locked(state):
         for container in containers.current_containers(state, app):
             containers.set_status(state, container, "exited", 0)
-
-
-def summary(state: SimState, app: str) -> str:
-    """Compact JSON of an app's deploy state (debugging aid for tests)."""
-    return json.dumps(
-        {
-            "deployed": containers.is_deployed(state, app),
-            "formation": read_formation(state, app),
-            "containers": [
-                {"name": c.name, "dyno": c.dyno, "status": c.status}
-                for c in containers.current_containers(state, app)
-            ],
-        },
-        sort_keys=True,
-    )

@@ -14,7 +14,6 @@ from datetime import datetime
 from pruvon_core.testing.sim.containers import Container, now, parse_time
 from pruvon_core.testing.sim.core import SimState
 
-ZERO_TIME = "0001-01-01T00:00:00Z"
 ALL_IPV4 = ".".join(["0"] * 4)  # docker's "all interfaces" host address, as data
 
 
