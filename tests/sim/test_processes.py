@@ -207,3 +207,15 @@ def test_logs_follow_keeps_producing_lines_until_sigterm(app: Path) -> None:
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 143 and err == b" !     context canceled\n"
     assert all(b"app[web.1]:" in line and b"response:200" in line for line in lines)
+
+
+def test_enter_by_container_id_still_needs_a_type_word(app: Path) -> None:
+    ok(app, "ps:scale", "demo", "web=2")
+    second = next(c for c in containers.current_containers(SimState(app), "demo")
+                  if c.dyno == "web.2")
+    out = ok(app, "enter", "demo", "--container-id", second.short_id, "web", "sh", "-c",
+             "echo $DYNO")
+    assert out == b"web.2\n"
+    code, _, err = dokku(["enter", "demo", "--container-id", second.short_id, "echo", "hi"],
+                         root=app)
+    assert code == 1 and b"No containers found for type 'echo'" in err

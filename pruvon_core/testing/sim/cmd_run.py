@@ -160,11 +160,13 @@ def run_list(ctx: Ctx) -> int:
 
 
 def _pick_container(ctx: Ctx, app: str, rest: list[str]) -> tuple[Container, list[str]]:
+    """Dokku's argument handling, quirks included: after ``--container-id ID`` the next
+    word is still read as the process type (so ``--container-id ID echo hi`` fails)."""
     container_id = ""
     if rest and rest[0] == "--container-id":
         container_id = rest[1] if len(rest) > 1 else ""
         rest = rest[2:]
-    current = [c for c in containers.current_containers(ctx.state, app)]
+    current = containers.current_containers(ctx.state, app)
     if not containers.is_deployed(ctx.state, app) or not current:
         ctx.fail(f"App {app} has not been deployed")
     types = sorted({c.process_type for c in current})
@@ -174,17 +176,18 @@ def _pick_container(ctx: Ctx, app: str, rest: list[str]) -> tuple[Container, lis
         if not matches:
             ctx.warn(f"No containers found for type '{wanted}'")
             ctx.fail(f"Available types for app ({app}): {' '.join(types)}")
-    elif not container_id and len(types) == 1:
+    elif container_id or len(types) == 1:
         matches = [c for c in current if c.process_type == types[0]]
-    elif not container_id:
+    else:
         ctx.warn("No container type specified")
         ctx.fail(f"Available types for app ({app}): {' '.join(types)}")
-    if container_id:
-        found = containers.find(ctx.state, container_id)
-        if found is None or found.app != app:
-            ctx.fail(f"Specified container must be for the app {app}")
-        return found, rest
-    return matches[0], rest
+    if not container_id:
+        return matches[0], rest
+    found = containers.find(ctx.state, container_id)
+    if found is None or found.app != app:
+        ctx.fail(f"Specified container must be for the app {app}")
+    assert found is not None
+    return found, rest
 
 
 @command("enter")
