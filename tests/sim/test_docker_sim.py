@@ -204,3 +204,10 @@ def test_concurrent_processes_get_distinct_ips_and_ports(tmp_path: Path) -> None
     assert len(made) == 20
     assert len({c.ip for c in made}) == 20 and len({c.host_port for c in made}) == 20
     assert len({c.seq for c in made}) == 20
+
+
+def test_status_follows_the_simulated_clock(host: Path) -> None:
+    SimState(host).set_knobs(time_offset=7200)
+    rows = ps_json(host, "--filter", "label=com.dokku.app-name=web")
+    assert {r["Status"] for r in rows} == {"Up 2 hours"}
+    assert {r["RunningFor"] for r in rows} == {"2 hours ago"}

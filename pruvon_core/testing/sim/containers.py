@@ -49,8 +49,11 @@ IMAGE_LABELS = {
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+def now(state: SimState | None = None) -> datetime:
+    """The simulated host's clock (``SimState.now``: real time plus the ``time_offset`` knob)."""
+    if state is None:
+        return datetime.now(UTC)
+    return datetime.fromtimestamp(state.now(), UTC)
 
 
 def docker_time(moment: datetime) -> str:
@@ -297,7 +300,7 @@ def create(
     restart_policy: str = "no",
 ) -> Container:
     """Create and start a container record (call under ``state.lock()``)."""
-    moment = now()
+    moment = now(state)
     labels = dict(image_labels or {})
     labels.update(
         {
@@ -336,7 +339,7 @@ def create(
 
 def set_status(state: SimState, container: Container, status: str, exit_code: int = 0) -> None:
     """Start or stop a container (call under ``state.lock()``)."""
-    moment = docker_time(now())
+    moment = docker_time(now(state))
     if status == "running" and not container.running:
         container.started_at = moment
         container.finished_at = "0001-01-01T00:00:00Z"
@@ -354,7 +357,7 @@ def retire(state: SimState, container: Container) -> None:
     container.retired_seq = next_seq(state)
     if container.running:
         container.status = "exited"
-        container.finished_at = docker_time(now())
+        container.finished_at = docker_time(now(state))
         container.exit_code = 137
     save(state, container)
 
@@ -448,7 +451,7 @@ def append_log(
     Tests and the demo use this to replay traffic (e.g. HTTP requests the app
     logged); ``time`` is docker's RFC 3339 nanosecond timestamp.
     """
-    record = {"log": text + "\n", "stream": stream, "time": time or docker_time(now())}
+    record = {"log": text + "\n", "stream": stream, "time": time or docker_time(now(state))}
     path = log_path(state, container_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as handle:

@@ -195,7 +195,9 @@ def cmd_ps(cli: DockerCli, args: list[str]) -> int:
         for container in found:
             cli.out(container.short_id if trunc else container.id)
         return 0
-    rows = [{**dockerview.ps_row(c, trunc=trunc), "_labels": c.labels} for c in found]
+    moment = containers.now(cli.state)
+    rows = [{**dockerview.ps_row(c, trunc=trunc, moment=moment), "_labels": c.labels}
+            for c in found]
     _emit(cli, parsed.last("--format"), rows, PS_COLUMNS)
     return 0
 
