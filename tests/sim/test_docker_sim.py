@@ -211,3 +211,23 @@ def test_status_follows_the_simulated_clock(host: Path) -> None:
     rows = ps_json(host, "--filter", "label=com.dokku.app-name=web")
     assert {r["Status"] for r in rows} == {"Up 2 hours"}
     assert {r["RunningFor"] for r in rows} == {"2 hours ago"}
+
+
+def test_logs_follow_streams_new_lines_until_sigterm(host: Path) -> None:
+    import signal
+
+    state = SimState(host)
+    target = containers.find(state, "web.web.1")
+    assert target is not None
+    env = {**os.environ, "PRUVON_SIM_ROOT": str(host)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pruvon_core.testing.sim.docker_main", "logs", "-f", "web.web.1"],
+        stdout=subprocess.PIPE, env=env,
+    )
+    containers.append_log(state, target.id, "first")
+    containers.append_log(state, target.id, "second")
+    assert proc.stdout is not None
+    assert [proc.stdout.readline(), proc.stdout.readline()] == [b"first\n", b"second\n"]
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0

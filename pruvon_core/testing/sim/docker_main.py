@@ -289,12 +289,14 @@ def cmd_logs(cli: DockerCli, args: list[str]) -> int:
             cli.fail(f'invalid value "{tail}" for flag --tail')
         lines = lines[-int(tail) :] if int(tail) else []
     stamps = parsed.has("-t", "--timestamps")
-    for line in lines:
-        _write_log_line(cli, line, stamps)
     if not parsed.has("-f", "--follow"):
+        for line in lines:
+            _write_log_line(cli, line, stamps)
         return 0
-    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    previous = signal.signal(signal.SIGTERM, _raise_stop)  # before the first line is out
     try:
+        for line in lines:
+            _write_log_line(cli, line, stamps)
         while containers.find(cli.state, container.id, include_retired=True) is not None:
             new, offset = containers.read_log(cli.state, container.id, offset)
             for line in new:
