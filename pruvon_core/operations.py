@@ -258,7 +258,9 @@ class OperationStore:
             running = None
             with contextlib.suppress(OSError, OperationError):
                 running = self._load(self._active_file(target).read_text().strip())
-            if running is not None and not running.active and time.monotonic() < deadline:
+            just_finished = (running is not None and not running.active
+                             and time.time() - (running.finished or 0) < settle)
+            if just_finished and time.monotonic() < deadline:
                 time.sleep(0.02)
                 continue
             raise OperationConflict(_busy_message(target, running), running) from None

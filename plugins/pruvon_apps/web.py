@@ -90,7 +90,7 @@ def error_status(exc: Exception) -> int:
 
 def error_text(exc: Exception) -> str:
     if isinstance(exc, PermissionDenied):
-        return f"not allowed: {exc.action}" if hasattr(exc, "action") else "not allowed"
+        return f"not allowed: {exc.action}"
     return str(getattr(exc, "message", None) or exc)
 
 
