@@ -328,6 +328,44 @@ def _fresh_state(client: DokkuClient, app: str) -> tuple[str, dict[str, str]]:
     return state, {k: f"{r}/{t}" for k, (r, t) in sorted(counts.items())}
 
 
+SETTINGS_REPORTS = ("certs", "letsencrypt", "proxy", "nginx", "docker-options", "resource",
+                    "git")
+
+
+def app_settings(client: DokkuClient, app: str) -> dict[str, list[tuple[str, str]]]:
+    """Read-only settings from each plugin's ``<plugin>:report APP --format json``.
+
+    Effective values only (Dokku's ``computed-*`` when it reports them, else
+    the non-empty ones); a plugin that is not installed is left out.  One
+    call per plugin, only on the settings tab.
+    """
+    validate.app_name(app)
+    found: dict[str, list[tuple[str, str]]] = {}
+    for plugin in SETTINGS_REPORTS:
+        try:
+            text = "\n".join(client.stream([f"{plugin}:report", app, "--format", "json"]))
+            data = parsers.normalize_report(parsers.parse_json(text, f"{plugin}:report"), plugin)
+        except errors.UnknownCommand:
+            continue
+        except parsers.ParseError:
+            found[plugin] = [("report", "unreadable output")]
+            continue
+        found[plugin] = _effective(data)
+    return found
+
+
+def _effective(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    computed = {k[len("computed-"):]: v for k, v in data.items() if k.startswith("computed-")}
+    chosen = computed or {k: v for k, v in data.items() if not k.startswith("global-")}
+    rows = []
+    for key in sorted(chosen):
+        value = chosen[key]
+        text = " ".join(map(str, value)) if isinstance(value, list) else str(value)
+        if text.strip():
+            rows.append((key, text))
+    return rows
+
+
 # --------------------------------------------------------------------------- streaming
 def run_streamed(
     client: DokkuClient, args: list[str], ctx: Context | None = None,

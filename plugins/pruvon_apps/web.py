@@ -48,7 +48,8 @@ from pruvon_core.permissions import PermissionDenied, Resource
 bp = Blueprint("apps", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/apps")
 
-TABS = ("overview", "processes", "config", "domains", "ports", "storage", "logs", "operations")
+TABS = ("overview", "processes", "config", "domains", "ports", "storage", "settings", "logs",
+        "operations")
 API = "/api/v1/apps"
 MAX_LOG_LINES = 1000
 
@@ -186,6 +187,8 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
     elif tab == "storage":
         context["mounts"] = dokku.storage(app)
         context["storage_dir"] = storage_dir()
+    elif tab == "settings":
+        context["settings"] = service.app_settings(dokku, app)
     elif tab == "operations":
         context["operations"] = manager().store.list(target=f"app:{app}")[:50]
     return context

@@ -405,3 +405,14 @@ def test_guard_checks_and_audits(pruvon_config: Any) -> None:
     assert ("apps.config.write", "app:blog", "ok") in events
     assert ("apps.ps.write", "app:blog", "failed") in events
     assert service.Guard(SYSTEM).allowed("apps.destroy", "anything")
+
+
+def test_settings_reports_effective_values_and_skip_missing_plugins(apps_client: Any) -> None:
+    settings = service.app_settings(apps_client, "blog")
+    assert "letsencrypt" not in settings  # not installed on the simulated host
+    assert dict(settings["nginx"])["access-log-path"] == "/var/log/nginx/blog-access.log"
+    assert dict(settings["proxy"])["type"] == "nginx"
+    assert dict(settings["certs"])["enabled"] == "false"
+    assert settings["resource"] == []
+    with pytest.raises(errors.AppNotFound):
+        service.app_settings(apps_client, "nope")

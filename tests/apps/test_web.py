@@ -48,10 +48,12 @@ def test_scoped_user_sees_only_its_apps_and_cannot_open_others(http: Any, login_
 
 def test_every_tab_renders(http: Any, login_as: Any) -> None:
     login_as("admin")
-    for tab in ("overview", "processes", "config", "domains", "ports", "storage", "logs",
-                "operations"):
+    for tab in ("overview", "processes", "config", "domains", "ports", "storage", "settings",
+                "logs", "operations"):
         response = http.get(f"/apps/blog?tab={tab}")
         assert response.status_code == 200, tab
+    settings = http.get("/apps/blog?tab=settings").get_data(as_text=True)
+    assert "/var/log/nginx/blog-access.log" in settings and "TLS certificate" in settings
     assert http.get("/apps/blog?tab=nope").status_code == 404
     assert http.get("/apps/nope").status_code == 404
     never = http.get("/apps/empty").get_data(as_text=True)
