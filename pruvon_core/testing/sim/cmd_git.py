@@ -16,6 +16,7 @@ import string
 import time
 
 from pruvon_core.testing.sim import containers, deploy, images
+from pruvon_core.testing.sim.cmd_apps import lock_path
 from pruvon_core.testing.sim.core import Ctx, command
 from pruvon_core.testing.sim.reports import run_report, set_property
 
@@ -30,11 +31,6 @@ GIT_DEFAULTS = {
     "archive-max-files": "10000",
     "archive-max-size": "1073741824",
 }
-
-
-def _lock_path(ctx: Ctx, app: str):
-    """SIM-A's ``apps:lock`` file (``cmd_apps.lock_path``)."""
-    return ctx.state.root / "data" / "apps" / app / ".deploy.lock"
 
 
 def _parse_from_image(ctx: Ctx) -> tuple[str, str]:
@@ -106,7 +102,7 @@ def git_from_image(ctx: Ctx) -> int:
     try:
         return _from_image(ctx, app, image_ref)
     finally:
-        _lock_path(ctx, app).unlink(missing_ok=True)
+        lock_path(ctx, app).unlink(missing_ok=True)
 
 
 def _from_image(ctx: Ctx, app: str, image_ref: str) -> int:
