@@ -81,7 +81,7 @@ def parse_case(path: Path) -> ReferenceCase:
     return ReferenceCase(
         name=path.stem,
         path=path,
-        argv=shlex.split(argv_text),
+        argv=split_command(argv_text),
         stdin_redirect=redirect,
         stdin_pipe=pipe,
         exit_code=exit_code,
@@ -90,6 +90,20 @@ def parse_case(path: Path) -> ReferenceCase:
         stdout=stdout,
         stderr=stderr,
     )
+
+
+_ANSI_C = re.compile(r"\$'((?:[^'\\]|\\.)*)'")
+_ANSI_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "e": "\x1b"}
+
+
+def split_command(text: str) -> list[str]:
+    """``shlex.split`` plus bash's ``$'…'`` (ANSI-C) quoting, which the captures use."""
+
+    def unquote(match: re.Match[str]) -> str:
+        body = re.sub(r"\\(.)", lambda m: _ANSI_ESCAPES.get(m.group(1), "\\" + m.group(1)), match.group(1))
+        return shlex.quote(body)
+
+    return shlex.split(_ANSI_C.sub(unquote, text))
 
 
 def _split_streams(body: bytes) -> tuple[bytes, bytes]:
