@@ -21,19 +21,15 @@ from pruvon_core.testing.sim.main import run
 
 
 @pytest.fixture
-def root(request, tmp_path: Path) -> Path:
-    """The simulator state dir: the shared ``dokku_sim`` fixture's when it is loaded."""
-    try:
-        return sim_root(request.getfixturevalue("dokku_sim"))
-    except pytest.FixtureLookupError:
-        path = tmp_path / "sim"
-        path.mkdir()
-        return path
+def root(dokku_sim) -> Path:
+    """The state directory of this test's simulated host (the shared ``dokku_sim``)."""
+    return sim_root(dokku_sim)
 
 
 @pytest.fixture
-def client(root: Path) -> DokkuClient:
-    return client_for_sim(root)
+def client(dokku_client: DokkuClient) -> DokkuClient:
+    """The contract fixture: a client running ``pruvon-dokku-sim`` as a child process."""
+    return dokku_client
 
 
 def sim(root: Path, *argv: str) -> None:
