@@ -564,10 +564,21 @@ class DokkuClient:
         args = [f"{validate.service_type(kind)}:export", validate.service_name(name)]
         return self.stream(args)
 
-    def service_import(self, kind: str, name: str, source: IO[bytes]) -> None:
-        """Feed a dump from ``source`` (read in chunks) to ``<type>:import``."""
+    def service_import(
+        self,
+        kind: str,
+        name: str,
+        source: IO[bytes],
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Feed a dump from ``source`` (read in chunks) to ``<type>:import``.
+
+        ``progress`` is called with the number of bytes sent so far after each
+        chunk, from the thread that feeds the child (for a progress bar).
+        """
         args = [f"{validate.service_type(kind)}:import", validate.service_name(name)]
-        self._run(args, stdin=source, mutating=True, timeout=self.long_timeout)
+        stdin = _CountingReader(source, progress) if progress else source
+        self._run(args, stdin=stdin, mutating=True, timeout=self.long_timeout)
 
     # ----------------------------------------------------------------- streams and terminals
     def stream(
@@ -643,6 +654,21 @@ class DokkuClient:
             self._record("dokku", args, duration, code)
 
         return self.transport.pty(list(args), cols, rows, finished=finished)
+
+
+class _CountingReader:
+    """A binary reader that reports how many bytes have been read through it."""
+
+    def __init__(self, source: IO[bytes], progress: Callable[[int], None]) -> None:
+        self._source = source
+        self._progress = progress
+        self.sent = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._source.read(size)
+        self.sent += len(chunk)
+        self._progress(self.sent)
+        return chunk
 
 
 # --------------------------------------------------------------------------- state

@@ -82,6 +82,13 @@ def test_stdin_bytes_and_large_file_are_streamed():
     assert counter.run([], stdin=big).stdout.strip() == str(3 * 1024 * 1024 + 7)
 
 
+def test_import_reports_progress_while_streaming_stdin():
+    client = DokkuClient(sh("wc -c >/dev/null"))
+    seen: list[int] = []
+    client.service_import("postgres", "svc-db", io.BytesIO(b"x" * 200_000), progress=seen.append)
+    assert seen[-1] == 200_000 and seen == sorted(seen) and len(seen) >= 4
+
+
 def test_no_stdin_means_eof_not_inherited():
     assert sh("cat; echo done").run([], timeout=5).stdout == "done\n"
 
