@@ -323,11 +323,15 @@ def deploy_command(obj: CliContext, app: str, image: str) -> None:
 
     def runner(ctx: Any) -> Any:
         ctx.step("deploy")
-        service.deploy_image(env.client, app, image, ctx)
+        result = service.deploy_image(env.client, app, image, ctx)
         ctx.done(image)
+        return result
 
-    run_operation(env, "apps.deploy", app, "apps.deploy", ["deploy"], runner,
-                  f"deploy {image} to {app}", image=image)
+    op = run_operation(env, "apps.deploy", app, "apps.deploy", ["deploy"], runner,
+                       f"deploy {image} to {app}", image=image)
+    if op.result.get("previous_image"):
+        click.echo(f"deployed {image}; to roll back: pruvon apps deploy {app} "
+                   f"{op.result['previous_image']}", err=True)
 
 
 # --------------------------------------------------------------------------- config

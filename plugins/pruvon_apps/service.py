@@ -712,9 +712,40 @@ def scale(
         ctx.done("state confirmed")
 
 
-def deploy_image(client: DokkuClient, app: str, image: str, ctx: Context | None = None) -> None:
-    """``git:from-image APP IMAGE`` with live output."""
-    run_streamed(client, ["git:from-image", validate.app_name(app), validate.image(image)], ctx)
+def deploy_image(
+    client: DokkuClient, app: str, image: str, ctx: Context | None = None
+) -> dict[str, str]:
+    """``git:from-image APP IMAGE`` with live output.
+
+    Returns the image deployed and the docker image it replaced (empty when
+    the app came from git or was never deployed), which is what a rollback
+    needs: Dokku itself keeps no history of image deploys.
+    """
+    validate.app_name(app)
+    validate.image(image)
+    report = client.app_report(app)
+    previous = report.deploy_source_metadata if report.deploy_source == "docker-image" else ""
+    run_streamed(client, ["git:from-image", app, image], ctx)
+    return {"image": image, "previous_image": "" if previous == image else previous}
+
+
+def rollback_image(operations: Iterable[Any]) -> str | None:
+    """The image the newest successful deploy replaced (operations newest first)."""
+    for op in operations:
+        if op.kind == "apps.deploy" and op.status == "succeeded":
+            return op.result.get("previous_image") or None
+    return None
+
+
+LOG_SOURCES = {"app": None, "nginx-access": "nginx:access-logs", "nginx-error": "nginx:error-logs"}
+
+
+def nginx_log_args(app: str, source: str, tail: bool = True) -> list[str]:
+    """``nginx:access-logs|error-logs APP [-t]`` for the log viewer."""
+    command = LOG_SOURCES.get(source)
+    if command is None:
+        raise AppsError(f"log source must be one of {', '.join(LOG_SOURCES)}")
+    return [command, validate.app_name(app), *(["-t"] if tail else [])]
 
 
 # --------------------------------------------------------------------------- create

@@ -176,7 +176,10 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
             "apps.storage.write", "apps.ps.write", "apps.logs", "apps.destroy", "apps.deploy")},
         "running": manager().store.running(f"app:{app}"),
     }
-    if tab == "config":
+    if tab == "processes":
+        context["rollback_image"] = service.rollback_image(
+            manager().store.list(target=f"app:{app}"))
+    elif tab == "config":
         reveal = request.args.get("reveal") == "1" and context["can"]["apps.config.read"]
         context["config"] = service.config_view(dokku, app, reveal=reveal)
         context["revealed"] = reveal
@@ -277,9 +280,10 @@ def _changes(app: str, action: str, kind: str, title: str, steps: list[str],
 
     def runner(ctx: Any) -> Any:
         ctx.step(steps[0])
-        work(dokku, ctx)
+        result = work(dokku, ctx)
         if ctx.op.steps[0].status == "running":
             ctx.done()
+        return result if isinstance(result, dict) else None
 
     return start_op(app, action, kind, steps, runner, title, **details)
 
@@ -673,6 +677,8 @@ def stream_operation(ws: Any, op_id: str, revalidator: Revalidator) -> bool:
 def logs_socket(ws: Any, app: str) -> None:
     """One text frame per log line (``dokku logs -t``); ``?process=web`` filters.
 
+    ``?source=nginx-access`` / ``nginx-error`` follow the app's nginx logs instead.
+
     The ``dokku logs`` process is cancelled (its process group killed) as
     soon as the socket closes or the user loses access: no orphans.
     """
@@ -681,9 +687,13 @@ def logs_socket(ws: Any, app: str) -> None:
         return
     try:
         service.require_app(client(), app)
-        process = request.args.get("process") or None
-        lines = min(max(int(request.args.get("lines", "100")), 1), MAX_LOG_LINES)
-        stream = client().logs(app, tail=True, lines=lines, process=process)
+        source = request.args.get("source", "app")
+        if source == "app":
+            process = request.args.get("process") or None
+            lines = min(max(int(request.args.get("lines", "100")), 1), MAX_LOG_LINES)
+            stream = client().logs(app, tail=True, lines=lines, process=process)
+        else:
+            stream = client().stream(service.nginx_log_args(app, source))
     except (ValueError, errors.DokkuError) as exc:
         return ws_close(ws, error_text(exc), 1011 if isinstance(exc, errors.DokkuError) else 1008)
     pump_logs(ws, stream, Revalidator(identity))

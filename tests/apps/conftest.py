@@ -105,3 +105,14 @@ def seed_logs(root: Path, app: str, lines: list[str]) -> None:
     for container in containers.current_containers(state, app):
         for line in lines:
             containers.append_log(state, container.id, line)
+
+
+def register_image(root: Path, ref: str) -> None:
+    """Make another image pullable on the simulated host (a copy of example/web:1)."""
+    from pruvon_core.testing.sim import images
+    from pruvon_core.testing.sim.core import SimState
+
+    state = SimState(root)
+    base = images.lookup(state, "example/web:1")
+    assert base is not None
+    images.register_image(state, ref, cmd=base.cmd, ports=base.ports)

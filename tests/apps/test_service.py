@@ -16,7 +16,7 @@ from pruvon_core.operations import OperationManager, StepTimeout
 from pruvon_core.permissions import SYSTEM, PermissionDenied, actor_for_user
 from pruvon_core.testing.fixtures_client import client_for_sim
 from pruvon_core.testing.sim.core import SimState
-from tests.apps.conftest import sim
+from tests.apps.conftest import register_image, sim
 
 TRICKY = {
     "NEWLINES": "line one\nline two\n",
@@ -32,8 +32,9 @@ TRICKY = {
 }
 
 
-def op_run(tmp_path: Path, steps: list[str], runner: Any, target: str = "app:blog") -> Any:
-    return OperationManager(tmp_path / "state").run("test", target, steps, runner)
+def op_run(tmp_path: Path, steps: list[str], runner: Any, target: str = "app:blog",
+           kind: str = "test") -> Any:
+    return OperationManager(tmp_path / "state").run(kind, target, steps, runner)
 
 
 # --------------------------------------------------------------------------- list
@@ -416,3 +417,27 @@ def test_settings_reports_effective_values_and_skip_missing_plugins(apps_client:
     assert settings["resource"] == []
     with pytest.raises(errors.AppNotFound):
         service.app_settings(apps_client, "nope")
+
+
+def test_deploy_remembers_the_image_it_replaced(apps_client: Any, sim_root: Path,
+                                                tmp_path: Path) -> None:
+    register_image(sim_root, "example/web:2")
+    op = op_run(tmp_path, ["deploy"], lambda ctx: service.deploy_image(
+        apps_client, "blog", "example/web:2", ctx), kind="apps.deploy")
+    assert op.status == "succeeded", op.error
+    assert op.result == {"image": "example/web:2", "previous_image": "example/web:1"}
+    store = OperationManager(tmp_path / "state").store
+    assert service.rollback_image(store.list(target="app:blog")) == "example/web:1"
+    assert apps_client.app_report("blog").deploy_source_metadata == "example/web:2"
+    first = service.deploy_image(apps_client, "empty", "example/web:1")
+    assert first == {"image": "example/web:1", "previous_image": ""}
+    with pytest.raises(errors.InvalidName):
+        service.deploy_image(apps_client, "blog", "bad image")
+
+
+def test_nginx_log_sources() -> None:
+    assert service.nginx_log_args("blog", "nginx-access") == ["nginx:access-logs", "blog", "-t"]
+    assert service.nginx_log_args("blog", "nginx-error", tail=False) == ["nginx:error-logs",
+                                                                         "blog"]
+    with pytest.raises(service.AppsError, match="log source"):
+        service.nginx_log_args("blog", "syslog")

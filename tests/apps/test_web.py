@@ -301,3 +301,21 @@ def test_dashboard_card_lists_recent_operations(http: Any, login_as: Any,
                         headers={"X-CSRF-Token": token})
     wait_operation(pruvon_config.state_dir, started.get_json()["id"])
     assert "restart blog" in http.get("/").get_data(as_text=True)
+
+
+def test_deploy_then_roll_back_to_the_previous_image(
+    http: Any, login_as: Any, pruvon_config: Any, sim_root: Path
+) -> None:
+    from tests.apps.conftest import register_image
+
+    token = login_as("admin")
+    register_image(sim_root, "example/web:2")
+    assert "rollback-form" not in http.get("/apps/blog?tab=processes").get_data(as_text=True)
+    bad = http.post("/apps/blog/deploy", data={"csrf_token": token, "image": "bad image"})
+    assert bad.status_code == 400 and "image" in bad.get_data(as_text=True)
+    deployed = http.post("/apps/blog/deploy", data={"csrf_token": token,
+                                                    "image": "example/web:2"})
+    op = wait_operation(pruvon_config.state_dir, op_id(deployed))
+    assert op.status == "succeeded" and op.result["previous_image"] == "example/web:1"
+    page = http.get("/apps/blog?tab=processes").get_data(as_text=True)
+    assert 'id="rollback-form"' in page and "example/web:1" in page

@@ -126,3 +126,10 @@ def test_failed_create_rolls_back_with_one_message(server: Server) -> None:
     assert [s["name"] for s in steps] == ["destroy app ws-fail", "destroy redis ws-fail-cache"]
     apps = sim(server.sim, "apps:list").decode()
     assert "ws-fail" not in apps
+
+
+def test_nginx_log_source_without_the_command_reports_dokkus_message(server: Server) -> None:
+    ws = connect(server, "/ws/apps/blog/logs?source=nginx-access")
+    frame = json.loads(ws.recv())
+    ws.close()
+    assert frame["type"] == "error" and "is not a dokku command" in frame["error"]

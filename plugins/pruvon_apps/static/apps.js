@@ -85,7 +85,10 @@
     function connect() {
       if (socket) { socket.close(); }
       var process = document.getElementById("logs-process").value;
-      var path = box.getAttribute("data-ws") + (process ? "?process=" + encodeURIComponent(process) : "");
+      var source = document.getElementById("logs-source").value;
+      var query = source !== "app" ? "?source=" + encodeURIComponent(source)
+        : (process ? "?process=" + encodeURIComponent(process) : "");
+      var path = box.getAttribute("data-ws") + query;
       socket = new WebSocket(wsUrl(path));
       socket.onopen = function () { status.textContent = "live"; };
       socket.onclose = function () { status.textContent = "disconnected"; };
@@ -99,6 +102,7 @@
       };
     }
     document.getElementById("logs-process").addEventListener("change", connect);
+    document.getElementById("logs-source").addEventListener("change", connect);
     document.getElementById("logs-pause").addEventListener("click", function (event) {
       paused = !paused;
       event.target.textContent = paused ? "Resume" : "Pause";
