@@ -303,6 +303,14 @@ def _validate_dokku(errors: list[str], raw: Any) -> None:
     ssh = raw.get("ssh")
     if ssh is not None and not (isinstance(ssh, str) and re.match(r"^[\w.-]+@[\w.:-]+$", ssh)):
         errors.append("dokku.ssh: must look like dokku@HOST")
+    key = raw.get("ssh_key")
+    if key is not None and not (isinstance(key, str) and key.startswith("/")):
+        errors.append("dokku.ssh_key: must be an absolute path to a private key")
+    port = raw.get("ssh_port")
+    if port is not None and (
+        isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535
+    ):
+        errors.append("dokku.ssh_port: must be a port number from 1 to 65535")
     timeout = raw.get("timeout")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
         errors.append("dokku.timeout: must be a number of seconds > 0")

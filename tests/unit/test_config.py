@@ -89,6 +89,8 @@ def test_legacy_admin_form_becomes_admin_user(tmp_path: Path) -> None:
         ("security: {allowed_origins: ['https://ok.example:8443/path']}", "security.allowed_origins[0]"),
         ("security: {audit_keep: 0}", "security.audit_keep: must be a whole number ≥ 1"),
         ("dokku: {ssh: 'not a host'}", "dokku.ssh: must look like dokku@HOST"),
+        ("dokku: {ssh_key: 'id_rsa'}", "dokku.ssh_key: must be an absolute path"),
+        ("dokku: {ssh_port: 70000}", "dokku.ssh_port: must be a port number"),
         ("dokku: {timeout: 0}", "dokku.timeout: must be a number of seconds"),
         ("- just\n- a list", "(top level): must be a mapping"),
     ],
