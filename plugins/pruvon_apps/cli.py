@@ -119,17 +119,24 @@ def apps_group() -> None:
 
 @apps_group.command("list")
 @click.option("--search", default="", help="Only apps whose name, domain or state contains this.")
+@click.option("--refresh", is_flag=True,
+              help="Re-read every app's domains now (one domains:report, slow with many apps).")
 @format_option
 @pass_ctx
 @dokku_errors
-def list_command(obj: CliContext, search: str, fmt: str) -> None:
-    """Every app with its state, processes, domains and last deploy."""
+def list_command(obj: CliContext, search: str, refresh: bool, fmt: str) -> None:
+    """Every app with its state, processes, domains and last deploy.
+
+    States come live from ``apps:list`` + one ``docker ps``; domains from the
+    index the web UI keeps, read once when there is none yet or with --refresh.
+    """
     env = Env(obj)
-    domains, _age = env.index.load()
+    domains, age = env.index.load()
+    if refresh or age is None:
+        domains, age = env.index.refresh(env.client), 0.0
     rows = service.list_apps(env.client, lambda name: True, search, domains)
-    if env.index.stale(r.name for r in rows):
-        domains = env.index.refresh(env.client)
-        rows = service.list_apps(env.client, lambda name: True, search, domains)
+    if env.index.stale(r.name for r in rows) and fmt != "json":
+        click.echo(f"(domains as of {age / 60:.0f} min ago; --refresh to re-read them)", err=True)
     if fmt == "json":
         echo_json({"apps": [r.as_dict() for r in rows]})
         return
@@ -194,9 +201,28 @@ def create_command(obj: CliContext, app: str, **options: Any) -> None:
     def runner(ctx: Any) -> Any:
         return service.run_create(env.client, request, ctx, env.storage_dir)
 
-    op = run_operation(env, "apps.create", app, "apps.create", service.create_steps(request),
-                       runner, f"create {app}")
+    try:
+        op = run_operation(env, "apps.create", app, "apps.create",
+                           service.create_steps(request), runner, f"create {app}")
+    except CliError:
+        _explain_failed_create(env, app)
+        raise
     click.echo(f"created {app} (operation {op.id})", err=True)
+
+
+def _explain_failed_create(env: Env, app: str) -> None:
+    """List what the failed create left behind and how to remove it."""
+    ops = env.ops.store.list(target=f"app:{app}")
+    if not ops or ops[0].kind != "apps.create":
+        return
+    done = [s.name for s in ops[0].steps if s.status == "done"]
+    if done:
+        click.echo(f"completed steps: {', '.join(done)}", err=True)
+    plan = service.rollback_plan(ops[0].steps)
+    undo = [f"pruvon apps destroy {t} --force" if k == "app" else f"dokku {t[0]}:destroy {t[1]}"
+            for k, t in plan]
+    if undo:
+        click.echo("to roll back: " + " && ".join(undo), err=True)
 
 
 def _pair(value: str, what: str) -> tuple[str, str]:

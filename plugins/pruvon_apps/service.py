@@ -881,7 +881,8 @@ def run_create(
 
 
 def rollback_plan(steps: Iterable[Any]) -> list[tuple[str, Any]]:
-    """What to undo, newest first: created services, then the app itself."""
+    """What to undo, in order: the app (destroying it unlinks its services), then
+    the services this create made, newest first; never services that existed."""
     plan: list[tuple[str, Any]] = []
     for step in steps:
         if step.status != "done":
@@ -892,7 +893,7 @@ def rollback_plan(steps: Iterable[Any]) -> list[tuple[str, Any]]:
             plan.append(("app", step.undo["app"]))
     services = [p for p in plan if p[0] == "service"]
     apps = [p for p in plan if p[0] == "app"]
-    return list(reversed(services)) + apps  # unlink happens when the app is destroyed… after
+    return apps + list(reversed(services))
 
 
 def run_rollback(client: DokkuClient, plan: list[tuple[str, Any]], ctx: Context) -> dict:

@@ -151,3 +151,29 @@ def test_logs_and_operations(pruvon: Any, sim_root: Path) -> None:
     ops = json.loads(pruvon("apps", "operations", "--app", "blog", "--format", "json").stdout)
     assert ops["operations"][0]["title"] == "restart blog"
     assert ops["operations"][0]["status"] == "succeeded"
+
+
+def test_list_reads_domains_once_then_from_the_index(pruvon: Any, pruvon_config: Any) -> None:
+    assert pruvon("apps", "domains", "blog", "add", "blog.example.com").returncode == 0
+    first = json.loads(pruvon("apps", "list", "--format", "json").stdout)
+    assert {a["name"]: a["domains"] for a in first["apps"]}["blog"] == ["blog.example.com"]
+    index = pruvon_config.state_dir / "apps-domains.json"
+    assert index.exists()
+    data = json.loads(index.read_text())
+    data["apps"]["blog"] = ["cached.example.com"]
+    index.write_text(json.dumps(data))
+    cached = json.loads(pruvon("apps", "list", "--format", "json").stdout)
+    assert {a["name"]: a["domains"] for a in cached["apps"]}["blog"] == ["cached.example.com"]
+    fresh = json.loads(pruvon("apps", "list", "--refresh", "--format", "json").stdout)
+    assert {a["name"]: a["domains"] for a in fresh["apps"]}["blog"] == ["blog.example.com"]
+
+
+def test_failed_create_lists_what_to_roll_back(pruvon: Any, sim_root: Path) -> None:
+    SimState(sim_root).set_knobs(faults={"git:from-image": {"exit": 1,
+                                                            "stderr": " !     pull failed\n"}})
+    result = pruvon("apps", "create", "half", "--image", "example/web:1",
+                    "--new-service", "redis:half-cache")
+    assert result.returncode == 1 and "pull failed" in result.stderr
+    assert "completed steps: create app, create and link redis half-cache" in result.stderr
+    assert ("to roll back: pruvon apps destroy half --force && dokku redis:destroy half-cache"
+            in result.stderr)

@@ -344,7 +344,7 @@ def test_failed_create_lists_done_steps_and_rolls_back(
     assert op.status == "failed" and "pull failed" in op.error
     assert [s.status for s in op.steps] == ["done", "done", "failed"]
     plan = service.rollback_plan(op.steps)
-    assert plan == [("service", ("redis", "doomed-cache")), ("app", "doomed")]
+    assert plan == [("app", "doomed"), ("service", ("redis", "doomed-cache"))]
     SimState(sim_root).set_knobs(faults={})
     undo = op_run(tmp_path, service.rollback_steps(plan),
                   lambda ctx: service.run_rollback(apps_client, plan, ctx), target="app:doomed")
