@@ -43,6 +43,8 @@ def test_list_shows_state_processes_and_filters(apps_client: Any) -> None:
     assert set(rows) == {"blog", "empty", "secret", "shop-api"}
     assert rows["blog"].state == "running" and rows["blog"].processes == {"web": "1/1"}
     assert rows["empty"].state == "not deployed" and rows["empty"].total == 0
+    assert rows["blog"].last_deploy and rows["blog"].last_deploy.startswith("20")
+    assert rows["empty"].last_deploy is None
     visible = service.list_apps(apps_client, lambda name: name != "secret")
     assert "secret" not in {r.name for r in visible}
     assert [r.name for r in service.list_apps(apps_client, query="SHOP")] == ["shop-api"]
