@@ -38,6 +38,7 @@ def pruvon_register_commands(cli):
 
 @hookimpl
 def pruvon_web_blueprints():
-    from pruvon_terminals.web import bp
+    from pruvon_terminals.web import bp, watch_shutdown
 
+    watch_shutdown()
     return [bp]

@@ -59,6 +59,11 @@ CLOSE_POLICY = 1008
 
 Guard = Callable[[], str | None]
 
+# Set when the serving process starts a graceful stop (see ``web.watch_shutdown``):
+# every bridge then closes its terminal at once, so the server's grace period is
+# spent reaping PTYs rather than waiting for them and being killed with them.
+SHUTDOWN = threading.Event()
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -226,6 +231,10 @@ class TerminalBridge:
     # ------------------------------------------------------------------ checks
     def _closing_reason(self) -> tuple[str, str] | None:
         now = self.clock()
+        if SHUTDOWN.is_set() or not threading.main_thread().is_alive():
+            # the interpreter is shutting down (a worker stopping) and waits for this
+            # thread: close now rather than be killed with the process and orphan the PTY
+            return "shutdown", "the server is shutting down"
         if now - self._last_input >= self.limits.idle_timeout:
             return "idle", f"closed after {self.limits.idle_timeout:g} s without input"
         if now - self._started >= self.limits.max_lifetime:

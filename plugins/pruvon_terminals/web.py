@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import hmac
 import os
+import signal
 import socket
 import threading
 import time
@@ -42,7 +43,7 @@ from pruvon_core.permissions import Resource, check
 from pruvon_terminals import settings as terminal_settings
 from pruvon_terminals.procs import kill_session, process_start
 from pruvon_terminals.registry import Entry, LimitReached, Registry, new_id
-from pruvon_terminals.sessions import Limits, TerminalBridge, clamp
+from pruvon_terminals.sessions import SHUTDOWN, Limits, TerminalBridge, clamp
 from pruvon_terminals.targets import (
     TargetContext,
     TargetError,
@@ -67,6 +68,32 @@ bp = Blueprint(
 # registry's stale-entry pruning).
 _LIVE: set[int] = set()
 _LIVE_LOCK = threading.Lock()
+
+
+def watch_shutdown(signals: tuple[int, ...] = (signal.SIGTERM,)) -> None:
+    """Close every terminal as soon as the server process is asked to stop.
+
+    gunicorn's worker handles SIGTERM by finishing open connections within its
+    graceful timeout - and a terminal never finishes by itself, so the worker
+    (and its PTYs) would be killed when the timeout ends.  Chaining a handler
+    that sets :data:`sessions.SHUTDOWN` lets every bridge close and reap its
+    terminal first.  Only possible from the main thread (where gunicorn builds
+    the app); elsewhere the interpreter-shutdown check of the bridge remains.
+    """
+    for signum in signals:
+        previous = signal.getsignal(signum)
+        if not callable(previous) or getattr(previous, "pruvon_terminals", False):
+            continue
+
+        def handler(sig: int, frame: Any, previous: Any = previous) -> None:
+            SHUTDOWN.set()
+            previous(sig, frame)
+
+        handler.pruvon_terminals = True  # type: ignore[attr-defined]
+        try:
+            signal.signal(signum, handler)
+        except ValueError:  # not the main thread
+            return
 
 
 @atexit.register

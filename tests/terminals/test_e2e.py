@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import subprocess
 import threading
 import time
@@ -310,3 +311,22 @@ def test_secret_rotation_closes_every_terminal(server):
     rotate_session_secret(server.state)
     closed = term.status("closed", timeout=10)
     assert closed["reason"] == "revoked" and "rotated" in closed["message"]
+
+
+def test_stopping_the_server_closes_terminals_and_leaves_no_process(tmp_path):
+    from tests.terminals.conftest import seed
+    from tests.web.server import start_server
+
+    own = start_server(tmp_path / "stopping")
+    try:
+        seed(own)
+        term = open_term(own, login(own, "admin"), "/ws/apps/blog/terminal?shell=/bin/sh")
+        term.status("ready")
+        leader = registry_entries(own)[0]["leader_pid"]
+        own.process.send_signal(signal.SIGTERM)
+        closed = term.status("closed", timeout=20)
+        assert closed["reason"] == "shutdown"
+        assert own.process.wait(timeout=30) == 0
+    finally:
+        own.stop()
+    assert wait_until(lambda: not session_pids(leader))

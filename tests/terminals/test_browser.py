@@ -1,0 +1,69 @@
+"""Headless Chromium opens an app terminal, types ``echo`` and sees the output rendered."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).parent.parent / "browser" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (make deps installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(f"{m.text} @ {m.location}")
+                if m.type == "error" else None)
+        page.problems = problems
+        yield page
+        browser.close()
+
+
+def rendered_rows(page) -> str:
+    return page.locator(".xterm-rows").text_content() or ""
+
+
+def test_app_terminal_renders_echo_output_and_exit_status(page, server):
+    page.goto("/login")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", server.passwords["alice"])
+    page.click("button[type=submit]")
+    page.goto("/apps/blog/terminal?shell=/bin/sh")
+    # no wait_for_function: evaluating strings is what the page's CSP forbids
+    expect(page.locator("#terminal-status")).to_contain_text("connected: enter blog web /bin/sh")
+    page.click("#terminal")
+    page.keyboard.type("echo rendered-$((20+22))\n")
+    expect(page.locator(".xterm-rows")).to_contain_text("rendered-42")
+    # the fit addon sized the PTY to the box: more than xterm's default 80x24
+    page.keyboard.type("stty size\n")
+    expect(page.locator(".xterm-rows")).to_contain_text(re.compile(r"stty size\s*\d+ \d+"))
+    rows, cols = _last_size(rendered_rows(page))
+    assert cols > 80 and rows > 10
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "terminal.png"))
+    page.keyboard.type("exit 4\n")
+    expect(page.locator("#terminal-status")).to_have_text("exited with status 4")
+    assert page.locator("#terminal-reconnect").is_visible()
+    assert not [p for p in page.problems if "Content Security Policy" in p], page.problems
+
+
+def _last_size(text: str) -> tuple[int, int]:
+    rows, cols = re.findall(r"stty size\s*(\d+) (\d+)", text)[-1]
+    return int(rows), int(cols)
