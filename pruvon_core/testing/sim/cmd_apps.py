@@ -397,20 +397,30 @@ def _report_one(ctx: Ctx, app: str, info_flag: str, fmt: str) -> None:
 
 @command("apps:set")
 def apps_set(ctx: Ctx) -> None:
-    """``apps:set <app>|--global <key> <value>`` (only ``disable-autocreation`` exists)."""
-    app, key, value = [*ctx.args, "", "", ""][:3]
+    """``apps:set <app>|--global <key> <value>``: only ``disable-autocreation`` exists,
+    and only globally (``CommandSet`` + ``common.CommandPropertySet``)."""
+    opts, rest = parse_flags(ctx, "apps:set", ctx.args, [
+        Flag("global", usage="--global: set a global property")])
+    if opts["global"]:
+        app, prop, value = "--global", *[*rest, "", ""][:2]
+    else:
+        app, prop, value = [*rest, "", "", ""][:3]
     if app != "--global":
-        ctx.verify_app(app)
-        if key == "disable-autocreation":
+        if prop == "disable-autocreation":
             ctx.fail("Property can only be specified globally")
-    if key != "disable-autocreation":
+        ctx.verify_app(app)
+    elif prop != "disable-autocreation":
+        ctx.fail("Property cannot be specified globally")
+    if not prop:
+        ctx.fail("No property specified")
+    if prop != "disable-autocreation":
         ctx.fail("Invalid property specified, valid properties include: disable-autocreation")
     if value:
-        ctx.info2(f"Setting {key} to {value}")
-        ctx.state.prop_set("apps", app, key, value)
+        ctx.info2_quiet(f"Setting {prop} to {value}")
+        ctx.state.prop_set("apps", app, prop, value)
     else:
-        ctx.info2(f"Unsetting {key}")
-        ctx.state.prop_delete("apps", app, key)
+        ctx.info2_quiet(f"Unsetting {prop}")
+        ctx.state.prop_delete("apps", app, prop)
 
 
 @command("apps:help")
