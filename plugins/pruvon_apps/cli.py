@@ -178,6 +178,9 @@ def info_command(obj: CliContext, app: str, fmt: str) -> None:
                     for c in detail.containers], ["dyno", "state", "status", "id"])
 
 
+apps_group.add_command(info_command, "show")  # the name `dokku apps:report` users reach for
+
+
 @apps_group.command("create")
 @click.argument("app")
 @click.option("--image", default="", help="Deploy this docker image (git:from-image).")
