@@ -136,18 +136,53 @@ def test_idle_timeout_closes_the_terminal(server):
     assert wait_until(lambda: not session_pids(leader["leader_pid"]))
 
 
-def test_disabled_user_terminal_is_closed_within_seconds(server):
+ALICE = "  - username: alice\n"
+REVOCATIONS = {
+    "disabled": ("    role: user\n", "    role: user\n    disabled: true\n"),
+    "demoted": ("    role: user\n", "    role: viewer\n"),
+    "app grant removed": ("      - blog\n      - shop-*\n", "      - shop-*\n"),
+    "password changed": ("ALICE_HASH", "$2b$04$abcdefghijklmnopqrstuu5JS5Jp4dOt7AfHPoMhgSkQzwO0qE7GK"),
+}
+
+
+@pytest.mark.parametrize("change", sorted(REVOCATIONS))
+def test_revoked_user_terminal_is_closed_within_seconds(server, change):
     term = shell(server, user="alice")
     original = server.config.read_text()
+    old, new = REVOCATIONS[change]
+    if old == "ALICE_HASH":
+        old = original.split(ALICE, 1)[1].split("password: ", 1)[1].split("\n", 1)[0]
+    head, tail = original.split(ALICE, 1)
+    assert old in tail
     try:
-        server.config.write_text(original.replace(
-            "    role: user\n", "    role: user\n    disabled: true\n", 1))
+        server.config.write_text(head + ALICE + tail.replace(old, new, 1))
         started = time.monotonic()
         closed = term.status("closed", timeout=10)
         assert time.monotonic() - started < 5
     finally:
         server.config.write_text(original)
     assert closed == {"type": "closed", "reason": "revoked", "message": "your access was revoked"}
+
+
+def test_api_key_terminal_needs_the_scope_not_an_origin(server):
+    from datetime import UTC, datetime, timedelta
+
+    from pruvon_auth.apikeys import ApiKeyStore
+
+    store = ApiKeyStore(server.state)
+    expires = datetime.now(UTC) + timedelta(hours=1)
+    good, _ = store.create("alice", ["apps.terminal"], expires)
+    narrow, _ = store.create("alice", ["apps.read"], expires)
+    url = f"ws://127.0.0.1:{server.port}/ws/apps/blog/terminal?shell=/bin/sh"
+    term = Term(websocket.create_connection(url, header=[f"Authorization: Bearer {good}"],
+                                            timeout=15))
+    term.status("ready")
+    term.send("echo via-key-$((1+1))\r")
+    term.expect(b"via-key-2")
+    term.close()
+    refused = Term(websocket.create_connection(url, header=[f"Authorization: Bearer {narrow}"],
+                                               timeout=15))
+    assert refused.status("error") == {"type": "error", "error": "not allowed: apps.terminal"}
 
 
 def test_logout_closes_that_sessions_terminals(server):
