@@ -42,3 +42,10 @@ def pruvon_web_blueprints():
 
     watch_shutdown()
     return [bp]
+
+
+@hookimpl
+def pruvon_web_menu(actor):
+    from pruvon_terminals.web import menu_entries
+
+    return menu_entries()

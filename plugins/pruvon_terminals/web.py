@@ -28,10 +28,10 @@ import signal
 import socket
 import threading
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
-from flask import Blueprint, abort, g, render_template, request, session
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session
 from pruvon_web.context import WebState, web_state
 from pruvon_web.security import audit_event, client_ip, revoked_sessions
 from pruvon_web.views import allowed, render_error
@@ -169,6 +169,63 @@ def host_terminal() -> Any:
     return render_template("terminals/terminal.html", app=None, mode="host", dynos=[],
                            problem=None, shells=(), query={}, ws_path="/ws/host/terminal",
                            host_user=settings.host_user, can_run=False, can_enter=False)
+
+
+# --------------------------------------------------------------------------- admin
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+
+
+@bp.route("/settings/terminals")
+def admin_list() -> Any:
+    """Every open terminal of this host, with a close button (``terminals.admin``)."""
+    if not allowed(g.identity, "terminals.admin"):
+        return render_error(403, "Only administrators may see other users' terminals.")
+    state = web_state()
+    rows = []
+    for entry in Registry(state.state_dir).entries():
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(entry.started))
+        rows.append({**asdict(entry), "started_text": started,
+                     "duration_text": _duration(entry.duration)})
+    try:
+        host_shell = _settings(state).host_shell
+    except terminal_settings.SettingsError:
+        host_shell = False
+    return render_template("terminals/admin.html", entries=rows, host_shell=host_shell)
+
+
+@bp.route("/settings/terminals/<entry_id>/close", methods=["POST"])
+def admin_close(entry_id: str) -> Any:
+    """Ask the bridging server to close one terminal (CSRF-checked by the web layer)."""
+    identity = g.identity
+    if not allowed(identity, "terminals.admin"):
+        audit_event(identity.actor, "terminals.admin", f"terminal:{entry_id}", "denied")
+        return render_error(403, "Only administrators may close other users' terminals.")
+    registry = Registry(web_state().state_dir)
+    entry = registry.get(entry_id) if entry_id.isalnum() else None
+    if entry is None:
+        return render_error(404, f"No open terminal {entry_id}.")
+    registry.request_kill(entry.id, f"closed by {identity.record.username}")
+    audit_event(identity.actor, "terminals.admin", f"terminal:{entry.id}", "ok",
+                user=entry.username, terminal=entry.label, outcome="close requested")
+    flash(f"Terminal {entry.id} of {entry.username} is being closed.", "success")
+    return redirect("/settings/terminals", code=303)
+
+
+def menu_entries() -> list[dict[str, Any]]:
+    """The menu: the admin list always (filtered by action), the host shell when on."""
+    entries = [{"label": "Terminals", "href": "/settings/terminals", "order": 930,
+                "action": "terminals.admin"}]
+    try:
+        enabled = _settings(web_state()).host_shell
+    except (terminal_settings.SettingsError, RuntimeError, KeyError):
+        enabled = False  # outside a request, or a config error the pages will report
+    if enabled:
+        entries.append({"label": "Host shell", "href": "/host/terminal", "order": 940,
+                        "action": "host.terminal"})
+    return entries
 
 
 # --------------------------------------------------------------------------- sockets

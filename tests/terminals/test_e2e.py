@@ -365,3 +365,22 @@ def test_stopping_the_server_closes_terminals_and_leaves_no_process(tmp_path):
     finally:
         own.stop()
     assert wait_until(lambda: not session_pids(leader))
+
+
+def test_admin_page_lists_and_closes_terminals(server):
+    term = shell(server, user="alice")
+    session = term.statuses[0]["session"]
+    admin = Browser(server.url)
+    admin.login("admin", server.passwords["admin"])
+    status, _, body = admin.request("/settings/terminals")
+    assert status == 200 and session in body and "enter blog web /bin/sh" in body
+    assert 'href="/settings/terminals"' in body  # the menu entry
+    assert admin.request(f"/settings/terminals/{session}/close", {})[0] == 403  # no CSRF token
+    token = admin.csrf("/settings/terminals")
+    assert admin.request(f"/settings/terminals/{session}/close", {"csrf_token": token})[0] == 303
+    assert term.status("closed") == {"type": "closed", "reason": "killed",
+                                     "message": "closed by admin"}
+    alice = Browser(server.url)
+    alice.login("alice", server.passwords["alice"])
+    assert alice.request("/settings/terminals")[0] == 403
+    assert admin.request("/settings/terminals/abcdef012345/close", {"csrf_token": token})[0] == 404
