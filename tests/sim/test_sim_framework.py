@@ -108,6 +108,19 @@ def test_app_flag_is_only_exported_to_community_plugins(dokku_sim: DokkuSim) -> 
     assert dokku_sim.run("--app", "web", "alpha:x") == (0, b"alpha:x app=web\n", b"")
 
 
+def test_help_all_is_visible_on_the_plugins_parent_command_line(dokku_sim: DokkuSim) -> None:
+    """Dokku's plugins detect ``help --all`` with ``ps -o command= $PPID``."""
+    _plugin(dokku_sim.root, "alpha", (
+        '[[ "$1" == help ]] || exit 10\n'
+        'if [[ "$(ps -o command= $PPID)" == *"--all"* ]]; then\n'
+        '  echo "    alpha:one <app>, First"; echo "    alpha:two, Second"\n'
+        'else echo "    alpha, Alpha plugin"; fi\n'))
+    dokku_sim.set_knobs(uninstalled=["postgres", "redis"])
+    assert dokku_sim.check("help").endswith(b"\n    alpha   Alpha plugin\n")
+    assert dokku_sim.check("help", "--all").endswith(
+        b"\n    alpha:one <app>   First\n    alpha:two         Second\n")
+
+
 def test_command_names_cannot_leave_the_plugin_directory(dokku_sim: DokkuSim) -> None:
     _plugin(dokku_sim.root, "alpha", "exit 10\n", {"x": "echo escaped\n"})
     assert dokku_sim.run("../enabled/alpha/subcommands/x")[0] == 1
