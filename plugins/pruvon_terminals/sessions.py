@@ -148,7 +148,7 @@ class TerminalBridge:
         try:
             self.ws.send(data)
             return True
-        except Exception:
+        except Exception:  # ConnectionClosed, OSError: the peer is gone
             self._client_gone.set()
             return False
         finally:
@@ -216,7 +216,7 @@ class TerminalBridge:
         """One client frame (or a tick without one)."""
         try:
             message = self.ws.receive(timeout=TICK)
-        except Exception as exc:
+        except Exception as exc:  # simple_websocket.ConnectionClosed
             raise ClientGone() from exc
         if message is None:
             if not getattr(self.ws, "connected", True) or self._client_gone.is_set():
@@ -224,6 +224,10 @@ class TerminalBridge:
             return
         if isinstance(message, bytes | bytearray):
             self._last_input = self.clock()
+            if len(message) > MAX_INPUT_BACKLOG:
+                self.send_json({"type": "error", "error": "input larger than 1 MiB refused; "
+                                "paste it in smaller parts"})
+                return
             self._write_input(bytes(message))
         else:
             self._control(message)
@@ -290,7 +294,7 @@ class TerminalBridge:
         if code is None:  # the terminal closed first; the leader is about to exit
             try:
                 code = self.handle.wait(timeout=EXIT_WAIT)
-            except Exception:
+            except Exception:  # subprocess.TimeoutExpired: the leader lingers
                 return None
         return 128 - code if code < 0 else code
 

@@ -230,7 +230,7 @@ def probe(client: Any, args: list[str], timeout: float = PROBE_TIMEOUT) -> int |
             pass
         remaining = max(0.1, deadline - time.monotonic())
         return handle.wait(timeout=remaining)
-    except Exception:
+    except Exception:  # a probe that hangs or fails means "not available"
         return None
     finally:
         handle.close()

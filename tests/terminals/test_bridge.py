@@ -162,3 +162,18 @@ def test_clamp_refuses_non_numbers(value):
 def test_parse_control_errors(text, error):
     with pytest.raises(ValueError, match=error):
         parse_control(text)
+
+
+def test_an_oversized_input_frame_is_refused_and_the_session_goes_on():
+    ws = FakeWS()
+    handle, thread, _ = run_bridge(["cat"], Limits(60, 60), ws)
+    ws.incoming.put(b"x" * (1024 * 1024 + 1))
+    ws.incoming.put(b"small\r")
+    deadline = time.monotonic() + 10
+    while b"small" not in ws.output() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert b"small" in ws.output() and b"xxxx" not in ws.output()
+    assert ws.statuses()[0]["error"].startswith("input larger than 1 MiB refused")
+    ws.connected = False
+    thread.join(timeout=15)
+    assert not session_pids(handle.pid)
