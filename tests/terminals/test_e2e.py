@@ -384,3 +384,19 @@ def test_admin_page_lists_and_closes_terminals(server):
     alice.login("alice", server.passwords["alice"])
     assert alice.request("/settings/terminals")[0] == 403
     assert admin.request("/settings/terminals/abcdef012345/close", {"csrf_token": token})[0] == 404
+
+
+def test_terminal_page_offers_containers_shells_and_run(server):
+    browser = Browser(server.url)
+    browser.login("alice", server.passwords["alice"])
+    status, _, body = browser.request("/apps/blog/terminal?shell=/bin/sh")
+    assert status == 200
+    assert "<script" not in body.split("</head>", 1)[1]  # no inline script (CSP)
+    for text in (">web.1 (", ">web.2 (", ">worker.1 (", '<option value="/bin/sh" selected>',
+                 'data-ws="/ws/apps/blog/terminal"', 'data-query="shell=%2Fbin%2Fsh"',
+                 "/static/terminals/terminal.js", 'href="/apps/blog/terminal?mode=run"'):
+        assert text in body, text
+    status, _, body = browser.request("/apps/blog/terminal?mode=run&cmd=env")
+    assert status == 200 and 'data-ws="/ws/apps/blog/run"' in body and 'value="env"' in body
+    assert browser.request("/apps/Bad..Name/terminal")[0] in (403, 404)
+    assert browser.request("/host/terminal")[0] == 403
