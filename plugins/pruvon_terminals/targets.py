@@ -208,6 +208,8 @@ class AppShellTarget(AppResource, TerminalTarget):
         except ValueError as exc:
             raise TargetError(str(exc)) from exc
         if not dynos:
+            if not client.app_exists(app):
+                raise TargetError(f"app {app} does not exist")
             raise TargetError(f"app {app} has no running container to enter")
         return "web" if any(d.startswith("web.") for d in dynos) else dynos[0]
 

@@ -129,6 +129,11 @@ def app_terminal(app: str) -> Any:
     except terminal_settings.SettingsError as exc:
         return render_error(500, str(exc))
     dynos, problem = _dynos(app)
+    if not dynos and problem is None:
+        if not web_state().client().app_exists(app):
+            return render_error(404, f"App {app} does not exist.")
+        if mode == "enter":
+            problem = f"App {app} has no running container to open a shell in."
     path = f"/ws/apps/{app}/run" if mode == "run" else f"/ws/apps/{app}/terminal"
     keep = ("cmd",) if mode == "run" else ("process", "container", "shell")
     query = {k: request.args[k] for k in keep if request.args.get(k)}

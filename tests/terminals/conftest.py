@@ -28,6 +28,7 @@ SEED = (
     ["git:from-image", "shop-a", "example/web:1"],
     ["apps:create", "other"],
     ["git:from-image", "other", "example/web:1"],
+    ["apps:create", "shop-new"],
 )
 
 

@@ -404,3 +404,9 @@ def test_terminal_page_offers_containers_shells_and_run(server):
     assert status == 200 and 'data-ws="/ws/apps/blog/run"' in body and 'value="env"' in body
     assert browser.request("/apps/Bad..Name/terminal")[0] in (403, 404)
     assert browser.request("/host/terminal")[0] == 403
+    status, _, body = browser.request("/apps/shop-new/terminal")
+    assert status == 200 and "App shop-new has no running container" in body
+    assert browser.request("/apps/shop-nosuch/terminal")[0] == 404
+    term = open_term(server, login(server, "alice"), "/ws/apps/shop-new/terminal")
+    assert term.status("error") == {"type": "error",
+                                    "error": "app shop-new has no running container to enter"}

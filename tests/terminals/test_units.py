@@ -130,13 +130,18 @@ class FakeClient:
     enter_args = staticmethod(_Real.enter_args)
     run_args = staticmethod(_Real.run_args)
 
-    def __init__(self, docker: bool = True) -> None:
+    def __init__(self, docker: bool = True, apps: tuple[str, ...] = ("blog", "idle")) -> None:
         self.docker = docker
-        self.started: list[list[str]] = []
+        self.apps = apps
+
+    def app_exists(self, app):
+        return app in self.apps
 
     def containers(self, app):
         if not self.docker:
             raise DokkuError("the ssh transport cannot run docker")
+        if app != "blog":
+            return []
         return [Container("aaa111bbb222ccc", f"{app}.web.1", app, "web", "web.1", "deploy", "i",
                           "running"),
                 Container("ddd444eee555fff", f"{app}.web.2", app, "web", "web.2", "deploy", "i",
@@ -167,6 +172,10 @@ def test_app_target_enters_a_picked_container_through_its_dyno():
             where("blog", TerminalRequest("app", "blog", container=bad), client)
     with pytest.raises(TargetError, match="starts with '-'"):
         where("blog", TerminalRequest("app", "blog", process="-x"), client)
+    with pytest.raises(TargetError, match="app idle has no running container"):
+        where("idle", TerminalRequest("app", "idle"), client)
+    with pytest.raises(TargetError, match="app nosuch does not exist"):
+        where("nosuch", TerminalRequest("app", "nosuch"), client)
 
 
 def test_request_parsing_and_the_shell_allowlist():
