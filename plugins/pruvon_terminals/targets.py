@@ -55,9 +55,13 @@ class TerminalRequest:
     container: str | None = None  # a container id, entered through its dyno
     shell: str = "auto"
     command: tuple[str, ...] = ()
+    service_type: str | None = None  # for service consoles (``/ws/services/<type>/<name>/…``)
+    service: str | None = None
 
     @classmethod
-    def from_query(cls, target: str, app: str | None, args: Mapping[str, str]) -> TerminalRequest:
+    def from_query(cls, target: str, app: str | None, args: Mapping[str, str],
+                   service_type: str | None = None,
+                   service: str | None = None) -> TerminalRequest:
         """Parse ``?process=&container=&shell=&cmd=``; ``cmd`` is split into argv words."""
         text = args.get("cmd", "") or ""
         if len(text) > MAX_COMMAND_CHARS:
@@ -73,6 +77,8 @@ class TerminalRequest:
             container=args.get("container") or None,
             shell=args.get("shell") or "auto",
             command=command,
+            service_type=service_type,
+            service=service,
         )
 
 
@@ -257,6 +263,37 @@ class RunTarget(AppResource, TerminalTarget):
             label=f"run {app} {program}",
             start=lambda cols, rows: client.pty(args, cols, rows),
             details={"command": program},
+        )
+
+
+class ServiceConsoleTarget(TerminalTarget):
+    """A service's own console (``dokku postgres:connect NAME`` → psql, redis-cli).
+
+    Not registered here: the services plugin returns it from its
+    ``pruvon_terminal_targets`` and serves ``/ws/services/<type>/<name>/console``
+    with ``serve_terminal(ws, "service", service_type=TYPE, service=NAME)``.
+    """
+
+    name = "service"
+    label = "Service console"
+    action = "services.console"
+
+    def resource(self, request: TerminalRequest) -> Resource | None:
+        try:
+            kind = validate.service_type(request.service_type)
+            name = validate.service_name(request.service)
+        except ValueError as exc:
+            raise TargetError(str(exc)) from exc
+        return Resource("service", name, service_type=kind)
+
+    def prepare(self, request: TerminalRequest, ctx: TargetContext) -> Launch:
+        resource = self.resource(request)
+        assert resource is not None and resource.service_type is not None
+        client = ctx.client
+        args = client.connect_args(resource.service_type, resource.name)
+        return Launch(
+            label=f"{resource.service_type}:connect {resource.name}",
+            start=lambda cols, rows: client.pty(args, cols, rows),
         )
 
 

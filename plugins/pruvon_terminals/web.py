@@ -322,26 +322,30 @@ def release(ws: Any, wait: float = RELEASE_WAIT) -> None:
         thread.join(timeout=wait)
 
 
-def serve_terminal(ws: Any, target_name: str, app: str | None) -> None:
+def serve_terminal(ws: Any, target_name: str, app: str | None = None,
+                   service_type: str | None = None, service: str | None = None) -> None:
     """Open target ``target_name`` for this WebSocket and bridge it until it ends.
 
     Exported for plugins whose terminal targets need their own URL (a service
-    console): call it from their ``sock.route`` handler.
+    console): call it from their ``sock.route`` handler, e.g.
+    ``serve_terminal(ws, "service", service_type=kind, service=name)``.
     """
     try:
-        _serve(ws, target_name, app)
+        _serve(ws, target_name, app, service_type, service)
     finally:
         release(ws)
 
 
-def _serve(ws: Any, target_name: str, app: str | None) -> None:
+def _serve(ws: Any, target_name: str, app: str | None, service_type: str | None,
+           service: str | None) -> None:
     state = web_state()
     target = collect(state.plugins).get(target_name)
     if target is None:
         return close(ws, f"unknown terminal target {target_name!r}")
     try:
         settings = _settings(state)
-        term_request = TerminalRequest.from_query(target_name, app, request.args)
+        term_request = TerminalRequest.from_query(target_name, app, request.args,
+                                                  service_type, service)
         resource = target.resource(term_request)
     except (terminal_settings.SettingsError, TargetError) as exc:
         return close(ws, str(exc))

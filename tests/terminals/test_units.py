@@ -17,6 +17,7 @@ from pruvon_terminals.targets import (
     AppShellTarget,
     HostTarget,
     RunTarget,
+    ServiceConsoleTarget,
     TargetContext,
     TargetError,
     TerminalRequest,
@@ -129,6 +130,10 @@ class FakeClient:
 
     enter_args = staticmethod(_Real.enter_args)
     run_args = staticmethod(_Real.run_args)
+    connect_args = staticmethod(_Real.connect_args)
+
+    def pty(self, args, cols, rows):
+        return ("pty", tuple(args), cols, rows)
 
     def __init__(self, docker: bool = True, apps: tuple[str, ...] = ("blog", "idle")) -> None:
         self.docker = docker
@@ -223,3 +228,15 @@ def test_host_argv_by_privilege(monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 998)
     monkeypatch.setattr(pwd, "getpwuid", lambda uid: SimpleNamespace(pw_name="pruvon"))
     assert host_argv("nobody", "/bin/sh")[:5] == ["sudo", "-n", "-H", "-u", "nobody"]
+
+
+def test_service_console_target_for_the_services_plugin():
+    target = ServiceConsoleTarget()
+    request = TerminalRequest("service", service_type="postgres", service="blog-db")
+    resource = target.resource(request)
+    assert (resource.kind, resource.service_type, resource.name) == ("service", "postgres", "blog-db")
+    launch = target.prepare(request, TargetContext(FakeClient(), settings.parse(None)))
+    assert launch.label == "postgres:connect blog-db"
+    assert launch.start(100, 30) == ("pty", ("postgres:connect", "blog-db"), 100, 30)
+    with pytest.raises(TargetError, match="service name"):
+        target.resource(TerminalRequest("service", service_type="postgres", service="-x"))
