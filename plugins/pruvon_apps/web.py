@@ -626,7 +626,7 @@ def create_socket(ws: Any) -> None:
     identity = authorize(ws, "apps.create")
     if identity is None:
         return
-    revalidator = Revalidator(identity)
+    revalidator = Revalidator(identity, action="apps.create")
     last = None
     while True:
         raw = ws.receive(timeout=60)
@@ -696,7 +696,7 @@ def logs_socket(ws: Any, app: str) -> None:
             stream = client().stream(service.nginx_log_args(app, source))
     except (ValueError, errors.DokkuError) as exc:
         return ws_close(ws, error_text(exc), 1011 if isinstance(exc, errors.DokkuError) else 1008)
-    pump_logs(ws, stream, Revalidator(identity))
+    pump_logs(ws, stream, Revalidator(identity, action="apps.logs", resource=Resource("app", app)))
 
 
 def pump_logs(ws: Any, stream: Any, revalidator: Revalidator) -> None:

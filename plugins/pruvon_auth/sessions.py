@@ -6,11 +6,18 @@ The secret that signs session cookies is generated on first use into
 everybody out; the web server notices the new file on the next request.
 
 A session, WebSocket or terminal stores the :func:`user_fingerprint` of the
-user record it was opened for.  The fingerprint covers everything that bounds
-the user's access (password hash, role, disabled flag, every grant), so
-comparing it with the current record's on each request — or on each poll of a
-long-lived connection (:func:`still_valid`) — revokes access as soon as the
-config says so: disabled, removed, demoted, re-granted or password changed.
+user record it was opened for.  The fingerprint covers the user's credentials
+and standing (password hash, role, disabled flag), so comparing it with the
+current record's on each request — or on each poll of a long-lived connection
+(:func:`still_valid`) — ends the session as soon as the config says so:
+disabled, removed, demoted or password changed.
+
+Grants (apps, services, routes, can_create_*) are deliberately *not* in the
+fingerprint: every request re-resolves the actor from the current record, and
+every long-lived socket re-checks its own action on its own resource, so a
+narrowed grant is refused on the next request or poll, while a widened one
+(the automatic grant of an app to the user who just created it) does not sign
+that user out in the middle of the create wizard.
 """
 
 from __future__ import annotations
@@ -86,26 +93,16 @@ def secret_age_days(state_dir: str | os.PathLike[str], now: float | None = None)
 
 
 def user_fingerprint(record: Any) -> str:
-    """A digest of everything that bounds ``record``'s access.
+    """A digest of ``record``'s credentials and standing (see the module docstring).
 
-    It changes when the password hash, role, disabled flag or any grant
-    changes.  It is safe to keep in a signed (readable) cookie: it is a
+    It changes when the password hash, role or disabled flag changes; grant
+    changes are enforced by the per-request and per-socket permission checks
+    instead.  It is safe to keep in a signed (readable) cookie: it is a
     SHA-256 over data that includes the salted bcrypt hash, so it reveals
     nothing usable about the password.
     """
-    services = {kind: list(names) for kind, names in sorted(record.services.items())}
     material = json.dumps(
-        [
-            record.username,
-            record.password_hash,
-            record.role,
-            bool(record.disabled),
-            list(record.routes),
-            list(record.apps),
-            services,
-            bool(record.can_create_apps),
-            bool(record.can_create_services),
-        ],
+        [record.username, record.password_hash, record.role, bool(record.disabled)],
         sort_keys=True,
         ensure_ascii=True,
     )

@@ -96,19 +96,40 @@ class Revalidator:
     would still be cheap, but pointless).
     """
 
-    def __init__(self, identity: Identity, interval: float = 2.0) -> None:
+    def __init__(
+        self,
+        identity: Identity,
+        interval: float = 2.0,
+        action: str | None = None,
+        resource: Any = None,
+    ) -> None:
         self.identity = identity
         self.interval = interval
+        self.action = action
+        self.resource = resource
         self.state = web_state()
         self._checked = time.monotonic()
         self._valid = True
 
     def ok(self) -> bool:
+        """Still the same user in good standing, and still allowed this socket's action.
+
+        Grants are not part of the session fingerprint, so a socket opened
+        for ``action`` on ``resource`` re-checks that permission itself: a
+        narrowed grant closes e.g. that app's log stream or terminal.
+        """
         now = time.monotonic()
         if self._valid and now - self._checked >= self.interval:
             self._checked = now
-            self._valid = still_valid(self.identity, self.state)
+            self._valid = still_valid(self.identity, self.state) and self._still_allowed()
         return self._valid
+
+    def _still_allowed(self) -> bool:
+        if self.action is None:
+            return True
+        from pruvon_core.permissions import check
+
+        return check(self.identity.actor, self.action, self.resource, config=self.state.config())
 
     def close(self, ws: Any) -> None:
         close(ws, "your access was revoked")

@@ -46,6 +46,18 @@ def test_scoped_user_sees_only_its_apps_and_cannot_open_others(http: Any, login_
     assert {a["name"] for a in listed["apps"]} == {"blog", "shop-api"}
 
 
+def test_narrowed_grant_applies_on_next_request_without_sign_out(
+    http: Any, login_as: Any, pruvon_config: Any
+) -> None:
+    login_as("alice")
+    assert http.get("/apps/shop-api").status_code == 200
+    pruvon_config.write(pruvon_config.path.read_text().replace("      - shop-*\n", "", 1))
+    assert http.get("/apps/shop-api").status_code in (403, 404)
+    assert http.get("/apps/blog").status_code == 200  # still signed in, other grants intact
+    listed = http.get("/api/v1/apps").get_json()
+    assert {a["name"] for a in listed["apps"]} == {"blog"}
+
+
 def test_every_tab_renders(http: Any, login_as: Any) -> None:
     login_as("admin")
     for tab in ("overview", "processes", "config", "domains", "ports", "storage", "settings",
@@ -219,7 +231,7 @@ def test_user_with_can_create_apps_creates_and_is_granted(
     op = wait_operation(pruvon_config.state_dir, op_id(response))
     assert op.status == "succeeded", op.error
     assert "alice-app" in pruvon_config.user("alice").apps
-    login_as("alice")  # the new grant changed her fingerprint: sessions restart (web layer)
+    # the added grant applies at once and does not sign her out
     assert http.get("/apps/alice-app").status_code == 200
     assert ("apps.create", "app:alice-app", "ok") in events(pruvon_config)
 

@@ -75,6 +75,27 @@ def test_scoped_user_cannot_open_another_apps_log_socket(server: Server) -> None
     ws.close()
 
 
+def test_narrowed_grant_closes_an_open_log_socket(server: Server) -> None:
+    """Grants are not in the session fingerprint: the socket re-checks its own permission."""
+    ws = connect(server, "/ws/apps/blog/logs", user="alice")
+    original = server.config.read_text()
+    try:
+        server.config.write_text(original.replace("      - blog\n      - shop-*\n", "      - shop-*\n", 1))
+        deadline = time.monotonic() + 15
+        closed = False
+        while time.monotonic() < deadline and not closed:
+            try:
+                frame = ws.recv()
+            except websocket.WebSocketConnectionClosedException:
+                closed = True
+                break
+            closed = frame == "" or "revoked" in str(frame)
+        assert closed, "the log socket should close once the grant is gone"
+    finally:
+        server.config.write_text(original)
+        ws.close()
+
+
 def frames_until_done(ws: websocket.WebSocket) -> list[dict]:
     frames = []
     while True:
