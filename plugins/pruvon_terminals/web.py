@@ -70,19 +70,24 @@ _LIVE: set[int] = set()
 _LIVE_LOCK = threading.Lock()
 
 
-def watch_shutdown(signals: tuple[int, ...] = (signal.SIGTERM,)) -> None:
+def watch_shutdown(
+    signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGQUIT, signal.SIGINT),
+) -> None:
     """Close every terminal as soon as the server process is asked to stop.
 
     gunicorn's worker handles SIGTERM by finishing open connections within its
     graceful timeout - and a terminal never finishes by itself, so the worker
-    (and its PTYs) would be killed when the timeout ends.  Chaining a handler
-    that sets :data:`sessions.SHUTDOWN` lets every bridge close and reap its
-    terminal first.  Only possible from the main thread (where gunicorn builds
-    the app); elsewhere the interpreter-shutdown check of the bridge remains.
+    (and its PTYs) would be killed when the timeout ends; SIGQUIT/SIGINT make
+    it exit at once while open sockets keep the interpreter waiting.  Chaining a
+    handler that sets :data:`sessions.SHUTDOWN` lets every bridge close and reap
+    its terminal first.  Only handlers a server installed are chained (not the
+    defaults of a CLI or test process), and only from the main thread, where
+    gunicorn builds the app.
     """
     for signum in signals:
         previous = signal.getsignal(signum)
-        if not callable(previous) or getattr(previous, "pruvon_terminals", False):
+        if (not callable(previous) or previous is signal.default_int_handler
+                or getattr(previous, "pruvon_terminals", False)):
             continue
 
         def handler(sig: int, frame: Any, previous: Any = previous) -> None:

@@ -352,7 +352,8 @@ def test_secret_rotation_closes_every_terminal(server):
     assert closed["reason"] == "revoked" and "rotated" in closed["message"]
 
 
-def test_stopping_the_server_closes_terminals_and_leaves_no_process(tmp_path):
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
+def test_stopping_the_server_closes_terminals_and_leaves_no_process(tmp_path, how):
     from tests.terminals.conftest import seed
     from tests.web.server import start_server
 
@@ -362,7 +363,7 @@ def test_stopping_the_server_closes_terminals_and_leaves_no_process(tmp_path):
         term = open_term(own, login(own, "admin"), "/ws/apps/blog/terminal?shell=/bin/sh")
         term.status("ready")
         leader = registry_entries(own)[0]["leader_pid"]
-        own.process.send_signal(signal.SIGTERM)
+        own.process.send_signal(how)  # graceful stop / immediate stop (ctrl-C)
         closed = term.status("closed", timeout=20)
         assert closed["reason"] == "shutdown"
         assert own.process.wait(timeout=30) == 0
