@@ -356,7 +356,14 @@ def validate(data: Any) -> list[str]:
     ):
         if data.get(key) is not None:
             check(errors, data[key])
-    return errors
+    return errors + _plugin_errors(data)
+
+
+def _plugin_errors(data: Any) -> list[str]:
+    """Sections owned by plugins (``terminals:`` …) are validated by those plugins."""
+    from pruvon_core.plugins import get_plugin_manager
+
+    return [str(e) for e in get_plugin_manager().call_hook_flat("pruvon_validate_config", data=data)]
 
 
 # --------------------------------------------------------------------------- yaml io

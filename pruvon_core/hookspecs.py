@@ -50,6 +50,17 @@ def pruvon_permission_allowed(actor: Any, action: str, resource: Any) -> bool | 
 
 
 @hookspec
+def pruvon_validate_config(data: Any) -> list[str]:
+    """Return problems in the config sections this plugin owns (``terminals:`` …).
+
+    ``data`` is the whole parsed config mapping.  Each problem is a string
+    ``key.path: reason``, listed by ``pruvon config validate`` beside the core
+    errors; a config with any problem is refused like any invalid config.
+    Return an empty list (or None) when the plugin's sections are valid or absent.
+    """
+
+
+@hookspec
 def pruvon_web_blueprints() -> list[Any]:
     """Return Flask blueprints to register on the web application.
 

@@ -132,6 +132,31 @@ def check_listen(config: Config) -> list[Finding]:
     ]
 
 
+def check_host_shell(config: Config) -> list[Finding]:
+    """A host shell is a root-equivalent door; running it as root removes the last wall."""
+    terminals = config.section("terminals")
+    if not terminals.get("host_shell"):
+        return []
+    user = str(terminals.get("host_user") or "nobody")
+    if user == "root":
+        return [
+            Finding(
+                "terminals.host_shell_root",
+                "high",
+                "terminals.host_shell is on and runs as root: any admin session is a root shell",
+                "set terminals.host_user to an unprivileged account, or host_shell: false",
+            )
+        ]
+    return [
+        Finding(
+            "terminals.host_shell",
+            "warning",
+            f"terminals.host_shell is on (as {user}): admins can open a shell on the host",
+            "turn it off unless you need it: terminals.host_shell: false",
+        )
+    ]
+
+
 def check_users(config: Config, totp_users: set[str]) -> list[Finding]:
     from pruvon_auth.passwords import hash_cost
 
@@ -275,6 +300,7 @@ def run_checks(config_file: Path, state_dir: Path, now: float | None = None) -> 
 
     totp_users = TotpStore(state_dir).enrolled_users() if state_dir.is_dir() else set()
     found += check_listen(config)
+    found += check_host_shell(config)
     found += check_users(config, totp_users)
     if state_dir.is_dir():
         found += check_apikeys(config, state_dir, moment)

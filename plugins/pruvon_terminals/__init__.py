@@ -23,6 +23,15 @@ def pruvon_register_actions():
 
 
 @hookimpl
+def pruvon_validate_config(data):
+    if isinstance(data, dict) and data.get("terminals") is not None:
+        from pruvon_terminals.settings import validate
+
+        return validate(data["terminals"])
+    return []
+
+
+@hookimpl
 def pruvon_terminal_targets():
     from pruvon_terminals.targets import BUILTIN_TARGETS
 

@@ -123,3 +123,22 @@ def test_old_session_secret(pruvon_config):
     session_secret(pruvon_config.state_dir)
     assert "secret.old" not in ids(pruvon_config)
     assert ids(pruvon_config, now=time.time() + 400 * 86400)["secret.old"] == "warn"
+
+
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        ("", None),
+        ("terminals:\n  host_shell: false\n  host_user: root\n", None),
+        ("terminals:\n  host_shell: true\n", ("terminals.host_shell", "warning")),
+        ("terminals:\n  host_shell: true\n  host_user: root\n", ("terminals.host_shell_root", "high")),
+    ],
+)
+def test_host_shell_findings(pruvon_config, section, expected):
+    pruvon_config.write(pruvon_config.path.read_text() + section)
+    found = [
+        (f.id, f.severity)
+        for f in run_checks(pruvon_config.path, pruvon_config.state_dir)
+        if f.id.startswith("terminals.")
+    ]
+    assert found == ([expected] if expected else [])
