@@ -31,7 +31,7 @@ from pruvon_web.context import web_state
 from pruvon_web.security import client_ip, json_error
 from pruvon_web.usersedit import UserEditError
 from pruvon_web.views import render_error
-from pruvon_web.ws import Revalidator, authorize, sock
+from pruvon_web.ws import Revalidator, authorize, route
 from pruvon_web.ws import close as ws_close
 
 from pruvon_apps import service
@@ -615,7 +615,7 @@ def create_page() -> Any:
     return redirect(f"/apps/{op.target.split(':', 1)[1]}/operations/{op.id}", 303)
 
 
-@sock.route("/ws/apps/create", bp=bp)
+@route("/ws/apps/create", bp=bp)
 def create_socket(ws: Any) -> None:
     """JSON frames: client ``{"type":"create", ...fields}`` / ``{"type":"rollback"}``.
 
@@ -673,7 +673,7 @@ def stream_operation(ws: Any, op_id: str, revalidator: Revalidator) -> bool:
 
 
 # --------------------------------------------------------------------------- logs socket
-@sock.route("/ws/apps/<app>/logs", bp=bp)
+@route("/ws/apps/<app>/logs", bp=bp)
 def logs_socket(ws: Any, app: str) -> None:
     """One text frame per log line (``dokku logs -t``); ``?process=web`` filters.
 

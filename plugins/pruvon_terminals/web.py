@@ -13,33 +13,30 @@ WebSockets ``/ws/apps/<app>/terminal``, ``/ws/apps/<app>/run`` and
 ``/ws/host/terminal``: the web plugin has already checked Origin, identity and
 ``routes:`` grants at the upgrade; here the target's own action is checked on
 the specific app, the caps are taken in the shared registry, and the bridge
-runs with a guard that re-checks the user, the session and the signing key
-every ``terminals.revalidate_interval`` seconds.
+runs with the web layer's :class:`~pruvon_web.ws.Revalidator` (user, session,
+signing key, maximum age and the target's own action) every
+``terminals.revalidate_interval`` seconds.
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
-import hashlib
-import hmac
 import os
 import signal
-import socket
 import threading
 import time
 from dataclasses import asdict, replace
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session
+from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from pruvon_web.context import WebState, web_state
-from pruvon_web.security import audit_event, client_ip, revoked_sessions
+from pruvon_web.security import audit_event, client_ip
 from pruvon_web.views import allowed, render_error
-from pruvon_web.ws import close, sock, still_valid
+from pruvon_web.ws import Revalidator, close, release, route
 
 from pruvon_core.dokku import validate
 from pruvon_core.dokku.errors import DokkuError
-from pruvon_core.permissions import Resource, check
+from pruvon_core.permissions import Resource
 from pruvon_terminals import settings as terminal_settings
 from pruvon_terminals.procs import kill_session, process_start
 from pruvon_terminals.registry import Entry, LimitReached, Registry, new_id
@@ -52,8 +49,6 @@ from pruvon_terminals.targets import (
     collect,
     running_dynos,
 )
-
-RELEASE_WAIT = 1.0
 
 bp = Blueprint(
     "terminals",
@@ -239,51 +234,19 @@ def menu_entries() -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- sockets
-@sock.route("/ws/apps/<app>/terminal", bp=bp)
+@route("/ws/apps/<app>/terminal", bp=bp)
 def ws_app_terminal(ws: Any, app: str) -> None:
     serve_terminal(ws, "app", app)
 
 
-@sock.route("/ws/apps/<app>/run", bp=bp)
+@route("/ws/apps/<app>/run", bp=bp)
 def ws_app_run(ws: Any, app: str) -> None:
     serve_terminal(ws, "run", app)
 
 
-@sock.route("/ws/host/terminal", bp=bp)
+@route("/ws/host/terminal", bp=bp)
 def ws_host_terminal(ws: Any) -> None:
     serve_terminal(ws, "host", None)
-
-
-def _secret_digest(state: WebState) -> bytes:
-    return hashlib.sha256(state.session_secret()).digest()
-
-
-def make_guard(identity: Any, target: TerminalTarget, resource: Resource | None,
-               state: WebState) -> Any:
-    """A check run while the terminal is open: None, or why it must close now.
-
-    Covers what ends a web session (user disabled/removed/demoted/re-granted or
-    password changed, logout of that session, session maximum age, a rotated
-    signing key) and the target's own permission on its resource.
-    """
-    sid, created = str(session.get("sid", "")), int(session.get("created", 0) or 0)
-    secret = _secret_digest(state) if identity.via == "session" else b""
-
-    def guard() -> str | None:
-        if not still_valid(identity, state):
-            return "your access was revoked"
-        if identity.via == "session":
-            if not hmac.compare_digest(secret, _secret_digest(state)):
-                return "the session signing key was rotated; please sign in again"
-            if revoked_sessions(state).is_revoked(sid):
-                return "this session was signed out"
-            if time.time() - created > state.max_seconds():
-                return "your session reached its maximum age"
-        if not check(identity.actor, target.action, resource, config=state.config()):
-            return f"you may no longer use {target.action}"
-        return None
-
-    return guard
 
 
 def _initial_size() -> tuple[int, int]:
@@ -307,33 +270,16 @@ def _authorize(ws: Any, target: TerminalTarget, resource: Resource | None) -> An
     return identity
 
 
-def release(ws: Any, wait: float = RELEASE_WAIT) -> None:
-    """Finish the socket here, in this handler's thread.
-
-    The server's worker closes a finished connection "gracefully" on its main
-    thread, lingering up to 2 s for the client's FIN: a client that keeps a
-    closed terminal's socket open would stall every other request meanwhile.
-    So after our close frame the client gets ``wait`` seconds to answer, then
-    the socket is shut down both ways and the WebSocket reader thread ends.
-    """
-    thread = getattr(ws, "thread", None)
-    if thread is not None:
-        thread.join(timeout=wait)
-    sock = getattr(ws, "sock", None)
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-    if thread is not None:
-        thread.join(timeout=wait)
-
-
 def serve_terminal(ws: Any, target_name: str, app: str | None = None,
                    service_type: str | None = None, service: str | None = None) -> None:
     """Open target ``target_name`` for this WebSocket and bridge it until it ends.
 
     Exported for plugins whose terminal targets need their own URL (a service
-    console): call it from their ``sock.route`` handler, e.g.
-    ``serve_terminal(ws, "service", service_type=kind, service=name)``.
+    console): call it from their handler, e.g.
+    ``serve_terminal(ws, "service", service_type=kind, service=name)``.  The
+    socket is released here too (idempotent), so even a handler declared with
+    plain ``sock.route`` rather than :func:`pruvon_web.ws.route` cannot stall
+    the worker.
     """
     try:
         _serve(ws, target_name, app, service_type, service)
@@ -395,7 +341,7 @@ def _run_session(ws: Any, state: WebState, identity: Any, target: TerminalTarget
     bridge = TerminalBridge(
         ws, handle,
         Limits(settings.idle_timeout, settings.max_lifetime, settings.revalidate_interval),
-        make_guard(identity, target, resource, state),
+        Revalidator(identity, interval=0, action=target.action, resource=resource).reason,
         kill_requested=lambda: registry.kill_requested(entry.id),
     )
     bridge.send_json({"type": "ready", "session": entry.id, "target": launch.label})

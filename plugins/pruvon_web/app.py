@@ -25,6 +25,9 @@ from pruvon_web.context import WebState
 log = logging.getLogger("pruvon.web")
 
 MAX_FORM_BYTES = 1024 * 1024  # forms and JSON bodies; uploads use dedicated streams
+# one WebSocket message: the reader buffers a whole message before the handler sees it,
+# so an unbounded one would let any signed-in client exhaust the worker's memory
+MAX_WS_MESSAGE_BYTES = 1 << 20
 
 
 def create_app(
@@ -43,6 +46,7 @@ def create_app(
     app = Flask("pruvon_web", static_folder="static", template_folder="templates")
     app.extensions["pruvon"] = state
     app.config.update(MAX_CONTENT_LENGTH=MAX_FORM_BYTES, PROPAGATE_EXCEPTIONS=False)
+    app.config["SOCK_SERVER_OPTIONS"] = {"max_message_size": MAX_WS_MESSAGE_BYTES}
     app.jinja_env.autoescape = True
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

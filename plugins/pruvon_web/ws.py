@@ -8,16 +8,17 @@ its specific app or service, and keeps a :class:`Revalidator` that it polls
 while the socket is open, so a user disabled, removed, demoted or whose
 password changed is cut off mid-stream too, not only on the next page load.
 
-Plugins declare sockets on their blueprint with the shared :data:`sock`::
+Plugins declare sockets on their blueprint with :func:`route` (the shared
+:data:`sock` plus :func:`release`, so a finished socket never stalls the worker)::
 
-    from pruvon_web.ws import sock, authorize, Revalidator
+    from pruvon_web.ws import route, authorize, Revalidator
 
-    @sock.route("/ws/apps/<app>/logs", bp=bp)
+    @route("/ws/apps/<app>/logs", bp=bp)
     def logs(ws, app):
         identity = authorize(ws, "apps.logs", Resource("app", app))
         if identity is None:
             return
-        guard = Revalidator(identity)
+        guard = Revalidator(identity, action="apps.logs", resource=Resource("app", app))
         for line in stream:
             if not guard.ok():
                 return guard.close(ws)
@@ -26,20 +27,28 @@ Plugins declare sockets on their blueprint with the shared :data:`sock`::
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import hmac
 import json
+import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, g
+from flask import Blueprint, g, session
 from flask_sock import Sock
 
 from pruvon_web.context import WebState, web_state
-from pruvon_web.security import Identity
+from pruvon_web.security import Identity, revoked_sessions
 
 sock = Sock()
 bp = Blueprint("ws", __name__)
 
 CLOSE_POLICY = 1008  # RFC 6455: policy violation (not allowed / no longer allowed)
+RELEASE_WAIT = 1.0  # seconds a client gets to answer our close frame
+REVOKED = "your access was revoked"
 
 
 def close(ws: Any, message: str, code: int = CLOSE_POLICY) -> None:
@@ -49,6 +58,47 @@ def close(ws: Any, message: str, code: int = CLOSE_POLICY) -> None:
         ws.close(reason=code, message=message[:120])
     except Exception:  # noqa: S110 - the peer may already be gone; nothing left to tell it
         pass
+
+
+def release(ws: Any, wait: float = RELEASE_WAIT) -> None:
+    """Finish the socket here, in the handler's own thread.
+
+    gunicorn's gthread worker closes a finished connection "gracefully" on its
+    main thread, lingering up to 2 s for the client's FIN: a client that keeps
+    a finished socket open would stall every other request of the worker
+    meanwhile.  So the socket is closed (if the handler did not), the client
+    gets ``wait`` seconds to answer, then it is shut down both ways, which
+    ends the WebSocket reader thread and leaves the worker nothing to wait for.
+    Idempotent: calling it on a released socket costs nothing.
+    """
+    if getattr(ws, "connected", False):
+        with contextlib.suppress(Exception):  # the peer may be gone already
+            ws.close()
+    thread = getattr(ws, "thread", None)
+    if thread is not None:
+        thread.join(timeout=wait)
+    raw = getattr(ws, "sock", None)
+    if raw is not None:
+        with contextlib.suppress(OSError):
+            raw.shutdown(socket.SHUT_RDWR)
+    if thread is not None:
+        thread.join(timeout=wait)
+
+
+def route(path: str, bp: Blueprint, **options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """``sock.route`` whose handler always ends with :func:`release`."""
+
+    def decorator(handler: Callable[..., Any]) -> Any:
+        @functools.wraps(handler)
+        def released(ws: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return handler(ws, *args, **kwargs)
+            finally:
+                release(ws)
+
+        return sock.route(path, bp=bp, **options)(released)
+
+    return decorator
 
 
 def authorize(ws: Any, action: str, resource: Any = None) -> Identity | None:
@@ -70,7 +120,7 @@ def authorize(ws: Any, action: str, resource: Any = None) -> Identity | None:
 
 
 def still_valid(identity: Identity, state: WebState) -> bool:
-    """Whether the identity that opened a socket would still be accepted now."""
+    """Whether the user (or API key) that opened a socket would still be accepted now."""
     from pruvon_auth import sessions
 
     config = state.config()
@@ -88,12 +138,21 @@ def still_valid(identity: Identity, state: WebState) -> bool:
     return True
 
 
-class Revalidator:
-    """Re-checks an open socket's identity at most every ``interval`` seconds.
+def _secret_digest(state: WebState) -> bytes:
+    return hashlib.sha256(state.session_secret()).digest()
 
-    The check costs one ``stat`` of the config when nothing changed, so
-    ``interval`` only bounds work for chatty streams (one check per log line
-    would still be cheap, but pointless).
+
+class Revalidator:
+    """Re-checks an open socket at most every ``interval`` seconds.
+
+    Covers everything that ends a web session - the user disabled, removed,
+    demoted or re-passworded, the API key revoked or expired, and for a
+    session cookie: logout of that session, a rotated signing key, the
+    session's maximum age - plus, when ``action`` is given, the socket's own
+    permission on ``resource`` (grants are not in the session fingerprint, so
+    a narrowed grant closes e.g. that app's log stream or terminal).  Build it
+    in the handler (it reads the upgrade request's session).  A check costs a
+    few ``stat``s when nothing changed.
     """
 
     def __init__(
@@ -108,34 +167,55 @@ class Revalidator:
         self.action = action
         self.resource = resource
         self.state = web_state()
+        self._session = identity.via == "session"
+        self._sid = str(session.get("sid", "")) if self._session else ""
+        self._created = int(session.get("created", 0) or 0) if self._session else 0
+        self._secret = _secret_digest(self.state) if self._session else b""
         self._checked = time.monotonic()
-        self._valid = True
+        self._reason: str | None = None
+
+    def reason(self) -> str | None:
+        """None while the socket may stay open, else why it must close (final)."""
+        now = time.monotonic()
+        if self._reason is None and now - self._checked >= self.interval:
+            self._checked = now
+            self._reason = self._check()
+        return self._reason
 
     def ok(self) -> bool:
-        """Still the same user in good standing, and still allowed this socket's action.
+        """Whether the socket may stay open (see :meth:`reason`)."""
+        return self.reason() is None
 
-        Grants are not part of the session fingerprint, so a socket opened
-        for ``action`` on ``resource`` re-checks that permission itself: a
-        narrowed grant closes e.g. that app's log stream or terminal.
-        """
-        now = time.monotonic()
-        if self._valid and now - self._checked >= self.interval:
-            self._checked = now
-            self._valid = still_valid(self.identity, self.state) and self._still_allowed()
-        return self._valid
+    def _check(self) -> str | None:
+        if not still_valid(self.identity, self.state):
+            return REVOKED
+        if self._session:
+            problem = self._session_problem()
+            if problem is not None:
+                return problem
+        if self.action is not None:
+            from pruvon_core.permissions import check
 
-    def _still_allowed(self) -> bool:
-        if self.action is None:
-            return True
-        from pruvon_core.permissions import check
+            if not check(self.identity.actor, self.action, self.resource,
+                         config=self.state.config()):
+                return f"you may no longer use {self.action}"
+        return None
 
-        return check(self.identity.actor, self.action, self.resource, config=self.state.config())
+    def _session_problem(self) -> str | None:
+        if not hmac.compare_digest(self._secret, _secret_digest(self.state)):
+            return "the session signing key was rotated; please sign in again"
+        if revoked_sessions(self.state).is_revoked(self._sid):
+            return "this session was signed out"
+        if time.time() - self._created > self.state.max_seconds():
+            return "your session reached its maximum age"
+        return None
 
     def close(self, ws: Any) -> None:
-        close(ws, "your access was revoked")
+        """Tell the client why, and close."""
+        close(ws, self._reason or REVOKED)
 
 
-@sock.route("/ws/ping", bp=bp)
+@route("/ws/ping", bp=bp)
 def ping(ws: Any) -> None:
     """A liveness channel: answers each frame, closes once access is revoked.
 
