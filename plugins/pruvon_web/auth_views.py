@@ -13,7 +13,16 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, g, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+)
 
 from pruvon_core.config import UserRecord
 from pruvon_web.context import web_state
@@ -185,3 +194,15 @@ def logout() -> Any:
 def healthz() -> Any:
     """Liveness for systemd/nginx checks; says nothing about users or Dokku."""
     return {"status": "ok"}
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Any:
+    """The icon browsers request on every page, signed in or not (public, cacheable).
+
+    Without this route ``/favicon.ico`` fell through to the ``routes:`` grants
+    and answered 403 to every non-admin.  Exactly this path is public; the
+    file is our own SVG from the static folder.
+    """
+    return send_from_directory(current_app.static_folder or "static", "favicon.svg",
+                               mimetype="image/svg+xml", max_age=86400)

@@ -46,7 +46,11 @@ CSRF_HEADER = "X-CSRF-Token"
 API_PREFIX = "/api/v1"
 WS_PREFIX = "/ws/"
 # endpoints anyone may reach; everything else needs an identity
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.login_totp", "static", "auth.healthz"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"auth.login", "auth.login_totp", "static", "auth.healthz", "auth.favicon"}
+)
+# responses that may be cached: fixed files, never anything about a user
+CACHEABLE_ENDPOINTS = frozenset({"static", "auth.favicon"})
 # reachable by any signed-in user whatever their routes: grants (own account, sign-out)
 UNGATED_ENDPOINTS = frozenset(
     {"auth.logout", "api.me", "api.openapi", "views.account", "ws.ping"}
@@ -470,7 +474,7 @@ def add_security_headers(response: Response) -> Response:
     headers["Referrer-Policy"] = "same-origin"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-    if request.endpoint != "static":
+    if request.endpoint not in CACHEABLE_ENDPOINTS:
         headers["Cache-Control"] = "no-store"
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
