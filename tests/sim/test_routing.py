@@ -583,6 +583,22 @@ def test_nginx_reload_and_validate_config_clean(sim: Sim, app: str) -> None:
     assert sim.call("nginx:reload") == (0, "", "")
 
 
+def test_clone_keeps_proxy_port_80_without_a_second_random_port(sim: Sim) -> None:
+    """Dokku copies proxy properties in ``proxy``'s own clone-setup handler, after ``domains``.
+
+    So the clone's domains setup still sees the clone's own random port and does not drop a
+    copied 80 (``pre-disable-vhost``): one "Random port" pair, and the clone ends up on 80.
+    """
+    sim.ok("domains:set-global", "example.org")
+    sim.ok("apps:create", "blog")
+    assert sim.ok("proxy:report", "blog", "--proxy-proxy-port") == "80\n"
+    sim.ok("domains:clear-global")
+    out = sim.ok("apps:clone", "blog", "blog2")
+    assert out.count("No port set, setting to random open high port") == 1
+    assert out.count("Random port ") == 1
+    assert sim.ok("proxy:report", "blog2", "--proxy-proxy-port") == "80\n"
+
+
 def test_stopped_nginx_skips_the_post_create_build(sim: Sim) -> None:
     sim.ok("nginx:stop")
     out = sim.ok("apps:create", "quiet-app")

@@ -224,6 +224,39 @@ def test_realistic_latency_is_per_app_for_ps_report(dokku_sim: DokkuSim) -> None
     assert latency_for(Ctx(state=state, args=[], command="apps:list")) == pytest.approx(0.067)
 
 
+@pytest.mark.parametrize(
+    ("argv", "seconds"),
+    [
+        (["postgres:list"], 0.156),
+        (["postgres:info", "db"], 0.420),
+        (["postgres:info", "db", "--status"], 0.275),
+        (["postgres:exists", "db"], 0.148),
+        (["redis:exists", "cache"], 0.148),
+        (["postgres:links", "db"], 0.110),
+        (["redis:links", "cache"], 0.110),
+        (["redis:list"], 0.148),
+        (["redis:info", "cache"], 0.379),
+        (["redis:export", "cache"], 0.702),
+        (["postgres:create", "db"], 7.4),
+        (["redis:create", "cache"], 2.1),
+        (["postgres:destroy", "db", "--force"], 1.5),
+        (["redis:destroy", "cache", "--force"], 1.0),
+        (["postgres:unexpose", "db"], 10.5),
+        (["redis:unexpose", "cache"], 10.5),
+    ],
+)
+def test_realistic_latency_covers_the_service_plugins(
+    tmp_path: Path, argv: list[str], seconds: float
+) -> None:
+    """The service medians of ``services/TIMINGS.md`` (not the 60 ms property default)."""
+    from pruvon_core.testing.sim.core import Ctx
+    from pruvon_core.testing.sim.knobs import latency_for
+
+    state = SimState(tmp_path, overrides={"latency": "realistic"})
+    ctx = Ctx(state=state, args=argv[1:], command=argv[0])
+    assert latency_for(ctx) == pytest.approx(seconds)
+
+
 def test_bad_latency_knob_is_a_clear_error(dokku_sim: DokkuSim) -> None:
     env = {**dokku_sim.env, "PRUVON_SIM_LATENCY": "fast"}
     proc = subprocess.run(sim_argv("version"), env=env, capture_output=True, check=False)

@@ -1,18 +1,15 @@
 """``apps`` / ``apps:*``: Dokku's Go apps plugin (0.38.27), output for output.
 
-Side effects of app creation that belong to other Dokku plugins (the
-``domains`` vhost default, the ``ports`` random proxy port, the nginx
-rebuilds) run as ``post-create`` trigger implementations registered here with
-:func:`core.on_trigger`, using Dokku's own state layout (``VHOST`` file,
-``proxy``/``proxy-port`` property, ``NO_VHOST`` in the app env).  A family
-module may replace one by registering the same (trigger, plugin) pair.
+Side effects of creating, cloning, renaming and destroying an app that belong to other
+Dokku plugins (the ``domains`` vhost default, the random proxy port, nginx rebuilds, the
+copy of their properties) are those plugins' trigger handlers, registered by their own
+``cmd_*`` modules (``cmd_domains``, ``cmd_ports``, ``cmd_proxy``, ``cmd_storage``, ...)
+with :func:`core.on_trigger`; this module only fires the triggers.
 """
 
 from __future__ import annotations
 
-import random
 import shutil
-import socket
 
 from pruvon_core.testing.sim.core import (
     APP_NAME_ERROR,
@@ -26,10 +23,9 @@ from pruvon_core.testing.sim.core import (
     fire_trigger,
     go_json,
     go_quote,
-    on_trigger,
     parse_flags,
 )
-from pruvon_core.testing.sim.envfile import EnvParseError, env_lock, read_env, write_env
+from pruvon_core.testing.sim.envfile import EnvParseError, read_env, write_env
 from pruvon_core.testing.sim.knobs import version_at_least
 
 NO_APPS = "You haven't deployed any applications yet"
@@ -72,7 +68,7 @@ def create_app(ctx: Ctx, app: str) -> None:
 def destroy_app(ctx: Ctx, app: str, force: bool) -> None:
     """``destroyApp``: confirmation, triggers, container retirement, cleanup."""
     if not force:
-        _confirm(ctx, app)
+        ctx.confirm_destructive(app, "app")
     ctx.info1(f"Destroying {app} (including all add-ons)")
     for trigger in ("pre-delete", "post-delete"):
         code = fire_trigger(ctx, trigger, app, "")
@@ -90,93 +86,6 @@ def _retire(ctx: Ctx, app: str) -> None:
     from pruvon_core.testing.sim import containers  # late: containers imports core helpers
 
     containers.retire_app_containers(ctx, app)
-
-
-def _confirm(ctx: Ctx, app: str) -> None:
-    """``AskForDestructiveConfirmation`` with Go's ``fmt.Scanln`` semantics."""
-    ctx.warn("WARNING: Potentially Destructive Action")
-    ctx.warn(f"This command will destroy app {app}.")
-    ctx.warn(f'To proceed, type "{app}"')
-    ctx.out("> ", end="")
-    line = ctx.stdin.readline().decode("utf-8", "replace")
-    if not line:
-        ctx.fail("EOF")
-    tokens = line.rstrip("\n").split()
-    if not tokens:
-        ctx.fail("unexpected newline")
-    if len(tokens) > 1:
-        ctx.fail("expected newline")
-    if tokens[0] != app:
-        ctx.err("Confirmation did not match test. Aborted.")
-        raise SimExit(1)
-
-
-# -- post-create side effects of other core plugins ------------------------------
-@on_trigger("post-create", "domains")
-def _domains_post_create(ctx: Ctx, app: str) -> None:
-    """``domains_setup``: without a global vhost the app's vhost is disabled."""
-    vhost_file = ctx.state.app_dir(app) / "VHOST"
-    if vhost_file.exists():
-        return
-    global_vhost = ctx.state.home / "VHOST"
-    default = global_vhost.read_text().strip() if global_vhost.exists() else ""
-    if default:
-        ctx.info1_quiet("Creating new app virtual host file...")
-        vhost_file.write_text(default + "\n")
-        return
-    ctx.info1_quiet("Global server virtual host not set, disabling app vhost...")
-    with env_lock(ctx.state):
-        try:
-            env = read_env(ctx.state, app)
-        except EnvParseError as exc:
-            ctx.fail(str(exc))
-        env["NO_VHOST"] = "1"
-        write_env(ctx.state, app, env)
-    fire_trigger(ctx, "post-domains-update", app, "disable")
-
-
-def init_proxy_port(ctx: Ctx, app: str) -> None:
-    """ports ``initializeProxyPort``: a random free high port when the vhost is disabled."""
-    if ctx.state.prop_get("proxy", app, "proxy-port"):
-        return
-    try:
-        vhost_disabled = read_env(ctx.state, app).get("NO_VHOST") == "1"
-    except EnvParseError:
-        vhost_disabled = False
-    if vhost_disabled:
-        ctx.info1("No port set, setting to random open high port")
-        port = free_port()
-        ctx.info1(f"Random port {port}")
-    else:
-        port = int(ctx.state.prop_get("proxy", "--global", "proxy-port") or 80)
-    ctx.state.prop_set("proxy", app, "proxy-port", str(port))
-
-
-def free_port() -> int:
-    """``getAvailablePort``: a random port in 1025-65535 nobody listens on."""
-    while True:
-        port = random.randint(1025, 65535)
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-
-
-def nginx_build_config(ctx: Ctx, app: str, *_args: str) -> None:
-    """nginx-vhosts ``nginx_build_config``: ensure the proxy port, write, reload.
-
-    Before a deploy there is no web listener, which nginx-vhosts warns about.
-    """
-    init_proxy_port(ctx, app)
-    ctx.info1("Creating http nginx.conf")
-    ctx.verbose("Reloading nginx")
-    from pruvon_core.testing.sim import containers
-
-    if not containers.is_deployed(ctx.state, app):
-        ctx.warn_quiet(f"No web listeners specified for {app}")
-
-
-for _trigger in ("post-create", "post-domains-update", "post-proxy-ports-update"):
-    on_trigger(_trigger, "nginx-vhosts")(nginx_build_config)
 
 
 # -- commands ---------------------------------------------------------------------
@@ -301,8 +210,17 @@ def apps_rename(ctx: Ctx) -> None:
     fire_trigger(ctx, "post-app-rename", old, new)
 
 
+# Properties copied by their own plugin's ``post-app-clone-setup``/``-rename-setup`` handler
+# (registered by the ``cmd_*`` routing modules): copying them up front would change what the
+# handlers that run earlier in Dokku's plugin order see (``domains`` would find a copied
+# proxy port 80, drop it in ``pre-disable-vhost`` and pick a second random port).
+_COPIED_BY_TRIGGERS = frozenset(
+    {"apps", "domains", "ports", "proxy", "nginx", "docker-options", "storage"}
+)
+
+
 def _copy_app_data(ctx: Ctx, old: str, new: str) -> None:
-    """Environment and every plugin property except creation metadata follow the app."""
+    """Environment and the properties of plugins without their own clone/rename handler."""
     try:
         env = read_env(ctx.state, old)
     except EnvParseError as exc:
@@ -311,7 +229,7 @@ def _copy_app_data(ctx: Ctx, old: str, new: str) -> None:
     base = ctx.state.root / "config"
     for plugin_dir in sorted(base.iterdir()) if base.is_dir() else []:
         source = plugin_dir / old
-        if not source.is_dir() or plugin_dir.name == "apps":
+        if not source.is_dir() or plugin_dir.name in _COPIED_BY_TRIGGERS:
             continue
         for prop in source.iterdir():
             if prop.is_file():
@@ -415,12 +333,7 @@ def apps_set(ctx: Ctx) -> None:
         ctx.fail("No property specified")
     if prop != "disable-autocreation":
         ctx.fail("Invalid property specified, valid properties include: disable-autocreation")
-    if value:
-        ctx.info2_quiet(f"Setting {prop} to {value}")
-        ctx.state.prop_set("apps", app, prop, value)
-    else:
-        ctx.info2_quiet(f"Unsetting {prop}")
-        ctx.state.prop_delete("apps", app, prop)
+    ctx.write_property("apps", app, prop, value)
 
 
 @command("apps:help")

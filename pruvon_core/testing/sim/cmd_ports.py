@@ -25,20 +25,7 @@ def _ports_configure(ctx: Ctx, app: str) -> int:
     return 0
 
 
-@on_trigger("post-app-clone-setup", "ports")
-def _ports_clone(ctx: Ctx, old: str, new: str) -> int:
-    routing.clone_props(ctx.state, "ports", old, new)
-    return 0
-
-
-@on_trigger("post-app-rename-setup", "ports")
-def _ports_rename(ctx: Ctx, old: str, new: str) -> int:
-    return routing.rename_props(ctx, "ports", old, new)
-
-
-@on_trigger("post-delete", "ports")
-def _ports_delete(ctx: Ctx, app: str, *_args: str) -> int:
-    return routing.destroy_props(ctx, "ports", app)
+routing.register_property_plugin("ports")
 
 
 def _app_and_maps(ctx: Ctx, name: str, need_maps: bool = True) -> tuple[str, list[PortMap]]:

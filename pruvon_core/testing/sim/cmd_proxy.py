@@ -20,62 +20,26 @@ on_trigger("post-create", "nginx-vhosts")(routing.nginx_post_create)
 on_trigger("post-app-clone-setup", "nginx-vhosts")(routing.nginx_clone_setup)
 
 
-@on_trigger("post-domains-update", "nginx-vhosts")
-def _nginx_post_domains_update(ctx: Ctx, app: str, *_args: str) -> int:
+def _nginx_rebuild(ctx: Ctx, app: str, *_args: str) -> int:
+    """Domains/ports changes and deploys (``Triggering early nginx proxy rebuild``, post-deploy)
+    rebuild the app's ``nginx.conf``."""
     return routing.nginx_build_config(ctx, app)
 
 
-@on_trigger("post-proxy-ports-update", "nginx-vhosts")
-def _nginx_post_ports_update(ctx: Ctx, app: str, *_args: str) -> int:
-    return routing.nginx_build_config(ctx, app)
-
-
-@on_trigger("proxy-build-config", "nginx-vhosts")
-def _nginx_proxy_build_config(ctx: Ctx, app: str, *_args: str) -> int:
-    """Called by deploys (``Triggering early nginx proxy rebuild``, post-deploy)."""
-    return routing.nginx_build_config(ctx, app)
-
-
+for _trigger in ("post-domains-update", "post-proxy-ports-update", "proxy-build-config"):
+    on_trigger(_trigger, "nginx-vhosts")(_nginx_rebuild)
 on_trigger("post-app-rename-setup", "nginx-vhosts")(routing.nginx_rename_setup)
 
 
-@on_trigger("post-app-rename-setup", "proxy")
-def _proxy_rename(ctx: Ctx, old: str, new: str) -> int:
-    return routing.rename_props(ctx, "proxy", old, new)
-
-
-@on_trigger("post-app-clone-setup", "proxy")
-def _proxy_clone(ctx: Ctx, old: str, new: str) -> int:
-    """Runs after domains' clone setup (plugin order), so the copied port wins, as in Dokku."""
-    routing.clone_props(ctx.state, "proxy", old, new)
-    return 0
-
-
-@on_trigger("post-app-clone-setup", "docker-options")
-def _docker_options_clone(ctx: Ctx, old: str, new: str) -> int:
-    routing.clone_props(ctx.state, "docker-options", old, new)
-    return 0
-
-
-@on_trigger("post-app-rename-setup", "docker-options")
-def _docker_options_rename(ctx: Ctx, old: str, new: str) -> int:
-    return routing.rename_props(ctx, "docker-options", old, new)
-
-
-@on_trigger("post-delete", "docker-options")
-def _docker_options_delete(ctx: Ctx, app: str, *_args: str) -> int:
-    return routing.destroy_props(ctx, "docker-options", app)
+# proxy's clone setup runs after domains' (plugin order), so the copied port wins, as in Dokku
+routing.register_property_plugin("proxy")
+routing.register_property_plugin("docker-options")
 
 
 @on_trigger("post-delete", "nginx-vhosts")
 def _nginx_delete(ctx: Ctx, app: str, *_args: str) -> int:
     (ctx.state.app_dir(app) / routing.NGINX_CONF).unlink(missing_ok=True)
     return routing.destroy_props(ctx, "nginx", app)
-
-
-@on_trigger("post-delete", "proxy")
-def _proxy_delete(ctx: Ctx, app: str, *_args: str) -> int:
-    return routing.destroy_props(ctx, "proxy", app)
 
 
 # -- proxy ---------------------------------------------------------------------------------------
@@ -136,12 +100,7 @@ def _property_set(
         names = ", ".join(sorted(set(valid) | set(valid_global)))
         ctx.fail(f"Invalid property specified, valid properties include: {names}")
     with routing.locked(ctx.state):
-        if value:
-            ctx.info2_quiet(f"Setting {prop} to {value}")
-            ctx.state.prop_set(plugin, app, prop, value)
-        else:
-            ctx.info2_quiet(f"Unsetting {prop}")
-            ctx.state.prop_delete(plugin, app, prop)
+        ctx.write_property(plugin, app, prop, value)
 
 
 @command("proxy:set")
@@ -342,12 +301,7 @@ def nginx_set(ctx: Ctx) -> int:
     if key == "proxy-keepalive" and value and not value.isdigit():
         ctx.fail("Invalid value for proxy-keepalive: must be an integer")
     with routing.locked(ctx.state):
-        if value:
-            ctx.info2_quiet(f"Setting {key} to {value}")
-            ctx.state.prop_set("nginx", app, key, value)
-        else:
-            ctx.info2_quiet(f"Unsetting {key}")
-            ctx.state.prop_delete("nginx", app, key)
+        ctx.write_property("nginx", app, key, value)
     return 0
 
 

@@ -17,10 +17,8 @@ from pruvon_core.testing.sim import routing
 from pruvon_core.testing.sim.core import (
     Ctx,
     Flag,
-    SimExit,
     SimState,
     command,
-    on_trigger,
     parse_flags,
 )
 from pruvon_core.testing.sim.core import write_atomic as _write
@@ -204,11 +202,17 @@ def storage_mount(ctx: Ctx) -> int:
         return _attach(ctx, app, entry, str(values["container-dir"]), bool(values["readonly"]), "")
 
 
-def _mount_legacy(ctx: Ctx, app: str, mount: str) -> int:
+def _legacy_mount(ctx: Ctx, mount: str) -> tuple[str, bool, str]:
+    """A valid ``host:container[:options]`` argument as (container, readonly, options)."""
     error = verify_paths(mount)
     container, readonly, options = _parse_mount(mount)
     if error or not container:
         ctx.fail(error or "Storage path must be two valid paths divided by colon.")
+    return container, readonly, options
+
+
+def _mount_legacy(ctx: Ctx, app: str, mount: str) -> int:
+    container, readonly, options = _legacy_mount(ctx, mount)
     entry = legacy_entry(mount)
     if not load_entry(ctx.state, entry["name"]):
         save_entry(ctx.state, entry)
@@ -261,10 +265,7 @@ def storage_unmount(ctx: Ctx) -> int:
     target = rest[1] if len(rest) > 1 else ""
     with routing.locked(ctx.state):
         if ":" in target:
-            error = verify_paths(target)
-            container, _, _ = _parse_mount(target)
-            if error or not container:
-                ctx.fail(error or "Storage path must be two valid paths divided by colon.")
+            container = _legacy_mount(ctx, target)[0]
             name, missing = legacy_entry(target)["name"], "Mount path does not exist."
         else:
             name, container = target, str(values["container-dir"])
@@ -451,15 +452,21 @@ def storage_create(ctx: Ctx) -> int:
     return 0
 
 
-@command("storage:info")
-def storage_info(ctx: Ctx) -> int:
-    values, rest = parse_flags(ctx, "storage:info", ctx.args, [FORMAT_FLAG])
+def _existing_entry(ctx: Ctx, rest: list[str]) -> tuple[str, dict]:
+    """The entry named by the first positional argument (required, must exist)."""
     name = rest[0] if rest else ""
     if not name:
         ctx.fail("storage entry name is required")
     entry = load_entry(ctx.state, name)
     if not entry:
         ctx.fail(f'storage entry "{name}" does not exist')
+    return name, entry
+
+
+@command("storage:info")
+def storage_info(ctx: Ctx) -> int:
+    values, rest = parse_flags(ctx, "storage:info", ctx.args, [FORMAT_FLAG])
+    _, entry = _existing_entry(ctx, rest)
     if values["format"] == "json":
         ctx.out(json.dumps(entry, indent=2))
         return 0
@@ -483,12 +490,7 @@ def storage_destroy(ctx: Ctx) -> int:
             Flag("destroy-host-dir", "bool", "false", "also remove the host directory"),
         ],
     )
-    name = rest[0] if rest else ""
-    if not name:
-        ctx.fail("storage entry name is required")
-    entry = load_entry(ctx.state, name)
-    if not entry:
-        ctx.fail(f'storage entry "{name}" does not exist')
+    name, entry = _existing_entry(ctx, rest)
     users = [
         a
         for a in ctx.state.apps()
@@ -508,7 +510,7 @@ def storage_destroy(ctx: Ctx) -> int:
                 f"Storage entry {name} is backed by {entry.get('host_path')}, which will be "
                 "removed along with its contents."
             )
-        confirm(ctx, name, "storage entry")
+        ctx.confirm_destructive(name, "storage entry")
     with routing.locked(ctx.state):
         (_entries_dir(ctx.state) / f"{name}.json").unlink(missing_ok=True)
         if values["destroy-host-dir"]:
@@ -517,39 +519,7 @@ def storage_destroy(ctx: Ctx) -> int:
     return 0
 
 
-def confirm(ctx: Ctx, name: str, noun: str) -> None:
-    """``AskForDestructiveConfirmation``: prompt ``> `` without newline, Go ``Scanln`` rules."""
-    ctx.warn("WARNING: Potentially Destructive Action")
-    ctx.warn(f"This command will destroy {noun} {name}.")
-    ctx.warn(f'To proceed, type "{name}"')
-    ctx.out("> ", end="")
-    line = ctx.stdin.readline().decode("utf-8", "replace")
-    if not line:
-        ctx.fail("EOF")
-    tokens = line.rstrip("\n").split()
-    if not tokens:
-        ctx.fail("unexpected newline")
-    if len(tokens) > 1:
-        ctx.fail("expected newline")
-    if tokens[0] != name:
-        ctx.err("Confirmation did not match test. Aborted.")
-        raise SimExit(1)
-
-
-@on_trigger("post-delete", "storage")
-def _storage_delete(ctx: Ctx, app: str, *_args: str) -> int:
-    return routing.destroy_props(ctx, "storage", app)
-
-
-@on_trigger("post-app-clone-setup", "storage")
-def _storage_clone(ctx: Ctx, old: str, new: str) -> int:
-    routing.clone_props(ctx.state, "storage", old, new)
-    return 0
-
-
-@on_trigger("post-app-rename-setup", "storage")
-def _storage_rename(ctx: Ctx, old: str, new: str) -> int:
-    return routing.rename_props(ctx, "storage", old, new)
+routing.register_property_plugin("storage")
 
 
 HELP = [

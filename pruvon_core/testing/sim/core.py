@@ -149,13 +149,20 @@ class SimState:
     @contextmanager
     def lock(self) -> Iterator[None]:
         """Global exclusive lock: mutating commands hold it so processes never interleave."""
-        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with file_lock(self.root / ".lock"):
             yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Exclusive ``flock`` on ``path`` (created 0600): serialises processes sharing a root."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:
@@ -247,6 +254,39 @@ class Ctx:
         """``dokku_log_warn_quiet``."""
         if not self.quiet:
             self.warn(text)
+
+    # shared command steps ---------------------------------------------------
+    def confirm_destructive(self, name: str, noun: str) -> None:
+        """``AskForDestructiveConfirmation``: prompt ``> `` (no newline), Go ``Scanln`` rules.
+
+        One line of stdin must be exactly ``name``; EOF, an empty line or two words
+        fail with Go's scanner errors, another word aborts (exit 1).
+        """
+        self.warn("WARNING: Potentially Destructive Action")
+        self.warn(f"This command will destroy {noun} {name}.")
+        self.warn(f'To proceed, type "{name}"')
+        self.out("> ", end="")
+        line = self.stdin.readline().decode("utf-8", "replace")
+        if not line:
+            self.fail("EOF")
+        tokens = line.rstrip("\n").split()
+        if not tokens:
+            self.fail("unexpected newline")
+        if len(tokens) > 1:
+            self.fail("expected newline")
+        if tokens[0] != name:
+            self.err("Confirmation did not match test. Aborted.")
+            raise SimExit(1)
+
+    def write_property(self, plugin: str, target: str, key: str, value: str) -> None:
+        """``fn-plugin-property-write``/``-delete`` as the ``*:set`` commands announce it:
+        an empty value unsets the property."""
+        if value:
+            self.info2_quiet(f"Setting {key} to {value}")
+            self.state.prop_set(plugin, target, key, value)
+        else:
+            self.info2_quiet(f"Unsetting {key}")
+            self.state.prop_delete(plugin, target, key)
 
     def verify_app(self, app: str | None) -> str:
         """Go's ``common.VerifyAppName``: empty -> exit 1, bad name -> exit 1, missing -> 20."""
@@ -382,8 +422,7 @@ def on_trigger(name: str, plugin: str) -> Callable[[TriggerFn], TriggerFn]:
     Simulated core plugins react to triggers the way Dokku's do (``plugn
     trigger`` runs every plugin's script, in plugin-name order).  One
     implementation per (trigger, plugin): a later registration replaces an
-    earlier one, so a family module (``cmd_domains``) can take over a default
-    that ``cmd_apps`` registered for it.
+    earlier one (the last import wins, so keep one registration per pair).
     """
 
     def register(fn: TriggerFn) -> TriggerFn:

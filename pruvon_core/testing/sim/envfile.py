@@ -22,15 +22,13 @@ one at ``home/dokku/ENV``, so destroying an app removes its environment.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pruvon_core.testing.sim.core import go_quote, write_atomic
+from pruvon_core.testing.sim.core import file_lock, go_quote, write_atomic
 
 if TYPE_CHECKING:
     from pruvon_core.testing.sim.core import SimState
@@ -77,13 +75,8 @@ def env_lock(state: SimState) -> Iterator[None]:
     with the state lock other helpers take inside triggers.
     """
     state.root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(state.root / ".env.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with file_lock(state.root / ".env.lock"):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 # -- writer -------------------------------------------------------------------

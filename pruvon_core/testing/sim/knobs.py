@@ -38,6 +38,18 @@ REALISTIC: dict[str, float] = {
     "plugin:list": 0.675, "version": 0.046, "help": 1.17,
     "git:from-image": 44.5,
 }
+# Service plugins (services/TIMINGS.md: dokku-postgres 1.48.0, dokku-redis 1.43.0). The
+# size-dependent export/import and the app-redeploying link/unlink keep the default here.
+REALISTIC.update({
+    "postgres:list": 0.156, "postgres:info": 0.420, "postgres:exists": 0.148,
+    "postgres:links": 0.110, "postgres:create": 7.4, "postgres:destroy": 1.5,
+    "postgres:start": 5.2, "postgres:clone": 10.3, "postgres:expose": 0.9,
+    "postgres:unexpose": 10.5,
+    "redis:list": 0.148, "redis:info": 0.379, "redis:exists": 0.148, "redis:links": 0.110,
+    "redis:export": 0.702, "redis:create": 2.1, "redis:destroy": 1.0, "redis:unexpose": 10.5,
+})
+# ``postgres:info SVC --status`` (any single info flag) skips most docker inspects.
+REALISTIC_INFO_FLAG: dict[str, float] = {"postgres:info": 0.275}
 PS_REPORT_PER_APP = 0.75
 DEFAULT_REALISTIC = 0.06  # Go "property" commands: 50-100 ms
 
@@ -80,6 +92,8 @@ def latency_for(ctx: Ctx) -> float:
             return PS_REPORT_PER_APP * max(1, len(ctx.state.apps()))
         if ctx.command == "help" and "--all" in ctx.args:
             return 1.5
+        if ctx.command in REALISTIC_INFO_FLAG and any(a.startswith("--") for a in ctx.args):
+            return REALISTIC_INFO_FLAG[ctx.command]
         return REALISTIC.get(ctx.command, DEFAULT_REALISTIC)
     try:
         seconds = float(value or 0)

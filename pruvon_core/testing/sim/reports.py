@@ -64,10 +64,5 @@ def set_property(
         ctx.fail(f"Invalid property specified, valid properties include: {', '.join(sorted(keys))}")
     if validate is not None:
         validate(ctx, key, value)
-    if value:
-        ctx.info2_quiet(f"Setting {key} to {value}")
-        ctx.state.prop_set(plugin, target, key, value)
-    else:
-        ctx.info2_quiet(f"Unsetting {key}")
-        ctx.state.prop_delete(plugin, target, key)
+    ctx.write_property(plugin, target, key, value)
     return 0

@@ -38,6 +38,7 @@ from pruvon_core.testing.sim.core import (
     fire_trigger,
     go_json,
     go_quote,
+    on_trigger,
     parse_flags,
     write_atomic,
 )
@@ -488,7 +489,11 @@ def detected_port_maps(state: SimState, app: str) -> list[PortMap]:
 
 def ports_get(state: SimState, app: str) -> list[PortMap]:
     """``ports-get`` trigger: explicit maps, else detected ones; unique by scheme:host."""
-    maps = port_maps(state, app) or detected_port_maps(state, app)
+    return unique_maps(port_maps(state, app) or detected_port_maps(state, app))
+
+
+def unique_maps(maps: Iterable[PortMap]) -> list[PortMap]:
+    """Dokku keeps the first map per ``scheme:host-port`` and drops internal ones."""
     seen: set[str] = set()
     result = []
     for port_map in maps:
@@ -879,16 +884,8 @@ def destroy_props(ctx: Ctx, plugin: str, app: str) -> int:
 
 def set_detected_ports(state: SimState, app: str, port_map_string: str) -> None:
     """``ports-set-detected`` (a build passes the image's EXPOSE, e.g. ``http:5000:5000``)."""
-    maps = _parse_quietly([port_map_string]) or []
-    seen: set[str] = set()
-    values = []
-    for port_map in maps:
-        key = f"{port_map.scheme}:{port_map.host_port}"
-        if port_map.internal or key in seen:
-            continue
-        seen.add(key)
-        values.append(str(port_map))
-    write_list(state, "ports", app, "map-detected", sorted(values))
+    maps = unique_maps(_parse_quietly([port_map_string]) or [])
+    write_list(state, "ports", app, "map-detected", sorted(str(m) for m in maps))
 
 
 def clone_props(state: SimState, plugin: str, old: str, new: str) -> None:
@@ -898,3 +895,22 @@ def clone_props(state: SimState, plugin: str, old: str, new: str) -> None:
     for item in source.iterdir():
         if item.is_file() and not item.name.startswith("."):
             state.prop_set(plugin, new, item.name, item.read_text())
+
+
+def register_property_plugin(plugin: str) -> None:
+    """Register the clone/rename/delete handlers of a plugin whose per-app state is only its
+    properties (``fn-plugin-property-clone``/``-rename``/``-destroy`` in Dokku)."""
+
+    def clone(ctx: Ctx, old: str, new: str) -> int:
+        clone_props(ctx.state, plugin, old, new)
+        return 0
+
+    def rename(ctx: Ctx, old: str, new: str) -> int:
+        return rename_props(ctx, plugin, old, new)
+
+    def delete(ctx: Ctx, app: str, *_args: str) -> int:
+        return destroy_props(ctx, plugin, app)
+
+    on_trigger("post-app-clone-setup", plugin)(clone)
+    on_trigger("post-app-rename-setup", plugin)(rename)
+    on_trigger("post-delete", plugin)(delete)

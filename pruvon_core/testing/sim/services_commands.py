@@ -786,16 +786,21 @@ def encryption_file(service: Service, filename: str):
     return service.dir / "backup-encryption" / filename
 
 
-def cmd_backup_set_encryption(ctx: Ctx, stype: ServiceType) -> None:
-    name, passphrase = arg(ctx, 0), arg(ctx, 1)
+def _write_encryption_setting(ctx: Ctx, stype: ServiceType, filename: str, missing: str) -> None:
+    """``<name> <value>``: both required (``missing`` names the value), one line in the file."""
+    name, value = arg(ctx, 0), arg(ctx, 1)
     if not name:
         ctx.fail("Please specify a valid name for the service")
-    if not passphrase:
-        ctx.fail("Please specify a GPG backup passphrase")
-    service = require_service(ctx, stype, name)
-    path = encryption_file(service, "ENCRYPTION_KEY")
+    if not value:
+        ctx.fail(missing)
+    path = encryption_file(require_service(ctx, stype, name), filename)
     path.parent.mkdir(exist_ok=True)
-    path.write_text(passphrase + "\n")
+    path.write_text(value + "\n")
+
+
+def cmd_backup_set_encryption(ctx: Ctx, stype: ServiceType) -> None:
+    _write_encryption_setting(
+        ctx, stype, "ENCRYPTION_KEY", "Please specify a GPG backup passphrase")
 
 
 def cmd_backup_unset_encryption(ctx: Ctx, stype: ServiceType) -> None:
@@ -806,15 +811,9 @@ def cmd_backup_unset_encryption(ctx: Ctx, stype: ServiceType) -> None:
 
 
 def cmd_backup_set_public_key_encryption(ctx: Ctx, stype: ServiceType) -> None:
-    name, key_id = arg(ctx, 0), arg(ctx, 1)
-    if not name:
-        ctx.fail("Please specify a valid name for the service")
-    if not key_id:
-        ctx.fail("Please specify a valid GPG Public Key ID (or fingerprint)")
-    service = require_service(ctx, stype, name)
-    path = encryption_file(service, "ENCRYPT_WITH_PUBLIC_KEY_ID")
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(key_id + "\n")
+    _write_encryption_setting(
+        ctx, stype, "ENCRYPT_WITH_PUBLIC_KEY_ID",
+        "Please specify a valid GPG Public Key ID (or fingerprint)")
 
 
 def cmd_backup_unset_public_key_encryption(ctx: Ctx, stype: ServiceType) -> None:
