@@ -27,16 +27,12 @@ import re
 import shutil
 import subprocess
 import tempfile
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from pruvon_core.testing.reference import REFERENCE_DIR
 from pruvon_core.testing.sim import containers
 from pruvon_core.testing.sim.core import SimState
-from pruvon_core.testing.sim.main import run
-from tests.golden.harness import CASES
+from tests.golden.harness import CASES, Replay, sub
 
 REQ = "[::ffff:172.17.0.1]:{port}: response:200"
 
@@ -112,81 +108,50 @@ def repair_env(root: Path, app: str = "ref-web") -> None:
     path.write_bytes(b"\n".join(kept))
 
 
-@dataclass
-class Session:
-    root: Path
-    results: dict[str, tuple[int, bytes, bytes]] = field(default_factory=dict)
-    snapshots: dict[str, Path] = field(default_factory=dict)
-    crashes: dict[str, str] = field(default_factory=dict)
-
-    def result(self, name: str) -> tuple[int, bytes, bytes]:
-        assert name not in self.crashes, f"{name} crashed in the replay:\n{self.crashes[name]}"
-        assert name in self.results, f"{name} was not replayed"
-        return self.results[name]
-
-    def snapshot(self, name: str, into: Path) -> Path:
-        """A private copy of the state as it was right before case ``name``."""
-        target = into / f"state-{name}"
-        shutil.copytree(self.snapshots[name], target, symlinks=True)
-        return target
-
-
 @functools.lru_cache(maxsize=1)
-def session() -> Session:
+def session() -> Replay:
     """Replay the capture session once per test process."""
     base = Path(tempfile.mkdtemp(prefix="pruvon-simb-"))
     atexit.register(shutil.rmtree, base, True)
-    replay = Session(root=base / "state")
-    replay.root.mkdir()
+    replay = Replay(root=base / "state")
     for name in capture_order():
         if name == REPAIR_BEFORE:
             repair_env(replay.root)
         if name in TRAFFIC:
             inject(replay.root, TRAFFIC[name])
         if name in STREAMING or is_pty(name):
-            snap = base / f"snap-{name}"
-            shutil.copytree(replay.root, snap, symlinks=True)
-            replay.snapshots[name] = snap
+            replay.keep_snapshot(name, base / f"snap-{name}")
             if name == "logs-tail":
                 inject(replay.root, DURING_TAIL)
             continue
-        case = CASES[name]
-        try:
-            replay.results[name] = run(argv_of(name), root=replay.root, stdin=case.stdin_bytes)
-        except Exception:  # a crash of one command must not hide the other results
-            replay.crashes[name] = traceback.format_exc()
+        replay.replay(name, argv_of(name))
     return replay
 
 
 # -- narrow normalisations shared by SIM-B's golden modules (applied to both sides) ------------
 
 
-def _sub(pattern: bytes, replacement: bytes) -> Callable[[bytes], bytes]:
-    compiled = re.compile(pattern)
-    return lambda data: compiled.sub(replacement, data)
-
-
 # docker/git ids (container 12/64, image layers 12, CID 11, git sha 40) are random per run
-IDS = _sub(rb"\b[0-9a-f]{11,64}\b", b"<id>")
+IDS = sub(rb"\b[0-9a-f]{11,64}\b", b"<id>")
 # the temporary container name's random suffix and the rename's epoch
-UPCOMING = _sub(rb"\.upcoming-\d+\b", b".upcoming-<n>")
-RENAME_EPOCH = _sub(rb"(\.[a-z]+\.\d+)\.\d{10}\b", rb"\1.<epoch>")
-GIT_FETCH = _sub(
+UPCOMING = sub(rb"\.upcoming-\d+\b", b".upcoming-<n>")
+RENAME_EPOCH = sub(rb"(\.[a-z]+\.\d+)\.\d{10}\b", rb"\1.<epoch>")
+GIT_FETCH = sub(
     rb"From /tmp/dokku-\d+-trigger-git-git-from-directory\.[A-Za-z0-9]+\n"
     rb"   [0-9a-f]{7}\.\.[0-9a-f]{7}  ",
     b"From <tmp>\n   <sha>..<sha>  ",
 )
-INSPECT_TMP = _sub(
+INSPECT_TMP = sub(
     rb"/tmp/dokku-\d+-trigger-scheduler-docker-local-scheduler-inspect\.[A-Za-z0-9]+", b"<tmp>"
 )
-RUN_DYNO = _sub(rb"\brun\.\d+\b", b"run.<n>")
-GIT_EPOCH = _sub(rb"(Git last updated at: +|last-updated-at\":\")\d{10}", rb"\1<epoch>")
-BRIDGE_IP = _sub(rb"\b172\.17\.0\.\d+\b", b"<ip>")
-DOCKER_TIME = _sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", b"<time>")
-MAC = _sub(rb"02:42:ac:11:00:[0-9a-f]{2}", b"<mac>")
-PID = _sub(rb'"Pid": \d+', b'"Pid": <pid>')
-HOST_PORT = _sub(rb'"HostPort": "\d+"', b'"HostPort": "<port>"')
-SIGNAL_LINE = _sub(rb"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d signal: terminated\n", b"")
+RUN_DYNO = sub(rb"\brun\.\d+\b", b"run.<n>")
+GIT_EPOCH = sub(rb"(Git last updated at: +|last-updated-at\":\")\d{10}", rb"\1<epoch>")
+BRIDGE_IP = sub(rb"\b172\.17\.0\.\d+\b", b"<ip>")
+DOCKER_TIME = sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", b"<time>")
+MAC = sub(rb"02:42:ac:11:00:[0-9a-f]{2}", b"<mac>")
+PID = sub(rb'"Pid": \d+', b'"Pid": <pid>')
+HOST_PORT = sub(rb'"HostPort": "\d+"', b'"HostPort": "<port>"')
+SIGNAL_LINE = sub(rb"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d signal: terminated\n", b"")
 _HEALTH = re.compile(
     rb"(       Running healthcheck name='port listening check'[^\n]*\n)"
     rb"(       Running healthcheck name='default'[^\n]*\n)"

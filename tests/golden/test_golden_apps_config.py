@@ -18,38 +18,37 @@ Normalisations, applied to both sides and only where a case needs them:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from pruvon_core.testing.sim.core import SimState
-from tests.golden.harness import CASES, assert_matches, setup, sim, sub
-from tests.golden.simhost import (
-    CONTAINER64,
-    EPOCH,
+from tests.golden.harness import (
+    ID12,
+    ID64,
     RANDOM_PORT,
     SHA40,
+    UPCOMING,
+    Builder,
+    check_capture,
+    check_capture_tty,
+    nothing,
+    setup,
+    sub,
+)
+from tests.golden.simhost import (
+    EPOCH,
     SPECIAL_VALUES,
     SYSTEMD_NOISE,
     current_env,
     deploy_history,
     ref_apps,
-    run_tty,
     svc_plugins,
     svc_redis,
 )
 
-CONTAINER12 = sub(rb"\b[0-9a-f]{12}\b", b"<id12>")
-UPCOMING = sub(rb"upcoming-\d+", b"upcoming-<n>")
 OLD_SUFFIX = sub(rb"(\.web\.\d+)\.\d{10}\b", rb"\1.<epoch>")
-DEPLOY = (SHA40, CONTAINER64, CONTAINER12, UPCOMING, OLD_SUFFIX)
-
-Builder = Callable[[Path], None]
-
-
-def nothing(root: Path) -> None:
-    """A fresh host."""
+DEPLOY = (SHA40, ID64, ID12, UPCOMING, OLD_SUFFIX)
 
 
 def base(root: Path) -> None:
@@ -170,7 +169,7 @@ def cleanup(root: Path) -> None:
 
 
 N_DEPLOY = (*DEPLOY, RANDOM_PORT)
-N_DESTROY = (CONTAINER64,)
+N_DESTROY = (ID64,)
 
 # case -> (state builder, normalisers, stdin fed to the command)
 SCENARIOS: dict[str, tuple[Builder, tuple, bytes]] = {
@@ -190,8 +189,8 @@ SCENARIOS: dict[str, tuple[Builder, tuple, bytes]] = {
     "apps-create-taken": (base, (), b""),
     "apps-destroy-confirm-stdin": (tmp_app_redis, (SYSTEMD_NOISE,), b"ref-tmp\n"),
     "apps-destroy-confirm-wrong": (tmp_app, (), b"wrong-name\n"),
-    "apps-destroy-force-deployed": (end_of_session, (CONTAINER64, SYSTEMD_NOISE), b""),
-    "apps-destroy-force-deployed-multi": (end_of_session, (CONTAINER64, SYSTEMD_NOISE), b""),
+    "apps-destroy-force-deployed": (end_of_session, (ID64, SYSTEMD_NOISE), b""),
+    "apps-destroy-force-deployed-multi": (end_of_session, (ID64, SYSTEMD_NOISE), b""),
     "apps-destroy-force-flag-first": (base_svc, (), b""),
     "apps-destroy-force-missing": (base_svc, (), b""),
     "apps-destroy-force-never-deployed": (destroy_host, (SYSTEMD_NOISE,), b""),
@@ -316,10 +315,7 @@ ARGV = {"config-set-no-restart": ["config:set", "--no-restart", "ref-web", *SPEC
 @pytest.mark.parametrize("name", sorted(SCENARIOS), ids=sorted(SCENARIOS))
 def test_capture(name: str, tmp_path: Path) -> None:
     build, normalisers, stdin = SCENARIOS[name]
-    case = CASES[name]
-    build(tmp_path)
-    argv = ARGV.get(name, case.argv)
-    assert_matches(case, sim(tmp_path, *argv, stdin=stdin), normalisers)
+    check_capture(name, tmp_path, build, normalisers, argv=ARGV.get(name), stdin=stdin)
 
 
 TTY_ALL = {**TTY_SCENARIOS, **SUDO_ARTIFACT}
@@ -328,8 +324,4 @@ TTY_ALL = {**TTY_SCENARIOS, **SUDO_ARTIFACT}
 @pytest.mark.parametrize("name", sorted(TTY_ALL), ids=sorted(TTY_ALL))
 def test_capture_tty(name: str, tmp_path: Path) -> None:
     """Under a pty stdout and stderr merge and every newline becomes CRLF."""
-    build, normalisers = TTY_ALL[name]
-    case = CASES[name]
-    build(tmp_path)
-    code, output = run_tty(tmp_path, *case.argv)
-    assert_matches(case, (code, output, b""), normalisers)
+    check_capture_tty(name, tmp_path, *TTY_ALL[name])

@@ -15,27 +15,19 @@ real pty and compare CRLF output.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from pruvon_core.testing.sim.core import SimState
-from tests.golden.harness import CASES, assert_matches, sim
-from tests.golden.simhost import (
+from tests.golden.harness import (
     SHA40,
-    current_env,
-    install_testplug,
-    ref_apps,
-    run_tty,
-    svc_plugins,
+    Builder,
+    check_capture,
+    check_capture_tty,
+    nothing,
 )
-
-Builder = Callable[[Path], None]
-
-
-def nothing(root: Path) -> None:
-    """A fresh host."""
+from tests.golden.simhost import current_env, install_testplug, ref_apps, svc_plugins
 
 
 def early_plugins(root: Path) -> None:
@@ -87,16 +79,10 @@ CLAIMED = sorted([*SCENARIOS, *TTY_SCENARIOS])
 @pytest.mark.parametrize("name", sorted(SCENARIOS), ids=sorted(SCENARIOS))
 def test_capture(name: str, tmp_path: Path) -> None:
     build, normalisers = SCENARIOS[name]
-    case = CASES[name]
-    build(tmp_path)
-    assert_matches(case, sim(tmp_path, *case.argv), normalisers)
+    check_capture(name, tmp_path, build, normalisers, stdin=b"")
 
 
 @pytest.mark.parametrize("name", sorted(TTY_SCENARIOS), ids=sorted(TTY_SCENARIOS))
 def test_capture_tty(name: str, tmp_path: Path) -> None:
     """With a TTY the main script prints its own headers; the pty merges streams (CRLF)."""
-    build, normalisers = TTY_SCENARIOS[name]
-    case = CASES[name]
-    build(tmp_path)
-    code, output = run_tty(tmp_path, *case.argv)
-    assert_matches(case, (code, output, b""), normalisers)
+    check_capture_tty(name, tmp_path, *TTY_SCENARIOS[name])

@@ -24,7 +24,7 @@ import pytest
 
 from pruvon_core.testing.sim import containers
 from pruvon_core.testing.sim.core import SimState
-from tests.golden.harness import CASES, assert_matches
+from tests.golden.harness import CASES, assert_matches, check_snapshot_tty
 from tests.golden.simb_session import (
     DURING_TAIL,
     REQ,
@@ -33,7 +33,6 @@ from tests.golden.simb_session import (
     log_group_order,
     session,
 )
-from tests.golden.simhost import run_tty
 
 LOG_CASES = [
     "logs-n5", "logs-n5-quiet", "logs-never-deployed", "logs-ps-web", "logs-multi-n5",
@@ -63,10 +62,7 @@ def _strip_artifact(data: bytes) -> bytes:
 
 @pytest.mark.parametrize("name", TTY_CASES)
 def test_tty(name: str, tmp_path: Path) -> None:
-    case = CASES[name]
-    root = session().snapshot(name, tmp_path)
-    code, output = run_tty(root, *case.argv)
-    assert_matches(case, (code, output, b""), (_strip_artifact,))
+    check_snapshot_tty(session(), name, tmp_path, (_strip_artifact,))
 
 
 def _read_lines(proc: subprocess.Popen, count: int, deadline: float) -> list[bytes]:

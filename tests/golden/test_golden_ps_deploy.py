@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.golden.harness import CASES, assert_matches
+from tests.golden.harness import CASES, assert_matches, check_snapshot_tty
 from tests.golden.simb_session import DEPLOY, GIT_EPOCH, INSPECT, INSPECT_TMP, session
-from tests.golden.simhost import run_tty
 
 PS_CASES = [
     "ps-bare", "ps-help",
@@ -62,7 +61,4 @@ def test_inspect(name: str) -> None:
 @pytest.mark.parametrize("name", TTY_CASES)
 def test_tty(name: str, tmp_path) -> None:
     """Run under a real pseudo-terminal: stdout+stderr merged, CRLF line ends."""
-    case = CASES[name]
-    root = session().snapshot(name, tmp_path)
-    code, output = run_tty(root, *case.argv)
-    assert_matches(case, (code, output, b""), DEPLOY)
+    check_snapshot_tty(session(), name, tmp_path, DEPLOY)

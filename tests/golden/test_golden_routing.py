@@ -15,13 +15,12 @@ Normalisations (narrow, applied to both sides):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from pruvon_core.testing.sim.core import SimState
-from tests.golden.harness import CASES, assert_matches, setup, sim, sub
+from tests.golden.harness import CASES, Replay, assert_matches, sub
 
 KEY1 = (
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA8Qau9fwN1X9zbFfP9yze72PC9hV4Wc0cTZ0EgztLLy ref@example"
@@ -182,31 +181,22 @@ def _argv(name: str, keys: Path) -> list[str]:
     ]
 
 
-@dataclass
-class Session:
-    """The replayed host and every captured command's (exit, stdout, stderr)."""
-
-    root: Path
-    results: dict[str, tuple[int, bytes, bytes]]
-
-
 @pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
+def session(tmp_path_factory: pytest.TempPathFactory) -> Replay:
     """Replay the capture session once on a fresh simulator."""
-    root = tmp_path_factory.mktemp("routing-sim")
+    replay = Replay(tmp_path_factory.mktemp("routing-sim"))
     keys = tmp_path_factory.mktemp("keys")
     (keys / "k1.pub").write_text(KEY1 + "\n")
     (keys / "k2.pub").write_text(KEY2 + "\n")
-    results: dict[str, tuple[int, bytes, bytes]] = {}
     for step in SESSION:
         if isinstance(step, tuple):
-            setup(root, step[1])
+            replay.setup(step[1])
         else:
-            results[step] = sim(root, *_argv(step, keys), stdin=CASES[step].stdin_bytes)
-    return Session(root, results)
+            replay.replay(step, _argv(step, keys))
+    return replay
 
 
-def _normalisers(name: str, session: Session) -> list:
+def _normalisers(name: str, session: Replay) -> list:
     if name in RANDOM_PORT_CASES:
         state = SimState(session.root)
         port = state.prop_get("proxy", "ref-empty", "proxy-port").strip().encode()
@@ -217,5 +207,5 @@ def _normalisers(name: str, session: Session) -> list:
 
 
 @pytest.mark.parametrize("name", CLAIMED, ids=CLAIMED)
-def test_golden_routing(name: str, session: Session) -> None:
-    assert_matches(CASES[name], session.results[name], _normalisers(name, session))
+def test_golden_routing(name: str, session: Replay) -> None:
+    assert_matches(CASES[name], session.result(name), _normalisers(name, session))

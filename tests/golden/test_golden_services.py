@@ -30,13 +30,27 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from pruvon_core.testing.reference import REFERENCE_DIR
-from tests.golden.harness import CASES, Normaliser, assert_matches, setup, sim, sub
+from tests.golden.harness import (
+    CASES,
+    ID12,
+    ID64,
+    SHA40,
+    UPCOMING,
+    Builder,
+    Normaliser,
+    chain,
+    check_capture,
+    nothing,
+    setup,
+    sim,
+    steps,
+    sub,
+)
 from tests.golden.simhost import run_tty
 
 BIN = REFERENCE_DIR / "services" / "_bin"
@@ -46,8 +60,6 @@ PG_EXPORT_EPOCH = "1795346478"  # 2026-11-22 11:21:18 UTC, the dump header's tim
 REDIS_EXPORT_EPOCH = "1795346832"  # the RDB's ctime aux field
 
 PASSWORD = sub(rb"(postgres://postgres:|redis://:)[0-9a-f]{32,64}@", rb"\1<pw>@")
-ID64 = sub(rb"\b[0-9a-f]{64}\b", b"<id64>")
-ID12 = sub(rb"\b[0-9a-f]{12}\b", b"<id12>")
 IP = sub(rb"172\.17\.0\.\d+ *", b"<ip>")
 PG_TIME = sub(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{3})? UTC", b"<ts>")
 REDIS_TIME = sub(rb"\d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3}", b"<ts>")
@@ -63,39 +75,12 @@ def _sort_health(data: bytes) -> bytes:
 DEPLOY: list[Normaliser] = [
     ID12,
     sub(rb"(\.web\.1\.)\d{10}\b", rb"\1<epoch>"),
-    sub(rb"upcoming-\d+", b"upcoming-<n>"),
+    UPCOMING,
     _sort_health,
 ]
 INFO = (PASSWORD, ID64, IP)
 
-Builder = Callable[[Path], None]
-
-
 # -- state builders (the capture session, step by step) ---------------------------------------------
-def steps(*commands: list[str], stdin: dict[int, bytes] | None = None) -> Builder:
-    """A builder running ``commands`` in order, each of which must succeed."""
-
-    def build(root: Path) -> None:
-        for index, argv in enumerate(commands):
-            feed = (stdin or {}).get(index, b"")
-            code, out, err = sim(root, *argv, stdin=feed)
-            assert code == 0, f"setup {argv} failed ({code}): {out!r} {err!r}"
-
-    return build
-
-
-def chain(*builders: Builder) -> Builder:
-    def build(root: Path) -> None:
-        for builder in builders:
-            builder(root)
-
-    return build
-
-
-def nothing(root: Path) -> None:
-    """No service at all (fresh plugin install)."""
-
-
 def svc_app(root: Path) -> None:
     """``svc-app``: deployed from an image with vhosts disabled (``NO_VHOST=1``)."""
     setup(
@@ -194,8 +179,8 @@ PG: dict[str, tuple[Builder, tuple[Normaliser, ...]]] = {
     "pg-backup": (chain(db_items, steps(["postgres:backup-auth", "svc-db", "K", "S"])), (LS_TIME,)),
     "pg-bare": (nothing, ()),
     "pg-clone": (db_items, INFO),
-    "pg-config-show-linked": (db_linked, (PASSWORD, sub(rb"\b[0-9a-f]{40}\b", b"<sha>"))),
-    "pg-config-show-unlinked": (db_unlinked, (sub(rb"\b[0-9a-f]{40}\b", b"<sha>"),)),
+    "pg-config-show-linked": (db_linked, (PASSWORD, SHA40)),
+    "pg-config-show-unlinked": (db_unlinked, (SHA40,)),
     "pg-connect-error": (db_items, ()),
     "pg-connect-nullstdin": (db, ()),
     "pg-connect-select1": (db, ()),
@@ -301,8 +286,8 @@ REDIS: dict[str, tuple[Builder, tuple[Normaliser, ...]]] = {
         chain(redis, steps(["redis:backup-schedule", "svc-redis", "0 3 * * *", "svc-bucket"])), ()),
     "redis-backup-unset-encryption": (
         chain(redis, steps(["redis:backup-set-encryption", "svc-redis", "s3cr3t"])), ()),
-    "redis-config-show-linked": (redis_linked, (PASSWORD, sub(rb"\b[0-9a-f]{40}\b", b"<sha>"))),
-    "redis-config-show-unlinked": (redis_unlinked, (sub(rb"\b[0-9a-f]{40}\b", b"<sha>"),)),
+    "redis-config-show-linked": (redis_linked, (PASSWORD, SHA40)),
+    "redis-config-show-unlinked": (redis_unlinked, (SHA40,)),
     "redis-connect-error": (redis, ()),
     "redis-connect-ping": (redis, ()),
     "redis-connect-write": (redis, ()),
@@ -398,9 +383,7 @@ def stdin_for(name: str) -> bytes:
 @pytest.mark.parametrize("name", sorted(SCENARIOS), ids=sorted(SCENARIOS))
 def test_capture(name: str, tmp_path: Path) -> None:
     build, normalisers = SCENARIOS[name]
-    case = CASES[name]
-    build(tmp_path)
-    assert_matches(case, sim(tmp_path, *case.argv, stdin=stdin_for(name)), normalisers)
+    check_capture(name, tmp_path, build, normalisers, stdin=stdin_for(name))
 
 
 def export_summary(case_stdout: bytes) -> tuple[int, str]:

@@ -15,19 +15,14 @@ import pytest
 from pruvon_core.testing.sim import containers, dockerview
 from pruvon_core.testing.sim.core import Ctx, SimState
 from pruvon_core.testing.sim.docker_main import run as docker
-from pruvon_core.testing.sim.main import run as dokku
 from pruvon_core.testing.sim.routing import locked
+from tests.sim.simutil import ok
 
 PS_KEYS = {
     "Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes", "Mounts", "Names",
     "Networks", "Ports", "RunningFor", "Size", "State", "Status",
 }
 
-
-def ok(root: Path, *argv: str) -> bytes:
-    code, out, err = dokku(list(argv), root=root)
-    assert code == 0, (argv, out, err)
-    return out
 
 
 @pytest.fixture

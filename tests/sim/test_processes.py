@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
 import signal
 import subprocess
 import sys
@@ -18,12 +16,8 @@ from pruvon_core.testing.sim import containers, images
 from pruvon_core.testing.sim.core import SimState
 from pruvon_core.testing.sim.docker_main import run as docker
 from pruvon_core.testing.sim.main import run as dokku
-
-
-def ok(root: Path, *argv: str, stdin: bytes = b"") -> bytes:
-    code, out, err = dokku(list(argv), root=root, stdin=stdin)
-    assert code == 0, (argv, out, err)
-    return out
+from tests.golden.simhost import run_tty
+from tests.sim.simutil import ok
 
 
 @pytest.fixture
@@ -128,35 +122,9 @@ def test_run_unknown_command(app: Path) -> None:
     assert code == 127 and b"executable file not found" in err
 
 
-def _pty_session(root: Path, argv: list[str], script: bytes, timeout: float = 20) -> tuple[int, bytes]:
-    """Run the console simulator on a pty, type ``script``, return (exit, output)."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        env = {**os.environ, "PRUVON_SIM_ROOT": str(root), "TERM": "xterm"}
-        os.execve(sys.executable, [sys.executable, "-m", "pruvon_core.testing.sim", *argv], env)
-    os.write(fd, script)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if not ready:
-            if os.waitpid(pid, os.WNOHANG)[0]:
-                break
-            continue
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    return os.waitstatus_to_exitcode(status), b"".join(chunks)
-
-
 def test_interactive_run_shell_under_a_pty(app: Path) -> None:
-    code, output = _pty_session(app, ["run", "demo"], b"echo dyno=$DYNO; tty; exit 7\n")
+    code, output = run_tty(
+        app, "run", "demo", script=b"echo dyno=$DYNO; tty; exit 7\n", env={"TERM": "xterm"})
     assert code == 7
     assert b"dyno=run." in output and b"/dev/pts/" in output
 
@@ -176,7 +144,8 @@ def test_run_container_is_visible_while_it_runs(app: Path) -> None:
 
 
 def test_enter_runs_in_the_web_container_env(app: Path) -> None:
-    code, output = _pty_session(app, ["enter", "demo", "web"], b"echo $DYNO $PORT; exit\n")
+    code, output = run_tty(
+        app, "enter", "demo", "web", script=b"echo $DYNO $PORT; exit\n", env={"TERM": "xterm"})
     assert code == 0 and b"web.1 5000" in output
     code, _, err = dokku(["enter", "demo", "worker", "true"], root=app)
     assert code == 1 and err == (b" !     No containers found for type 'worker'\n"

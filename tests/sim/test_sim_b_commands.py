@@ -9,12 +9,7 @@ import pytest
 
 from pruvon_core.testing.sim.core import SimState
 from pruvon_core.testing.sim.main import run as dokku
-
-
-def ok(root: Path, *argv: str) -> bytes:
-    code, out, err = dokku(list(argv), root=root)
-    assert code == 0, (argv, out, err)
-    return out
+from tests.sim.simutil import ok
 
 
 @pytest.fixture
