@@ -812,18 +812,16 @@ def check_create(client: DokkuClient, req: CreateRequest, storage_dir: str = STO
         raise AppsError("; ".join(problems))
 
 
+# (CreateRequest field, step) in the order the create operation runs them
+OPTIONAL_CREATE_STEPS = (("env", "set environment"), ("domains", "set domains"),
+                         ("ports", "set ports"), ("mounts", "mount storage"))
+
+
 def create_steps(req: CreateRequest) -> list[str]:
     steps = ["create app"]
     steps += [f"{'create and link' if s.create else 'link'} {s.kind} {s.name}"
               for s in req.services]
-    if req.env:
-        steps.append("set environment")
-    if req.domains:
-        steps.append("set domains")
-    if req.ports:
-        steps.append("set ports")
-    if req.mounts:
-        steps.append("mount storage")
+    steps += [step for field, step in OPTIONAL_CREATE_STEPS if getattr(req, field)]
     if req.image:
         steps.append("deploy image")
     elif req.git_repo:

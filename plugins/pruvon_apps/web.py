@@ -307,12 +307,18 @@ def domains_op(app: str, action: str, names: list[str]) -> Any:
 
 @bp.post("/apps/<app>/domains")
 def domains_post(app: str) -> Any:
+    return _list_change_post(app, "domains", "domains", domains_op)
+
+
+def _list_change_post(app: str, tab: str, field: str,
+                      operation: Callable[[str, str, list[str]], Any]) -> Any:
+    """A tab's ``add|remove|set|clear`` form: the words of ``field`` become an operation."""
     try:
         visible_app(app)
-        names = request.form.get("domains", "").split()
-        return op_page(app, domains_op(app, request.form.get("action", ""), names))
+        words = request.form.get(field, "").split()
+        return op_page(app, operation(app, request.form.get("action", ""), words))
     except HANDLED as exc:
-        return page_error(exc, app, "domains")
+        return page_error(exc, app, tab)
 
 
 def ports_op(app: str, action: str, mappings: list[str]) -> Any:
@@ -330,12 +336,7 @@ def ports_op(app: str, action: str, mappings: list[str]) -> Any:
 
 @bp.post("/apps/<app>/ports")
 def ports_post(app: str) -> Any:
-    try:
-        visible_app(app)
-        mappings = request.form.get("mappings", "").split()
-        return op_page(app, ports_op(app, request.form.get("action", ""), mappings))
-    except HANDLED as exc:
-        return page_error(exc, app, "ports")
+    return _list_change_post(app, "ports", "mappings", ports_op)
 
 
 def storage_change(app: str, action: str, host: str, container: str) -> None:

@@ -281,12 +281,7 @@ def user_grant(obj: CliContext, username: str, **grant_flags: Any) -> None:
     """Grant apps, services, routes or creation rights."""
     from pruvon_auth.users import grant
 
-    grants = _grants(**grant_flags)
-    if not _has_grants(grants):
-        raise CliError("nothing to grant: give --app, --service, --route or --can-create-*")
-    _edit(grant, obj.store, username, **grants)
-    _audit("users.grant", f"user:{username}", grants=grants)
-    click.echo(f"granted to {username}")
+    _change_grants(obj, username, grant_flags, grant, "grant", "granted to")
 
 
 @user_group.command("revoke")
@@ -297,12 +292,18 @@ def user_revoke(obj: CliContext, username: str, **grant_flags: Any) -> None:
     """Remove grants given exactly as they are in the config."""
     from pruvon_auth.users import revoke
 
+    _change_grants(obj, username, grant_flags, revoke, "revoke", "revoked from")
+
+
+def _change_grants(obj: CliContext, username: str, grant_flags: dict[str, Any], edit: Any,
+                   verb: str, done: str) -> None:
+    """``user grant`` / ``user revoke``: refuse an empty change, edit, audit, confirm."""
     grants = _grants(**grant_flags)
     if not _has_grants(grants):
-        raise CliError("nothing to revoke: give --app, --service, --route or --can-create-*")
-    _edit(revoke, obj.store, username, **grants)
-    _audit("users.revoke", f"user:{username}", grants=grants)
-    click.echo(f"revoked from {username}")
+        raise CliError(f"nothing to {verb}: give --app, --service, --route or --can-create-*")
+    _edit(edit, obj.store, username, **grants)
+    _audit(f"users.{verb}", f"user:{username}", grants=grants)
+    click.echo(f"{done} {username}")
 
 
 @user_group.command("totp-reset")
