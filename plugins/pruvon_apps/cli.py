@@ -117,6 +117,14 @@ def apps_group() -> None:
     """Dokku apps: list, inspect, create, destroy, configure, scale, logs."""
 
 
+def show(fmt: str, data: Any, rows: list[dict[str, Any]], columns: list[str]) -> None:
+    """``--format json`` prints ``data``; the table format prints ``rows``."""
+    if fmt == "json":
+        echo_json(data)
+    else:
+        echo_table(rows, columns)
+
+
 @apps_group.command("list")
 @click.option("--search", default="", help="Only apps whose name, domain or state contains this.")
 @click.option("--refresh", is_flag=True,
@@ -325,11 +333,8 @@ def scale_command(obj: CliContext, app: str, counts: tuple[str, ...], skip_deplo
     service.require_app(env.client, app)
     if not counts:
         current = env.client.scale(app)
-        if fmt == "json":
-            echo_json(current)
-        else:
-            echo_table([{"process": k, "count": v} for k, v in current.items()],
-                       ["process", "count"])
+        show(fmt, current, [{"process": k, "count": v} for k, v in current.items()],
+             ["process", "count"])
         return
     wanted = service.parse_scale(counts)
 
@@ -447,10 +452,7 @@ def domains_command(obj: CliContext, app: str, action: str | None, names: tuple[
         report = env.client.domains(app)
         data = {"app": report.app_vhosts, "enabled": report.app_enabled,
                 "global": report.global_vhosts}
-        if fmt == "json":
-            echo_json(data)
-        else:
-            echo_table([{"domain": d} for d in report.app_vhosts], ["domain"])
+        show(fmt, data, [{"domain": d} for d in report.app_vhosts], ["domain"])
         return
     if action != "clear" and not names:
         raise CliError(f"domains {action} needs at least one domain", 2)
@@ -482,12 +484,9 @@ def ports_command(obj: CliContext, app: str, action: str | None, mappings: tuple
         report = env.client.ports(app)
         data = {"configured": [str(m) for m in report.configured],
                 "detected": [str(m) for m in report.detected]}
-        if fmt == "json":
-            echo_json(data)
-        else:
-            echo_table([{"mapping": str(m), "kind": "configured"} for m in report.configured]
-                       + [{"mapping": str(m), "kind": "detected"} for m in report.detected],
-                       ["mapping", "kind"])
+        show(fmt, data, [{"mapping": str(m), "kind": "configured"} for m in report.configured]
+             + [{"mapping": str(m), "kind": "detected"} for m in report.detected],
+             ["mapping", "kind"])
         return
     for mapping in mappings:
         service.parse_port(mapping)
@@ -517,10 +516,7 @@ def storage_command(obj: CliContext, app: str, action: str | None, host: str | N
     if action is None:
         mounts = [{"host": m.host_path, "container": m.container_path}
                   for m in env.client.storage(app)]
-        if fmt == "json":
-            echo_json(mounts)
-        else:
-            echo_table(mounts, ["host", "container"])
+        show(fmt, mounts, mounts, ["host", "container"])
         return
     if not host or not container:
         raise CliError(f"storage {action} needs HOST and CONTAINER paths", 2)
