@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pruvon_core.testing.sim import containers, routing
 from pruvon_core.testing.sim.core import Ctx, Flag, command, emit_report, go_json, parse_flags
-from pruvon_core.testing.sim.reports import GLOBAL, run_report, set_property
+from pruvon_core.testing.sim.reports import GLOBAL, property_commands
 
 
 def _triplet(ctx: Ctx, plugin: str, app: str, key: str, default: str = "") -> dict[str, str]:
@@ -41,14 +41,7 @@ def builder_values(ctx: Ctx, app: str) -> dict[str, str]:
     return values
 
 
-@command("builder:report")
-def builder_report(ctx: Ctx) -> int:
-    return run_report(ctx, "builder", builder_values)
-
-
-@command("builder:set")
-def builder_set(ctx: Ctx) -> int:
-    return set_property(ctx, "builder", BUILDER_KEYS)
+property_commands("builder", builder_values, BUILDER_KEYS)
 
 
 # -- builds -----------------------------------------------------------------------------
@@ -109,14 +102,7 @@ def checks_values(ctx: Ctx, app: str) -> dict[str, str]:
     return values
 
 
-@command("checks:report")
-def checks_report(ctx: Ctx) -> int:
-    return run_report(ctx, "checks", checks_values, legacy_prefix=False)
-
-
-@command("checks:set")
-def checks_set(ctx: Ctx) -> int:
-    return set_property(ctx, "checks", ("wait-to-retire",))
+property_commands("checks", checks_values, ("wait-to-retire",), legacy_prefix=False)
 
 
 def _checks_toggle(ctx: Ctx, key: str, verb: str) -> int:
@@ -270,14 +256,7 @@ def scheduler_values(ctx: Ctx, app: str) -> dict[str, str]:
     return values
 
 
-@command("scheduler:report")
-def scheduler_report(ctx: Ctx) -> int:
-    return run_report(ctx, "scheduler", scheduler_values)
-
-
-@command("scheduler:set")
-def scheduler_set(ctx: Ctx) -> int:
-    return set_property(ctx, "scheduler", ("selected", "shell"))
+property_commands("scheduler", scheduler_values, ("selected", "shell"))
 
 
 # -- cron ---------------------------------------------------------------------------------
@@ -295,9 +274,7 @@ def cron_values(ctx: Ctx, app: str) -> dict[str, str]:
     return values
 
 
-@command("cron:report")
-def cron_report(ctx: Ctx) -> int:
-    return run_report(ctx, "cron", cron_values)
+property_commands("cron", cron_values, ("mailfrom", "mailto", "maintenance"))
 
 
 @command("cron:list")
@@ -311,11 +288,6 @@ def cron_list(ctx: Ctx) -> int:
         return 0
     ctx.out("ID  Schedule  Concurrency  Maintenance  Command")
     return 0
-
-
-@command("cron:set")
-def cron_set(ctx: Ctx) -> int:
-    return set_property(ctx, "cron", ("mailfrom", "mailto", "maintenance"))
 
 
 # -- network ------------------------------------------------------------------------------
@@ -337,16 +309,10 @@ def network_values(ctx: Ctx, app: str) -> dict[str, str]:
     return values
 
 
-@command("network:report")
-def network_report(ctx: Ctx) -> int:
-    return run_report(ctx, "network", network_values)
-
-
-@command("network:set")
-def network_set(ctx: Ctx) -> int:
-    keys = ("attach-post-create", "attach-post-deploy", "bind-all-interfaces", "initial-network",
-            "static-web-listener", "tld")
-    return set_property(ctx, "network", keys)
+property_commands("network", network_values, (
+    "attach-post-create", "attach-post-deploy", "bind-all-interfaces", "initial-network",
+    "static-web-listener", "tld",
+))
 
 
 # -- registry -----------------------------------------------------------------------------
@@ -366,15 +332,9 @@ def registry_values(ctx: Ctx, app: str) -> dict[str, str]:
     return values
 
 
-@command("registry:report")
-def registry_report(ctx: Ctx) -> int:
-    return run_report(ctx, "registry", registry_values)
-
-
-@command("registry:set")
-def registry_set(ctx: Ctx) -> int:
-    keys = ("image-repo", "image-repo-template", "push-extra-tags", "push-on-release", "server")
-    return set_property(ctx, "registry", keys)
+property_commands("registry", registry_values, (
+    "image-repo", "image-repo-template", "push-extra-tags", "push-on-release", "server",
+))
 
 
 # -- app-json -----------------------------------------------------------------------------
@@ -384,14 +344,7 @@ def app_json_values(ctx: Ctx, app: str) -> dict[str, str]:
     return _triplet(ctx, "app-json", app, "appjson-path", "app.json")
 
 
-@command("app-json:report")
-def app_json_report(ctx: Ctx) -> int:
-    return run_report(ctx, "app-json", app_json_values)
-
-
-@command("app-json:set")
-def app_json_set(ctx: Ctx) -> int:
-    return set_property(ctx, "app-json", ("appjson-path",))
+property_commands("app-json", app_json_values, ("appjson-path",))
 
 
 # -- events -------------------------------------------------------------------------------

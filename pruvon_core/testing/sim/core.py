@@ -47,6 +47,7 @@ class SimState:
 
     @classmethod
     def from_env(cls) -> SimState:
+        """The host named by ``PRUVON_SIM_ROOT`` (created if missing); unset: exit 1."""
         root = os.environ.get("PRUVON_SIM_ROOT")
         if not root:
             sys.stderr.write(" !     PRUVON_SIM_ROOT is not set\n")
@@ -54,6 +55,14 @@ class SimState:
         state = cls(Path(root))
         state.root.mkdir(parents=True, exist_ok=True)
         return state
+
+    @classmethod
+    def for_console_script(cls) -> SimState:
+        """:meth:`from_env` for the ``pruvon-*-sim`` entry points: its error is the exit."""
+        try:
+            return cls.from_env()
+        except SimExit as exc:
+            sys.exit(exc.code)
 
     # -- paths ---------------------------------------------------------------
     @property

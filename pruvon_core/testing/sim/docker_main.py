@@ -422,10 +422,7 @@ def run(argv: list[str], *, root: str | os.PathLike[str], stdin: bytes = b"",
 def main(argv: list[str] | None = None) -> None:
     """Console script: behave as ``docker`` for the simulator's containers."""
     args = sys.argv[1:] if argv is None else argv
-    try:
-        state = SimState.from_env()
-    except SimExit as exc:
-        sys.exit(exc.code)
+    state = SimState.for_console_script()
     sys.exit(_execute(state, args))
 
 

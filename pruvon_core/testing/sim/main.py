@@ -191,10 +191,7 @@ def _seed_demo(state: SimState) -> int:
 def main(argv: list[str] | None = None) -> None:
     """Console script: behave as ``dokku`` (``--seed-demo`` builds the demo host)."""
     args = sys.argv[1:] if argv is None else argv
-    try:
-        state = SimState.from_env()
-    except SimExit as exc:
-        sys.exit(exc.code)
+    state = SimState.for_console_script()
     if args == ["--seed-demo"]:
         sys.exit(_seed_demo(state))
     # The caller's environment passes through, as Dokku's `sudo -E` re-exec keeps it:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pruvon_core.testing.sim.core import Ctx, emit_report
+from pruvon_core.testing.sim.core import Ctx, command, emit_report
 
 GLOBAL = "--global"
 Collector = Callable[[Ctx, str], dict[str, str]]
@@ -66,3 +66,18 @@ def set_property(
         validate(ctx, key, value)
     ctx.write_property(plugin, target, key, value)
     return 0
+
+
+def property_commands(
+    plugin: str, collect: Collector, keys: tuple[str, ...], *, legacy_prefix: bool = True
+) -> None:
+    """Register ``<plugin>:report`` and ``<plugin>:set`` of a property-only Go plugin."""
+
+    def report(ctx: Ctx) -> int:
+        return run_report(ctx, plugin, collect, legacy_prefix=legacy_prefix)
+
+    def set_(ctx: Ctx) -> int:
+        return set_property(ctx, plugin, keys)
+
+    command(f"{plugin}:report")(report)
+    command(f"{plugin}:set")(set_)

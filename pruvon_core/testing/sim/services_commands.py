@@ -350,12 +350,23 @@ def links_to(ctx: Ctx, service: Service, app: str) -> list[str]:
     return [key for key, value in sorted(app_env(ctx, app).items()) if url in value]
 
 
-def cmd_linked(ctx: Ctx, stype: ServiceType) -> None:
+def service_and_app(ctx: Ctx, stype: ServiceType, *, app_first: bool) -> tuple[Service, str]:
+    """``<service> <app>`` of link/linked (app checked first) and unlink/promote (service
+    first): the plugin's scripts check them in different orders, which decides the error."""
     name = arg(ctx, 0)
     if not name:
         ctx.fail("Please specify a valid name for the service")
-    app = ctx.require_app(require_link_app(ctx))
+    app = require_link_app(ctx)
+    if app_first:
+        ctx.require_app(app)
     service = require_service(ctx, stype, name)
+    if not app_first:
+        ctx.require_app(app)
+    return service, app
+
+
+def cmd_linked(ctx: Ctx, stype: ServiceType) -> None:
+    service, app = service_and_app(ctx, stype, app_first=True)
     if not links_to(ctx, service, app):
         ctx.fail(f"Service {service.name} is not linked to {app}")
     ctx.info1(f"Service {service.name} is linked to {app}")
@@ -415,11 +426,7 @@ def no_restart(ctx: Ctx, flags: dict[str, str]) -> bool:
 
 
 def cmd_link(ctx: Ctx, stype: ServiceType) -> int:
-    name = arg(ctx, 0)
-    if not name:
-        ctx.fail("Please specify a valid name for the service")
-    app = ctx.require_app(require_link_app(ctx))
-    service = require_service(ctx, stype, name)
+    service, app = service_and_app(ctx, stype, app_first=True)
     flags = parse_link_flags(ctx.args[2:])
     env = app_env(ctx, app)
     alias = choose_alias(ctx, stype, env, flags.get("alias", ""))
@@ -439,12 +446,7 @@ def cmd_link(ctx: Ctx, stype: ServiceType) -> int:
 
 
 def cmd_unlink(ctx: Ctx, stype: ServiceType) -> int:
-    name = arg(ctx, 0)
-    if not name:
-        ctx.fail("Please specify a valid name for the service")
-    app = require_link_app(ctx)
-    service = require_service(ctx, stype, name)
-    ctx.require_app(app)
+    service, app = service_and_app(ctx, stype, app_first=False)
     keys = links_to(ctx, service, app)
     service.set_links([linked for linked in service.links() if linked != app])
     set_docker_link(ctx, service, app, present=False)
@@ -458,19 +460,14 @@ def cmd_unlink(ctx: Ctx, stype: ServiceType) -> int:
 
 
 def cmd_promote(ctx: Ctx, stype: ServiceType) -> int:
-    name = arg(ctx, 0)
-    if not name:
-        ctx.fail("Please specify a valid name for the service")
-    app = require_link_app(ctx)
-    service = require_service(ctx, stype, name)
-    ctx.require_app(app)
+    service, app = service_and_app(ctx, stype, app_first=False)
     env = app_env(ctx, app)
     keys = links_to(ctx, service, app)
     default_key = f"{stype.default_alias}_URL"
     if not keys:
         ctx.fail(f"Not linked to app {app}")
     if default_key in keys:
-        ctx.fail(f"Service {name} already promoted as {default_key}")
+        ctx.fail(f"Service {service.name} already promoted as {default_key}")
     pairs = []
     previous = env.get(default_key, "")
     if previous and not [k for k, v in env.items() if previous in v and k != default_key]:
