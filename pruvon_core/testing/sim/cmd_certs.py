@@ -262,7 +262,4 @@ CERTS_HELP = [
 ]
 
 
-@command("certs", "certs:help")
-def certs_help(ctx: Ctx) -> int:
-    routing.print_help(ctx, "certs", "Manage SSL (TLS) certs", CERTS_HELP, shell_plugin=True)
-    return 0
+routing.help_commands("certs", "Manage SSL (TLS) certs", CERTS_HELP, shell_plugin=True)

@@ -245,8 +245,4 @@ HELP = [
 ]
 
 
-@command("domains", "domains:help")
-def domains_help(ctx: Ctx) -> int:
-    """``dokku domains`` and ``domains:help`` print the plugin's usage block."""
-    routing.print_help(ctx, "domains", "Manage domains used by the proxy", HELP, shell_plugin=True)
-    return 0
+routing.help_commands("domains", "Manage domains used by the proxy", HELP, shell_plugin=True)

@@ -153,7 +153,4 @@ HELP = [  # plugins/ports/src/commands/commands.go, in source order
 ]
 
 
-@command("ports", "ports:help")
-def ports_help(ctx: Ctx) -> int:
-    routing.print_help(ctx, "ports", "Manage ports for an app", HELP)
-    return 0
+routing.help_commands("ports", "Manage ports for an app", HELP)

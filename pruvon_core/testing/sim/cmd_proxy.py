@@ -477,24 +477,13 @@ NGINX_HELP = [
 ]
 
 
-@command("proxy", "proxy:help")
-def proxy_help(ctx: Ctx) -> int:
-    routing.print_help(ctx, "proxy", "Manage the proxy integration for an app", PROXY_HELP)
-    return 0
+routing.help_commands("proxy", "Manage the proxy integration for an app", PROXY_HELP)
 
 
-@command("docker-options", "docker-options:help")
-def docker_options_help(ctx: Ctx) -> int:
-    routing.print_help(
-        ctx, "docker-options", "Manage docker options for an app", DOCKER_OPTIONS_HELP
-    )
-    return 0
+routing.help_commands("docker-options", "Manage docker options for an app", DOCKER_OPTIONS_HELP)
 
 
-@command("nginx", "nginx:help")
-def nginx_help(ctx: Ctx) -> int:
-    routing.print_help(ctx, "nginx", "Manage the nginx proxy", NGINX_HELP, shell_plugin=True)
-    return 0
+routing.help_commands("nginx", "Manage the nginx proxy", NGINX_HELP, shell_plugin=True)
 
 
 @command("nginx:show-config")

@@ -60,10 +60,7 @@ BUILDS_HELP = [
 ]
 
 
-@command("builds", "builds:help")
-def builds_help(ctx: Ctx) -> int:
-    routing.print_help(ctx, "builds", "Manage running and historical builds", BUILDS_HELP)
-    return 0
+routing.help_commands("builds", "Manage running and historical builds", BUILDS_HELP)
 
 
 @command("builds:list")

@@ -194,9 +194,6 @@ HELP = [
 ]
 
 
-@command("ssh-keys", "ssh-keys:help")
-def ssh_keys_help(ctx: Ctx) -> int:
-    routing.print_help(
-        ctx, "ssh-keys", "Manage public ssh keys used for deployment", HELP, shell_plugin=True
-    )
-    return 0
+routing.help_commands(
+    "ssh-keys", "Manage public ssh keys used for deployment", HELP, shell_plugin=True
+)

@@ -567,7 +567,4 @@ HELP = [
 ]
 
 
-@command("storage", "storage:help")
-def storage_help(ctx: Ctx) -> int:
-    routing.print_help(ctx, "storage", "Manage mounted volumes", HELP)
-    return 0
+routing.help_commands("storage", "Manage mounted volumes", HELP)

@@ -34,6 +34,7 @@ from pruvon_core.testing.sim.core import (
     Flag,
     SimExit,
     SimState,
+    command,
     emit_report,
     fire_trigger,
     go_json,
@@ -128,6 +129,22 @@ def print_help(
     gap = "   " if shell_plugin else "  "
     for usage, text in rows:
         ctx.out(f"    {usage:<{width}}{gap}{text}")
+
+
+def help_commands(
+    plugin: str,
+    description: str,
+    entries: list[tuple[str, str]],
+    *,
+    shell_plugin: bool = False,
+) -> None:
+    """Register ``<plugin>`` and ``<plugin>:help``: both print :func:`print_help`'s page."""
+
+    def show_help(ctx: Ctx) -> int:
+        print_help(ctx, plugin, description, entries, shell_plugin=shell_plugin)
+        return 0
+
+    command(plugin, f"{plugin}:help")(show_help)
 
 
 # -- reports (Dokku's common.ReportSingleApp) -------------------------------------------------
