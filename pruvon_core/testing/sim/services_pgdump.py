@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from pruvon_core.testing.sim.binreader import ByteReader
 from pruvon_core.testing.sim.services_psql import (
     SERVER_VERSION,
     Column,
@@ -382,20 +383,11 @@ def dump(db: Database, database: str, moment: float) -> bytes:
 
 
 # -- reading -----------------------------------------------------------------------------------------
-class Reader:
+class Reader(ByteReader):
     def __init__(self, data: bytes) -> None:
-        self.data, self.pos = data, 0
+        super().__init__(
+            data, lambda: RestoreError("could not read from input file: end of file"))
         self.int_size = INT_SIZE
-
-    def take(self, count: int) -> bytes:
-        if self.pos + count > len(self.data):
-            raise RestoreError("could not read from input file: end of file")
-        chunk = self.data[self.pos : self.pos + count]
-        self.pos += count
-        return chunk
-
-    def byte(self) -> int:
-        return self.take(1)[0]
 
     def int(self) -> int:
         sign = self.byte()

@@ -14,6 +14,10 @@ import io
 import struct
 from dataclasses import dataclass, field
 
+from pruvon_core.testing.sim.binreader import ByteReader
+
+SHORT_READ = "Short read or OOM loading DB. Unrecoverable error, aborting now."
+
 RDB_VERSION = 12
 REDIS_VERSION = "8.0.6"
 USED_MEM = 852000  # the reference dump's used-mem aux field
@@ -244,19 +248,9 @@ def dump(dataset: Dataset, ctime: int) -> bytes:
 
 
 # -- reading -----------------------------------------------------------------------------------------
-class Reader:
+class Reader(ByteReader):
     def __init__(self, data: bytes) -> None:
-        self.data, self.pos = data, 0
-
-    def take(self, count: int) -> bytes:
-        if self.pos + count > len(self.data):
-            raise RdbError("Short read or OOM loading DB. Unrecoverable error, aborting now.")
-        chunk = self.data[self.pos : self.pos + count]
-        self.pos += count
-        return chunk
-
-    def byte(self) -> int:
-        return self.take(1)[0]
+        super().__init__(data, lambda: RdbError(SHORT_READ))
 
     def length(self) -> tuple[int, bool]:
         """(value, is_encoded) of a length field."""

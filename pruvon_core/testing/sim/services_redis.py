@@ -149,6 +149,15 @@ class Interpreter:
         self.db.data[key] = value
         self.dirty = True
 
+    def write_or_drop(self, key: bytes, value: object, *, keep: bool) -> None:
+        """Store a collection, or delete the key once it is empty (redis never keeps
+        empty lists/sets/hashes/sorted sets)."""
+        if keep:
+            self.write(key, value)
+        elif key in self.db.data:
+            self.db.data.pop(key)
+            self.dirty = True
+
     # -- commands ----------------------------------------------------------------------------
     def ping(self, args: list[bytes]) -> Reply:
         return bulk(args[1]) if len(args) > 1 else Reply("status", "PONG")
@@ -280,11 +289,7 @@ class Interpreter:
         if not values:
             return Reply("nil")
         item = values.pop(0 if left else -1)
-        if values:
-            self.write(args[1], values)
-        else:
-            self.db.data.pop(args[1])
-            self.dirty = True
+        self.write_or_drop(args[1], values, keep=bool(values))
         return bulk(item)
 
     def sadd(self, args: list[bytes]) -> Reply:
@@ -297,11 +302,7 @@ class Interpreter:
         members = self.typed(args[1], set) or set()
         removed = len(members & set(args[2:]))
         remaining = members - set(args[2:])
-        if remaining:
-            self.write(args[1], remaining)
-        elif args[1] in self.db.data:
-            self.db.data.pop(args[1])
-            self.dirty = True
+        self.write_or_drop(args[1], remaining, keep=bool(remaining))
         return Reply("int", removed)
 
     def smembers(self, args: list[bytes]) -> Reply:
@@ -330,11 +331,7 @@ class Interpreter:
     def hdel(self, args: list[bytes]) -> Reply:
         fields = self.typed(args[1], dict) or {}
         removed = sum(1 for name in args[2:] if fields.pop(name, None) is not None)
-        if fields:
-            self.write(args[1], fields)
-        elif args[1] in self.db.data:
-            self.db.data.pop(args[1])
-            self.dirty = True
+        self.write_or_drop(args[1], fields, keep=bool(fields))
         return Reply("int", removed)
 
     def hgetall(self, args: list[bytes]) -> Reply:
@@ -370,11 +367,7 @@ class Interpreter:
     def zrem(self, args: list[bytes]) -> Reply:
         zset = self.typed(args[1], ZSet) or ZSet()
         removed = sum(1 for m in args[2:] if zset.scores.pop(m, None) is not None)
-        if zset.scores:
-            self.write(args[1], zset)
-        elif args[1] in self.db.data:
-            self.db.data.pop(args[1])
-            self.dirty = True
+        self.write_or_drop(args[1], zset, keep=bool(zset.scores))
         return Reply("int", removed)
 
     def zincrby(self, args: list[bytes]) -> Reply:
