@@ -804,17 +804,27 @@ def _api_op(app: str, schema: dict[str, Any], start: Callable[[dict[str, Any]], 
     return api_call(run)
 
 
-DOMAINS_SCHEMA = {"type": "object", "properties": {
-    "action": {"type": "string", "enum": list(service.DOMAIN_ACTIONS)},
-    "domains": {"type": "array", "items": {"type": "string"}}}}
+def list_change_schema(actions: tuple[str, ...], field: str) -> dict[str, Any]:
+    """The body of an ``add|remove|set|clear`` change: the action and a list of strings."""
+    return {"type": "object", "properties": {
+        "action": {"type": "string", "enum": list(actions)},
+        field: {"type": "array", "items": {"type": "string"}}}}
+
+
+def _api_list_change(app: str, schema: dict[str, Any], field: str,
+                     operation: Callable[[str, str, list[str]], Any]) -> Any:
+    return _api_op(app, schema, lambda d: operation(
+        app, str(d.get("action", "")), _str_list(d, field)))
+
+
+DOMAINS_SCHEMA = list_change_schema(service.DOMAIN_ACTIONS, "domains")
 
 
 @endpoint(f"{API}/<app>/domains", "POST", "Add, remove, set or clear domains (background)",
           action="apps.domains.write", bp=bp, prefix="", request_schema=DOMAINS_SCHEMA,
           responses=OP_RESPONSES)
 def api_domains(app: str) -> Any:
-    return _api_op(app, DOMAINS_SCHEMA, lambda d: domains_op(
-        app, str(d.get("action", "")), _str_list(d, "domains")))
+    return _api_list_change(app, DOMAINS_SCHEMA, "domains", domains_op)
 
 
 def _str_list(data: dict[str, Any], key: str) -> list[str]:
@@ -824,9 +834,7 @@ def _str_list(data: dict[str, Any], key: str) -> list[str]:
     return value
 
 
-PORTS_SCHEMA = {"type": "object", "properties": {
-    "action": {"type": "string", "enum": list(service.PORT_ACTIONS)},
-    "mappings": {"type": "array", "items": {"type": "string"}}}}
+PORTS_SCHEMA = list_change_schema(service.PORT_ACTIONS, "mappings")
 
 
 @endpoint(f"{API}/<app>/ports", "GET", "Configured and detected port mappings",
@@ -844,8 +852,7 @@ def api_ports_get(app: str) -> Any:
           action="apps.ports.write", bp=bp, prefix="", request_schema=PORTS_SCHEMA,
           responses=OP_RESPONSES)
 def api_ports(app: str) -> Any:
-    return _api_op(app, PORTS_SCHEMA, lambda d: ports_op(
-        app, str(d.get("action", "")), _str_list(d, "mappings")))
+    return _api_list_change(app, PORTS_SCHEMA, "mappings", ports_op)
 
 
 STORAGE_SCHEMA = {"type": "object", "properties": {

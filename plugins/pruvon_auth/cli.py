@@ -225,11 +225,7 @@ def user_remove(obj: CliContext, username: str) -> None:
 @pass_ctx
 def user_disable(obj: CliContext, username: str) -> None:
     """Disable a user: their sessions, keys, WebSockets and terminals stop at once."""
-    from pruvon_auth.users import set_disabled
-
-    _edit(set_disabled, obj.store, username, True)
-    _audit("users.disable", f"user:{username}")
-    click.echo(f"disabled {username}")
+    _set_disabled(obj, username, True)
 
 
 @user_group.command("enable")
@@ -237,11 +233,16 @@ def user_disable(obj: CliContext, username: str) -> None:
 @pass_ctx
 def user_enable(obj: CliContext, username: str) -> None:
     """Enable a disabled user again."""
+    _set_disabled(obj, username, False)
+
+
+def _set_disabled(obj: CliContext, username: str, disabled: bool) -> None:
     from pruvon_auth.users import set_disabled
 
-    _edit(set_disabled, obj.store, username, False)
-    _audit("users.enable", f"user:{username}")
-    click.echo(f"enabled {username}")
+    verb = "disable" if disabled else "enable"
+    _edit(set_disabled, obj.store, username, disabled)
+    _audit(f"users.{verb}", f"user:{username}")
+    click.echo(f"{verb}d {username}")
 
 
 @user_group.command("passwd")
