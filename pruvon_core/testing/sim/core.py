@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -175,8 +176,11 @@ def file_lock(path: Path) -> Iterator[None]:
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write via a temporary file and ``os.replace``: readers in other processes never see
+    half a file.  The temporary name is per process and thread, so concurrent writers of
+    one path (a threaded web server running the simulator in-process) never share it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     data = text.encode() if isinstance(text, str) else text
     tmp.write_bytes(data)
     os.replace(tmp, path)
