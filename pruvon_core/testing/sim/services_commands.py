@@ -65,10 +65,26 @@ def arg(ctx: Ctx, index: int) -> str:
     return ctx.args[index] if len(ctx.args) > index else ""
 
 
+NAME_MISSING = "Please specify a valid name for the service"
+BUCKET_MISSING = "Please specify an aws bucket for the backup"
+
+
+def required_args(ctx: Ctx, *messages: str) -> list[str]:
+    """The first ``len(messages)`` arguments; the first empty one fails with its message
+    (the plugin's ``[[ -z $X ]] && dokku_log_fail`` lines, in order)."""
+    values = []
+    for index, message in enumerate(messages):
+        value = arg(ctx, index)
+        if not value:
+            ctx.fail(message)
+        values.append(value)
+    return values
+
+
 def require_service(ctx: Ctx, stype: ServiceType, name: str) -> Service:
     """``[[ -z $SERVICE ]]`` check + ``verify_service_name``."""
     if not name:
-        ctx.fail("Please specify a valid name for the service")
+        ctx.fail(NAME_MISSING)
     service = Service(ctx.state, stype, name)
     if not service.exists():
         ctx.fail(f"{stype.label} service {name} does not exist")
@@ -353,9 +369,7 @@ def links_to(ctx: Ctx, service: Service, app: str) -> list[str]:
 def service_and_app(ctx: Ctx, stype: ServiceType, *, app_first: bool) -> tuple[Service, str]:
     """``<service> <app>`` of link/linked (app checked first) and unlink/promote (service
     first): the plugin's scripts check them in different orders, which decides the error."""
-    name = arg(ctx, 0)
-    if not name:
-        ctx.fail("Please specify a valid name for the service")
+    (name,) = required_args(ctx, NAME_MISSING)
     app = require_link_app(ctx)
     if app_first:
         ctx.require_app(app)
@@ -689,11 +703,7 @@ def cmd_enter(ctx: Ctx, stype: ServiceType) -> int:
 
 
 def cmd_clone(ctx: Ctx, stype: ServiceType) -> None:
-    name, new_name = arg(ctx, 0), arg(ctx, 1)
-    if not name:
-        ctx.fail("Please specify a valid name for the service")
-    if not new_name:
-        ctx.fail("Please specify a name for the new service")
+    name, new_name = required_args(ctx, NAME_MISSING, "Please specify a name for the new service")
     source = require_service(ctx, stype, name)
     if Service(ctx.state, stype, new_name).exists():
         ctx.fail(f"Invalid service name {new_name}. Verify the service name is not already in use.")
@@ -720,13 +730,9 @@ def unschedule(ctx: Ctx, service: Service) -> None:
 
 
 def cmd_backup_schedule(ctx: Ctx, stype: ServiceType) -> None:
-    name, schedule, bucket, iam = (arg(ctx, i) for i in range(4))
-    if not name:
-        ctx.fail("Please specify a valid name for the service")
-    if not schedule:
-        ctx.fail("Please specify a schedule for the backup")
-    if not bucket:
-        ctx.fail("Please specify an aws bucket for the backup")
+    name, schedule, bucket = required_args(
+        ctx, NAME_MISSING, "Please specify a schedule for the backup", BUCKET_MISSING)
+    iam = arg(ctx, 3)
     service = require_service(ctx, stype, name)
     if iam and iam not in ("--use-iam", "-u"):
         ctx.fail("Invalid flag provided, only '--use-iam' allowed")
@@ -749,13 +755,9 @@ def cmd_backup_unschedule(ctx: Ctx, stype: ServiceType) -> None:
 
 
 def cmd_backup_auth(ctx: Ctx, stype: ServiceType) -> None:
-    name, key, secret = arg(ctx, 0), arg(ctx, 1), arg(ctx, 2)
-    if not name:
-        ctx.fail("Please specify a valid name for the service")
-    if not key:
-        ctx.fail("Please specify an aws access key id")
-    if not secret:
-        ctx.fail("Please specify an aws secret access key")
+    name = required_args(
+        ctx, NAME_MISSING, "Please specify an aws access key id",
+        "Please specify an aws secret access key")[0]
     service = require_service(ctx, stype, name)
     backup = service.dir / "backup"
     if backup.exists():
@@ -785,11 +787,7 @@ def encryption_file(service: Service, filename: str):
 
 def _write_encryption_setting(ctx: Ctx, stype: ServiceType, filename: str, missing: str) -> None:
     """``<name> <value>``: both required (``missing`` names the value), one line in the file."""
-    name, value = arg(ctx, 0), arg(ctx, 1)
-    if not name:
-        ctx.fail("Please specify a valid name for the service")
-    if not value:
-        ctx.fail(missing)
+    name, value = required_args(ctx, NAME_MISSING, missing)
     path = encryption_file(require_service(ctx, stype, name), filename)
     path.parent.mkdir(exist_ok=True)
     path.write_text(value + "\n")
@@ -827,11 +825,8 @@ def cmd_backup(ctx: Ctx, stype: ServiceType) -> int:
     step fails like the reference capture's s3backup stand-in, listing the
     export it was handed, exit 1.
     """
-    name, bucket, iam = arg(ctx, 0), arg(ctx, 1), arg(ctx, 2)
-    if not name:
-        ctx.fail("Please specify a valid name for the service")
-    if not bucket:
-        ctx.fail("Please specify an aws bucket for the backup")
+    name, bucket = required_args(ctx, NAME_MISSING, BUCKET_MISSING)
+    iam = arg(ctx, 2)
     service = require_service(ctx, stype, name)
     if not iam:
         if not (service.dir / "backup" / "AWS_ACCESS_KEY_ID").exists():

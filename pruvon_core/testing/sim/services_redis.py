@@ -84,6 +84,19 @@ def tty_reply(reply: Reply, indent: int = 0) -> str:
     return "\n".join(lines)
 
 
+def index_range(items: list, start_arg: bytes, stop_arg: bytes) -> list | None:
+    """``LRANGE``/``ZRANGE`` inclusive indexes (negative from the end, clamped), or None
+    when an index is not an integer."""
+    try:
+        start, stop = int(start_arg), int(stop_arg)
+    except ValueError:
+        return None
+    size = len(items)
+    start = max(size + start, 0) if start < 0 else start
+    stop = size + stop if stop < 0 else min(stop, size - 1)
+    return items[start : stop + 1] if start <= stop else []
+
+
 class Interpreter:
     """The subset of redis commands the simulator understands, on one Dataset."""
 
@@ -272,14 +285,8 @@ class Interpreter:
 
     def lrange(self, args: list[bytes]) -> Reply:
         values = self.typed(args[1], list) or []
-        try:
-            start, stop = int(args[2]), int(args[3])
-        except ValueError:
-            return Reply("error", NOT_INT)
-        size = len(values)
-        start = max(size + start, 0) if start < 0 else start
-        stop = size + stop if stop < 0 else min(stop, size - 1)
-        return array(values[start : stop + 1] if start <= stop else [])
+        chosen = index_range(values, args[2], args[3])
+        return Reply("error", NOT_INT) if chosen is None else array(chosen)
 
     def llen(self, args: list[bytes]) -> Reply:
         return Reply("int", len(self.typed(args[1], list) or []))
@@ -382,14 +389,9 @@ class Interpreter:
 
     def zrange(self, args: list[bytes]) -> Reply:
         pairs = (self.typed(args[1], ZSet) or ZSet()).ordered()
-        try:
-            start, stop = int(args[2]), int(args[3])
-        except ValueError:
+        chosen = index_range(pairs, args[2], args[3])
+        if chosen is None:
             return Reply("error", NOT_INT)
-        size = len(pairs)
-        start = max(size + start, 0) if start < 0 else start
-        stop = size + stop if stop < 0 else min(stop, size - 1)
-        chosen = pairs[start : stop + 1] if start <= stop else []
         if any(a.lower() == b"withscores" for a in args[4:]):
             return array([x for m, sc in chosen for x in (m, score_text(sc))])
         return array([m for m, _ in chosen])
