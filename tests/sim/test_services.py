@@ -220,6 +220,8 @@ def test_rdb_reads_lzf_and_rejects_damage() -> None:
         rdb.load(b"not a dump")
     with pytest.raises(rdb.RdbError, match="checksum"):
         rdb.load(good[:-1] + bytes([good[-1] ^ 1]))
+    with pytest.raises(rdb.RdbError, match="^Short read or OOM loading DB"):
+        rdb.load(good[:30])  # truncated: redis-server's own message
 
 
 # -- redis interpreter --------------------------------------------------------------------------------------
