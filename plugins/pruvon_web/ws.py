@@ -29,16 +29,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
-import hmac
 import json
 import socket
 import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, g, session
+from flask import Blueprint, current_app, g, request, session
 from flask_sock import Sock
+from itsdangerous import BadSignature
 
 from pruvon_web.context import WebState, web_state
 from pruvon_web.security import Identity, revoked_sessions
@@ -138,10 +137,6 @@ def still_valid(identity: Identity, state: WebState) -> bool:
     return True
 
 
-def _secret_digest(state: WebState) -> bytes:
-    return hashlib.sha256(state.session_secret()).digest()
-
-
 class Revalidator:
     """Re-checks an open socket at most every ``interval`` seconds.
 
@@ -170,7 +165,8 @@ class Revalidator:
         self._session = identity.via == "session"
         self._sid = str(session.get("sid", "")) if self._session else ""
         self._created = int(session.get("created", 0) or 0) if self._session else 0
-        self._secret = _secret_digest(self.state) if self._session else b""
+        self._app = current_app._get_current_object()  # type: ignore[attr-defined]
+        self._cookie = request.cookies.get(self._app.config["SESSION_COOKIE_NAME"], "")
         self._checked = time.monotonic()
         self._reason: str | None = None
 
@@ -202,13 +198,28 @@ class Revalidator:
         return None
 
     def _session_problem(self) -> str | None:
-        if not hmac.compare_digest(self._secret, _secret_digest(self.state)):
+        if not self._cookie_still_signed():
             return "the session signing key was rotated; please sign in again"
         if revoked_sessions(self.state).is_revoked(self._sid):
             return "this session was signed out"
         if time.time() - self._created > self.state.max_seconds():
             return "your session reached its maximum age"
         return None
+
+    def _cookie_still_signed(self) -> bool:
+        """Whether the upgrade's cookie verifies under the current key (the key is re-read).
+
+        Verifying the cookie itself, rather than comparing keys, leaves no
+        window between the upgrade and this object's creation.
+        """
+        serializer = self._app.session_interface.get_signing_serializer(self._app)
+        if serializer is None:
+            return False
+        try:
+            serializer.loads(self._cookie)
+        except BadSignature:
+            return False
+        return True
 
     def close(self, ws: Any) -> None:
         """Tell the client why, and close."""

@@ -167,6 +167,8 @@ def test_secret_rotation_closes_an_open_ping_socket(server):
     from pruvon_auth.sessions import rotate_session_secret
 
     ws = connect(server, "/ws/ping", signed_in(server, "admin").cookie_header())
+    ws.send("ping")
+    assert json.loads(ws.recv())["type"] == "pong"  # the handler is watching
     rotate_session_secret(server.state)
     ws.send("ping")
     assert "rotated" in error_frame(ws)["error"]
