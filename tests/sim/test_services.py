@@ -220,7 +220,7 @@ def test_rdb_reads_lzf_and_rejects_damage() -> None:
         rdb.load(b"not a dump")
     with pytest.raises(rdb.RdbError, match="checksum"):
         rdb.load(good[:-1] + bytes([good[-1] ^ 1]))
-    with pytest.raises(rdb.RdbError, match="^Short read or OOM loading DB"):
+    with pytest.raises(rdb.RdbError, match=r"^Short read or OOM loading DB"):
         rdb.load(good[:30])  # truncated: redis-server's own message
 
 
@@ -427,3 +427,26 @@ def test_logs_tail_follows_until_the_container_stops(tmp_path: Path) -> None:
     out = first + rest
     assert b"Background saving started" in out
     assert b"Redis is now ready to exit" in out
+
+
+def test_follow_resumes_where_the_printed_log_ended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line written between ``logs``' first read and the follow loop is not lost."""
+    from pruvon_core.testing.sim.core import Ctx, SimState
+    from pruvon_core.testing.sim.services_commands import follow_log
+    from pruvon_core.testing.sim.services_store import Service
+    from pruvon_core.testing.sim.services_types import REDIS
+
+    ok(tmp_path, "redis:create", "r")
+    state = SimState(tmp_path)
+    service = Service(state, REDIS, "r")
+    printed, offset = service.read_log()
+    assert printed
+    container = service.docker_container()
+    assert container is not None
+    containers.append_log(state, container.id, "written in between")
+    monkeypatch.setattr(Service, "status", lambda self: "exited")  # one pass of the loop
+    out = io.BytesIO()
+    follow_log(Ctx(state=state, args=[], command="redis:logs", stdout=out), service, offset, 0)
+    assert out.getvalue() == b"written in between\n"

@@ -24,6 +24,7 @@ from pruvon_core.testing.sim.core import (
     go_json,
     go_quote,
     parse_flags,
+    split_report_args,
 )
 from pruvon_core.testing.sim.envfile import EnvParseError, read_env, write_env
 from pruvon_core.testing.sim.knobs import version_at_least
@@ -271,24 +272,12 @@ def report_args(ctx: Ctx, plugin: str, args: list[str]) -> tuple[str, str, str]:
     ``--format F`` takes the next argument, ``--global`` selects the global
     report, any other ``--x`` (even ``--format=json``) is the single info flag.
     """
-    positional: list[str] = []
-    info_flags: list[str] = []
-    fmt, is_global = "stdout", False
-    queue = list(args)
-    while queue:
-        arg = queue.pop(0)
-        if arg == "--format":
-            fmt = queue.pop(0) if queue else ""
-        elif arg == "--global":
-            is_global = True
-        elif arg.startswith("--"):
-            info_flags.append(arg)
-        else:
-            positional.append(arg)
-    if len(info_flags) > 1:
+    tokens = split_report_args(args)
+    if len(tokens.info_flags) > 1:
         ctx.fail(f"{plugin}:report command allows only a single flag")
-    app = "--global" if is_global else (positional[0] if positional else "")
-    return app, (info_flags[0] if info_flags else ""), fmt
+    app = "--global" if tokens.is_global else (tokens.positional[0] if tokens.positional else "")
+    fmt = "stdout" if tokens.format is None else tokens.format
+    return app, (tokens.info_flags[0] if tokens.info_flags else ""), fmt
 
 
 def _report_one(ctx: Ctx, app: str, info_flag: str, fmt: str) -> None:

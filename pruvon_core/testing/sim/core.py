@@ -424,6 +424,37 @@ def emit_report(
     ctx.fail(f"Invalid flag passed, valid flags: {', '.join(flags)}")
 
 
+@dataclass
+class ReportTokens:
+    """``<plugin>:report`` arguments split as Go's ``common.ParseReportArgs`` does."""
+
+    positional: list[str]
+    info_flags: list[str]
+    is_global: bool
+    format: str | None  # the last ``--format X``; ``""`` when ``--format`` ended the line
+    dangling_format: bool
+
+
+def split_report_args(args: list[str]) -> ReportTokens:
+    """``--format`` takes the next argument whatever it is, ``--global`` selects the global
+    report, every other ``--x`` (even ``--format=json``) is an info flag.  Each plugin
+    then applies its own rules (how many info flags, a missing format value)."""
+    tokens = ReportTokens([], [], False, None, False)
+    queue = list(args)
+    while queue:
+        arg = queue.pop(0)
+        if arg == "--format":
+            tokens.dangling_format = not queue
+            tokens.format = queue.pop(0) if queue else ""
+        elif arg == "--global":
+            tokens.is_global = True
+        elif arg.startswith("--"):
+            tokens.info_flags.append(arg)
+        else:
+            tokens.positional.append(arg)
+    return tokens
+
+
 # -- in-process plugin triggers ------------------------------------------------
 TriggerFn = Callable[..., int | None]
 TRIGGERS: dict[str, dict[str, TriggerFn]] = {}

@@ -41,6 +41,7 @@ from pruvon_core.testing.sim.core import (
     go_quote,
     on_trigger,
     parse_flags,
+    split_report_args,
     write_atomic,
 )
 
@@ -165,30 +166,17 @@ def parse_report_args(ctx: Ctx, plugin: str, args: list[str]) -> ReportArgs:
     """``<plugin>:report [<app>|--global] [--format json] [<--info-flag>]``, as Go's
     ``common.ParseReportArgs`` + pflag: ``--format=json`` counts as an info flag, and two
     info flags make the command exit 0 silently (Dokku drops that error)."""
-    os_args: list[str] = []
-    info_flags: list[str] = []
-    is_global = False
-    rest = list(args)
-    while rest:
-        arg = rest.pop(0)
-        if arg == "--format":
-            if not rest:
-                ctx.err(
-                    f"panic: runtime error: index out of range [{len(args)}] with length {len(args)}"
-                )
-                raise SimExit(2)
-            os_args += [arg, rest.pop(0)]
-        elif arg == "--global":
-            is_global = True
-        elif arg.startswith("--"):
-            info_flags.append(arg)
-        else:
-            os_args.append(arg)
-    if len(info_flags) > 1:
+    tokens = split_report_args(args)
+    if tokens.dangling_format:  # Go indexes past the end of the arguments
+        ctx.err(f"panic: runtime error: index out of range [{len(args)}] with length {len(args)}")
+        raise SimExit(2)
+    if len(tokens.info_flags) > 1:
         raise SimExit(0)
+    os_args = [*tokens.positional, *(() if tokens.format is None else ("--format", tokens.format))]
     values, positional = parse_flags(ctx, f"{plugin}:report", os_args, [FORMAT_FLAG])
-    app = GLOBAL if is_global else (positional[0] if positional else "")
-    return ReportArgs(app, str(values["format"]), info_flags[0] if info_flags else "", is_global)
+    app = GLOBAL if tokens.is_global else (positional[0] if positional else "")
+    info_flag = tokens.info_flags[0] if tokens.info_flags else ""
+    return ReportArgs(app, str(values["format"]), info_flag, tokens.is_global)
 
 
 def validate_report(ctx: Ctx, args: ReportArgs) -> None:

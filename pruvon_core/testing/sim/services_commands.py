@@ -611,7 +611,7 @@ def cmd_logs(ctx: Ctx, stype: ServiceType) -> None:
         ctx.fail("Service container does not exist")
     if service.status() != "running":
         ctx.warn("Service logs may not be output as service is not running")
-    lines = service.log_lines()
+    lines, offset = service.read_log()
     if count != "all":
         if not count.isdigit():
             ctx.err(f'invalid value "{count}" for flag --tail')
@@ -620,11 +620,13 @@ def cmd_logs(ctx: Ctx, stype: ServiceType) -> None:
     ctx.stdout.write("".join(lines).encode())
     ctx.stdout.flush()
     if follow:
-        follow_log(ctx, service)
+        follow_log(ctx, service, offset)
 
 
-def follow_log(ctx: Ctx, service: Service, interval: float = 0.2) -> None:
-    """Print lines as the container writes them; stop once it is no longer running.
+def follow_log(ctx: Ctx, service: Service, offset: int, interval: float = 0.2) -> None:
+    """Print lines as the container writes them from byte ``offset`` (the end of what was
+    already printed, so a line written in between is not lost); stop once the container
+    is no longer running.
 
     The log file is held open, so the lines written while the container stops are
     still read after ``stop`` has removed it (as a docker log stream would deliver).
@@ -642,7 +644,7 @@ def follow_log(ctx: Ctx, service: Service, interval: float = 0.2) -> None:
     except FileNotFoundError:
         return
     with handle:
-        handle.read()  # already printed above
+        handle.seek(offset)  # what came before was printed from the same file
         running, pending = True, b""
         while running:
             time.sleep(interval)

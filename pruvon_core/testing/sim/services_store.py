@@ -202,12 +202,13 @@ class Service:
         for line in text.splitlines():
             docker.append_log(self.state, found.id, line)
 
-    def log_lines(self) -> list[str]:
+    def read_log(self) -> tuple[list[str], int]:
+        """The container's log lines and the byte offset after them (to follow from)."""
         found = self.docker_container()
         if found is None:
-            return []
-        lines, _ = docker.read_log(self.state, found.id)
-        return [f"{line.text}\n" for line in lines]
+            return [], 0
+        lines, offset = docker.read_log(self.state, found.id)
+        return [f"{line.text}\n" for line in lines], offset
 
     # -- lifecycle -----------------------------------------------------------------
     def destroy_files(self) -> None:
