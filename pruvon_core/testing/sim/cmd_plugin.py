@@ -16,7 +16,14 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pruvon_core.testing.sim.core import Ctx, SimExit, SimState, command, go_json
+from pruvon_core.testing.sim.core import (
+    Ctx,
+    SimExit,
+    SimState,
+    command,
+    go_json,
+    pop_format_flag,
+)
 from pruvon_core.testing.sim.knobs import version_at_least
 
 CORE_PLUGINS: tuple[tuple[str, str], ...] = (
@@ -135,7 +142,7 @@ def plugin_list(ctx: Ctx) -> None:
     plugins = inventory(ctx.state)
     fmt = "stdout"
     if version_at_least(ctx.state, "0.38.22"):
-        fmt = _format_arg(ctx.args)
+        fmt = pop_format_flag(ctx.args)[0]
         if fmt not in ("stdout", "json"):
             ctx.fail("Invalid output format specified, supported formats: json, stdout")
     if fmt == "json":
@@ -143,17 +150,6 @@ def plugin_list(ctx: Ctx) -> None:
         return
     for info in plugins:
         ctx.out(_plugn_line(info))
-
-
-def _format_arg(args: list[str]) -> str:
-    fmt, queue = "stdout", list(args)
-    while queue:
-        arg = queue.pop(0)
-        if arg == "--format":
-            fmt = queue.pop(0) if queue else ""
-        elif arg.startswith("--format="):
-            fmt = arg.split("=", 1)[1]
-    return fmt
 
 
 @command("plugin:installed")

@@ -424,6 +424,21 @@ def emit_report(
     ctx.fail(f"Invalid flag passed, valid flags: {', '.join(flags)}")
 
 
+def pop_format_flag(args: list[str], default: str = "stdout") -> tuple[str, list[str]]:
+    """Take ``--format X`` / ``--format=X`` out of ``args`` (the last one wins; a trailing
+    ``--format`` gives ``""``), the way Dokku's shell-side parsers read them."""
+    fmt, rest, queue = default, [], list(args)
+    while queue:
+        arg = queue.pop(0)
+        if arg == "--format":
+            fmt = queue.pop(0) if queue else ""
+        elif arg.startswith("--format="):
+            fmt = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+    return fmt, rest
+
+
 @dataclass
 class ReportTokens:
     """``<plugin>:report`` arguments split as Go's ``common.ParseReportArgs`` does."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pruvon_core.testing.sim.core import Ctx, command, emit_report
+from pruvon_core.testing.sim.core import Ctx, command, emit_report, pop_format_flag
 
 GLOBAL = "--global"
 Collector = Callable[[Ctx, str], dict[str, str]]
@@ -19,15 +19,10 @@ def run_report(
     ctx: Ctx, plugin: str, collect: Collector, *, legacy_prefix: bool = True
 ) -> int:
     """Shared ``<plugin>:report`` driver: one app, or every app in turn."""
-    app, info_flag, fmt = "", "", "stdout"
-    args = list(ctx.args)
-    while args:
-        arg = args.pop(0)
-        if arg == "--format":
-            fmt = args.pop(0) if args else ""
-        elif arg.startswith("--format="):
-            fmt = arg.split("=", 1)[1]
-        elif arg.startswith("--"):
+    app, info_flag = "", ""
+    fmt, rest = pop_format_flag(ctx.args)
+    for arg in rest:
+        if arg.startswith("--"):
             info_flag = arg
         elif not app:
             app = arg
