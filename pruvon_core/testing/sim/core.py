@@ -7,7 +7,6 @@ functions byte for byte, because the reference captures are the spec.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -18,6 +17,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
+
+from pruvon_core.files import locked
 
 DOKKU_VERSION = "0.38.27"
 
@@ -159,20 +160,8 @@ class SimState:
     @contextmanager
     def lock(self) -> Iterator[None]:
         """Global exclusive lock: mutating commands hold it so processes never interleave."""
-        with file_lock(self.root / ".lock"):
+        with locked(self.root / ".state"):  # flock on <root>/.state.lock
             yield
-
-
-@contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """Exclusive ``flock`` on ``path`` (created 0600): serialises processes sharing a root."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:

@@ -28,7 +28,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pruvon_core.testing.sim.core import file_lock, go_quote, write_atomic
+from pruvon_core.files import locked
+from pruvon_core.testing.sim.core import go_quote, write_atomic
 
 if TYPE_CHECKING:
     from pruvon_core.testing.sim.core import SimState
@@ -75,7 +76,7 @@ def env_lock(state: SimState) -> Iterator[None]:
     with the state lock other helpers take inside triggers.
     """
     state.root.mkdir(parents=True, exist_ok=True)
-    with file_lock(state.root / ".env.lock"):
+    with locked(state.root / ".env"):  # flock on <root>/.env.lock
         yield
 
 
