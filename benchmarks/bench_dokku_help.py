@@ -37,8 +37,9 @@ def timed(argv: list[str], env: dict[str, str], runs: int) -> list[float]:
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=True)
+        subprocess.run(
+            argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+        )
         samples.append((time.perf_counter() - start) * 1000)
     return samples
 
@@ -72,8 +73,10 @@ def run_benchmark(runs: int) -> list[list[str]]:
     env = {**os.environ, "PRUVON_SHIM_DEFAULTS": os.devnull, "PRUVON_SIM_LATENCY": "0"}
     rows = [
         row("`commands help` (plugin alone)", timed([str(PLUGIN / "commands"), "help"], env, runs)),
-        row("`commands help` inside `help --all`",
-            timed(["bash", "-c", '"$0" help; :', str(PLUGIN / "commands"), "--all"], env, runs)),
+        row(
+            "`commands help` inside `help --all`",
+            timed(["bash", "-c", '"$0" help; :', str(PLUGIN / "commands"), "--all"], env, runs),
+        ),
     ]
     without, with_plugin = compare_sim_help(env, runs)
     rows.append(row("simulated `dokku help`, plugin not installed", without))
@@ -81,8 +84,12 @@ def run_benchmark(runs: int) -> list[list[str]]:
     delta = statistics.median(with_plugin) - statistics.median(without)
     delta_min = min(with_plugin) - min(without)
     rows.append(["difference (plugin's share)", f"{delta:.1f}", f"{delta_min:.1f}", ""])
-    rows.append(row("one `pruvon --version` (Python start-up, for contrast)",
-                    timed([str(BIN / "pruvon"), "--version"], env, runs)))
+    rows.append(
+        row(
+            "one `pruvon --version` (Python start-up, for contrast)",
+            timed([str(BIN / "pruvon"), "--version"], env, runs),
+        )
+    )
     return rows
 
 

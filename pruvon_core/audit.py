@@ -19,17 +19,16 @@ is written the ``pruvon_event`` hook is called with the :class:`Event`.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from pruvon_core.files import locked
 
 log = logging.getLogger("pruvon.audit")
 
@@ -135,18 +134,6 @@ def _limits() -> tuple[int, int]:
     return max_bytes, keep
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    lock = path.with_name(path.name + ".lock")
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
 def _rotate(path: Path, keep: int) -> None:
     oldest = path.with_name(f"{path.name}.{keep}")
     if oldest.exists():
@@ -159,7 +146,7 @@ def _rotate(path: Path, keep: int) -> None:
 
 
 def _append(path: Path, line: str, max_bytes: int, keep: int) -> None:
-    with _locked(path):
+    with locked(path):
         try:
             if path.stat().st_size + len(line) > max_bytes:
                 _rotate(path, keep)

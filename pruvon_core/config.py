@@ -14,21 +14,20 @@ atomically (temp file, fsync, rename, fsync of the directory), so a crash or a
 from __future__ import annotations
 
 import copy
-import fcntl
 import io
 import ipaddress
 import os
 import re
-import tempfile
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+
+from pruvon_core.files import atomic_write, locked, remove_stale_temp_files
 
 DEFAULT_CONFIG_PATH = Path("/etc/pruvon.yml")
 DEFAULT_STATE_DIR = Path("/var/lib/pruvon")
@@ -172,6 +171,17 @@ class Config:
 
 
 # --------------------------------------------------------------------------- validation
+def is_loopback_listen(listen: str) -> bool:
+    """Whether a ``HOST:PORT`` listen address binds only to the loopback interface."""
+    host = listen.rpartition(":")[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _check_listen(value: Any) -> str | None:
     if not isinstance(value, str) or ":" not in value:
         return "must be HOST:PORT, e.g. 127.0.0.1:8080"
@@ -411,54 +421,6 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     return Config(data, target, stamp)
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Exclusive advisory lock on ``<config>.lock`` for read-modify-write cycles."""
-    lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
-def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
-    """Replace ``path`` with ``text``: temp file, fsync, rename, fsync directory."""
-    directory = path.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fchmod(handle.fileno(), mode)
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with _suppress_oserror():
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def _remove_stale_temp_files(path: Path) -> None:
-    """Temp files left by a writer killed mid-write; safe to drop under the lock."""
-    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
-        with _suppress_oserror():
-            leftover.unlink()
-
-
-@contextmanager
-def _suppress_oserror() -> Iterator[None]:
-    with suppress(OSError):
-        yield
-
-
 # --------------------------------------------------------------------------- store
 class ConfigStore:
     """The live config of a long-running process: reloads when the file changes.
@@ -502,8 +464,8 @@ class ConfigStore:
         in place.  The file is re-read under the lock, so concurrent writers
         never lose each other's changes.
         """
-        with _locked(self.path):
-            _remove_stale_temp_files(self.path)
+        with locked(self.path):
+            remove_stale_temp_files(self.path)
             try:
                 text = self.path.read_text(encoding="utf-8")
             except FileNotFoundError:

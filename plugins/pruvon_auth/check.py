@@ -15,7 +15,6 @@ Each check returns :class:`Finding` objects with a severity:
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import pwd
 import stat
@@ -24,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pruvon_core.config import Config, ConfigError, load_config
+from pruvon_core.config import Config, ConfigError, is_loopback_listen, load_config
 
 SEVERITIES = ("high", "warn", "info")
 MIN_COST = 12
@@ -97,19 +96,8 @@ def check_files(config_file: Path, state_dir: Path) -> list[Finding]:
     return found
 
 
-def _is_loopback(host: str) -> bool:
-    host = host.strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_listen(config: Config) -> list[Finding]:
-    host = config.listen.rpartition(":")[0]
-    if _is_loopback(host):
+    if is_loopback_listen(config.listen):
         return []
     if config.get("security.trusted_proxies"):
         return [
@@ -150,7 +138,7 @@ def check_host_shell(config: Config) -> list[Finding]:
     return [
         Finding(
             "terminals.host_shell",
-            "warning",
+            "warn",
             f"terminals.host_shell is on (as {user}): admins can open a shell on the host",
             "turn it off unless you need it: terminals.host_shell: false",
         )

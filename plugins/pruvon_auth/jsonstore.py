@@ -8,15 +8,13 @@ replaced atomically with mode 0600 (``config.atomic_write``).
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pruvon_core.config import atomic_write
+from pruvon_core.files import atomic_write, locked
 
 
 class StoreCorrupt(RuntimeError):
@@ -32,13 +30,8 @@ class JsonStore:
     @contextmanager
     def _lock(self) -> Iterator[None]:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with locked(self.path):
             yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
 
     def _load(self) -> dict[str, Any]:
         try:

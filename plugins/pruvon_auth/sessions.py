@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pruvon_core.config import atomic_write
+from pruvon_core.files import atomic_write
 
 SECRET_FILE = "session-secret"  # noqa: S105 - a file name
 SECRET_BYTES = 64

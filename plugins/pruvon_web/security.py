@@ -117,17 +117,6 @@ def _in_networks(address: str, networks: tuple[Any, ...]) -> bool:
     return any(ip in net for net in networks if ip.version == net.version)
 
 
-def is_loopback_listen(listen: str) -> bool:
-    """Whether ``HOST:PORT`` binds only to the loopback interface."""
-    host = listen.rpartition(":")[0].strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 # --------------------------------------------------------------------------- sessions
 class PruvonSessionInterface(SecureCookieSessionInterface):
     """Signed cookie sessions whose key and Secure flag are decided per request.

@@ -37,7 +37,7 @@ LOOPBACK_ADVICE = (
 
 def listen_warning(listen: str, trusted_proxies: Any) -> str | None:
     """The warning for a non-loopback bind, unless trusted proxies are configured."""
-    from pruvon_web.security import is_loopback_listen
+    from pruvon_core.config import is_loopback_listen
 
     if is_loopback_listen(listen) or trusted_proxies:
         return None
@@ -140,7 +140,8 @@ def build_demo(root: Path, listen: str) -> tuple[Path, str]:
     """Create the sandbox under ``root``; return (config file, admin password)."""
     from pruvon_auth.passwords import hash_password
 
-    from pruvon_core.config import atomic_write, dump
+    from pruvon_core.config import dump
+    from pruvon_core.files import atomic_write
 
     sim_root, state = root / "sim", root / "state"
     sim_root.mkdir(mode=0o700)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from pruvon_web.security import TrustedProxyMiddleware, is_loopback_listen
+from pruvon_web.security import TrustedProxyMiddleware
 
+from pruvon_core.config import is_loopback_listen
 from tests.web.conftest import csrf_from, login
 
 pytestmark = pytest.mark.usefixtures("sim_root")

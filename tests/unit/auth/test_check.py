@@ -130,7 +130,7 @@ def test_old_session_secret(pruvon_config):
     [
         ("", None),
         ("terminals:\n  host_shell: false\n  host_user: root\n", None),
-        ("terminals:\n  host_shell: true\n", ("terminals.host_shell", "warning")),
+        ("terminals:\n  host_shell: true\n", ("terminals.host_shell", "warn")),
         ("terminals:\n  host_shell: true\n  host_user: root\n", ("terminals.host_shell_root", "high")),
     ],
 )
