@@ -106,7 +106,15 @@ def _template_context() -> dict[str, Any]:
         "menu": menu_for(identity) if identity else [],
         "active_path": request.path,
         "admin_notices": admin_notices(identity),
+        "has_page": has_page,
     }
+
+
+def has_page(path: str) -> bool:
+    """Whether some plugin serves ``path``: templates link only to pages that exist."""
+    from flask import current_app
+
+    return any(rule.rule == path for rule in current_app.url_map.iter_rules())
 
 
 def admin_notices(identity: Any) -> list[str]:

@@ -227,3 +227,11 @@ def test_admins_are_told_when_the_config_turns_invalid(client, login_as, pruvon_
     html = client.get("/account").get_data(as_text=True)
     assert "still serving the last good version" in html and "pruvon.listen" in html
     assert client.get("/api/v1/me").get_json()["username"] == "admin"  # still served
+
+
+def test_dashboard_links_only_to_pages_that_exist(client, login_as, app):
+    login_as("admin")
+    html = client.get("/").get_data(as_text=True)
+    served = {rule.rule for rule in app.url_map.iter_rules()}
+    for href in set(re.findall(r'href="(/[^"?#]*)"', html)):
+        assert href in served or href.startswith("/static/"), href
