@@ -50,7 +50,7 @@ def _name(
         raise InvalidName(f"{what} {text!r} starts with '-', which Dokku would read as an option")
     if len(text) > limit:
         raise InvalidName(f"{what} is longer than {limit} characters")
-    if not pattern.match(text):
+    if not pattern.fullmatch(text):  # fullmatch: ``$`` alone lets a final newline through
         raise InvalidName(f"{what} {text!r} is invalid: {rule}")
     return text
 
@@ -110,7 +110,7 @@ def domain(name: object) -> str:
     text = _name(name, "domain", DOMAIN_CHARS_RE, "RFC 1123 host name", limit=MAX_DOMAIN)
     host = text.lower()
     labels = host[2:].split(".") if host.startswith("*.") else host.split(".")
-    if len(host) > MAX_DOMAIN or not all(LABEL_RE.match(label) for label in labels):
+    if len(host) > MAX_DOMAIN or not all(LABEL_RE.fullmatch(label) for label in labels):
         raise InvalidName(
             f"domain {text!r} is invalid: dot-separated labels of 1-63 letters, digits and '-', "
             "not starting or ending with '-', 253 characters at most"
@@ -161,7 +161,7 @@ def _path(value: str, what: str) -> str:
 def mount(host: object, container: object) -> str:
     """``host:container`` for storage:mount; host is an absolute path or a volume name."""
     host_text, container_text = _text(host, "host path"), _text(container, "container path")
-    if not VOLUME_NAME_RE.match(host_text):
+    if not VOLUME_NAME_RE.fullmatch(host_text):
         _path(host_text, "host path")
     _path(container_text, "container path")
     if ":" in host_text or ":" in container_text:
