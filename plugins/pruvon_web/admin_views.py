@@ -177,21 +177,42 @@ def key_expiry(days_text: str) -> datetime:
     return datetime.now(UTC) + timedelta(days=int(days_text))
 
 
-def check_scopes(identity: Identity, scopes: list[str]) -> None:
-    """A key's scopes: at least one, each one its owner holds now."""
+def grantable_for(identity: Identity) -> set[str]:
+    """What a new key made by ``identity`` may carry.
+
+    The owner's current actions; when an API key is the one minting, only
+    those of its own scopes too - else a narrow ``apikeys.write`` key could
+    mint itself every right of its owner.
+    """
     from pruvon_core.permissions import grantable_actions
 
+    allowed = grantable_actions(identity.record)
+    if identity.via == "apikey":
+        allowed &= set(identity.key.scopes)
+    return allowed
+
+
+def check_scopes(identity: Identity, scopes: list[str]) -> None:
+    """A key's scopes: at least one, each one its creator holds now (see grantable_for)."""
     if not scopes:
         raise UserEditError("scopes: choose at least one action the key may perform")
-    extra = sorted(set(scopes) - grantable_actions(identity.record))
+    extra = sorted(set(scopes) - grantable_for(identity))
     if extra:
         raise UserEditError(f"scopes: you cannot grant {', '.join(extra)}")
 
 
+def check_expiry(identity: Identity, expires: datetime) -> None:
+    """A key minted by a key expires no later than it: revoking or expiring the
+    parent must not leave a longer-lived child behind."""
+    parent = identity.key.expires_at if identity.via == "apikey" else None
+    if parent is not None and expires.timestamp() > parent:
+        limit = datetime.fromtimestamp(parent, UTC).isoformat(timespec="seconds")
+        raise UserEditError(f"expires_in_days: a key cannot expire after the key "
+                            f"creating it ({limit})")
+
+
 def _create_key(identity: Identity) -> tuple[int, Any]:
     from pruvon_auth.apikeys import ApiKeyStore
-
-    from pruvon_core.permissions import grantable_actions
 
     scopes = request.form.getlist("scopes")
     try:
@@ -200,7 +221,7 @@ def _create_key(identity: Identity) -> tuple[int, Any]:
         token, key = ApiKeyStore(web_state().state_dir).create(
             identity.record.username, scopes, expires,
             name=request.form.get("name", "").strip()[:64],
-            allowed=grantable_actions(identity.record),
+            allowed=grantable_for(identity),
         )
     except (UserEditError, ValueError) as exc:
         flash(f"API key not created: {exc}", "error")

@@ -381,8 +381,7 @@ APIKEY_CREATE_SCHEMA = {
 def apikeys_create() -> Any:
     from pruvon_auth.apikeys import ApiKeyStore
 
-    from pruvon_core.permissions import grantable_actions
-    from pruvon_web.admin_views import check_scopes
+    from pruvon_web.admin_views import check_expiry, check_scopes, grantable_for
 
     try:
         data = body(APIKEY_CREATE_SCHEMA)
@@ -391,10 +390,12 @@ def apikeys_create() -> Any:
         if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
             raise UserEditError("expires_in_days: a whole number from 1 to 365")
         check_scopes(g.identity, scopes)
+        expires = datetime.now(UTC) + timedelta(days=days)
+        check_expiry(g.identity, expires)
         name = _string(data, "name", "")[:64]
         token, key = ApiKeyStore(web_state().state_dir).create(
-            g.identity.record.username, scopes, datetime.now(UTC) + timedelta(days=days),
-            name=name, allowed=grantable_actions(g.identity.record),
+            g.identity.record.username, scopes, expires,
+            name=name, allowed=grantable_for(g.identity),
         )
     except (UserEditError, ValueError) as exc:
         return json_error(str(exc), 400)

@@ -120,7 +120,8 @@ def test_user_patch_and_delete(client, pruvon_config):
 
 
 def test_apikeys_endpoints_show_token_once(client, pruvon_config):
-    token, _ = _key(pruvon_config, "admin", ["apikeys.write"])
+    # a key may mint only its own scopes, expiring no later than itself
+    token, _ = _key(pruvon_config, "admin", ["apikeys.write", "apps.read"], days=8)
     created = client.post("/api/v1/apikeys", headers=_bearer(token),
                           json={"scopes": ["apps.read"], "expires_in_days": 7})
     assert created.status_code == 201
