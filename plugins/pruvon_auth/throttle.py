@@ -29,7 +29,8 @@ worker process.  Two ways to use it:
 * ``retry_after`` → verify → ``failure`` or ``success`` (the contract), or
 * ``attempt`` (check *and* charge atomically, before bcrypt runs, so parallel
   guesses cannot slip through between the check and the charge) → verify →
-  ``success`` on a correct password (do not call ``failure`` as well).
+  on a correct secret ``refund`` (then ``success`` once the login is complete);
+  never ``failure`` as well.  The web login uses this one.
 """
 
 from __future__ import annotations
@@ -200,6 +201,25 @@ class LoginThrottle:
             if wait <= 0:
                 self._charge(db, ip, username)
             return wait
+
+    def refund(self, ip: str | None, username: str | None) -> None:
+        """Undo the charge of one :meth:`attempt` whose secret turned out right.
+
+        A correct password (or code) must not count as a failure, or a busy
+        office behind one address would throttle itself by signing in.
+        """
+        now = self.clock()
+        with self._db() as db:
+            for key, rule in self._keys(ip, username).values():
+                row = db.execute(
+                    "SELECT failures, last FROM counters WHERE key = ?", (key,)
+                ).fetchone()
+                if row is None or now - row[1] > rule.forget_after:
+                    continue
+                if row[0] <= 1:
+                    db.execute("DELETE FROM counters WHERE key = ?", (key,))
+                else:
+                    db.execute("UPDATE counters SET failures = ? WHERE key = ?", (row[0] - 1, key))
 
     def success(self, ip: str | None, username: str | None) -> None:
         """A correct login: clear the ``user+ip`` counter and mark the source known-good."""

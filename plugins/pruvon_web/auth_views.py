@@ -94,7 +94,9 @@ def _check_password(username: str, password: str, context: dict[str, Any]) -> An
 
     ip = client_ip()
     throttle = _throttle()
-    wait = throttle.retry_after(ip, username)
+    # check and charge in one transaction before bcrypt: parallel guesses cannot
+    # all pass the check before the first is charged
+    wait = throttle.attempt(ip, username)
     if wait > 0:
         audit_event(None, "auth.login", username, "locked", username=username)
         return _throttled(wait, "login.html", **context)
@@ -106,10 +108,10 @@ def _check_password(username: str, password: str, context: dict[str, Any]) -> An
     else:
         ok = verify_password(password, record.password_hash)
     if not ok:
-        throttle.failure(ip, username)
         audit_event(None, "auth.login", username, "failed", username=username)
         return _form_error("login.html", GENERIC_FAILURE, 401, **context)
     assert record is not None
+    throttle.refund(ip, username)
     from pruvon_auth.totp import TotpStore
 
     if TotpStore(web_state().state_dir).enrolled(record.username):
@@ -152,21 +154,22 @@ def login_totp() -> Any:
     if g.get("csrf_problem"):
         return _form_error("login_totp.html", "The form expired. Please try again.", 400)
     code = request.form.get("code", "").strip().replace(" ", "")[:64]
-    ip = client_ip()
-    throttle = _throttle()
-    wait = throttle.retry_after(ip, username)
-    if wait > 0:
-        return _throttled(wait, "login_totp.html")
     if not code:
         return _form_error("login_totp.html", "Enter the code from your authenticator app.", 400)
+    ip = client_ip()
+    throttle = _throttle()
+    wait = throttle.attempt(ip, username)  # charged before the check, as for passwords
+    if wait > 0:
+        return _throttled(wait, "login_totp.html")
     try:
         verified = TotpStore(web_state().state_dir).verify(username, code)
     except TotpError as exc:  # e.g. pyotp not installed: fail closed, say why
+        throttle.refund(ip, username)
         return _form_error("login_totp.html", str(exc), 503)
     if not verified:
-        throttle.failure(ip, username)
         audit_event(None, "auth.login.totp", username, "failed", username=username)
         return _form_error("login_totp.html", "That code is not valid (or was already used).", 401)
+    throttle.refund(ip, username)
     return _complete_login(record, safe_next(session.get("pending_next")), "password+totp")
 
 
