@@ -16,15 +16,17 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Any, TypeVar
 
-from pruvon_core.dokku import parsers, validate
+from pruvon_core.dokku import docker_policy, parsers, validate
 from pruvon_core.dokku.cache import Revalidating, TTLCache
 from pruvon_core.dokku.errors import (
     AppNotFound,
     DokkuError,
     DokkuTimeout,
     DokkuUnavailable,
+    InvalidValue,
     NotDeployed,
     ServiceNotFound,
+    UnknownCommand,
     classify,
     dokku_messages,
 )
@@ -358,6 +360,94 @@ class DokkuClient:
         """``git:from-image``: deploy a docker image (what the demo and tests use)."""
         args = ["git:from-image", validate.app_name(app), validate.image(image)]
         self._run(args, mutating=True, timeout=self.long_timeout)
+
+    @staticmethod
+    def git_sync_args(app: str, repo: str, ref: str | None = None, build: bool = True) -> list[str]:
+        """``git:sync [--build] APP REPO [REF]``, validated (for streaming its output)."""
+        args = ["git:sync", *(["--build"] if build else []), validate.app_name(app),
+                validate.git_repo(repo)]
+        return args + ([validate.git_ref(ref)] if ref else [])
+
+    def git_sync(self, app: str, repo: str, ref: str | None = None, build: bool = True) -> None:
+        """Clone (first time) or fetch ``repo`` into the app; deploy it with ``build``.
+
+        Dokku hides git's own messages, so a clone that fails exits 128 with no
+        explanation: that becomes a :class:`DokkuError` saying what to check.
+        """
+        args = self.git_sync_args(app, repo, ref, build)
+        try:
+            self._run(args, mutating=True, timeout=self.long_timeout)
+        except DokkuError as exc:
+            raise git_sync_error(exc, repo, ref) from exc
+
+    # ----------------------------------------------------------------- settings
+    def nginx_set(self, app: str, key: str, value: str = "") -> None:
+        """``nginx:set APP KEY [VALUE]`` for :data:`validate.NGINX_KEYS`; empty resets it."""
+        key, value = validate.nginx_setting(key, value)
+        self._run(["nginx:set", validate.app_name(app), key, *([value] if value else [])],
+                  mutating=True)
+
+    def resource_set(self, kind: str, app: str, values: Mapping[str, str],
+                     process_type: str | None = None) -> None:
+        """``resource:limit|reserve [--process-type T] --cpu … APP`` (kind limit/reserve)."""
+        flags = validate.resources(kind, dict(values))
+        self._run([f"resource:{kind}", *self._process_flag(process_type), *flags,
+                   validate.app_name(app)], mutating=True)
+
+    def resource_clear(self, kind: str, app: str, process_type: str | None = None) -> None:
+        """``resource:limit-clear|reserve-clear [--process-type T] APP``."""
+        if kind not in validate.RESOURCE_KINDS:
+            raise InvalidValue(f"resource kind must be one of {', '.join(validate.RESOURCE_KINDS)}")
+        self._run([f"resource:{kind}-clear", *self._process_flag(process_type),
+                   validate.app_name(app)], mutating=True)
+
+    @staticmethod
+    def _process_flag(process_type: str | None) -> list[str]:
+        return ["--process-type", validate.process_type(process_type)] if process_type else []
+
+    def docker_options_change(self, action: str, app: str, phases: Iterable[str],
+                              option: str) -> None:
+        """``docker-options:add|remove APP PHASES OPTION``; host-isolation breakers refused."""
+        if action not in ("add", "remove"):
+            raise InvalidValue("docker-options action must be add or remove")
+        checked = docker_policy.docker_option(option) if action == "add" else _one_line(option)
+        self._run([f"docker-options:{action}", validate.app_name(app),
+                   validate.docker_phases(phases), checked], mutating=True)
+
+    def cron_list(self, app: str) -> list[dict[str, Any]] | None:
+        """The app's cron tasks (``cron:list APP --format json``).
+
+        None when this Dokku has no JSON form (its flag parser refuses
+        ``--format``: :class:`InvalidValue`) or no ``cron`` plugin at all.
+        """
+        args = ["cron:list", validate.app_name(app), "--format", "json"]
+        try:
+            out = self._cached(tuple(args), lambda: self._run(args).stdout)
+        except (InvalidValue, UnknownCommand):
+            return None
+        data = parsers.parse_json(out or "[]", "cron:list")
+        return data if isinstance(data, list) else []
+
+    def plugin_installed(self, name: str) -> bool:
+        """Whether a Dokku plugin is installed and enabled (from the cached ``plugin:list``)."""
+        return any(p.name == name and p.enabled for p in self.plugins())
+
+    def letsencrypt(self, app: str, enable: bool) -> None:
+        """``letsencrypt:enable|disable APP`` (the dokku-letsencrypt plugin; it deploys)."""
+        action = "enable" if enable else "disable"
+        self._run([f"letsencrypt:{action}", validate.app_name(app)], mutating=True,
+                  timeout=self.long_timeout)
+
+    def redirect_set(self, app: str, source: str, target: str, code: int = 301) -> None:
+        """``redirect:set APP SRC DEST [CODE]`` (the dokku-redirect plugin)."""
+        if code not in (301, 302, 303, 307, 308):
+            raise InvalidValue("redirect code must be 301, 302, 303, 307 or 308")
+        self._run(["redirect:set", validate.app_name(app), validate.domain(source),
+                   validate.domain(target), str(code)], mutating=True, timeout=self.long_timeout)
+
+    def redirect_unset(self, app: str, source: str) -> None:
+        self._run(["redirect:unset", validate.app_name(app), validate.domain(source)],
+                  mutating=True, timeout=self.long_timeout)
 
     # ----------------------------------------------------------------- config
     @staticmethod
@@ -707,3 +797,22 @@ def _overview_from_report(name: str, report: PsReport | None, age: float) -> App
     total = sum(c.total for c in counts.values())
     state = "stopped" if total == 0 else _app_state(running, total)
     return AppOverview(name, state, counts, [], source="report", age=age)
+
+
+def _one_line(option: str) -> str:
+    """An option to remove: any existing one may go, but it must still be one line."""
+    if not isinstance(option, str) or not option.strip() or any(ord(c) < 32 for c in option):
+        raise InvalidValue("docker option to remove must be one non-empty line")
+    return option.strip()
+
+
+def git_sync_error(exc: DokkuError, repo: str, ref: str | None) -> DokkuError:
+    """Explain Dokku's silent ``git:sync`` failures (git's messages go to /dev/null)."""
+    if exc.message and exc.exit_code != 128:
+        return exc
+    what = f"{repo}" + (f" at {ref}" if ref else "")
+    message = (f"Dokku could not clone or fetch {what} (git exit {exc.exit_code}): check the "
+               "URL and ref, that the host can reach it, and for a private repository "
+               "'dokku git:allow-host HOST' and 'dokku git:auth HOST USER TOKEN'")
+    return DokkuError(message, exit_code=exc.exit_code, argv=exc.argv, stdout=exc.stdout,
+                      stderr=exc.stderr)

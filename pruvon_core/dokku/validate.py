@@ -196,3 +196,140 @@ def count(value: object, what: str, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
         raise InvalidValue(f"{what} must be a whole number from 1 to {maximum}")
     return value
+
+
+# --------------------------------------------------------------------------- git:sync
+GIT_URL_SCHEMES = ("https", "ssh", "git", "file")
+SCP_LIKE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*@[A-Za-z0-9][A-Za-z0-9.-]*:[^:]")
+URL_RE = re.compile(r"^([a-z][a-z0-9+.-]*)://(.*)$")
+REF_BAD_CHARS = set(" ~^:?*[\\") | {chr(c) for c in range(32)} | {"\x7f"}
+
+
+def git_repo(url: object) -> str:
+    """A repository for ``git:sync``: https://, ssh://, git://, file:// or ``user@host:path``.
+
+    Other transports are refused: git's ``ext::`` runs a command, ``http://`` is
+    unauthenticated, a leading ``-`` would be read as an option.  A password in
+    the URL would end up in the process table and the audit log, so it is
+    refused too (Dokku's ``git:auth`` stores credentials instead).
+    """
+    text = _text(url, "git repository")
+    if not text:
+        raise InvalidValue("git repository is empty")
+    if text.startswith("-"):
+        raise InvalidValue(f"git repository {text!r} starts with '-'")
+    if any(ch.isspace() or ord(ch) < 32 for ch in text) or len(text) > 2048:
+        raise InvalidValue("git repository must be one URL without spaces or control characters")
+    if SCP_LIKE_RE.match(text):
+        return text
+    match = URL_RE.match(text)
+    if not match or match.group(1) not in GIT_URL_SCHEMES or not match.group(2):
+        raise InvalidValue(f"git repository {text!r} must be an https://, ssh://, git:// "
+                           "or file:// URL, or user@host:path")
+    userinfo = match.group(2).split("/", 1)[0].rpartition("@")[0]
+    if ":" in userinfo:
+        raise InvalidValue("git repository must not contain a password; store it on the host "
+                           "with 'dokku git:auth HOST USER PASSWORD'")
+    return text
+
+
+def git_ref(ref: object) -> str:
+    """A branch, tag or commit, by ``git check-ref-format`` rules (plus no leading ``-``)."""
+    text = _text(ref, "git ref")
+    problem = _ref_problem(text)
+    if problem:
+        raise InvalidValue(f"git ref {text!r} is invalid: {problem}")
+    return text
+
+
+def _ref_problem(text: str) -> str | None:
+    if not text:
+        return "it is empty"
+    if len(text) > 255:
+        return "it is longer than 255 characters"
+    if text.startswith(("-", "/")) or text.endswith(("/", ".", ".lock")):
+        return "it must not start with '-' or '/' nor end with '/', '.' or '.lock'"
+    if any(ch in REF_BAD_CHARS for ch in text):
+        return "spaces, control characters and ~ ^ : ? * [ \\ are not allowed"
+    if ".." in text or "//" in text or "@{" in text or text == "@":
+        return "'..', '//', '@{' and a lone '@' are not allowed"
+    if any(part.startswith(".") for part in text.split("/")):
+        return "no component may start with '.'"
+    return None
+
+
+# --------------------------------------------------------------------------- app settings
+SIZE_RE = re.compile(r"^[0-9]{1,9}[kmgKMG]?$")
+SECONDS_RE = re.compile(r"^[0-9]{1,6}(ms|s|m|h)?$")
+BOOL_VALUES = ("true", "false")
+# nginx:set keys Pruvon lets an operator change, and what each value must look like.
+# Paths, the nginx service command and the sigil template are left out on purpose:
+# they name host files or commands, which is root's business, not the UI's.
+NGINX_KEYS: dict[str, tuple[re.Pattern[str] | tuple[str, ...], str]] = {
+    "client-max-body-size": (SIZE_RE, "a size such as 10m or 1g (0 = unlimited)"),
+    "client-body-timeout": (SECONDS_RE, "a time such as 60s"),
+    "client-header-timeout": (SECONDS_RE, "a time such as 60s"),
+    "keepalive-timeout": (SECONDS_RE, "a time such as 75s"),
+    "lingering-timeout": (SECONDS_RE, "a time such as 5s"),
+    "proxy-connect-timeout": (SECONDS_RE, "a time such as 60s"),
+    "proxy-read-timeout": (SECONDS_RE, "a time such as 60s"),
+    "proxy-send-timeout": (SECONDS_RE, "a time such as 60s"),
+    "proxy-buffering": (("on", "off"), "on or off"),
+    "proxy-buffer-size": (SIZE_RE, "a size such as 4k"),
+    "proxy-busy-buffers-size": (SIZE_RE, "a size such as 8k"),
+    "proxy-buffers": (re.compile(r"^[0-9]{1,4} [0-9]{1,6}[kmKM]?$"), "count and size, e.g. 8 4k"),
+    "hsts": (BOOL_VALUES, "true or false"),
+    "hsts-include-subdomains": (BOOL_VALUES, "true or false"),
+    "hsts-preload": (BOOL_VALUES, "true or false"),
+    "hsts-max-age": (re.compile(r"^[0-9]{1,10}$"), "seconds, e.g. 15724800"),
+    "x-forwarded-ssl": (("on", "off"), "on or off"),
+}
+RESOURCE_NAMES: dict[str, tuple[re.Pattern[str], str]] = {
+    "cpu": (re.compile(r"^[0-9]{1,4}(\.[0-9]{1,3})?$"), "a number of CPUs such as 0.5 or 2"),
+    "memory": (re.compile(r"^[0-9]{1,9}[bkmgBKMG]?$"), "a size such as 512m or 1g"),
+    "memory-swap": (re.compile(r"^[0-9]{1,9}[bkmgBKMG]?$"), "a size such as 1g"),
+    "nvidia-gpu": (re.compile(r"^[0-9]{1,3}$"), "a number of GPUs"),
+}
+RESOURCE_KINDS = ("limit", "reserve")
+DOCKER_PHASES = ("build", "deploy", "run")
+
+
+def nginx_setting(key: object, value: object) -> tuple[str, str]:
+    """A key of :data:`NGINX_KEYS` and a value of its form; ``""`` resets to Dokku's default."""
+    key_text = _text(key, "nginx setting")
+    if key_text not in NGINX_KEYS:
+        raise InvalidValue(f"nginx setting {key_text!r} cannot be changed here; allowed: "
+                           f"{', '.join(NGINX_KEYS)}")
+    text = _text(value, f"value of {key_text}").strip()
+    rule, description = NGINX_KEYS[key_text]
+    if text:
+        ok = text in rule if isinstance(rule, tuple) else rule.fullmatch(text)
+        if not ok:
+            raise InvalidValue(f"{key_text} must be {description}, not {text!r}")
+    return key_text, text
+
+
+def resources(kind: object, values: dict[str, object]) -> list[str]:
+    """``--cpu 0.5 --memory 512m`` flags for ``resource:limit|reserve``; at least one."""
+    if kind not in RESOURCE_KINDS:
+        raise InvalidValue(f"resource kind must be one of {', '.join(RESOURCE_KINDS)}")
+    flags: list[str] = []
+    for name, value in values.items():
+        if name not in RESOURCE_NAMES:
+            raise InvalidValue(f"unknown resource {name!r}; allowed: {', '.join(RESOURCE_NAMES)}")
+        text = _text(value, name).strip()
+        pattern, description = RESOURCE_NAMES[name]
+        if not pattern.fullmatch(text):
+            raise InvalidValue(f"{name} must be {description}, not {text!r}")
+        flags += [f"--{name}", text]
+    if not flags:
+        raise InvalidValue(f"give at least one of {', '.join(RESOURCE_NAMES)}")
+    return flags
+
+
+def docker_phases(phases: Iterable[object]) -> str:
+    """A comma list of build/deploy/run, as docker-options expects."""
+    chosen = [_text(p, "phase") for p in phases]
+    if not chosen or any(p not in DOCKER_PHASES for p in chosen):
+        raise InvalidValue(f"phases must be some of {', '.join(DOCKER_PHASES)}")
+    return ",".join(dict.fromkeys(chosen))
