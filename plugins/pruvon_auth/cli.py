@@ -13,6 +13,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,31 @@ from pruvon_core.cli import (
 )
 from pruvon_core.config import ROLES, ConfigError, state_dir
 from pruvon_core.permissions import SYSTEM, actions, grantable_actions
+
+
+def printable(value: Any) -> Any:
+    """``value`` with control, format and line-separator characters shown escaped.
+
+    Tables go to an operator's terminal, and some cells hold text an attacker
+    chose (the username typed at a failed login, an API key's name): a raw
+    ESC would drive the terminal, a newline would forge a row, a bidi override
+    would reorder what is read.  Lists are escaped item by item.
+    """
+    if isinstance(value, list | tuple):
+        return [printable(item) for item in value]
+    if not isinstance(value, str):
+        return value
+    return "".join(
+        ch if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")
+        else (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        for ch in value
+    )
+
+
+def safe_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    """:func:`echo_table` of rows whose cells are made :func:`printable` first."""
+    echo_table([{col: printable(row.get(col)) for col in columns} for row in rows], columns)
+
 
 
 # --------------------------------------------------------------------------- helpers
@@ -175,7 +201,7 @@ def user_list(obj: CliContext, fmt: str) -> None:
     if fmt == "json":
         echo_json({"users": rows})
         return
-    echo_table(rows, ["username", "role", "disabled", "totp", "apps", "services", "routes"])
+    safe_table(rows, ["username", "role", "disabled", "totp", "apps", "services", "routes"])
 
 
 @user_group.command("add")
@@ -390,7 +416,7 @@ def apikey_list(username: str | None, fmt: str) -> None:
     if fmt == "json":
         echo_json({"apikeys": rows})
         return
-    echo_table(
+    safe_table(
         rows,
         ["id", "name", "owner", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at"],
     )
@@ -425,7 +451,7 @@ def apikey_scopes(obj: CliContext, username: str | None, fmt: str) -> None:
     if fmt == "json":
         echo_json({"scopes": rows})
         return
-    echo_table(rows, ["action", "read_only", "description"])
+    safe_table(rows, ["action", "read_only", "description"])
 
 
 # --------------------------------------------------------------------------- audit
@@ -454,7 +480,7 @@ def _show_audit(fmt: str, since: str | None, **filters: Any) -> None:
     if fmt == "json":
         echo_json({"events": rows})
         return
-    echo_table(rows, ["time", "actor", "action", "target", "result", "source_ip"])
+    safe_table(rows, ["time", "actor", "action", "target", "result", "source_ip"])
 
 
 @click.group("audit", invoke_without_command=True)
@@ -505,7 +531,7 @@ def check_command(obj: CliContext, strict: bool, fmt: str) -> None:
     elif not findings:
         click.echo("no findings")
     else:
-        echo_table([f.as_dict() for f in findings], ["severity", "id", "message", "fix"])
+        safe_table([f.as_dict() for f in findings], ["severity", "id", "message", "fix"])
     sys.exit(code)
 
 
