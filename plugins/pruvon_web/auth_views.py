@@ -36,8 +36,14 @@ MAX_FIELD = 256
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site relative paths: ``next`` must never redirect off-site."""
+    """Only same-site relative paths: ``next`` must never redirect off-site.
+
+    Control characters are refused outright: ``urlsplit`` (and browsers)
+    silently drop CR/LF/TAB, so what is checked must be what is returned.
+    """
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
         return "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
