@@ -162,7 +162,7 @@ def _totp_disable(store: Any, user: str, code: str, context: dict[str, Any]) -> 
         return 409
     throttle = LoginThrottle(web_state().state_dir)
     ip = client_ip()
-    wait = throttle.retry_after(ip, user)
+    wait = throttle.attempt(ip, user)  # charged before bcrypt, as at sign-in
     if wait > 0:
         flash(f"Too many attempts. Try again in {int(wait + 0.999)} s.", "error")
         return 429
@@ -170,13 +170,14 @@ def _totp_disable(store: Any, user: str, code: str, context: dict[str, Any]) -> 
     try:
         proven = bool(code) and store.disable_with_proof(g.identity.record, password, code)
     except TotpError as exc:
+        throttle.refund(ip, user)
         flash(str(exc), "error")
         return 503
     if not proven:
-        throttle.failure(ip, user)
         audit_event(g.identity.actor, "auth.totp.disable", f"user:{user}", "failed")
         flash("Password or code not valid; two-factor authentication stays on.", "error")
         return 400
+    throttle.refund(ip, user)
     audit_event(g.identity.actor, "auth.totp.disable", f"user:{user}", "ok")
     flash("Two-factor authentication is off.", "success")
     return 200

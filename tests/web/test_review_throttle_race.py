@@ -77,3 +77,30 @@ def test_totp_code_is_charged_before_it_is_checked(app, client, monkeypatch, pru
     ok = client.post("/login/totp", data={"code": totp.now(), "csrf_token": csrf_from(page)})
     assert ok.status_code == 302
     assert _counts(pruvon_config, "alice") == {"ip": 1, "user_ip": 0, "user": 1}
+
+
+def test_totp_disable_is_charged_before_the_password_is_checked(client, login_as,
+                                                                 seen_during_verify,
+                                                                 pruvon_config):
+    from tests.web.test_auth import _enrol_fresh
+
+    totp = _enrol_fresh(pruvon_config, "alice")
+    token = _signed_in_with_totp(client, pruvon_config, totp)
+    seen_during_verify.clear()
+    off = client.post("/account", data={"step": "disable", "code": totp.now(),
+                                        "password": "not the password!", "csrf_token": token})
+    assert off.status_code == 400
+    assert seen_during_verify == [{"ip": 1, "user_ip": 1, "user": 1}]
+    assert _counts(pruvon_config, "alice") == {"ip": 1, "user_ip": 1, "user": 1}
+
+
+def _signed_in_with_totp(client, pruvon_config, totp) -> str:
+    """Sign in through both steps; returns the CSRF token of the account page."""
+    import time
+
+    login(client, "alice", pruvon_config.passwords["alice"])
+    page = client.get("/login/totp").get_data(as_text=True)
+    code = totp.at(time.time())
+    assert client.post("/login/totp", data={"code": code, "csrf_token": csrf_from(page)}
+                       ).status_code == 302
+    return csrf_from(client.get("/account").get_data(as_text=True))
