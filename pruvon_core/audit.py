@@ -87,17 +87,21 @@ def _actor_label(actor: Any) -> str:
 
 
 def scrub(details: dict[str, Any]) -> dict[str, Any]:
-    """Replace every value whose key names a secret, recursively."""
+    """Replace every value whose key names a secret, recursively (lists included)."""
     clean: dict[str, Any] = {}
     for key, value in details.items():
         name = str(key)
-        if _is_secret_key(name):
-            clean[name] = REDACTED
-        elif isinstance(value, dict):
-            clean[name] = scrub(value)
-        else:
-            clean[name] = value
+        clean[name] = REDACTED if _is_secret_key(name) else _scrub_value(value)
     return clean
+
+
+def _scrub_value(value: Any) -> Any:
+    """Dicts anywhere in ``value`` scrubbed: ``[{"password": …}]`` must not slip through."""
+    if isinstance(value, dict):
+        return scrub(value)
+    if isinstance(value, list | tuple):
+        return [_scrub_value(item) for item in value]
+    return value
 
 
 def audit_path(state_dir: Path | None = None) -> Path:
