@@ -80,7 +80,8 @@ class TrustedProxyMiddleware:
         networks = tuple(self.trusted())
         peer = environ.get("REMOTE_ADDR", "")
         if _in_networks(peer, networks):
-            forwarded = _split_header(environ.get("HTTP_X_FORWARDED_FOR"))
+            forwarded = [_hop_address(hop) for hop in
+                         _split_header(environ.get("HTTP_X_FORWARDED_FOR"))]
             client = peer
             for hop in reversed(forwarded):
                 client = hop
@@ -101,6 +102,28 @@ def _split_header(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
+def _hop_address(hop: str) -> str:
+    """The address of one X-Forwarded-For entry: ``ip``, ``ip:port``, ``[v6]`` or ``[v6]:port``.
+
+    Some load balancers append the client's port; unrecognised, such an entry
+    made every client look like the proxy itself (one shared throttle bucket).
+    Anything else is returned unchanged, to be rejected by :func:`_valid_ip`.
+    """
+    if hop.startswith("["):
+        inside, bracket, rest = hop[1:].partition("]")
+        if bracket and (not rest or _is_port_suffix(rest)):
+            return inside
+        return hop
+    host, colon, port = hop.rpartition(":")
+    if colon and host.count(".") == 3 and _is_port_suffix(":" + port):
+        return host
+    return hop
+
+
+def _is_port_suffix(text: str) -> bool:
+    return text.startswith(":") and text[1:].isdigit() and 0 < int(text[1:]) < 65536
+
+
 def _valid_ip(value: str) -> bool:
     try:
         ipaddress.ip_address(value)
@@ -110,11 +133,16 @@ def _valid_ip(value: str) -> bool:
 
 
 def _in_networks(address: str, networks: tuple[Any, ...]) -> bool:
+    """Membership, with IPv4-mapped IPv6 (``::ffff:127.0.0.1``, a dual-stack
+    listener's view of an IPv4 proxy) tested as the IPv4 address it is."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
-    return any(ip in net for net in networks if ip.version == net.version)
+    candidates = [ip]
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        candidates.append(ip.ipv4_mapped)
+    return any(c in net for c in candidates for net in networks if c.version == net.version)
 
 
 # --------------------------------------------------------------------------- sessions
