@@ -267,11 +267,21 @@ def any_service_granted(record: Any) -> bool:
 
 
 # --------------------------------------------------------------------------- routes
+# API resources whose page has another name (``GET /api/v1/audit`` is the ``/logs`` page).
+API_PAGE_ALIASES = {"/audit": "/logs"}
+
+
 def _page_path(path: str) -> str:
     """Map an API or WebSocket path onto the page path whose grant covers it."""
     for prefix in ("/api/v1/", "/api/", "/ws/"):
         if path.startswith(prefix):
-            return "/" + path[len(prefix) :]
+            page = "/" + path[len(prefix) :]
+            if prefix != "/ws/":
+                head, sep, rest = page[1:].partition("/")
+                alias = API_PAGE_ALIASES.get("/" + head)
+                if alias is not None:
+                    page = alias + sep + rest
+            return page
     if path in ("/api/v1", "/api", "/ws"):
         return "/"
     return path
