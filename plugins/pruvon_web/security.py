@@ -121,7 +121,8 @@ def _hop_address(hop: str) -> str:
 
 
 def _is_port_suffix(text: str) -> bool:
-    return text.startswith(":") and text[1:].isdigit() and 0 < int(text[1:]) < 65536
+    digits = text[1:]
+    return text.startswith(":") and digits.isascii() and digits.isdigit() and 0 < int(digits) < 65536
 
 
 def _valid_ip(value: str) -> bool:

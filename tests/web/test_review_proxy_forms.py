@@ -54,3 +54,5 @@ def test_untrusted_and_garbage_stay_as_they_were():
     assert _client("::ffff:192.0.2.1", "198.51.100.7") == "::ffff:192.0.2.1"
     assert _client("127.0.0.1", "not-an-ip") == "127.0.0.1"
     assert _client("127.0.0.1", "1.2.3.4:99999") == "127.0.0.1"  # not a port
+    assert _client("127.0.0.1", "1.2.3.4:\u00b2, 198.51.100.7") == "198.51.100.7"  # '²'.isdigit()
+    assert _client("127.0.0.1", "1.2.3.4:\u00b2") == "127.0.0.1"
