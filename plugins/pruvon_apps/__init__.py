@@ -20,6 +20,8 @@ ACTIONS = [
     Action("apps.create", "Create apps", False, None),
     Action("apps.destroy", "Destroy an app", False, "app"),
     Action("apps.deploy", "Deploy an app from an image or git repository", False, "app"),
+    Action("apps.settings.write", "Change an app's nginx settings, resource limits, docker "
+           "options, Let's Encrypt and redirects", False, "app"),
 ]
 
 
@@ -37,8 +39,10 @@ def pruvon_register_commands(cli):
 
 @hookimpl
 def pruvon_web_blueprints():
+    from pruvon_apps import web_settings  # registers the settings and git-deploy routes
     from pruvon_apps.web import bp
 
+    assert web_settings.bp is bp
     return [bp]
 
 

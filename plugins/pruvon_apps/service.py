@@ -29,6 +29,7 @@ from typing import Any
 
 from pruvon_core import audit
 from pruvon_core.dokku import DokkuClient, errors, parsers, validate
+from pruvon_core.dokku.client import git_sync_error
 from pruvon_core.dokku.errors import dokku_messages
 from pruvon_core.dokku.models import Container, DomainsReport, StorageMount
 from pruvon_core.operations import Context, StepTimeout
@@ -729,6 +730,25 @@ def deploy_image(
     return {"image": image, "previous_image": "" if previous == image else previous}
 
 
+def deploy_git(
+    client: DokkuClient, app: str, repo: str, ref: str | None = None,
+    ctx: Context | None = None,
+) -> dict[str, str]:
+    """``git:sync --build APP REPO [REF]`` with live output.
+
+    Dokku sends git's own messages to /dev/null, so a failed clone arrives as a
+    bare exit 128: it is re-raised with a message that says what to check.
+    """
+    args = client.git_sync_args(app, repo, ref, build=True)
+    try:
+        run_streamed(client, args, ctx)
+    except errors.DokkuError as exc:
+        if isinstance(exc, errors.AppNotFound):
+            raise
+        raise git_sync_error(exc, repo, ref) from exc
+    return {"repo": repo, "ref": ref or ""}
+
+
 def rollback_image(operations: Iterable[Any]) -> str | None:
     """The image the newest successful deploy replaced (operations newest first)."""
     for op in operations:
@@ -799,15 +819,15 @@ def check_create(client: DokkuClient, req: CreateRequest, storage_dir: str = STO
             storage_host_path(h, storage_dir), c)) for h, c in req.mounts]),
         ("services", lambda: [(validate.service_type(s.kind), validate.service_name(s.name))
                               for s in req.services]),
+        ("git repository", lambda: req.git_repo and validate.git_repo(req.git_repo)),
+        ("git ref", lambda: req.git_ref and validate.git_ref(req.git_ref)),
     ):
         try:
             check_one()
         except (errors.DokkuError, AppsError) as exc:
             problems.append(f"{what}: {getattr(exc, 'message', None) or exc}")
-    if req.git_repo and (req.git_repo.startswith("-") or any(c.isspace() for c in req.git_repo)):
-        problems.append("git repository must be a URL without spaces")
-    if req.git_ref and (req.git_ref.startswith("-") or any(c.isspace() for c in req.git_ref)):
-        problems.append("git ref must be a branch, tag or commit without spaces")
+    if req.git_ref and not req.git_repo:
+        problems.append("git ref: give a git repository too")
     if problems:
         raise AppsError("; ".join(problems))
 
@@ -872,9 +892,8 @@ def run_create(
         ctx.done(req.image)
     elif req.git_repo:
         ctx.step("deploy from git")
-        args = ["git:sync", "--build", app, req.git_repo, *([req.git_ref] if req.git_ref else [])]
-        run_streamed(client, args, ctx)
-        ctx.done(req.git_repo)
+        deploy_git(client, app, req.git_repo, req.git_ref or None, ctx)
+        ctx.done(req.git_repo + (f"#{req.git_ref}" if req.git_ref else ""))
     return {"app": app}
 
 

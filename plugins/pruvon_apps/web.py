@@ -35,7 +35,7 @@ from pruvon_web.ws import Revalidator, authorize, route
 from pruvon_web.ws import close as ws_close
 
 from pruvon_apps import service
-from pruvon_core.dokku import client_from_config, errors
+from pruvon_core.dokku import client_from_config, errors, validate
 from pruvon_core.operations import (
     OperationConflict,
     OperationError,
@@ -173,7 +173,8 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
         "detail": service.app_detail(dokku, app),
         "can": {a: check.allowed(a, app) for a in (
             "apps.config.read", "apps.config.write", "apps.domains.write", "apps.ports.write",
-            "apps.storage.write", "apps.ps.write", "apps.logs", "apps.destroy", "apps.deploy")},
+            "apps.storage.write", "apps.ps.write", "apps.logs", "apps.destroy", "apps.deploy",
+            "apps.settings.write")},
         "running": manager().store.running(f"app:{app}"),
     }
     if tab == "processes":
@@ -191,7 +192,13 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
         context["mounts"] = dokku.storage(app)
         context["storage_dir"] = storage_dir()
     elif tab == "settings":
+        from pruvon_apps import settings
+
         context["settings"] = service.app_settings(dokku, app)
+        context["editable"] = settings.settings_view(dokku, app)
+        context["install"] = settings.OPTIONAL_PLUGINS
+        context["nginx_keys"] = {k: d for k, (_, d) in validate.NGINX_KEYS.items()}
+        context["resource_names"] = validate.RESOURCE_NAMES
     elif tab == "operations":
         context["operations"] = manager().store.list(target=f"app:{app}")[:50]
     return context
