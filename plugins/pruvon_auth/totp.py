@@ -34,7 +34,7 @@ STORE_FILE = "totp.json"
 ISSUER = "Pruvon"
 RECOVERY_CODES = 10
 VALID_WINDOW = 1
-CODE_RE = re.compile(r"^\d{6}$")
+CODE_RE = re.compile(r"^[0-9]{6}\Z")  # ASCII only: \d matches any Unicode digit
 RECOVERY_RE = re.compile(r"^[a-z0-9]{4}-?[a-z0-9]{4}-?[a-z0-9]{4}$")
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
