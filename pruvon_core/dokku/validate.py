@@ -136,7 +136,7 @@ def scale_count(process: str, count: object) -> int:
 
 
 def port(value: object, what: str) -> int:
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
         raise InvalidValue(f"{what} must be a port number from 1 to 65535")

@@ -40,3 +40,10 @@ def test_volume_name_with_trailing_newline_is_refused():
     assert validate.mount("data", "/data") == "data:/data"
     with pytest.raises(InvalidValue):
         validate.mount("data\n", "/data")
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "8\u00b2", "\uff18\uff10"])
+def test_port_with_non_ascii_digits_is_a_clear_invalid_value(value):
+    # '²'.isdigit() is True but int('²') raises; fullwidth digits are not a port either
+    with pytest.raises(InvalidValue, match="port number"):
+        validate.port(value, "host port")
