@@ -55,6 +55,9 @@ def check_listen(listen: str) -> str:
     return listen
 
 
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss "%(a)s"'
+
+
 def gunicorn_options(listen: str, threads: int = DEFAULT_THREADS) -> dict[str, Any]:
     return {
         "bind": [listen],
@@ -65,6 +68,9 @@ def gunicorn_options(listen: str, threads: int = DEFAULT_THREADS) -> dict[str, A
         "graceful_timeout": 10,
         "keepalive": 5,
         "accesslog": "-",
+        # method and path only: no query string, no Referer - a one-off terminal
+        # command (?cmd=..., maybe with a password) must not reach the journal
+        "access_log_format": ACCESS_LOG_FORMAT,
         "errorlog": "-",
         "loglevel": "info",
         "forwarded_allow_ips": "",  # proxy headers are judged by our own middleware
