@@ -7,19 +7,15 @@ Screenshots go to ``tests/browser/screenshots/`` (ignored by git) for people to 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pyotp
 import pytest
 
+from tests.chromium import SHOTS
 from tests.web.server import start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).parent / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
@@ -33,18 +29,6 @@ def server(tmp_path_factory):
         assert run(argv, root=running.sim)[0] == 0, argv  # a running, a stopped, a new app
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (make deps installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

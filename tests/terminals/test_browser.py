@@ -3,37 +3,28 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
+
+from tests.chromium import SHOTS
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).parent.parent / "browser" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
-def page(server):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (make deps installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        problems: list[str] = []
-        page.on("console", lambda m: problems.append(f"{m.text} @ {m.location}")
-                if m.type == "error" else None)
-        page.problems = problems
-        yield page
-        browser.close()
+def page(server, chromium):
+    context = chromium.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"{m.text} @ {m.location}")
+            if m.type == "error" else None)
+    page.problems = problems
+    yield page
+    context.close()
 
 
 def rendered_rows(page) -> str:
