@@ -13,6 +13,7 @@ operation, 4 timed out, 20 the app does not exist (as Dokku).
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -347,13 +348,23 @@ def scale_command(obj: CliContext, app: str, counts: tuple[str, ...], skip_deplo
 
 @apps_group.command("deploy")
 @click.argument("app")
-@click.argument("image")
+@click.argument("image", required=False)
+@click.option("--git", "git_repo", default="", help="Deploy this git repository (git:sync).")
+@click.option("--ref", "git_ref", default="", help="Branch, tag or commit (with --git).")
 @pass_ctx
 @dokku_errors
-def deploy_command(obj: CliContext, app: str, image: str) -> None:
-    """Deploy a docker image (``git:from-image``)."""
+def deploy_command(obj: CliContext, app: str, image: str | None, git_repo: str,
+                   git_ref: str) -> None:
+    """Deploy a docker image (``git:from-image``) or, with --git, a repository."""
+    if bool(image) == bool(git_repo):
+        raise CliError("give either IMAGE or --git URL", 2)
+    if git_ref and not git_repo:
+        raise CliError("--ref needs --git", 2)
     env = Env(obj)
     service.require_app(env.client, app)
+    if git_repo:
+        _deploy_git(env, app, git_repo, git_ref)
+        return
 
     def runner(ctx: Any) -> Any:
         ctx.step("deploy")
@@ -368,7 +379,114 @@ def deploy_command(obj: CliContext, app: str, image: str) -> None:
                    f"{op.result['previous_image']}", err=True)
 
 
-# --------------------------------------------------------------------------- config
+def _deploy_git(env: Env, app: str, repo: str, ref: str) -> None:
+    env.client.git_sync_args(app, repo, ref or None)  # validate before the operation starts
+
+    def runner(ctx: Any) -> Any:
+        ctx.step("deploy from git")
+        result = service.deploy_git(env.client, app, repo, ref or None, ctx)
+        ctx.done(repo)
+        return result
+
+    run_operation(env, "apps.deploy", app, "apps.deploy", ["deploy from git"], runner,
+                  f"deploy {repo}{'#' + ref if ref else ''} to {app}", git_repo=repo,
+                  git_ref=ref)
+
+
+# kind -> the names its positional words fill, in order (``KEY=VALUE`` words go by name)
+SETTING_WORDS = {
+    "nginx": ["key", "value"], "resource": ["resource_kind"],
+    "resource-clear": ["resource_kind"], "docker-options": ["action", "phases", "option"],
+    "letsencrypt": ["action"], "redirect": ["action", "source", "target", "code"],
+}
+
+
+def setting_data(kind: str, words: tuple[str, ...], process_type: str) -> dict[str, Any]:
+    """The settings change of ``pruvon apps settings APP KIND WORDS…`` as the API's fields."""
+    from pruvon_core.dokku import validate
+
+    if kind not in SETTING_WORDS:
+        raise CliError(f"KIND must be one of {', '.join(SETTING_WORDS)}", 2)
+    data: dict[str, Any] = {"kind": kind, "process_type": process_type}
+    names = iter(SETTING_WORDS[kind])
+    for word in words:
+        key, sep, value = word.partition("=")
+        if kind == "resource" and sep and key in validate.RESOURCE_NAMES:
+            data[key] = value
+            continue
+        name = next(names, None)
+        if name is None:
+            raise CliError(f"too many words for {kind}: {word!r}", 2)
+        data[name] = word
+    if kind == "docker-options":
+        data["phases"] = str(data.get("phases", "")).split(",")
+    return data
+
+
+@apps_group.command("settings", context_settings={"ignore_unknown_options": True})
+@click.argument("app")
+@click.argument("kind", required=False)
+@click.argument("words", nargs=-1, type=click.UNPROCESSED)
+@click.option("--process-type", default="", help="resource: one process type only.")
+@format_option
+@pass_ctx
+@dokku_errors
+def settings_command(obj: CliContext, app: str, kind: str | None, words: tuple[str, ...],
+                     process_type: str, fmt: str) -> None:
+    """Show the editable settings, or change one.
+
+    \b
+    pruvon apps settings APP nginx KEY [VALUE]
+    pruvon apps settings APP resource limit|reserve cpu=0.5 memory=512m [--process-type web]
+    pruvon apps settings APP resource-clear limit|reserve [--process-type web]
+    pruvon apps settings APP docker-options add|remove deploy,run OPTION
+    pruvon apps settings APP letsencrypt enable|disable
+    pruvon apps settings APP redirect set SRC DEST [CODE] | unset SRC
+    """
+    from pruvon_apps import settings
+
+    env = Env(obj)
+    service.require_app(env.client, app)
+    if kind is None:
+        view = settings.settings_view(env.client, app)
+        if fmt == "json":
+            click.echo(json.dumps(view.__dict__, indent=2, sort_keys=True))
+            return
+        _print_settings(view, settings.OPTIONAL_PLUGINS)
+        return
+    data = setting_data(kind, words, process_type)
+    if kind in settings.PLUGIN_KINDS:
+        title = settings.check_plugin_change(env.client, kind, data)
+
+        def runner(ctx: Any) -> Any:
+            ctx.step(kind)
+            result = settings.run_plugin_change(env.client, app, kind, data, ctx)
+            ctx.done()
+            return result
+
+        run_operation(env, f"apps.{kind}", app, "apps.settings.write", [kind], runner,
+                      f"{title} on {app}", setting=kind)
+        return
+    details = {f"setting_{k}": v for k, v in data.items() if k != "kind" and v}
+    with env.guard.mutation("apps.settings.write", app, setting=kind, **details):
+        click.echo(settings.change(env.client, app, kind, data))
+
+
+def _print_settings(view: Any, install: dict[str, str]) -> None:
+    for key, value in view.nginx.items():
+        if value:
+            click.echo(f"nginx {key}: {value}")
+    for key, value in view.resources.items():
+        click.echo(f"resource {key}: {value}")
+    for phase, options in view.docker_options.items():
+        for option in options:
+            click.echo(f"docker-options {phase}: {option}")
+    cron = "not available on this Dokku" if view.cron is None else len(view.cron)
+    click.echo(f"cron tasks: {cron}")
+    for name, installed in view.plugins.items():
+        click.echo(f"{name}: " + ("installed" if installed else f"not installed ({install[name]})"))
+
+
 @apps_group.group("config")
 def config_group() -> None:
     """Environment variables."""
