@@ -168,3 +168,45 @@ def test_scoped_user_sees_only_its_apps(page: Any, server: Any) -> None:
         assert page.request.get(path).status in (403, 404), path
     page.goto("/apps/blog?tab=config")
     assert page.locator("#config-form").count() == 1
+
+
+def test_create_from_git_settings_and_deploy_from_git(
+    page: Any, server: Any, tmp_path: Path
+) -> None:
+    from pruvon_core.testing.gitrepo import commit, make_repo
+
+    repo = make_repo(tmp_path / "src")
+    sign_in(page, server, "admin")
+    page.goto("/apps/create")
+    page.fill("input[name=name]", "fromgit")
+    page.wait_for_selector("#name-check.ok")
+    page.fill("input[name=git_repo]", f"file://{repo}")
+    page.fill("input[name=git_ref]", "main")
+    page.click("#create-form button[type=submit]")
+    page.wait_for_selector("#create-done a", timeout=60000)
+    assert "deploy from git" in page.locator("#create-steps").inner_text()
+    assert page.locator("#create-steps li.step-done").count() == 2
+    page.goto("/apps/fromgit")
+    assert "git-sync" in page.locator("main").inner_text()
+
+    page.goto("/apps/fromgit?tab=settings")
+    assert "Let's Encrypt plugin is not installed" in page.locator("#letsencrypt").inner_text()
+    assert page.locator("#letsencrypt button").count() == 0  # no dead control
+    page.select_option("#nginx-form select[name=key]", "client-max-body-size")
+    page.fill("#nginx-form input[name=value]", "64m")
+    page.click("#nginx-form button[type=submit]")
+    page.wait_for_selector("text=Saved: nginx client-max-body-size = 64m")
+    page.fill("#docker-options-form input[name=option]", "--privileged")
+    page.click("#docker-options-form button[type=submit]")
+    page.wait_for_selector("text=--privileged is not allowed")
+    page.fill("#docker-options-form input[name=option]", "--restart=always")
+    page.click("#docker-options-form button[type=submit]")
+    page.wait_for_selector("#settings-forms li code:has-text('--restart=always')")
+
+    commit(repo, {"README": "second\n"}, "second")
+    page.goto("/apps/fromgit?tab=processes")
+    page.fill("#deploy-git-form input[name=git_ref]", "main")
+    assert page.locator("#deploy-git-form input[name=git_repo]").input_value() == f"file://{repo}"
+    page.click("#deploy-git-form button[type=submit]")
+    assert wait_operation(page) == "succeeded"
+    assert not [p for p in page.problems if "Content Security Policy" in p], page.problems
