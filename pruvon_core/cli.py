@@ -12,7 +12,6 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -26,6 +25,7 @@ from pruvon_core.config import (
     load_config,
     redact,
 )
+from pruvon_core.output import echo_json, echo_table, format_option
 from pruvon_core.plugins import get_plugin_manager
 from pruvon_core.shim_commands import SHIM_COMMANDS
 
@@ -65,46 +65,10 @@ class CliContext:
 
 pass_ctx = click.make_pass_decorator(CliContext)
 
-format_option = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output for people (table) or scripts (json).",
-)
-
-
 def format_config_error(exc: ConfigError) -> str:
     lines = [f"invalid config {exc.path}:" if exc.path else "invalid config:"]
     lines += [f"  {err}" for err in exc.errors]
     return "\n".join(lines)
-
-
-def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
-
-
-def echo_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    """A plain aligned table; empty cells as ``-`` so columns stay readable."""
-    if not rows:
-        click.echo("(none)")
-        return
-    cells = [[_cell(row.get(col)) for col in columns] for row in rows]
-    widths = [max(len(col), *(len(r[i]) for r in cells)) for i, col in enumerate(columns)]
-    click.echo("  ".join(col.upper().ljust(w) for col, w in zip(columns, widths, strict=True)).rstrip())
-    for row in cells:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-
-
-def _cell(value: Any) -> str:
-    if value is None or value == "" or value == []:
-        return "-"
-    if isinstance(value, list | tuple):
-        return ",".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
 
 
 class PruvonGroup(click.Group):

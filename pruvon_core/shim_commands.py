@@ -35,6 +35,7 @@ import click
 
 from pruvon_core import __version__
 from pruvon_core.config import ConfigError, ConfigUnreadable, config_path, load_config
+from pruvon_core.output import format_option
 from pruvon_core.plugins import get_plugin_manager
 
 EXIT_VETO = 3
@@ -161,14 +162,7 @@ def _root_config_file(ctx: click.Context) -> Any:
 
 
 @click.command("report")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output for people (table) or scripts (json).",
-)
+@format_option
 @click.pass_context
 def report_command(ctx: click.Context, fmt: str) -> None:
     """Show Pruvon's version, listen address, service, config and plugin state."""
