@@ -366,7 +366,7 @@ class DokkuClient:
         """``git:sync [--build] APP REPO [REF]``, validated (for streaming its output)."""
         args = ["git:sync", *(["--build"] if build else []), validate.app_name(app),
                 validate.git_repo(repo)]
-        return args + ([validate.git_ref(ref)] if ref else [])
+        return args + ([validate.git_ref(ref)] if ref is not None else [])
 
     def git_sync(self, app: str, repo: str, ref: str | None = None, build: bool = True) -> None:
         """Clone (first time) or fetch ``repo`` into the app; deploy it with ``build``.
@@ -403,7 +403,9 @@ class DokkuClient:
 
     @staticmethod
     def _process_flag(process_type: str | None) -> list[str]:
-        return ["--process-type", validate.process_type(process_type)] if process_type else []
+        if process_type is None:
+            return []
+        return ["--process-type", validate.process_type(process_type)]
 
     def docker_options_change(self, action: str, app: str, phases: Iterable[str],
                               option: str) -> None:

@@ -202,7 +202,9 @@ def count(value: object, what: str, maximum: int) -> int:
 GIT_URL_SCHEMES = ("https", "ssh", "git", "file")
 SCP_LIKE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*@[A-Za-z0-9][A-Za-z0-9.-]*:[^:]")
 URL_RE = re.compile(r"^([a-z][a-z0-9+.-]*)://(.*)$")
-REF_BAD_CHARS = set(" ~^:?*[\\") | {chr(c) for c in range(32)} | {"\x7f"}
+# stricter than git: the characters real branch and tag names use, so no shell
+# metacharacter or quote ever reaches Dokku (or the ssh command string) as a ref
+REF_CHARS_RE = re.compile(r"^[A-Za-z0-9._/+@-]+$")
 
 
 def git_repo(url: object) -> str:
@@ -249,8 +251,8 @@ def _ref_problem(text: str) -> str | None:
         return "it is longer than 255 characters"
     if text.startswith(("-", "/")) or text.endswith(("/", ".", ".lock")):
         return "it must not start with '-' or '/' nor end with '/', '.' or '.lock'"
-    if any(ch in REF_BAD_CHARS for ch in text):
-        return "spaces, control characters and ~ ^ : ? * [ \\ are not allowed"
+    if not REF_CHARS_RE.match(text):
+        return "only letters, digits and . _ / + @ - are allowed"
     if ".." in text or "//" in text or "@{" in text or text == "@":
         return "'..', '//', '@{' and a lone '@' are not allowed"
     if any(part.startswith(".") for part in text.split("/")):

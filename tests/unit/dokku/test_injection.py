@@ -106,6 +106,22 @@ NAME_POSITIONS = [
     ("run_args", (P,)),
     ("connect_args", (P, "svc")),
     ("connect_args", ("postgres", P)),
+    ("git_sync", (P, "https://example.com/x.git")),
+    ("git_sync", ("app", P)),
+    ("git_sync", ("app", "https://example.com/x.git", P)),
+    ("nginx_set", (P, "hsts", "true")),
+    ("nginx_set", ("app", P, "1")),
+    ("resource_set", ("limit", P, {"memory": "1g"})),
+    ("resource_set", ("limit", "app", {"memory": "1g"}, P)),
+    ("resource_set", ("limit", "app", {"memory": P})),
+    ("resource_clear", ("limit", P)),
+    ("docker_options_change", ("add", P, ["deploy"], "--restart=always")),
+    ("docker_options_change", ("add", "app", [P], "--restart=always")),
+    ("cron_list", (P,)),
+    ("letsencrypt", (P, True)),
+    ("redirect_set", (P, "a.example.com", "b.example.com")),
+    ("redirect_set", ("app", P, "b.example.com")),
+    ("redirect_unset", ("app", P)),
 ]
 
 
