@@ -251,7 +251,7 @@ def _ref_problem(text: str) -> str | None:
         return "it is longer than 255 characters"
     if text.startswith(("-", "/")) or text.endswith(("/", ".", ".lock")):
         return "it must not start with '-' or '/' nor end with '/', '.' or '.lock'"
-    if not REF_CHARS_RE.match(text):
+    if not REF_CHARS_RE.fullmatch(text):  # not match: "$" allows a final newline
         return "only letters, digits and . _ / + @ - are allowed"
     if ".." in text or "//" in text or "@{" in text or text == "@":
         return "'..', '//', '@{' and a lone '@' are not allowed"

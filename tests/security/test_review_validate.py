@@ -47,3 +47,10 @@ def test_port_with_non_ascii_digits_is_a_clear_invalid_value(value):
     # '²'.isdigit() is True but int('²') raises; fullwidth digits are not a port either
     with pytest.raises(InvalidValue, match="port number"):
         validate.port(value, "host port")
+
+
+@pytest.mark.parametrize("ref", ["main\n", "v1.0\n", "feature/x\r\n"])
+def test_git_ref_with_trailing_newline_is_refused(ref):
+    assert validate.git_ref(ref.rstrip())
+    with pytest.raises(InvalidValue):
+        validate.git_ref(ref)
