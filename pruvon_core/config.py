@@ -208,7 +208,7 @@ def _check_bool(errors: list[str], path: str, value: Any) -> None:
 def _check_password(errors: list[str], path: str, value: Any) -> None:
     if not isinstance(value, str) or not value:
         errors.append(f"{path}: is required (a bcrypt hash)")
-    elif not BCRYPT_RE.match(value):
+    elif not BCRYPT_RE.fullmatch(value):
         errors.append(f"{path}: must be a bcrypt hash ($2b$12$…), never a plain-text password")
 
 
@@ -217,12 +217,12 @@ def _validate_user(errors: list[str], path: str, raw: Any, seen: set[str]) -> No
         errors.append(f"{path}: must be a mapping with username and password")
         return
     name = raw.get("username")
-    if not isinstance(name, str) or not USERNAME_RE.match(name):
+    if not isinstance(name, str) or not USERNAME_RE.fullmatch(name):
         errors.append(f"{path}.username: must be 1-64 characters of letters, digits, _ . @ -")
-    elif name in seen:
-        errors.append(f"{path}.username: duplicate user {name!r}")
+    elif name.casefold() in seen:
+        errors.append(f"{path}.username: duplicate user {name!r} (names must differ by more than case)")
     else:
-        seen.add(name)
+        seen.add(name.casefold())
     _check_password(errors, f"{path}.password", raw.get("password"))
     role = raw.get("role", "user")
     if role not in ROLES:
@@ -230,7 +230,7 @@ def _validate_user(errors: list[str], path: str, raw: Any, seen: set[str]) -> No
     for key in ("routes", "apps"):
         _check_string_list(errors, f"{path}.{key}", raw.get(key))
     for index, grant in enumerate(raw.get("apps") or []):
-        if isinstance(grant, str) and not APP_GRANT_RE.match(grant):
+        if isinstance(grant, str) and not APP_GRANT_RE.fullmatch(grant):
             errors.append(f"{path}.apps[{index}]: {grant!r} is not an app name or pattern")
     for index, route in enumerate(raw.get("routes") or []):
         if isinstance(route, str) and not (route == "*" or route.startswith("/")):
@@ -243,7 +243,7 @@ def _validate_user(errors: list[str], path: str, raw: Any, seen: set[str]) -> No
             for kind, names in services.items():
                 _check_string_list(errors, f"{path}.services.{kind}", names)
                 for index, svc in enumerate(names or []):
-                    if isinstance(svc, str) and svc != "*" and not SERVICE_NAME_RE.match(svc):
+                    if isinstance(svc, str) and svc != "*" and not SERVICE_NAME_RE.fullmatch(svc):
                         errors.append(f"{path}.services.{kind}[{index}]: invalid service name")
     for key in ("disabled", "can_create_apps", "can_create_services"):
         _check_bool(errors, f"{path}.{key}", raw.get(key))
@@ -282,7 +282,7 @@ def _validate_security(errors: list[str], raw: Any) -> None:
     origins = raw.get("allowed_origins")
     _check_string_list(errors, "security.allowed_origins", origins)
     for index, origin in enumerate(origins or []):
-        if isinstance(origin, str) and not ORIGIN_RE.match(origin):
+        if isinstance(origin, str) and not ORIGIN_RE.fullmatch(origin):
             errors.append(
                 f"security.allowed_origins[{index}]: {origin!r} must be scheme://host[:port]"
             )
@@ -311,7 +311,7 @@ def _validate_dokku(errors: list[str], raw: Any) -> None:
         ):
             errors.append(f"dokku.{key}: must be a command (string or list of arguments)")
     ssh = raw.get("ssh")
-    if ssh is not None and not (isinstance(ssh, str) and re.match(r"^[\w.-]+@[\w.:-]+$", ssh)):
+    if ssh is not None and not (isinstance(ssh, str) and re.fullmatch(r"[\w.-]+@[\w.:-]+", ssh)):
         errors.append("dokku.ssh: must look like dokku@HOST")
     key = raw.get("ssh_key")
     if key is not None and not (isinstance(key, str) and key.startswith("/")):
@@ -350,7 +350,7 @@ def validate(data: Any) -> list[str]:
             if not isinstance(admin.get("username"), str) or not admin.get("username"):
                 errors.append("admin.username: is required")
             else:
-                seen.add(admin["username"])
+                seen.add(admin["username"].casefold())
             _check_password(errors, "admin.password", admin.get("password"))
     users = data.get("users")
     if users is not None:

@@ -7,6 +7,7 @@ Shared by the core CLI, the Dokku shim's commands and every plugin's commands
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import Any
 
 import click
@@ -26,7 +27,11 @@ def echo_json(data: Any) -> None:
 
 
 def echo_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    """A plain aligned table; empty cells as ``-`` so columns stay readable."""
+    """A plain aligned table; empty cells as ``-``; control characters escaped.
+
+    Cells may hold attacker-chosen text (a username typed at a failed login),
+    so every cell goes through :func:`printable` before it reaches a terminal.
+    """
     if not rows:
         click.echo("(none)")
         return
@@ -40,6 +45,7 @@ def echo_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
 
 
 def _cell(value: Any) -> str:
+    value = printable(value)
     if value is None or value == "" or value == []:
         return "-"
     if isinstance(value, list | tuple):
@@ -47,3 +53,22 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
+
+
+def printable(value: Any) -> Any:
+    """``value`` with control, format and line-separator characters shown escaped.
+
+    Tables go to an operator's terminal, and some cells hold text an attacker
+    chose (the username typed at a failed login, an API key's name): a raw
+    ESC would drive the terminal, a newline would forge a row, a bidi override
+    would reorder what is read.  Lists are escaped item by item.
+    """
+    if isinstance(value, list | tuple):
+        return [printable(item) for item in value]
+    if not isinstance(value, str):
+        return value
+    return "".join(
+        ch if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")
+        else (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        for ch in value
+    )

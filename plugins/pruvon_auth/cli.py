@@ -13,7 +13,6 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -31,31 +30,6 @@ from pruvon_core.cli import (
 )
 from pruvon_core.config import ROLES, ConfigError, state_dir
 from pruvon_core.permissions import SYSTEM, actions, grantable_actions
-
-
-def printable(value: Any) -> Any:
-    """``value`` with control, format and line-separator characters shown escaped.
-
-    Tables go to an operator's terminal, and some cells hold text an attacker
-    chose (the username typed at a failed login, an API key's name): a raw
-    ESC would drive the terminal, a newline would forge a row, a bidi override
-    would reorder what is read.  Lists are escaped item by item.
-    """
-    if isinstance(value, list | tuple):
-        return [printable(item) for item in value]
-    if not isinstance(value, str):
-        return value
-    return "".join(
-        ch if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")
-        else (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
-        for ch in value
-    )
-
-
-def safe_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    """:func:`echo_table` of rows whose cells are made :func:`printable` first."""
-    echo_table([{col: printable(row.get(col)) for col in columns} for row in rows], columns)
-
 
 
 # --------------------------------------------------------------------------- helpers
@@ -201,7 +175,7 @@ def user_list(obj: CliContext, fmt: str) -> None:
     if fmt == "json":
         echo_json({"users": rows})
         return
-    safe_table(rows, ["username", "role", "disabled", "totp", "apps", "services", "routes"])
+    echo_table(rows, ["username", "role", "disabled", "totp", "apps", "services", "routes"])
 
 
 @user_group.command("add")
@@ -416,7 +390,7 @@ def apikey_list(username: str | None, fmt: str) -> None:
     if fmt == "json":
         echo_json({"apikeys": rows})
         return
-    safe_table(
+    echo_table(
         rows,
         ["id", "name", "owner", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at"],
     )
@@ -451,7 +425,7 @@ def apikey_scopes(obj: CliContext, username: str | None, fmt: str) -> None:
     if fmt == "json":
         echo_json({"scopes": rows})
         return
-    safe_table(rows, ["action", "read_only", "description"])
+    echo_table(rows, ["action", "read_only", "description"])
 
 
 # --------------------------------------------------------------------------- audit
@@ -480,7 +454,7 @@ def _show_audit(fmt: str, since: str | None, **filters: Any) -> None:
     if fmt == "json":
         echo_json({"events": rows})
         return
-    safe_table(rows, ["time", "actor", "action", "target", "result", "source_ip"])
+    echo_table(rows, ["time", "actor", "action", "target", "result", "source_ip"])
 
 
 @click.group("audit", invoke_without_command=True)
@@ -531,7 +505,7 @@ def check_command(obj: CliContext, strict: bool, fmt: str) -> None:
     elif not findings:
         click.echo("no findings")
     else:
-        safe_table([f.as_dict() for f in findings], ["severity", "id", "message", "fix"])
+        echo_table([f.as_dict() for f in findings], ["severity", "id", "message", "fix"])
     sys.exit(code)
 
 
