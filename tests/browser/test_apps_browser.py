@@ -10,14 +10,11 @@ import pytest
 
 from pruvon_core.testing.sim.core import SimState
 from tests.apps.conftest import seed_logs, sim
+from tests.chromium import SHOTS
 from tests.web.server import start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).parent / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
@@ -30,18 +27,6 @@ def server(tmp_path_factory: Any) -> Any:
     SimState(running.sim).set_knobs(log_traffic_interval=0.3)
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Any:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (make deps installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
