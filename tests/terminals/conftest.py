@@ -131,30 +131,24 @@ def open_term(server: Server, cookie: str, path: str, origin: str | None = None,
     return Term(ws)
 
 
-def session_pids(sid: int) -> list[int]:
-    """Live processes of the session led by ``sid`` (the PTY's process session)."""
-    found = []
+def proc_stats() -> list[tuple[int, list[str]]]:
+    """(pid, fields after the command name) of every live entry in /proc/<pid>/stat."""
+    stats = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        if stat[3] == str(sid) and stat[0] != "Z":
-            found.append(int(entry))
-    return found
+        stats.append((int(entry), fields))
+    return stats
+
+
+def session_pids(sid: int) -> list[int]:
+    """Live processes of the session led by ``sid`` (the PTY's process session)."""
+    return [pid for pid, stat in proc_stats() if stat[3] == str(sid) and stat[0] != "Z"]
 
 
 def zombie_children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if stat[1] == str(pid) and stat[0] == "Z":
-            found.append(int(entry))
-    return found
+    return [child for child, stat in proc_stats() if stat[1] == str(pid) and stat[0] == "Z"]
