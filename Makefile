@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-DEBIAN_PACKAGES := chromium git procps shellcheck
+DEBIAN_PACKAGES := chromium git procps shellcheck openssl
 
 .PHONY: test demo lint deps debs clean dokku-plugin vendor bench
 
