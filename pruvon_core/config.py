@@ -36,6 +36,7 @@ ROLES = ("admin", "user", "viewer")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 BCRYPT_RE = re.compile(r"^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$")
 SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+HOST_RE = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(?::(\d{1,5}))?$")
 ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:]+\](:\d{1,5})?$")
 APP_GRANT_RE = re.compile(r"^(\*|[a-z0-9][a-z0-9._-]*\*?)$")
 
@@ -286,6 +287,8 @@ def _validate_security(errors: list[str], raw: Any) -> None:
             errors.append(
                 f"security.allowed_origins[{index}]: {origin!r} must be scheme://host[:port]"
             )
+    _validate_hosts(errors, raw.get("allowed_hosts"))
+    _check_bool(errors, "security.trust_forwarded_host", raw.get("trust_forwarded_host"))
     for key, minimum in (
         ("session_idle_minutes", 1),
         ("session_max_hours", 1),
@@ -297,6 +300,17 @@ def _validate_security(errors: list[str], raw: Any) -> None:
             isinstance(value, bool) or not isinstance(value, int) or value < minimum
         ):
             errors.append(f"security.{key}: must be a whole number ≥ {minimum}")
+
+
+def _validate_hosts(errors: list[str], hosts: Any) -> None:
+    """``security.allowed_hosts``: names or bracketed IPv6, each with an optional port."""
+    _check_string_list(errors, "security.allowed_hosts", hosts)
+    if not isinstance(hosts, list):
+        return
+    for index, host in enumerate(hosts):
+        match = HOST_RE.fullmatch(host) if isinstance(host, str) else None
+        if isinstance(host, str) and (match is None or int(match.group(1) or 1) > 65535):
+            errors.append(f"security.allowed_hosts[{index}]: {host!r} must be host or host:port")
 
 
 def _validate_dokku(errors: list[str], raw: Any) -> None:

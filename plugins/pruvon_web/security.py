@@ -2,9 +2,12 @@
 
 Order of a request (wired in :func:`install`):
 
-1. :class:`TrustedProxyMiddleware` rewrites the client address, scheme and host
-   from ``X-Forwarded-*`` only when the TCP peer is a trusted proxy, so a
-   client can never spoof its IP (throttling, audit) or claim HTTPS.
+1. :class:`TrustedProxyMiddleware` rewrites the client address and scheme (and
+   the host, only with ``security.trust_forwarded_host``) from
+   ``X-Forwarded-*`` only when the TCP peer is a trusted proxy, so a client can
+   never spoof its IP (throttling, audit) or claim HTTPS; then
+   :func:`check_host` refuses a Host outside ``security.allowed_hosts`` (DNS
+   rebinding).
 2. :func:`load_identity` finds the actor: a Bearer API key (API and WebSocket
    paths only) or the signed session cookie, and re-validates the user record
    against the config on *every* request (disabled, removed, demoted or a
@@ -70,11 +73,16 @@ class TrustedProxyMiddleware:
     The client address is the right-most X-Forwarded-For entry that is not
     itself a trusted proxy (entries to its left were written by the client and
     prove nothing).  Untrusted peers' headers are ignored entirely.
+    X-Forwarded-Host is believed only when ``forwarded_host()`` says so
+    (``security.trust_forwarded_host``): a proxy that does not set it passes
+    the client's own header through unchanged.
     """
 
-    def __init__(self, app: Callable[..., Any], trusted: Callable[[], Iterable[Any]]) -> None:
+    def __init__(self, app: Callable[..., Any], trusted: Callable[[], Iterable[Any]],
+                 forwarded_host: Callable[[], bool] = lambda: False) -> None:
         self.app = app
         self.trusted = trusted
+        self.forwarded_host = forwarded_host
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         networks = tuple(self.trusted())
@@ -93,7 +101,7 @@ class TrustedProxyMiddleware:
             if proto in ("http", "https"):
                 environ["wsgi.url_scheme"] = proto
             host = (_split_header(environ.get("HTTP_X_FORWARDED_HOST")) or [""])[0]
-            if host:
+            if host and self.forwarded_host():
                 environ["HTTP_HOST"] = host
         return self.app(environ, start_response)
 
@@ -144,6 +152,55 @@ def _in_networks(address: str, networks: tuple[Any, ...]) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         candidates.append(ip.ipv4_mapped)
     return any(c in net for c in candidates for net in networks if c.version == net.version)
+
+
+# --------------------------------------------------------------------------- hosts
+def split_host(value: str) -> tuple[str, str]:
+    """``(host, port)`` of ``name``, ``name:port``, ``[v6]`` or ``[v6]:port`` (port may be '')."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        host, _, rest = value.partition("]")
+        return host + "]", rest[1:] if rest.startswith(":") else rest
+    host, colon, port = value.rpartition(":")
+    if colon and port.isascii() and port.isdigit() and ":" not in host:
+        return host, port
+    return value, ""
+
+
+def allowed_hosts(state: WebState) -> list[tuple[str, str]]:
+    """``security.allowed_hosts``, else the listen host, loopback names and origin hosts."""
+    config = state.config()
+    raw = config.get("security.allowed_hosts")
+    if raw:
+        return [split_host(str(entry)) for entry in raw]
+    listen_host = split_host(config.listen)[0]
+    hosts = [listen_host, "localhost", "127.0.0.1", "[::1]"]
+    hosts += [split_host(urlsplit(origin).netloc)[0] for origin in state.extra_origins()]
+    return [(host, "") for host in hosts if host]
+
+
+def host_allowed(value: str, allowed: Iterable[tuple[str, str]]) -> bool:
+    """An entry without a port allows every port of that host; one with a port only it."""
+    host, port = split_host(value)
+    return any(host == name and (not want or port == want) for name, want in allowed)
+
+
+def check_host() -> Response | None:
+    """Refuse a Host header this server does not answer to (DNS rebinding).
+
+    A page on an attacker's name that re-resolves to 127.0.0.1 would otherwise
+    be "same origin" with a loopback listener; browsers still send the
+    attacker's name in Host, so that is what is checked (after the trusted
+    proxy has had its say).
+    """
+    if host_allowed(request.host, allowed_hosts(web_state())):
+        return None
+    message = (f"Host {request.host!r} is not served here; an administrator can add it to "
+               "security.allowed_hosts.")
+    log.warning("refused %s %s from %s: %s", request.method, request.path, client_ip(), message)
+    if is_api_path(request.path) or is_ws_path(request.path):
+        return json_error(message, 400)
+    return Response(message + "\n", status=400, mimetype="text/plain")
 
 
 # --------------------------------------------------------------------------- sessions
@@ -501,7 +558,9 @@ def add_security_headers(response: Response) -> Response:
 
 def install(app: Flask, state: WebState) -> None:
     """Wire the layer into ``app`` (called once by the app factory)."""
-    app.wsgi_app = TrustedProxyMiddleware(app.wsgi_app, state.trusted_proxies)  # type: ignore[method-assign]
+    app.wsgi_app = TrustedProxyMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, state.trusted_proxies,
+        lambda: state.config().get("security.trust_forwarded_host") is True)
     app.session_interface = PruvonSessionInterface()
     app.config.update(
         SESSION_COOKIE_NAME="pruvon_session",
@@ -509,6 +568,7 @@ def install(app: Flask, state: WebState) -> None:
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_REFRESH_EACH_REQUEST=False,
     )
+    app.before_request(check_host)
     app.before_request(load_identity)
     app.before_request(enforce_access)
     app.after_request(add_security_headers)

@@ -23,7 +23,9 @@ def _rewrite(environ: dict, trusted: tuple) -> dict:
     import ipaddress
 
     nets = tuple(ipaddress.ip_network(n) for n in trusted)
-    TrustedProxyMiddleware(app, lambda: nets)(environ, lambda *a: None)
+    # X-Forwarded-Host switched on (security.trust_forwarded_host) to see that even then
+    # only a trusted peer's header counts
+    TrustedProxyMiddleware(app, lambda: nets, lambda: True)(environ, lambda *a: None)
     return seen
 
 
