@@ -26,7 +26,7 @@ import re
 import shlex
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pruvon_core.dokku import validate
@@ -62,24 +62,47 @@ class TerminalRequest:
     def from_query(cls, target: str, app: str | None, args: Mapping[str, str],
                    service_type: str | None = None,
                    service: str | None = None) -> TerminalRequest:
-        """Parse ``?process=&container=&shell=&cmd=``; ``cmd`` is split into argv words."""
-        text = args.get("cmd", "") or ""
-        if len(text) > MAX_COMMAND_CHARS:
-            raise TargetError(f"command is longer than {MAX_COMMAND_CHARS} characters")
-        try:
-            command = tuple(shlex.split(text))
-        except ValueError as exc:
-            raise TargetError(f"command cannot be split into words: {exc}") from exc
+        """Parse ``?process=&container=&shell=``; a ``cmd`` there is refused.
+
+        A URL is kept in proxy access logs and browser history, and a one-off
+        command may carry a password: it comes in the socket's first message
+        instead (:meth:`with_command`).
+        """
+        if "cmd" in args:
+            raise TargetError('the command belongs in the first message, not in the URL '
+                              '(URLs are kept in access logs and browser history): send '
+                              '{"type":"start","cmd":...}')
         return cls(
             target=target,
             app=app,
             process=args.get("process") or None,
             container=args.get("container") or None,
             shell=args.get("shell") or "auto",
-            command=command,
             service_type=service_type,
             service=service,
         )
+
+    def with_command(self, cmd: Any) -> TerminalRequest:
+        """This request running ``cmd``: a string split into argv words like a shell
+        would (never given to a shell), a list of strings taken as argv, or None."""
+        if cmd is None:
+            return replace(self, command=())
+        if isinstance(cmd, list):
+            if not all(isinstance(word, str) for word in cmd):
+                raise TargetError("command must be a string or a list of strings")
+            words, size = tuple(cmd), sum(len(word) + 1 for word in cmd)
+        elif isinstance(cmd, str):
+            words, size = (), len(cmd)
+        else:
+            raise TargetError("command must be a string or a list of strings")
+        if size > MAX_COMMAND_CHARS:
+            raise TargetError(f"command is longer than {MAX_COMMAND_CHARS} characters")
+        if isinstance(cmd, str):
+            try:
+                words = tuple(shlex.split(cmd))
+            except ValueError as exc:
+                raise TargetError(f"command cannot be split into words: {exc}") from exc
+        return replace(self, command=words)
 
 
 @dataclass
@@ -111,6 +134,8 @@ class TerminalTarget:
     name = "base"
     label = "Terminal"
     action = ""
+    # the client names the command in its first message ({"type":"start","cmd":…})
+    takes_command = False
 
     def resource(self, request: TerminalRequest) -> Resource | None:
         """The object the permission check applies to."""
@@ -250,6 +275,7 @@ class RunTarget(AppResource, TerminalTarget):
     name = "run"
     label = "One-off command"
     action = "apps.run"
+    takes_command = True
 
     def prepare(self, request: TerminalRequest, ctx: TargetContext) -> Launch:
         app = _app(request)

@@ -21,6 +21,7 @@ signing key, maximum age and the target's own action) every
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import signal
 import threading
@@ -62,6 +63,7 @@ bp = Blueprint(
 # server must not leave shells behind; a SIGKILLed one is cleaned up by the
 # registry's stale-entry pruning).
 _LIVE: set[int] = set()
+START_TIMEOUT = 30.0  # seconds a one-off run waits for the client's start message
 _LIVE_LOCK = threading.Lock()
 
 
@@ -134,8 +136,11 @@ def app_terminal(app: str) -> Any:
             return render_error(404, f"App {app} does not exist.")
         if mode == "enter":
             problem = f"App {app} has no running container to open a shell in."
+    if "cmd" in request.args:
+        return render_error(400, "The command is not taken from the URL (URLs are kept in "
+                                 "access logs and browser history): type it into the form.")
     path = f"/ws/apps/{app}/run" if mode == "run" else f"/ws/apps/{app}/terminal"
-    keep = ("cmd",) if mode == "run" else ("process", "container", "shell")
+    keep = () if mode == "run" else ("process", "container", "shell")
     query = {k: request.args[k] for k in keep if request.args.get(k)}
     return render_template(
         "terminals/terminal.html",
@@ -257,6 +262,27 @@ def _initial_size() -> tuple[int, int]:
         return 80, 24
 
 
+def _start_command(ws: Any, timeout: float = START_TIMEOUT) -> Any:
+    """The ``cmd`` of the client's first message, ``{"type":"start","cmd":…}``.
+
+    The command travels on the socket, never in its URL: proxies log URLs and
+    browsers keep them in history, and a one-off command may hold a password.
+    """
+    try:
+        frame = ws.receive(timeout=timeout)
+    except Exception as exc:  # the peer went away before starting
+        raise TargetError("the connection closed before the start message") from exc
+    if frame is None:
+        raise TargetError(f"no start message within {timeout:g} seconds")
+    try:
+        message = json.loads(frame) if isinstance(frame, str) else None
+    except ValueError:
+        message = None
+    if not isinstance(message, dict) or message.get("type") != "start":
+        raise TargetError('the first message must be {"type":"start","cmd":...}')
+    return message.get("cmd")
+
+
 def _authorize(ws: Any, target: TerminalTarget, resource: Resource | None) -> Any:
     """The identity if it may use ``target`` on ``resource``; refusals are audited."""
     identity = g.get("identity")
@@ -305,6 +331,11 @@ def _serve(ws: Any, target_name: str, app: str | None, service_type: str | None,
         return None
     if not target.available(settings):
         return close(ws, f"{target.label} is switched off in the configuration")
+    if target.takes_command:
+        try:
+            term_request = term_request.with_command(_start_command(ws))
+        except TargetError as exc:
+            return close(ws, str(exc))
     registry = Registry(state.state_dir)
     me = os.getpid()
     entry = Entry(id=new_id(), username=identity.record.username, actor=identity.actor.id,

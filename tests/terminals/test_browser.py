@@ -58,3 +58,23 @@ def test_app_terminal_renders_echo_output_and_exit_status(page, server):
 def _last_size(text: str) -> tuple[int, int]:
     rows, cols = re.findall(r"stty size\s*(\d+) (\d+)", text)[-1]
     return int(rows), int(cols)
+
+
+def test_one_off_run_sends_the_command_on_the_socket_not_the_url(page, server):
+    """The page URL and the WebSocket URL stay free of the command (it may hold a secret)."""
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.goto("/apps/blog/terminal?mode=run")
+    if "/login" in page.url:  # run on its own, without the first test's sign-in
+        page.fill("input[name=username]", "alice")
+        page.fill("input[name=password]", server.passwords["alice"])
+        page.click("button[type=submit]")
+        page.goto("/apps/blog/terminal?mode=run")
+    expect(page.locator("#terminal-status")).to_have_text("type a command and press Run")
+    page.fill("#terminal-cmd", "sh -c 'echo ran-$((40+2)) secret-s3cr3t; exit 3'")
+    page.click("#terminal-run button[type=submit]")
+    expect(page.locator(".xterm-rows")).to_contain_text("ran-42 secret-s3cr3t")
+    expect(page.locator("#terminal-status")).to_have_text("exited with status 3")
+    assert page.url.endswith("/apps/blog/terminal?mode=run")
+    assert sockets and all("s3cr3t" not in url and "cmd" not in url for url in sockets), sockets
+    assert not [p for p in page.problems if "Content Security Policy" in p], page.problems

@@ -282,11 +282,30 @@ def wait_for_end(log: Path, session: str) -> list[dict]:
 
 def test_one_off_run_passes_its_exit_code(server):
     cookie = login(server, "alice")
-    query = "cmd=sh%20-c%20%27echo%20one-off-%24DYNO%3B%20exit%204%27"
-    term = open_term(server, cookie, f"/ws/apps/blog/run?{query}")
+    term = open_term(server, cookie, "/ws/apps/blog/run")
+    term.control({"type": "start", "cmd": "sh -c 'echo one-off-$DYNO; exit 4'"})
     assert term.status("ready")["target"] == "run blog sh"
     term.expect(b"one-off-run.")
     assert term.status("exited")["code"] == 4
+    argv = open_term(server, cookie, "/ws/apps/blog/run")
+    argv.control({"type": "start", "cmd": ["sh", "-c", "echo argv-$((6*7))"]})
+    argv.expect(b"argv-42")
+    assert argv.status("exited")["code"] == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "first", "error"),
+    [
+        ("/ws/apps/blog/run?cmd=env", None, "not in the URL"),
+        ("/ws/apps/blog/run", {"type": "resize", "cols": 9, "rows": 9}, "first message"),
+        ("/ws/apps/blog/run", {"type": "start", "cmd": ["sh", 1]}, "list of strings"),
+    ],
+)
+def test_one_off_command_only_in_the_first_frame(server, path, first, error):
+    term = open_term(server, login(server, "alice"), path)
+    if first is not None:
+        term.control(first)
+    assert error in term.status("error")["error"]
 
 
 def test_container_pick_and_shell_fallback(server):
@@ -401,8 +420,11 @@ def test_terminal_page_offers_containers_shells_and_run(server):
                  'data-ws="/ws/apps/blog/terminal"', 'data-query="shell=%2Fbin%2Fsh"',
                  "/static/terminals/terminal.js", 'href="/apps/blog/terminal?mode=run"'):
         assert text in body, text
+    status, _, body = browser.request("/apps/blog/terminal?mode=run")
+    assert status == 200 and 'data-ws="/ws/apps/blog/run"' in body and 'data-mode="run"' in body
+    assert 'name="cmd"' not in body  # the form never puts the command into a URL
     status, _, body = browser.request("/apps/blog/terminal?mode=run&cmd=env")
-    assert status == 200 and 'data-ws="/ws/apps/blog/run"' in body and 'value="env"' in body
+    assert status == 400 and "not taken from the URL" in body
     assert browser.request("/apps/Bad..Name/terminal")[0] in (403, 404)
     assert browser.request("/host/terminal")[0] == 403
     status, _, body = browser.request("/apps/shop-new/terminal")

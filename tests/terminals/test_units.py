@@ -184,10 +184,19 @@ def test_app_target_enters_a_picked_container_through_its_dyno():
 
 
 def test_request_parsing_and_the_shell_allowlist():
-    request = TerminalRequest.from_query("run", "blog", {"cmd": "sh -c 'echo $HOME; id'"})
-    assert request.command == ("sh", "-c", "echo $HOME; id")
+    request = TerminalRequest.from_query("run", "blog", {})
+    assert request.with_command("sh -c 'echo $HOME; id'").command == ("sh", "-c", "echo $HOME; id")
+    assert request.with_command(["sh", "-c", "a b"]).command == ("sh", "-c", "a b")
+    assert request.with_command(None).command == ()
     with pytest.raises(TargetError, match="cannot be split"):
-        TerminalRequest.from_query("run", "blog", {"cmd": "echo 'unterminated"})
+        request.with_command("echo 'unterminated")
+    with pytest.raises(TargetError, match="list of strings"):
+        request.with_command(["sh", 3])
+    with pytest.raises(TargetError, match="longer than"):
+        request.with_command("x" * 5000)
+    # the URL would keep it in access logs and browser history
+    with pytest.raises(TargetError, match="not in the URL"):
+        TerminalRequest.from_query("run", "blog", {"cmd": "env"})
     allowed = settings.parse({"shells": ["/bin/bash", "/bin/sh"]})
     assert AppShellTarget._shell(TerminalRequest("app", "blog"), allowed) == "/bin/bash"
     with pytest.raises(TargetError, match="not allowed"):

@@ -10,6 +10,11 @@
   var reconnectBtn = document.getElementById("terminal-reconnect");
   var copyBtn = document.getElementById("terminal-copy");
   var pasteBtn = document.getElementById("terminal-paste");
+  // one-off run: the command goes in the socket's first message, never in a URL
+  // (proxies log URLs, browsers keep them in history; a command may hold a password)
+  var runForm = box.dataset.mode === "run" ? document.getElementById("terminal-run") : null;
+  var cmdInput = document.getElementById("terminal-cmd");
+  var command = null;
   var encoder = new TextEncoder();
   var ws = null;
   var pingTimer = null;
@@ -103,6 +108,7 @@
     ws = new WebSocket(url());
     ws.binaryType = "arraybuffer";
     ws.onopen = function () {
+      if (command !== null) { sendControl({ type: "start", cmd: command }); }
       pingTimer = window.setInterval(function () { sendControl({ type: "ping" }); }, 25000);
       term.focus();
     };
@@ -157,5 +163,20 @@
   pasteBtn.addEventListener("click", paste);
   reconnectBtn.addEventListener("click", connect);
 
-  connect();
+  if (runForm) {
+    runForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (ws) {  // a new command replaces the running one; its socket reports no more
+        ws.onopen = ws.onmessage = ws.onclose = null;
+        window.clearInterval(pingTimer);
+        ws.close();
+      }
+      command = cmdInput.value;
+      connect();
+    });
+    setStatus("type a command and press Run");
+    cmdInput.focus();
+  } else {
+    connect();
+  }
 })();
