@@ -34,7 +34,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, flash, g, jsonify, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
@@ -173,8 +184,8 @@ def allowed_hosts(state: WebState) -> list[tuple[str, str]]:
     raw = config.get("security.allowed_hosts")
     if raw:
         return [split_host(str(entry)) for entry in raw]
-    listen_host = split_host(config.listen)[0]
-    hosts = [listen_host, "localhost", "127.0.0.1", "[::1]"]
+    listens = (config.listen, current_app.config.get("PRUVON_LISTEN") or config.listen)
+    hosts = [split_host(listen)[0] for listen in listens] + ["localhost", "127.0.0.1", "[::1]"]
     hosts += [split_host(urlsplit(origin).netloc)[0] for origin in state.extra_origins()]
     return [(host, "") for host in hosts if host]
 

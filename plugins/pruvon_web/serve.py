@@ -126,7 +126,9 @@ def serve_command(ctx: click.Context, listen: str | None, demo: bool, threads: i
     def factory() -> Any:
         from pruvon_web.app import create_app
 
-        return create_app(config_file)
+        app = create_app(config_file)
+        app.config["PRUVON_LISTEN"] = address  # --listen may differ from pruvon.listen
+        return app
 
     click.echo(f"pruvon: serving on http://{address}/ (config {config_file})", err=True)
     run_gunicorn(factory, gunicorn_options(address, threads))

@@ -54,6 +54,12 @@ def test_foreign_host_refused_with_a_clear_message(client, host):
     assert api.status_code == 400 and "security.allowed_hosts" in api.get_json()["error"]
 
 
+def test_the_served_listen_address_is_a_default_host(app, client):
+    assert client.get("/login", headers={"Host": "10.1.2.3:9000"}).status_code == 400
+    app.config["PRUVON_LISTEN"] = "10.1.2.3:9000"  # pruvon serve --listen 10.1.2.3:9000
+    assert client.get("/login", headers={"Host": "10.1.2.3:9000"}).status_code == 200
+
+
 def test_hosts_of_allowed_origins_are_served(client, pruvon_config):
     _add_security(pruvon_config, "  allowed_origins: ['https://ops.example']\n")
     assert client.get("/login", headers={"Host": "ops.example"}).status_code == 200
