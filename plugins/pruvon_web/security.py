@@ -70,6 +70,9 @@ UNGATED_ENDPOINTS = frozenset(
     {"auth.logout", "api.me", "api.openapi", "views.account", "ws.ping"}
 )
 
+# set by TrustedProxyMiddleware on requests a trusted proxy forwarded for a client
+PROXIED = "pruvon.proxied"
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -108,6 +111,7 @@ class TrustedProxyMiddleware:
                     break
             if forwarded and _valid_ip(client):
                 environ["REMOTE_ADDR"] = client
+                environ[PROXIED] = True
             proto = (_split_header(environ.get("HTTP_X_FORWARDED_PROTO")) or [""])[0].lower()
             if proto in ("http", "https"):
                 environ["wsgi.url_scheme"] = proto
@@ -199,12 +203,21 @@ def host_allowed(value: str, allowed: Iterable[tuple[str, str]]) -> bool:
 def check_host() -> Response | None:
     """Refuse a Host header this server does not answer to (DNS rebinding).
 
+    Without ``security.allowed_hosts``, requests forwarded by a trusted proxy
+    are not checked: the proxy in front (``server_name``) already chose them.
+
     A page on an attacker's name that re-resolves to 127.0.0.1 would otherwise
     be "same origin" with a loopback listener; browsers still send the
     attacker's name in Host, so that is what is checked (after the trusted
     proxy has had its say).
     """
-    if host_allowed(request.host, allowed_hosts(web_state())):
+    state = web_state()
+    if not state.config().get("security.allowed_hosts") and request.environ.get(PROXIED):
+        # The seed's setup: nginx on the operator's name proxies to 127.0.0.1:8080 and its
+        # server_name/allowlist decide which names reach us; a rebinding browser talks to
+        # the listener directly (no trusted proxy in between) and is still checked.
+        return None
+    if host_allowed(request.host, allowed_hosts(state)):
         return None
     message = (f"Host {request.host!r} is not served here; an administrator can add it to "
                "security.allowed_hosts.")

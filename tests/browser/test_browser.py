@@ -91,6 +91,7 @@ def test_totp_enrolment_and_login(page, server):
     try:
         page.fill("input[name=code]", totp.now())
         page.click("button:has-text('Confirm')")
+        page.locator("#recovery-codes li").first.wait_for(state="visible")
         assert page.locator("#recovery-codes li").count() >= 8
         page.click("button:has-text('Sign out')")
         sign_in(page, "alice", server.passwords["alice"])

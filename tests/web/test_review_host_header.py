@@ -101,3 +101,23 @@ def test_new_keys_validated(text, error):
 
     data = YAML(typ="safe").load(f"security:\n  {text}\n")
     assert error in validate(data)
+
+
+def test_seed_nginx_setup_works_without_extra_config(client):
+    """nginx (a trusted proxy on loopback) forwards its server_name: served as the seed says."""
+    proxied = {"Host": "pruvon.example.internal", "X-Forwarded-For": "203.0.113.10",
+               "X-Forwarded-Proto": "https"}
+    assert client.get("/login", headers=proxied).status_code == 200
+
+
+def test_proxied_hosts_checked_once_allowed_hosts_is_set(client, pruvon_config):
+    _add_security(pruvon_config, "  allowed_hosts: [pruvon.example.internal]\n")
+    proxied = {"X-Forwarded-For": "203.0.113.10"}
+    assert client.get("/login", headers={**proxied, "Host": "pruvon.example.internal"}).status_code == 200
+    assert client.get("/login", headers={**proxied, "Host": "other.example"}).status_code == 400
+
+
+def test_forwarded_for_from_an_untrusted_peer_does_not_skip_the_check(client):
+    headers = {"Host": "rebind.attacker.example", "X-Forwarded-For": "203.0.113.10"}
+    page = client.get("/login", headers=headers, environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert page.status_code == 400
