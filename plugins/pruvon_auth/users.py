@@ -4,6 +4,13 @@ Every edit goes through ``ConfigStore.update``: under the config lock, on the
 round-trip YAML, so the operator's comments and key order survive and a
 concurrent edit is never lost; the result is validated before it is written.
 
+This is the one module that edits users: the CLI, the admin pages and the
+JSON API all call it (``pruvon_web.usersedit`` only parses form and JSON
+input into its arguments).  Each edit is a *mutation* applied to the entry as
+it is on disk at the moment of the write - never a whole user copied from an
+earlier read - so a ``PATCH`` of the role cannot undo a grant the CLI made a
+millisecond before.
+
 Guard: no edit may leave a config that had an enabled admin without one
 (remove, disable, demote of the last admin are refused).  The legacy
 top-level ``admin: {username, password}`` is a full admin; changing its
@@ -18,7 +25,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from pruvon_core.config import ROLES, USERNAME_RE, ConfigStore
+from pruvon_core.config import ROLES, USERNAME_RE, Config, ConfigStore
 from pruvon_core.permissions import app_granted, name_matches
 
 
@@ -88,8 +95,8 @@ def enabled_admins(data: Any) -> list[str]:
     return names
 
 
-def _update(store: ConfigStore, mutate: Callable[[Any], None]) -> None:
-    """``store.update`` with the last-admin guard around ``mutate``."""
+def _update(store: ConfigStore, mutate: Callable[[Any], None]) -> Config:
+    """``store.update`` with the last-admin guard around ``mutate``; the fresh config."""
 
     def guarded(data: Any) -> None:
         had_admin = bool(enabled_admins(data))
@@ -99,7 +106,7 @@ def _update(store: ConfigStore, mutate: Callable[[Any], None]) -> None:
                 "refused: this would leave no enabled admin; add or enable another admin first"
             )
 
-    store.update(guarded)
+    return store.update(guarded)
 
 
 def _check_role(role: str) -> None:
@@ -199,6 +206,80 @@ def set_role(store: ConfigStore, username: str, role: str) -> None:
             entry["role"] = role
 
     _update(store, mutate)
+
+
+GRANT_KEYS = ("apps", "services", "routes", "can_create_apps", "can_create_services")
+UNSET: Any = object()
+
+
+def _set_or_drop(entry: Any, key: str, value: Any) -> None:
+    """Store ``value`` under ``key``, or remove the key when it is empty/false."""
+    if isinstance(value, dict):
+        value = CommentedMap({k: CommentedSeq(list(v)) for k, v in value.items()})
+    elif isinstance(value, list | tuple):
+        value = CommentedSeq(list(value))
+    if value:
+        entry[key] = value
+    elif key in entry:
+        del entry[key]
+
+
+def _normalise_for_role(entry: Any) -> None:
+    """Admins hold every right (no grants kept); viewers never create anything."""
+    role = entry.get("role", "user")
+    dropped = GRANT_KEYS if role == "admin" else (
+        ("can_create_apps", "can_create_services") if role == "viewer" else ())
+    for key in dropped:
+        if key in entry:
+            del entry[key]
+
+
+def update_user(
+    store: ConfigStore,
+    username: str,
+    *,
+    role: str = UNSET,
+    disabled: bool = UNSET,
+    password_hash: str = UNSET,
+    legacy: bool = True,
+    **grants: Any,
+) -> Config:
+    """Set only the fields given (``UNSET`` ones keep the value on disk); one locked write.
+
+    ``grants`` are any of :data:`GRANT_KEYS`, each *replacing* that grant
+    (``apps=[]`` removes every app grant).  When ``role`` is given, grants the
+    new role cannot use are dropped (all for an admin, the creation flags for
+    a viewer), as the pages and the API always did.  ``legacy=False`` refuses
+    to touch the legacy top-level ``admin:`` block (the web leaves it to the file).
+    """
+    unknown = sorted(set(grants) - set(GRANT_KEYS))
+    if unknown:
+        raise UserError(f"unknown user field(s): {', '.join(unknown)}")
+    if role is not UNSET:
+        _check_role(role)
+
+    def mutate(data: Any) -> None:
+        if not legacy and _legacy_admin(data, username) is not None:
+            raise UserError(
+                f"{username!r} is the legacy top-level admin: "
+                "edit it in the config file, or move it into users: to manage it here"
+            )
+        if role is UNSET and disabled is UNSET and not grants:
+            entry = _require(data, username)  # a password change keeps a legacy admin
+        else:
+            entry = _migrate_legacy(data, username)
+        if role is not UNSET:
+            entry["role"] = role
+        if disabled is not UNSET:
+            _set_or_drop(entry, "disabled", bool(disabled))
+        for key, value in grants.items():
+            _set_or_drop(entry, key, value)
+        if role is not UNSET:
+            _normalise_for_role(entry)
+        if password_hash is not UNSET:
+            entry["password"] = password_hash
+
+    return _update(store, mutate)
 
 
 def grant(

@@ -288,20 +288,35 @@ def users_get(username: str) -> Any:
           action="users.write", request_schema=USER_WRITE_SCHEMA,
           responses={"200": "OK", "400": "Invalid input", "404": "No such user"})
 def users_patch(username: str) -> Any:
-    record = web_state().config().user(username)
-    if record is None:
+    if web_state().config().user(username) is None:
         return json_error(f"no user named {username!r}", 404)
-    current = usersedit.user_summary(record)
     try:
-        data = {**current, **body(USER_WRITE_SCHEMA)}
-        config = usersedit.update_user(
-            web_state().store, username, _string(data, "role"), _bool(data, "disabled"),
-            _grants(data), _string(data, "password", ""),
-        )
+        changes = _user_changes(username, body(USER_WRITE_SCHEMA))
+        config = usersedit.patch_user(web_state().store, username, **changes)
     except UserEditError as exc:
         return json_error(str(exc), 400)
-    audit_event(g.identity.actor, "users.update", f"user:{username}", "ok")
+    audit_event(g.identity.actor, "users.update", f"user:{username}", "ok",
+                fields=sorted(changes))
     return usersedit.user_summary(config.user(username))
+
+
+def _user_changes(username: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The fields a PATCH sent, type-checked; nothing it omitted (no stale copies)."""
+    if data.get("username", username) != username:
+        raise UserEditError("username: cannot be changed (remove and add the user)")
+    changes: dict[str, Any] = {}
+    for key in ("role", "password"):
+        if key in data:
+            changes[key] = _string(data, key)
+    for key in ("disabled", "can_create_apps", "can_create_services"):
+        if key in data:
+            changes[key] = _bool(data, key)
+    for key in ("apps", "routes"):
+        if key in data:
+            changes[key] = _string_list(data, key)
+    if "services" in data:
+        changes["services"] = _grants({"services": data["services"]}).services
+    return changes
 
 
 @endpoint("/users/<username>", "DELETE", "Remove a user", action="users.write",

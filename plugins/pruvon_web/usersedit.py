@@ -1,9 +1,10 @@
-"""Edits of the ``users:`` list in the YAML config, shared by the admin pages and API.
+"""Form and JSON input for user edits, shared by the admin pages and the API.
 
-Every change goes through ``ConfigStore.update`` (lock, re-read, validate,
-atomic write; comments survive), so the web UI can never write a config the
-server would refuse to load.  Form input is parsed here into the config's own
-shapes, with a specific message for each kind of bad input.
+This module parses and checks input only; every write is made by the auth
+plugin's :mod:`pruvon_auth.users` (the same functions the CLI uses), which
+applies the change as a mutation on the config as it is on disk under the
+lock, validates, and writes atomically - so the web can neither write a config
+the server would refuse nor overwrite a concurrent edit with stale data.
 """
 
 from __future__ import annotations
@@ -83,19 +84,6 @@ def check_password(password: str, username: str) -> str:
     return hash_password(password)
 
 
-def _apply(store: ConfigStore, mutate: Any) -> Config:
-    """``store.update`` with the last-admin guard; every refusal as UserEditError."""
-    from pruvon_auth.users import LastAdminError, enabled_admins
-
-    def guarded(data: Any) -> None:
-        had_admin = bool(enabled_admins(data))
-        mutate(data)
-        if had_admin and not enabled_admins(data):
-            raise LastAdminError("this would leave no enabled admin: add another admin first")
-
-    return _translate(store.update, guarded)
-
-
 def _translate(function: Any, *args: Any, **kwargs: Any) -> Any:
     """Call an edit, turning the auth plugin's and the config's errors into ours."""
     from pruvon_auth.users import UserError
@@ -135,48 +123,35 @@ def _grant_fields(role: str, grants: Grants) -> dict[str, Any]:
     return fields
 
 
-def _find(data: Any, username: str) -> Any:
-    for entry in data.get("users") or []:
-        if isinstance(entry, dict) and entry.get("username") == username:
-            return entry
-    if isinstance(data.get("admin"), dict) and data["admin"].get("username") == username:
-        raise UserEditError(
-            f"{username!r} is the legacy top-level admin: "
-            "edit it in the config file, or move it into users: to manage it here"
-        )
-    raise UserEditError(f"no user named {username!r}")
-
-
 def update_user(
     store: ConfigStore, username: str, role: str, disabled: bool, grants: Grants,
     password: str = "",
 ) -> Config:
-    """Replace role, disabled flag and grants of ``username`` (and its password if given).
-
-    One locked write, so the user never exists half-edited.
-    """
+    """The edit form: set role, disabled flag and grants (and the password if given)."""
     check_role(role)
-    if store.current().user(username) is None:
-        raise UserEditError(f"no user named {username!r}")
-    password_hash = check_password(password, username) if password else None
-    fields = _grant_fields(role, grants)
+    fields: dict[str, Any] = {key: getattr(grants, key) for key in GRANT_FIELDS}
+    return patch_user(store, username, role=role, disabled=disabled, password=password,
+                      **fields)
 
-    def mutate(data: Any) -> None:
-        entry = _find(data, username)
-        entry["role"] = role
-        if disabled:
-            entry["disabled"] = True
-        elif "disabled" in entry:
-            del entry["disabled"]
-        for key in ("apps", "services", "routes", "can_create_apps", "can_create_services"):
-            if fields.get(key):
-                entry[key] = fields[key]
-            elif key in entry:
-                del entry[key]
-        if password_hash:
-            entry["password"] = password_hash
 
-    return _apply(store, mutate)
+GRANT_FIELDS = ("apps", "services", "routes", "can_create_apps", "can_create_services")
+
+
+def patch_user(store: ConfigStore, username: str, **changes: Any) -> Config:
+    """Apply only the given fields, on the user as it is on disk now (one locked write).
+
+    ``changes`` holds any of role, disabled, password (plain, checked and
+    hashed here) and :data:`GRANT_FIELDS`; what is absent keeps its value, so
+    a concurrent edit of another field (a CLI grant) is never overwritten.
+    """
+    from pruvon_auth import users
+
+    if "role" in changes:
+        check_role(changes["role"])
+    password = changes.pop("password", "")
+    if password:
+        changes["password_hash"] = check_password(password, username)
+    return _translate(users.update_user, store, username, legacy=False, **changes)
 
 
 def set_disabled(store: ConfigStore, username: str, disabled: bool) -> Config:
