@@ -13,7 +13,13 @@ Terminal keystrokes are never audited.
 
 When the file exceeds ``security.audit_max_bytes`` (default 10 MiB) it is
 rotated to ``audit.log.1`` … ``audit.log.N`` (``security.audit_keep``, default
-5); :func:`read` reads the rotated files too, oldest first.  After each entry
+5); :func:`read` reads the rotated files too, oldest first.
+
+On a full disk an entry that cannot be appended is written to the
+``pruvon.audit`` logger at ERROR level (the server's stderr, i.e. the journal;
+a CLI prints it on stderr) and the action goes on: the change it describes
+either failed for the same reason or is already made, and sign-in must keep
+working.  After each entry
 is written the ``pruvon_event`` hook is called with the :class:`Event`.
 """
 
@@ -21,14 +27,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pruvon_core.files import locked
+from pruvon_core.files import DiskFull, append_private, locked
 
 log = logging.getLogger("pruvon.audit")
 
@@ -156,13 +161,7 @@ def _append(path: Path, line: str, max_bytes: int, keep: int) -> None:
                 _rotate(path, keep)
         except FileNotFoundError:
             pass
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, line.encode("ascii"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_private(path, line.encode("ascii"), sync=True)
 
 
 def record(
@@ -195,7 +194,12 @@ def record(
     )
     line = json.dumps(event.as_dict(), ensure_ascii=True, default=str, sort_keys=True) + "\n"
     max_bytes, keep = _limits()
-    _append(audit_path(state_dir), line, max_bytes, keep)
+    try:
+        _append(audit_path(state_dir), line, max_bytes, keep)
+    except DiskFull as exc:
+        # A full disk must not stop sign-in or reads; the entry goes to the server
+        # log (stderr, the journal) instead, so it is not lost silently.
+        log.error("%s; audit entry: %s", exc, line.rstrip("\n"))
     from pruvon_core.plugins import get_plugin_manager
 
     get_plugin_manager().call_hook("pruvon_event", event=event)

@@ -25,6 +25,7 @@ from pruvon_core.config import (
     load_config,
     redact,
 )
+from pruvon_core.files import as_disk_full
 from pruvon_core.output import echo_json, echo_table, format_option
 from pruvon_core.plugins import get_plugin_manager
 from pruvon_core.shim_commands import SHIM_COMMANDS
@@ -88,6 +89,16 @@ class PruvonGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         self._load_plugin_commands()
         return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; a full disk, from any command, is a message, not a traceback."""
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            full = as_disk_full(exc)
+            if full is None:
+                raise
+            raise CliError(f"{full}; free some space and run the command again") from exc
 
 
 @click.group(cls=PruvonGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -27,7 +27,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from pruvon_core.files import atomic_write, locked, remove_stale_temp_files
+from pruvon_core.files import atomic_write, locked, private_dir, remove_stale_temp_files
 
 DEFAULT_CONFIG_PATH = Path("/etc/pruvon.yml")
 DEFAULT_STATE_DIR = Path("/var/lib/pruvon")
@@ -72,8 +72,7 @@ def state_dir(create: bool = True) -> Path:
     """
     path = Path(os.environ.get("PRUVON_STATE_DIR") or DEFAULT_STATE_DIR)
     if create and not path.is_dir():
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(path, 0o700)
+        private_dir(path)
     return path
 
 

@@ -38,6 +38,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pruvon_core.files import DiskFull, append_private, atomic_write, open_private, private_dir
+
 ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "cancelled", "timed_out", "interrupted")
 MAX_LINE = 4096
@@ -136,7 +138,7 @@ class OperationStore:
     def __init__(self, state_dir: str | os.PathLike[str]) -> None:
         self.root = Path(state_dir) / "operations"
         self.locks = self.root / "locks"
-        self.locks.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(self.locks)
 
     # -- files ---------------------------------------------------------------
     def _json(self, op_id: str) -> Path:
@@ -155,14 +157,9 @@ class OperationStore:
         return self.locks / f"{_safe_target(target).replace(':', '__')}.active"
 
     def save(self, op: Operation) -> None:
-        """Write the record atomically (temp file + rename), mode 0600."""
+        """Write the record atomically (temp file + rename, removed on failure), mode 0600."""
         op.updated = time.time()
-        path = self._json(op.id)
-        tmp = path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(asdict(op), handle)
-        os.replace(tmp, path)
+        atomic_write(self._json(op.id), json.dumps(asdict(op)), durable=False)
 
     def _load(self, op_id: str) -> Operation:
         try:
@@ -219,7 +216,7 @@ class OperationStore:
         """Ask the runner (in whatever process) to stop; it polls the marker."""
         op = self.get(op_id)
         if op.active:
-            self._cancel(op_id).touch(mode=0o600)
+            os.close(open_private(self._cancel(op_id)))
         return op
 
     def cancel_requested(self, op_id: str) -> bool:
@@ -231,7 +228,7 @@ class OperationStore:
         path = self._lock_file(target)
         if not path.exists():
             return False
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = open_private(path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -249,7 +246,7 @@ class OperationStore:
         """
         deadline = time.monotonic() + settle
         while True:
-            fd = os.open(self._lock_file(target), os.O_RDWR | os.O_CREAT, 0o600)
+            fd = open_private(self._lock_file(target))
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return fd
@@ -355,10 +352,11 @@ class Context:
                 return
             if self._log_bytes + len(data) > MAX_LOG_BYTES:
                 data, self._truncated = "[output truncated]\n", True
-            fd = os.open(self.store._log(self.op.id), os.O_WRONLY | os.O_CREAT | os.O_APPEND,
-                         0o600)
-            with os.fdopen(fd, "a", encoding="utf-8", errors="replace") as handle:
-                handle.write(data)
+            try:
+                append_private(self.store._log(self.op.id), data.encode("utf-8", "replace"))
+            except DiskFull:
+                self._truncated = True  # the command goes on; its output cannot be kept
+                return
             self._log_bytes += len(data)
             self.op.lines += 1
 
@@ -424,7 +422,7 @@ class OperationManager:
         )
         try:
             self.store.save(op)
-            self.store._active_file(target).write_text(op.id)
+            atomic_write(self.store._active_file(target), op.id, durable=False)
         except OSError:
             os.close(fd)
             raise

@@ -32,6 +32,7 @@ from pruvon_core.dokku import DokkuClient, errors, parsers, validate
 from pruvon_core.dokku.client import git_sync_error
 from pruvon_core.dokku.errors import dokku_messages
 from pruvon_core.dokku.models import Container, DomainsReport, StorageMount
+from pruvon_core.files import atomic_write, open_private, private_dir
 from pruvon_core.operations import Context, StepTimeout
 from pruvon_core.permissions import PermissionDenied, Resource, check
 
@@ -184,20 +185,21 @@ class DomainIndex:
             return {}, None
 
     def _write(self, apps: dict[str, list[str]], fetched: float) -> None:
-        tmp = self.path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump({"fetched": fetched, "apps": apps}, handle)
-        os.replace(tmp, self.path)
+        atomic_write(self.path, json.dumps({"fetched": fetched, "apps": apps}), durable=False)
 
     def update(self, app: str, names: list[str] | None) -> None:
-        """Set (or with None, drop) one app's domains, keeping the fetch time."""
-        apps, age = self.load()
-        if names is None:
-            apps.pop(app, None)
-        else:
-            apps[app] = list(names)
-        self._write(apps, time.time() - (age if age is not None else self.max_age * 2))
+        """Set (or with None, drop) one app's domains, keeping the fetch time.
+
+        Read and written under the index lock: a refresh finishing meanwhile
+        must not undo this change, nor this change the refresh.
+        """
+        with self._exclusive(blocking=True):
+            apps, age = self.load()
+            if names is None:
+                apps.pop(app, None)
+            else:
+                apps[app] = list(names)
+            self._write(apps, time.time() - (age if age is not None else self.max_age * 2))
 
     def refresh(self, client: DokkuClient) -> dict[str, list[str]]:
         """Fetch every app's domains with one ``domains:report`` and store them."""
@@ -213,7 +215,7 @@ class DomainIndex:
 
     @contextlib.contextmanager
     def _exclusive(self, blocking: bool) -> Any:
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = open_private(self.lock_path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
             yield
@@ -227,7 +229,7 @@ class DomainIndex:
     def refresh_in_background(self, make_client: Callable[[], DokkuClient]) -> bool:
         """Start one refresh thread unless one is running anywhere; True if started."""
         try:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = open_private(self.lock_path)
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             os.close(fd)  # only a probe: refresh() takes the lock for real
         except (BlockingIOError, OSError):
@@ -962,12 +964,10 @@ def snapshot(client: DokkuClient, app: str, state_dir: Path) -> Path:
         "deploy_source": client.app_report(app).deploy_source_metadata,
     }
     folder = Path(state_dir) / "snapshots" / "apps"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dir(folder)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = folder / f"{app}-{stamp}.json"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
+    atomic_write(path, json.dumps(data, indent=2, sort_keys=True))
     return path
 
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pruvon_core.files import atomic_write, locked
+from pruvon_core.files import atomic_write, locked, private_dir
 
 
 class StoreCorrupt(RuntimeError):
@@ -29,7 +29,7 @@ class JsonStore:
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         with locked(self.path):
             yield
 

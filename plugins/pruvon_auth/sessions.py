@@ -27,11 +27,12 @@ import hmac
 import json
 import os
 import secrets
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from pruvon_core.files import atomic_write
+from pruvon_core.files import atomic_write, private_dir, writing
 
 SECRET_FILE = "session-secret"  # noqa: S105 - a file name
 SECRET_BYTES = 64
@@ -61,25 +62,31 @@ def _parse(path: Path) -> bytes:
 
 
 def session_secret(state_dir: str | os.PathLike[str]) -> bytes:
-    """The signing secret, created (0600, exclusively: no race between workers) on first use."""
+    """The signing secret, created (0600) on first use.
+
+    Written to a temp file first and then hard-linked into place: the link
+    fails if another worker won the race, and a full disk can never leave an
+    empty or half-written secret behind (the temp file is removed either way).
+    """
     path = _secret_path(state_dir)
     if not path.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(path.parent)
+        tmp = path.with_name(f".{SECRET_FILE}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            atomic_write(tmp, secrets.token_hex(SECRET_BYTES) + "\n")
+            with writing(path):
+                os.link(tmp, path)
         except FileExistsError:
-            return _parse(path)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_hex(SECRET_BYTES) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
     return _parse(path)
 
 
 def rotate_session_secret(state_dir: str | os.PathLike[str]) -> None:
     """Replace the secret atomically: every existing session becomes invalid."""
     path = _secret_path(state_dir)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dir(path.parent)
     atomic_write(path, secrets.token_hex(SECRET_BYTES) + "\n", mode=0o600)
 
 

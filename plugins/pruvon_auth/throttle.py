@@ -24,7 +24,16 @@ guesses at other accounts.  Counters are forgotten after an hour without
 failures.  TOTP failures are charged like password failures.
 
 State lives in ``<state_dir>/throttle.db`` (SQLite, mode 0600), shared by every
-worker process.  Two ways to use it:
+worker process.
+
+A full disk (or any "database or disk is full") must neither lock everybody
+out nor hand an attacker unlimited guesses.  So the throttle *fails safe*:
+what the database holds is still read and enforced, and every change it
+cannot record (a charge, a refund, a success) is kept as a delta in this
+process's memory and added to the database's counts on every check.  An
+attacker gains at most the per-worker budget (the same free failures and
+backoff, once per gunicorn worker) while the disk is full; legitimate users
+sign in as usual.  Deltas are forgotten like the counters (an hour).  Two ways to use it:
 
 * ``retry_after`` → verify → ``failure`` or ``success`` (the contract), or
 * ``attempt`` (check *and* charge atomically, before bcrypt runs, so parallel
@@ -36,15 +45,22 @@ worker process.  Two ways to use it:
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from pruvon_core.files import FILE_MODE, as_disk_full, open_private, private_dir
+
+log = logging.getLogger("pruvon.auth")
+
 DB_FILE = "throttle.db"
+MAX_UNRECORDED = 10_000
 KNOWN_GOOD_SECONDS = 30 * 86400
 
 
@@ -90,6 +106,41 @@ def user_key(username: str | None) -> str:
     return (username or "").strip().casefold()[:128]
 
 
+class Unrecorded:
+    """Counter changes the database could not store (full disk), per process.
+
+    ``key -> [delta, last]``: ``delta`` is added to the stored failure count
+    (negative for a refund or a success), ``last`` is the time of the change.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._deltas: dict[str, list[float]] = {}
+
+    def get(self, key: str, now: float, forget_after: float) -> tuple[int, float]:
+        with self._lock:
+            delta, last = self._deltas.get(key, (0, 0.0))
+        return (int(delta), last) if now - last <= forget_after else (0, 0.0)
+
+    def add(self, key: str, delta: int, now: float) -> None:
+        with self._lock:
+            entry = self._deltas.setdefault(key, [0, now])
+            entry[0] += delta
+            entry[1] = now
+            if len(self._deltas) > MAX_UNRECORDED:  # bounded memory: drop the oldest
+                oldest = min(self._deltas, key=lambda k: self._deltas[k][1])
+                del self._deltas[oldest]
+
+
+_UNRECORDED: dict[Path, Unrecorded] = {}
+_UNRECORDED_LOCK = threading.Lock()
+
+
+def _unrecorded(path: Path) -> Unrecorded:
+    with _UNRECORDED_LOCK:
+        return _UNRECORDED.setdefault(path, Unrecorded())
+
+
 class LoginThrottle:
     """Persistent login throttle shared by all workers (see the module docstring)."""
 
@@ -102,13 +153,17 @@ class LoginThrottle:
         self.path = Path(state_dir) / DB_FILE
         self.policy = policy or ThrottlePolicy()
         self.clock = clock
+        self.memory = _unrecorded(self.path)
         self._init_db()
 
     # -- storage ---------------------------------------------------------------
     def _init_db(self) -> None:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        os.close(fd)
+        private_dir(self.path.parent)
+        os.close(open_private(self.path))
+        for suffix in ("-journal", "-wal", "-shm"):  # SQLite's side files, if any
+            side = self.path.with_name(self.path.name + suffix)
+            if side.exists() and side.stat().st_mode & 0o777 != FILE_MODE:
+                os.chmod(side, FILE_MODE)
         with self._db() as db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS counters ("
@@ -128,7 +183,8 @@ class LoginThrottle:
             try:
                 yield db
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # SQLite already rolled back after "disk is full"
+                    db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
         finally:
@@ -156,11 +212,31 @@ class LoginThrottle:
         for name, (key, rule) in self._keys(ip, username).items():
             if name == "user" and known_good:
                 continue
-            row = db.execute("SELECT failures, last FROM counters WHERE key = ?", (key,)).fetchone()
-            if row is None or now - row[1] > rule.forget_after:
-                continue
-            wait = max(wait, row[1] + rule.delay(row[0]) - now)
+            failures, last = self._count(db, key, rule, now)
+            if failures > 0:
+                wait = max(wait, last + rule.delay(failures) - now)
         return max(0.0, wait)
+
+    def _count(self, db: sqlite3.Connection, key: str, rule: Rule, now: float) -> tuple[int, float]:
+        """Failures of ``key`` (stored plus this process's unrecorded delta) and the last time."""
+        row = db.execute("SELECT failures, last FROM counters WHERE key = ?", (key,)).fetchone()
+        stored, stored_last = (0, 0.0) if row is None or now - row[1] > rule.forget_after else row
+        delta, delta_last = self.memory.get(key, now, rule.forget_after)
+        return max(0, stored + delta), max(stored_last, delta_last)
+
+    def _degraded(self, exc: BaseException, what: str) -> None:
+        """Re-raise unless ``exc`` is a full disk; then log that ``what`` stays in memory."""
+        full = as_disk_full(exc, self.path)
+        if full is None:
+            raise exc
+        log.warning("login throttle: %s; %s kept in this process's memory", full, what)
+
+    def _remember(self, ip: str | None, username: str | None, delta: int,
+                  only: str | None = None) -> None:
+        now = self.clock()
+        for name, (key, _rule) in self._keys(ip, username).items():
+            if only is None or name == only:
+                self.memory.add(key, delta, now)
 
     def _charge(self, db: sqlite3.Connection, ip: str | None, username: str | None) -> None:
         now = self.clock()
@@ -187,8 +263,12 @@ class LoginThrottle:
 
     def failure(self, ip: str | None, username: str | None) -> None:
         """Charge one failed attempt (wrong password, unknown user, wrong TOTP code)."""
-        with self._db() as db:
-            self._charge(db, ip, username)
+        try:
+            with self._db() as db:
+                self._charge(db, ip, username)
+        except sqlite3.OperationalError as exc:
+            self._degraded(exc, "a failure")
+            self._remember(ip, username, +1)
 
     def attempt(self, ip: str | None, username: str | None) -> float:
         """Atomically: if throttled return the wait, else charge one failure and return 0.
@@ -196,11 +276,19 @@ class LoginThrottle:
         Call before verifying the password; on success call :meth:`success`,
         which clears this user's counter for this source.
         """
-        with self._db() as db:
-            wait = self._wait(db, ip, username)
-            if wait <= 0:
-                self._charge(db, ip, username)
-            return wait
+        try:
+            with self._db() as db:
+                wait = self._wait(db, ip, username)
+                if wait <= 0:
+                    self._charge(db, ip, username)
+                return wait
+        except sqlite3.OperationalError as exc:
+            self._degraded(exc, "the attempt")
+        # the disk is full: enforce what is stored, charge this process's memory
+        wait = self.retry_after(ip, username)
+        if wait <= 0:
+            self._remember(ip, username, +1)
+        return wait
 
     def refund(self, ip: str | None, username: str | None) -> None:
         """Undo the charge of one :meth:`attempt` whose secret turned out right.
@@ -209,27 +297,43 @@ class LoginThrottle:
         office behind one address would throttle itself by signing in.
         """
         now = self.clock()
-        with self._db() as db:
-            for key, rule in self._keys(ip, username).values():
-                row = db.execute(
-                    "SELECT failures, last FROM counters WHERE key = ?", (key,)
-                ).fetchone()
-                if row is None or now - row[1] > rule.forget_after:
-                    continue
-                if row[0] <= 1:
-                    db.execute("DELETE FROM counters WHERE key = ?", (key,))
-                else:
-                    db.execute("UPDATE counters SET failures = ? WHERE key = ?", (row[0] - 1, key))
+        try:
+            with self._db() as db:
+                for key, rule in self._keys(ip, username).values():
+                    delta, _ = self.memory.get(key, now, rule.forget_after)
+                    if delta > 0:  # the charge went to memory: take it back there
+                        self.memory.add(key, -1, now)
+                        continue
+                    row = db.execute(
+                        "SELECT failures, last FROM counters WHERE key = ?", (key,)
+                    ).fetchone()
+                    if row is None or now - row[1] > rule.forget_after:
+                        continue
+                    if row[0] <= 1:
+                        db.execute("DELETE FROM counters WHERE key = ?", (key,))
+                    else:
+                        db.execute("UPDATE counters SET failures = ? WHERE key = ?",
+                                   (row[0] - 1, key))
+        except sqlite3.OperationalError as exc:
+            self._degraded(exc, "a refund")
+            self._remember(ip, username, -1)
 
     def success(self, ip: str | None, username: str | None) -> None:
         """A correct login: clear the ``user+ip`` counter and mark the source known-good."""
         keys = self._keys(ip, username)
-        with self._db() as db:
-            db.execute("DELETE FROM counters WHERE key = ?", (keys["user_ip"][0],))
-            db.execute(
-                "INSERT OR REPLACE INTO known_good (user, ip, last) VALUES (?, ?, ?)",
-                (user_key(username), ip_key(ip), self.clock()),
-            )
+        try:
+            with self._db() as db:
+                db.execute("DELETE FROM counters WHERE key = ?", (keys["user_ip"][0],))
+                db.execute(
+                    "INSERT OR REPLACE INTO known_good (user, ip, last) VALUES (?, ?, ?)",
+                    (user_key(username), ip_key(ip), self.clock()),
+                )
+        except sqlite3.OperationalError as exc:
+            self._degraded(exc, "a successful sign-in")
+            key, rule = keys["user_ip"]
+            with self._db() as db:  # reading still works: cancel what is counted
+                failures, _ = self._count(db, key, rule, self.clock())
+            self._remember(ip, username, -failures, only="user_ip")
 
     def failures(self, ip: str | None, username: str | None) -> dict[str, int]:
         """Current counts per counter (for the audit log and tests)."""
@@ -237,8 +341,5 @@ class LoginThrottle:
         counts: dict[str, int] = {}
         with self._db() as db:
             for name, (key, rule) in self._keys(ip, username).items():
-                row = db.execute(
-                    "SELECT failures, last FROM counters WHERE key = ?", (key,)
-                ).fetchone()
-                counts[name] = 0 if row is None or now - row[1] > rule.forget_after else row[0]
+                counts[name] = self._count(db, key, rule, now)[0]
         return counts

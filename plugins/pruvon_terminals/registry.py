@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from pruvon_core.files import atomic_write, open_private, private_dir
 from pruvon_terminals.procs import kill_session, process_start, session_alive
 
 REGISTRY_DIR = "terminals"
@@ -75,12 +76,12 @@ class Registry:
         self.dir = Path(state_dir) / REGISTRY_DIR
 
     def _ensure(self) -> None:
-        self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(self.dir)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         self._ensure()
-        fd = os.open(self.dir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fd = open_private(self.dir / ".lock")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -118,12 +119,7 @@ class Registry:
         (self.dir / f"{entry_id}{KILL_SUFFIX}").unlink(missing_ok=True)
 
     def _write(self, entry: Entry) -> None:
-        path = self._path(entry.id)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(asdict(entry), handle)
-        os.replace(tmp, path)
+        atomic_write(self._path(entry.id), json.dumps(asdict(entry)), durable=False)
 
     def entries(self) -> list[Entry]:
         """Open terminals, stale ones removed."""
@@ -160,10 +156,7 @@ class Registry:
     def request_kill(self, entry_id: str, reason: str) -> None:
         """Ask the bridging server to close the terminal, telling the user ``reason``."""
         self._ensure()
-        path = self.dir / f"{entry_id}{KILL_SUFFIX}"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(reason[:200])
+        atomic_write(self.dir / f"{entry_id}{KILL_SUFFIX}", reason[:200], durable=False)
 
     def kill_requested(self, entry_id: str) -> str | None:
         """The reason of a pending kill request, or None (one ``open`` per poll)."""

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from pruvon_core.config import ConfigStore
 from pruvon_core.config import state_dir as default_state_dir
+from pruvon_core.files import as_disk_full, private_dir
 from pruvon_core.plugins import PluginManager, get_plugin_manager
 from pruvon_web import security
 from pruvon_web.context import WebState
@@ -40,7 +41,7 @@ def create_app(
     store = ConfigStore(config_path)
     store.current()  # refuse to start on a missing or invalid file
     state_path = Path(state_dir) if state_dir else default_state_dir()
-    state_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dir(state_path)
     state = WebState(store=store, state_dir=state_path, plugins=plugins or get_plugin_manager())
 
     app = Flask("pruvon_web", static_folder="static", template_folder="templates")
@@ -86,6 +87,10 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:
+        full = as_disk_full(exc)
+        if full is not None:  # 507 Insufficient Storage, naming what could not be written
+            log.error("%s on %s %s", full, request.method, request.path)
+            return _error_response(507, f"{full}; free some space and try again.", render_error)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _error_response(500, "Internal error; details are in the server log.", render_error)
 
