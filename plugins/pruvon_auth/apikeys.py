@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import re
 import secrets
@@ -29,6 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from pruvon_auth.jsonstore import JsonStore
+from pruvon_core.files import DiskFull
+
+log = logging.getLogger("pruvon.auth")
 
 STORE_FILE = "apikeys.json"
 TOKEN_PREFIX = "pvk"  # noqa: S105 - the public marker of our keys, not a secret
@@ -218,20 +222,29 @@ class ApiKeyStore:
             raise ApiKeyInvalid("malformed API key")
         key_id = match.group(1)
         now = self.clock()
-        with self.store.edit() as data:
-            raw = data.get("keys", {}).get(key_id)
-            expected = raw.get("sha256", "") if raw else "0" * 64
-            matches = hmac.compare_digest(expected, _digest(token))
-            if raw is None or not matches:
-                raise ApiKeyInvalid("unknown API key")
-            key = _from_raw(key_id, raw)
-            if key.revoked:
-                raise ApiKeyInvalid("this API key was revoked")
-            if key.expired(now):
-                raise ApiKeyExpired("this API key has expired")
-            if key.last_used_at is None or now - key.last_used_at >= LAST_USED_GRANULARITY:
-                raw["last_used_at"] = now
-        return _from_raw(key_id, raw)
+        checked: dict[str, Any] | None = None
+        try:
+            with self.store.edit() as data:
+                raw = data.get("keys", {}).get(key_id)
+                expected = raw.get("sha256", "") if raw else "0" * 64
+                matches = hmac.compare_digest(expected, _digest(token))
+                if raw is None or not matches:
+                    raise ApiKeyInvalid("unknown API key")
+                key = _from_raw(key_id, raw)
+                if key.revoked:
+                    raise ApiKeyInvalid("this API key was revoked")
+                if key.expired(now):
+                    raise ApiKeyExpired("this API key has expired")
+                if key.last_used_at is None or now - key.last_used_at >= LAST_USED_GRANULARITY:
+                    raw["last_used_at"] = now
+                checked = dict(raw)
+        except DiskFull as exc:
+            if checked is None:
+                raise
+            # the key is valid; only its "last used" time could not be stored
+            log.warning("%s: last use of API key %s not recorded", exc, key_id)
+        assert checked is not None
+        return _from_raw(key_id, checked)
 
     def list(self, owner: str | None = None, include_revoked: bool = True) -> list[ApiKey]:
         """Every key (optionally one owner's), oldest first."""

@@ -57,7 +57,7 @@ def users() -> Any:
             )
         except UserEditError as exc:
             flash(f"User not created: {exc}", "error")
-            status = 400
+            status = exc.status
         else:
             audit_event(identity.actor, "users.create", f"user:{username}", "ok",
                         role=form.get("role"))
@@ -131,7 +131,7 @@ def _user_post(identity: Identity, username: str) -> int:
             raise UserEditError(f"unknown operation {op!r}")
     except UserEditError as exc:
         flash(f"Not saved: {exc}", "error")
-        return 400
+        return exc.status
     audit_event(identity.actor, f"users.{op}", f"user:{username}", "ok",
                 password_changed=bool(request.form.get("password")))
     flash(f"User {username}: {op} done.", "success")

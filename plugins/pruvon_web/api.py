@@ -268,7 +268,7 @@ def users_create() -> Any:
             _string(data, "role", "user"), _grants(data),
         )
     except UserEditError as exc:
-        return json_error(str(exc), 400)
+        return json_error(str(exc), exc.status)
     audit_event(g.identity.actor, "users.create", f"user:{username}", "ok")
     record = config.user(username)
     return jsonify(usersedit.user_summary(record)), 201
@@ -294,7 +294,7 @@ def users_patch(username: str) -> Any:
         changes = _user_changes(username, body(USER_WRITE_SCHEMA))
         config = usersedit.patch_user(web_state().store, username, **changes)
     except UserEditError as exc:
-        return json_error(str(exc), 400)
+        return json_error(str(exc), exc.status)
     audit_event(g.identity.actor, "users.update", f"user:{username}", "ok",
                 fields=sorted(changes))
     return usersedit.user_summary(config.user(username))
@@ -328,7 +328,7 @@ def users_delete(username: str) -> Any:
     try:
         usersedit.delete_user(web_state().store, username)
     except UserEditError as exc:
-        return json_error(str(exc), 400)
+        return json_error(str(exc), exc.status)
     audit_event(g.identity.actor, "users.delete", f"user:{username}", "ok")
     return Response(status=204)
 

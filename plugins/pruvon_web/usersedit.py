@@ -14,10 +14,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from pruvon_core.config import ROLES, USERNAME_RE, Config, ConfigError, ConfigStore
+from pruvon_core.files import DiskFull
 
 
 class UserEditError(ValueError):
     """Bad input for a user change; the message says which field and why."""
+
+    status = 400
+
+
+class StorageFull(UserEditError):
+    """The change could not be written: the disk holding the config is full."""
+
+    status = 507
 
 
 @dataclass
@@ -94,6 +103,8 @@ def _translate(function: Any, *args: Any, **kwargs: Any) -> Any:
         raise UserEditError("; ".join(exc.errors)) from exc
     except UserError as exc:
         raise UserEditError(str(exc)) from exc
+    except DiskFull as exc:
+        raise StorageFull(f"{exc}; free some space and try again") from exc
 
 
 def create_user(
