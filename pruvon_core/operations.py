@@ -17,6 +17,17 @@ thread of the process that started it, while its record lives in files under
   and a record still saying ``running`` whose lock is free is reported as
   ``interrupted``.
 
+Crash recovery: a record names its runner (pid, start time, boot id) and
+every Dokku process group the runner started (the transports report each
+spawn through :mod:`pruvon_core.processes`).  When the runner dies - a
+``kill -9`` of gunicorn, a crashed CLI - its Dokku child lives on, orphaned.
+:meth:`OperationStore.recover` (run when the server starts and before every
+CLI operation) stops such orphans (SIGTERM, then SIGKILL) and marks the
+record ``interrupted`` with every unfinished step final and a reason.  Until
+an orphan is gone its target stays busy: :meth:`OperationStore.acquire`
+refuses a new operation on it (naming the orphan), so two Dokku commands
+never run on one app at once.
+
 Files: ``<id>.json`` (the record, rewritten atomically), ``<id>.log``
 (output lines, append-only, bounded), ``<id>.cancel`` (marker),
 ``locks/<target>.lock`` and ``locks/<target>.active`` (the running id).
@@ -39,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from pruvon_core.files import DiskFull, append_private, atomic_write, open_private, private_dir
+from pruvon_core.processes import ProcessId, tracking
 
 ACTIVE = ("queued", "running")
 FINISHED = ("succeeded", "failed", "cancelled", "timed_out", "interrupted")
@@ -102,6 +114,8 @@ class Operation:
     updated: float = field(default_factory=time.time)
     finished: float | None = None
     lines: int = 0
+    runner: dict[str, Any] = field(default_factory=dict)  # ProcessId of the runner
+    children: list[dict[str, Any]] = field(default_factory=list)  # Dokku process groups
 
     @property
     def active(self) -> bool:
@@ -109,6 +123,8 @@ class Operation:
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("children", None)  # internal: process ids
+        data.pop("runner", None)
         for step in data["steps"]:
             step.pop("undo", None)  # internal: may name services, never needed by clients
         return data
@@ -178,19 +194,24 @@ class OperationStore:
             if op.active:
                 op.status = "interrupted"
                 op.error = op.error or "the process running it stopped (server restart?)"
+                living = _living_children(op)
+                if living:
+                    op.error += f"; its Dokku process ({_pids(living)}) is still running"
         return op
 
     def list(self, target: str | None = None, active: bool = False) -> list[Operation]:
         """Records, newest first, optionally for one target or only running ones."""
-        found = []
+        found = [op for op in self._each(self.get)
+                 if (target is None or op.target == target) and (not active or op.active)]
+        return sorted(found, key=lambda o: o.created, reverse=True)
+
+    def _each(self, load: Callable[[str], Operation]) -> Iterator[Operation]:
+        """Every readable record, read with ``load`` (unreadable ones are skipped)."""
         for path in self.root.glob("*.json"):
             try:
-                op = self.get(path.stem)
+                yield load(path.stem)
             except OperationError:
                 continue
-            if (target is None or op.target == target) and (not active or op.active):
-                found.append(op)
-        return sorted(found, key=lambda o: o.created, reverse=True)
 
     def running(self, target: str) -> Operation | None:
         """The operation holding ``target`` now, if any."""
@@ -249,9 +270,10 @@ class OperationStore:
             fd = open_private(self._lock_file(target))
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
             except BlockingIOError:
                 os.close(fd)
+            else:
+                return self._clear_stale(target, fd)
             running = None
             with contextlib.suppress(OSError, OperationError):
                 running = self._load(self._active_file(target).read_text().strip())
@@ -262,6 +284,88 @@ class OperationStore:
                 continue
             raise OperationConflict(_busy_message(target, running), running) from None
 
+    # -- crash recovery --------------------------------------------------------
+    def _stale(self, target: str) -> Operation | None:
+        """The target's last operation if its record still says active (its runner died:
+        we hold the target's lock, which a living runner never lets go)."""
+        try:
+            op = self._load(self._active_file(target).read_text().strip())
+        except (OSError, OperationError):
+            return None
+        return op if op.active else None
+
+    def _clear_stale(self, target: str, fd: int) -> int:
+        """With ``target``'s lock held: finish a dead runner's record, or refuse while
+        the Dokku process it started still runs (``fd`` is closed then)."""
+        stale = self._stale(target)
+        living = self.settle(stale, kill=False) if stale is not None else []
+        if living:
+            os.close(fd)
+            assert stale is not None
+            raise OperationConflict(
+                f"{target.replace(':', ' ', 1)} is busy: {stale.title} (operation {stale.id}) "
+                f"was interrupted, but the Dokku process it started ({_pids(living)}) is still "
+                "running; wait for it to end (restarting pruvon stops it)", stale)
+        return fd
+
+    def settle(self, op: Operation, kill: bool, grace: float = 5.0) -> list[ProcessId]:
+        """Finish the record of ``op``, whose runner died; return the groups still alive.
+
+        ``kill`` stops the Dokku process groups it left behind first (SIGTERM,
+        ``grace`` seconds, SIGKILL); while any of them lives nothing is marked.
+        """
+        from pruvon_core.dokku.transports import kill_group
+
+        living = _living_children(op)
+        if living and kill:
+            for child in living:
+                kill_group(child.pid, grace=grace)
+            deadline = time.monotonic() + 2.0
+            while (living := _living_children(op)) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        if living:
+            return living
+        self._mark_interrupted(op, stopped=kill and bool(op.children))
+        return []
+
+    def _mark_interrupted(self, op: Operation, stopped: bool) -> None:
+        runner = op.runner.get("pid", "?")
+        reason = f"interrupted: the process running it (pid {runner}) stopped"
+        if stopped:
+            reason += "; the Dokku process it had started was stopped"
+        for step in op.steps:
+            if step.status == "running":
+                step.status, step.detail = "failed", reason
+            elif step.status == "pending":
+                step.status, step.detail = "skipped", "not run: the operation was interrupted"
+        op.status, op.error = "interrupted", op.error or reason
+        op.children, op.finished = [], time.time()
+        self.save(op)
+
+    def recover(self, kill: bool = True, grace: float = 5.0) -> list[Operation]:
+        """Finish every operation whose runner died (server start, each CLI operation).
+
+        Returns the records marked ``interrupted``; one whose orphan could not
+        be stopped stays active (and keeps its target busy).
+        """
+        recovered = []
+        for op in self._each(self._load):
+            if not op.active or self._runner_alive(op):
+                continue
+            with contextlib.suppress(OSError):
+                if not self.settle(op, kill=kill, grace=grace):
+                    recovered.append(op)
+        return recovered
+
+    def _runner_alive(self, op: Operation) -> bool:
+        """Whether a live process is running ``op`` now (holds its target's lock for it)."""
+        if not self._locked_by_other(op.target):
+            return False
+        try:
+            return self._active_file(op.target).read_text().strip() == op.id
+        except OSError:
+            return True
+
     def prune(self, keep: int = KEEP_FINISHED, max_age: float = KEEP_SECONDS) -> None:
         """Forget finished operations beyond the newest ``keep`` or older than ``max_age``."""
         finished = [op for op in self.list() if not op.active]
@@ -271,6 +375,16 @@ class OperationStore:
                 for path in (self._json(op.id), self._log(op.id), self._cancel(op.id)):
                     with contextlib.suppress(FileNotFoundError):
                         path.unlink()
+
+
+def _living_children(op: Operation) -> list[ProcessId]:
+    """The Dokku process groups ``op`` started that still run."""
+    children = [ProcessId.from_dict(c) for c in op.children if isinstance(c, dict)]
+    return [c for c in children if c.group_alive()]
+
+
+def _pids(children: list[ProcessId]) -> str:
+    return ", ".join(f"pid {c.pid}" for c in children)
 
 
 def _busy_message(target: str, running: Operation | None) -> str:
@@ -291,10 +405,21 @@ class Context:
     def __init__(self, store: OperationStore, op: Operation) -> None:
         self.store = store
         self.op = op
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._log_bytes = 0
         self._truncated = False
         self._current = -1
+
+    # -- processes -------------------------------------------------------------
+    def child(self, pid: int, started: bool) -> None:
+        """Record (or forget) a Dokku process group this operation started."""
+        with self._lock:
+            if started:
+                self.op.children.append(ProcessId.of(pid).as_dict())
+            else:
+                self.op.children = [c for c in self.op.children if c.get("pid") != pid]
+            with contextlib.suppress(DiskFull):  # the record is best effort here
+                self.store.save(self.op)
 
     # -- progress --------------------------------------------------------------
     def step(self, name: str) -> Step:
@@ -419,6 +544,7 @@ class OperationManager:
         op = Operation(
             id=secrets.token_hex(8), kind=kind, target=target, actor=actor,
             title=title or kind, steps=[Step(n) for n in names],
+            runner=ProcessId.of(os.getpid()).as_dict(),
         )
         try:
             self.store.save(op)
@@ -459,7 +585,8 @@ class OperationManager:
         op.status = "running"
         self.store.save(op)
         try:
-            op.result = runner(ctx) or {}
+            with tracking(ctx.child):
+                op.result = runner(ctx) or {}
             op.status, op.percent = "succeeded", 100.0
         except Cancelled as exc:
             op.status, op.error = "cancelled", str(exc)

@@ -90,6 +90,8 @@ def run_operation(
 ) -> Operation:
     """Start, print output live, audit the outcome; Ctrl-C asks the runner to stop."""
     env.guard.require(action, app)
+    for stale in env.ops.store.recover(kill=True):  # what a killed runner left behind
+        click.echo(f"operation {stale.id} ({stale.title}) was {stale.error}", err=True)
     op = env.ops.start(kind, f"app:{app}", steps, runner, actor="system", title=title)
     try:
         for _record, lines in follow(env.ops.store, op.id, interval=0.2):

@@ -17,24 +17,12 @@ import os
 import signal
 import time
 
+from pruvon_core.processes import process_start
+from pruvon_core.processes import stat_fields as _stat
+
+__all__ = ["process_start"]
+
 GRACE = 1.0
-
-
-def _stat(pid: int) -> list[str]:
-    """``/proc/PID/stat`` fields after the command name (state is index 0)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            return handle.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return []
-
-
-def process_start(pid: int) -> int | None:
-    """The start time (clock ticks since boot) of ``pid``; None if it does not exist."""
-    fields = _stat(pid)
-    if len(fields) < 20 or fields[0] in ("Z", "X"):
-        return None
-    return int(fields[19])
 
 
 def session_members(sid: int) -> list[int]:

@@ -130,8 +130,18 @@ def serve_command(ctx: click.Context, listen: str | None, demo: bool, threads: i
         app.config["PRUVON_LISTEN"] = address  # --listen may differ from pruvon.listen
         return app
 
+    recover_operations()
     click.echo(f"pruvon: serving on http://{address}/ (config {config_file})", err=True)
     run_gunicorn(factory, gunicorn_options(address, threads))
+
+
+def recover_operations() -> None:
+    """Before serving: stop what operations of a killed server left running, mark them."""
+    from pruvon_core.config import state_dir
+    from pruvon_core.operations import OperationStore
+
+    for op in OperationStore(state_dir()).recover(kill=True):
+        click.echo(f"pruvon: operation {op.id} ({op.title}) was {op.error}", err=True)
 
 
 # --------------------------------------------------------------------------- demo

@@ -30,6 +30,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
+from pruvon_core import processes
 from pruvon_core.dokku.errors import (
     MISSING_HINT,
     SSH_HINT,
@@ -94,11 +95,13 @@ def _is_zombie(pid: int) -> bool:
 
 def _spawn(argv: list[str], env: dict[str, str] | None, **kwargs: Any) -> subprocess.Popen:
     try:
-        return subprocess.Popen(argv, env=env, start_new_session=True, close_fds=True, **kwargs)
+        proc = subprocess.Popen(argv, env=env, start_new_session=True, close_fds=True, **kwargs)
     except (FileNotFoundError, PermissionError) as exc:
         raise DokkuUnavailable(
             f"cannot run {argv[0]}: {exc.strerror}", MISSING_HINT, argv=argv
         ) from exc
+    processes.spawned(proc.pid)  # an operation runner records the group (crash recovery)
+    return proc
 
 
 def _feed(pipe: IO[bytes], source: bytes | IO[bytes]) -> None:
@@ -156,6 +159,7 @@ def run_process(
     except subprocess.TimeoutExpired:
         kill_group(proc.pid)
         proc.wait()
+        processes.reaped(proc.pid)
         _join(readers)
         raise DokkuTimeout(
             f"{shlex.join(argv)} did not finish within {timeout:g} s and was killed",
@@ -164,6 +168,7 @@ def run_process(
             stderr=err.decode(errors="replace"),
         ) from None
     kill_group(proc.pid, grace=0)  # leftovers of the finished command: no orphans
+    processes.reaped(proc.pid)
     _join(readers)
     return code, bytes(out), bytes(err), time.monotonic() - start
 
@@ -264,6 +269,7 @@ class Stream:
         if self.exit_code is None and not (self.cancelled or self.timed_out):
             self.exit_code = code
         kill_group(self._proc.pid, grace=0)
+        processes.reaped(self._proc.pid)
         if self._finished:
             self._finished(self.argv, time.monotonic() - self._start, self.exit_code)
             self._finished = None
