@@ -234,6 +234,23 @@ def _normalise_for_role(entry: Any) -> None:
             del entry[key]
 
 
+def _apply_difference(entry: Any, add: dict[str, Any], remove: dict[str, Any]) -> None:
+    """Add and remove list grants (``apps``, ``routes``, ``services.<type>``) in place."""
+    for key in ("apps", "routes"):
+        if add.get(key) or remove.get(key):  # untouched lists keep their YAML comments
+            current = [v for v in entry.get(key) or [] if v not in remove.get(key, ())]
+            _add_unique(current, add.get(key, ()))
+            _set_or_drop(entry, key, current)
+    added, removed = add.get("services") or {}, remove.get("services") or {}
+    if any(added.values()) or any(removed.values()):
+        services = {k: list(v) for k, v in (entry.get("services") or {}).items()}
+        for kind, names in removed.items():
+            services[kind] = [n for n in services.get(kind, []) if n not in names]
+        for kind, names in added.items():
+            _add_unique(services.setdefault(kind, []), names)
+        _set_or_drop(entry, "services", {k: v for k, v in services.items() if v})
+
+
 def update_user(
     store: ConfigStore,
     username: str,
@@ -242,6 +259,8 @@ def update_user(
     disabled: bool = UNSET,
     password_hash: str = UNSET,
     legacy: bool = True,
+    add: dict[str, Any] | None = None,
+    remove: dict[str, Any] | None = None,
     **grants: Any,
 ) -> Config:
     """Set only the fields given (``UNSET`` ones keep the value on disk); one locked write.
@@ -251,6 +270,10 @@ def update_user(
     new role cannot use are dropped (all for an admin, the creation flags for
     a viewer), as the pages and the API always did.  ``legacy=False`` refuses
     to touch the legacy top-level ``admin:`` block (the web leaves it to the file).
+
+    ``add``/``remove`` change list grants by difference instead (``{"apps":
+    [...], "routes": [...], "services": {"postgres": [...]}}``): what the edit
+    form changed is applied to the grants on disk, keeping any granted meanwhile.
     """
     unknown = sorted(set(grants) - set(GRANT_KEYS))
     if unknown:
@@ -264,7 +287,7 @@ def update_user(
                 f"{username!r} is the legacy top-level admin: "
                 "edit it in the config file, or move it into users: to manage it here"
             )
-        if role is UNSET and disabled is UNSET and not grants:
+        if role is UNSET and disabled is UNSET and not (grants or add or remove):
             entry = _require(data, username)  # a password change keeps a legacy admin
         else:
             entry = _migrate_legacy(data, username)
@@ -274,6 +297,7 @@ def update_user(
             _set_or_drop(entry, "disabled", bool(disabled))
         for key, value in grants.items():
             _set_or_drop(entry, key, value)
+        _apply_difference(entry, add or {}, remove or {})
         if role is not UNSET:
             _normalise_for_role(entry)
         if password_hash is not UNSET:

@@ -7,6 +7,7 @@ every change, and re-renders its form with a specific message on bad input.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -107,6 +108,15 @@ def user_edit(username: str) -> Any:
     ), status
 
 
+def _form_original() -> dict[str, Any] | None:
+    """The user as the edit form showed it (its hidden ``original``), if sent and sound."""
+    try:
+        original = json.loads(request.form.get("original", ""))
+    except ValueError:
+        return None
+    return original if isinstance(original, dict) else None
+
+
 def _user_post(identity: Identity, username: str) -> int:
     """Apply one edit form (save, disable, enable, delete); 303 on success."""
     op = request.form.get("op", "save")
@@ -116,7 +126,7 @@ def _user_post(identity: Identity, username: str) -> int:
             usersedit.update_user(
                 store, username, request.form.get("role", ""),
                 request.form.get("disabled") == "on", grants_from_form(request.form),
-                request.form.get("password", ""),
+                request.form.get("password", ""), original=_form_original(),
             )
         elif op in ("disable", "enable"):
             usersedit.set_disabled(store, username, op == "disable")

@@ -136,13 +136,43 @@ def _grant_fields(role: str, grants: Grants) -> dict[str, Any]:
 
 def update_user(
     store: ConfigStore, username: str, role: str, disabled: bool, grants: Grants,
-    password: str = "",
+    password: str = "", original: dict[str, Any] | None = None,
 ) -> Config:
-    """The edit form: set role, disabled flag and grants (and the password if given)."""
+    """The edit form: role, disabled flag, grants (and the password if given).
+
+    With ``original`` (the user as the form showed it) only what the admin
+    changed is applied, as a difference, to the user as it is on disk now: a
+    grant made with the CLI while the form was open survives the save.
+    Without it every field is set to the form's value.
+    """
     check_role(role)
-    fields: dict[str, Any] = {key: getattr(grants, key) for key in GRANT_FIELDS}
-    return patch_user(store, username, role=role, disabled=disabled, password=password,
-                      **fields)
+    wanted: dict[str, Any] = {"role": role, "disabled": disabled,
+                              **{key: getattr(grants, key) for key in GRANT_FIELDS}}
+    if original is None:
+        return patch_user(store, username, password=password, **wanted)
+    changes, add, remove = form_difference(original, wanted)
+    return patch_user(store, username, password=password, add=add, remove=remove, **changes)
+
+
+def form_difference(
+    original: dict[str, Any], wanted: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """``(fields to set, grants to add, grants to remove)`` between two form states."""
+    changes = {k: wanted[k] for k in ("role", "disabled", "can_create_apps",
+                                      "can_create_services") if wanted[k] != original.get(k)}
+    add: dict[str, Any] = {}
+    remove: dict[str, Any] = {}
+    for key in ("apps", "routes"):
+        before, after = list(original.get(key) or []), list(wanted[key])
+        add[key] = [v for v in after if v not in before]
+        remove[key] = [v for v in before if v not in after]
+    before_services = original.get("services") or {}
+    add["services"], remove["services"] = {}, {}
+    for kind in set(before_services) | set(wanted["services"]):
+        before, after = before_services.get(kind, []), wanted["services"].get(kind, [])
+        add["services"][kind] = [n for n in after if n not in before]
+        remove["services"][kind] = [n for n in before if n not in after]
+    return changes, add, remove
 
 
 GRANT_FIELDS = ("apps", "services", "routes", "can_create_apps", "can_create_services")

@@ -10,7 +10,9 @@ disk at the end.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import subprocess
 import threading
 import time
@@ -100,3 +102,28 @@ def test_patch_changes_only_the_fields_it_sends(server):
     assert after.disabled and after.role == before.role
     assert (after.apps, after.routes, after.services, after.can_create_apps) == (
         before.apps, before.routes, before.services, before.can_create_apps)
+
+
+def test_edit_page_save_keeps_a_grant_made_while_the_form_was_open(pruvon_config, tmp_path,
+                                                                     monkeypatch):
+    from pruvon_web.testing import csrf_from, login, make_app, use_simulator
+
+    use_simulator(tmp_path / "sim", monkeypatch)
+    client = make_app(pruvon_config).test_client()
+    assert login(client, "admin", pruvon_config.passwords["admin"]).status_code == 302
+    page = client.get("/settings/users/alice").get_data(as_text=True)
+    original = re.search(r"name=\"original\" value='([^']*)'", page)
+    assert original, "the edit form carries the user as shown"
+
+    granted = subprocess.run([str(BIN / "pruvon"), "user", "grant", "alice", "--app", "extra"],
+                             capture_output=True, text=True, timeout=60)
+    assert granted.returncode == 0, granted.stderr
+
+    response = client.post("/settings/users/alice", data={
+        "csrf_token": csrf_from(page), "op": "save", "original": html.unescape(original[1]),
+        "role": "user", "apps": "shop-*", "routes": "/backups",  # the admin removed blog
+        "services": "postgres: blog-db\nredis: *", "can_create_apps": "on"})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    alice = pruvon_config.user("alice")
+    assert alice.apps == ("shop-*", "extra")  # blog removed by the form, extra kept
+    assert alice.services == {"postgres": ("blog-db",), "redis": ("*",)}
