@@ -49,7 +49,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pruvon_core.files import DiskFull, append_private, atomic_write, open_private, private_dir
+from pruvon_core.files import (
+    DiskFull,
+    append_private,
+    atomic_write,
+    open_private,
+    private_dir,
+    remove_stale_temp_files,
+)
 from pruvon_core.processes import ProcessId, tracking
 
 ACTIVE = ("queued", "running")
@@ -341,6 +348,7 @@ class OperationStore:
         op.status, op.error = "interrupted", op.error or reason
         op.children, op.finished = [], time.time()
         self.save(op)
+        remove_stale_temp_files(self._json(op.id))  # its runner may have died mid-write
 
     def recover(self, kill: bool = True, grace: float = 5.0) -> list[Operation]:
         """Finish every operation whose runner died (server start, each CLI operation).

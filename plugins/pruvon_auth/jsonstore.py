@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pruvon_core.files import atomic_write, locked, private_dir
+from pruvon_core.files import atomic_write, locked, private_dir, remove_stale_temp_files
 
 
 class StoreCorrupt(RuntimeError):
@@ -53,6 +53,7 @@ class JsonStore:
     @contextmanager
     def edit(self) -> Iterator[dict[str, Any]]:
         with self._lock():
+            remove_stale_temp_files(self.path)  # left by a writer killed mid-write
             data = self._load()
             before = json.dumps(data, sort_keys=True)
             yield data

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request
 
+from pruvon_core.files import DiskFull
 from pruvon_web import usersedit
 from pruvon_web.context import web_state
 from pruvon_web.security import Identity, audit_event
@@ -236,6 +237,9 @@ def _create_key(identity: Identity) -> tuple[int, Any]:
     except (UserEditError, ValueError) as exc:
         flash(f"API key not created: {exc}", "error")
         return 400, None
+    except DiskFull as exc:
+        flash(f"API key not created: {exc}; free some space and try again.", "error")
+        return 507, None
     audit_event(identity.actor, "apikeys.create", f"apikey:{key.id}", "ok",
                 owner=identity.record.username, scopes=scopes)
     flash(f"API key {key.id} created.", "success")

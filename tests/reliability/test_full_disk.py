@@ -134,5 +134,11 @@ def test_web_answers_507_naming_the_path(install):
     html = response.get_data(as_text=True)
     assert "disk full: cannot write" in html and 'id="edit-user"' in html  # the form again
 
+    keys_page = page.get("/settings/apikeys").get_data(as_text=True)
+    response = page.post("/settings/apikeys", data={
+        "csrf_token": csrf_from(keys_page), "op": "create", "scopes": "users.read", "days": "30"})
+    assert response.status_code == 507
+    assert "API key not created: disk full: cannot write" in response.get_data(as_text=True)
+
     assert _digests(install["disk"].root) == before
     assert install["disk"].temp_files() == []
