@@ -256,7 +256,7 @@ def _grants(data: dict[str, Any]) -> Grants:
 @endpoint("/users", "POST", "Create a user", action="users.write",
           request_schema=USER_WRITE_SCHEMA,
           responses={"201": "Created", "400": "Invalid input (message says which field)",
-                     "409": "User exists"})
+                     "409": "User exists", "507": "Disk full (nothing written)"})
 def users_create() -> Any:
     try:
         data = body(USER_WRITE_SCHEMA)
@@ -286,7 +286,8 @@ def users_get(username: str) -> Any:
 @endpoint("/users/<username>", "PATCH",
           "Change role, disabled flag, grants or password (omitted fields keep their value)",
           action="users.write", request_schema=USER_WRITE_SCHEMA,
-          responses={"200": "OK", "400": "Invalid input", "404": "No such user"})
+          responses={"200": "OK", "400": "Invalid input", "404": "No such user",
+                     "507": "Disk full (nothing written)"})
 def users_patch(username: str) -> Any:
     if web_state().config().user(username) is None:
         return json_error(f"no user named {username!r}", 404)
