@@ -27,6 +27,7 @@ from pruvon_core.dokku.errors import (
     NotDeployed,
     ServiceNotFound,
     UnknownCommand,
+    bad_output,
     classify,
     dokku_messages,
 )
@@ -182,6 +183,34 @@ class DokkuClient:
     def _cached(self, key: tuple[Any, ...], load: Callable[[], T]) -> T:
         return self._cache.lookup(key, load)
 
+    @staticmethod
+    def _parse(args: Sequence[str], text: str, parse: Callable[[str], T], tool: str = "dokku") -> T:
+        """``parse(text)``, or :class:`DokkuBadOutput` naming the command.
+
+        Output that does not have the shape the command prints (garbage on
+        stdout with exit 0, a report without its keys) must never become data.
+        """
+        try:
+            return parse(text)
+        except DokkuError:
+            raise
+        except parsers.ParseError as exc:
+            raise bad_output(tool, args, exc.detail, stdout=text) from exc
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise bad_output(tool, args, f"{type(exc).__name__}: {exc}", stdout=text) from exc
+
+    def _read(self, args: Sequence[str], parse: Callable[[str], T], cache: bool = True) -> T:
+        """Run a read and parse its stdout; with ``cache``, the parsed value is kept briefly.
+
+        Only parsed values are cached, so output that failed to parse is asked
+        for again next time instead of being served from the cache.
+        """
+
+        def load() -> T:
+            return self._parse(args, self._run(args).stdout, parse)
+
+        return self._cached(tuple(args), load) if cache else load()
+
     def _docker(self, args: Sequence[str]) -> Result:
         assert self.docker is not None
         start = time.monotonic()
@@ -207,7 +236,7 @@ class DokkuClient:
     def version(self) -> str:
         """Dokku's version (``0.38.27``), asked once per client."""
         if self._version is None:
-            self._version = parsers.parse_version(self._run(["version"]).stdout)
+            self._version = self._read(["version"], parsers.parse_version, cache=False)
         return self._version
 
     def has_json(self, command: str) -> bool:
@@ -222,12 +251,9 @@ class DokkuClient:
 
     def _load_apps(self) -> list[str]:
         if self.has_json("apps:list"):
-            out = self._run(["apps:list", "--format", "json"]).stdout
-            try:
-                return sorted(parsers.parse_apps_list_json(out))
-            except parsers.ParseError:  # a Dokku that ignores --format prints text instead
-                return sorted(parsers.parse_apps_list_text(out))
-        return sorted(parsers.parse_apps_list_text(self._run(["apps:list"]).stdout))
+            return sorted(self._read(["apps:list", "--format", "json"], _apps_json_or_text,
+                                     cache=False))
+        return sorted(self._read(["apps:list"], parsers.parse_apps_list_text, cache=False))
 
     def app_exists(self, app: str) -> bool:
         args = ["apps:exists", validate.app_name(app)]
@@ -235,10 +261,9 @@ class DokkuClient:
 
     def app_report(self, app: str) -> AppReport:
         args = ["apps:report", validate.app_name(app), "--format", "json"]
-        data = parsers.parse_json(
-            self._cached(tuple(args), lambda: self._run(args).stdout), "apps:report"
+        return self._read(
+            args, lambda out: parsers.app_report(app, parsers.parse_json_object(out, "apps:report"))
         )
-        return parsers.app_report(app, data)
 
     def apps_overview(self) -> list[AppOverview]:
         """Every app with its live state, in a constant number of calls.
@@ -272,7 +297,9 @@ class DokkuClient:
         if self.docker is None:
             raise DokkuError(f"the {self.transport.name} transport cannot run docker")
         found = self._cached(
-            ("docker-ps",), lambda: parsers.parse_docker_ps(self._docker(DOCKER_PS).stdout)
+            ("docker-ps",),
+            lambda: self._parse(DOCKER_PS, self._docker(DOCKER_PS).stdout,
+                                parsers.parse_docker_ps, tool="docker"),
         )
         if app is None:
             return list(found)
@@ -296,16 +323,20 @@ class DokkuClient:
     def ps_report(self, app: str) -> PsReport:
         """One app's ``ps:report`` (slow: ≈0.6-0.9 s; never use it in a loop)."""
         args = ["ps:report", validate.app_name(app), "--format", "json"]
-        out = self._cached(tuple(args), lambda: self._run(args).stdout)
-        return parsers.ps_report(app, parsers.parse_json(out, "ps:report"))
+        return self._read(
+            args, lambda out: parsers.ps_report(app, parsers.parse_json_object(out, "ps:report"))
+        )
 
     def ps_reports(self) -> dict[str, PsReport]:
         """Every app's ``ps:report`` (≈0.75 s per app), with app names from the text headers."""
         return self._reports.get()[0]
 
     def _load_ps_reports(self) -> dict[str, PsReport]:
-        blocks = parsers.parse_report_blocks(self._run(["ps:report"]).stdout)
-        return {name: parsers.ps_report(name, data) for name, data in blocks}
+        def parse(out: str) -> dict[str, PsReport]:
+            blocks = parsers.parse_report_blocks(out)
+            return {name: parsers.ps_report(name, data) for name, data in blocks}
+
+        return self._read(["ps:report"], parse, cache=False)
 
     def scale(self, app: str) -> dict[str, int]:
         """Configured process counts (``ps:scale APP``)."""
@@ -315,8 +346,8 @@ class DokkuClient:
             try:
                 return parsers.parse_scale_json(out)
             except (parsers.ParseError, KeyError, TypeError):
-                pass
-        return parsers.parse_scale_text(self._run(["ps:scale", app]).stdout)
+                pass  # a Dokku without --format here prints text: ask for that
+        return self._read(["ps:scale", app], parsers.parse_scale_text, cache=False)
 
     def ps_scale(self, app: str, counts: Mapping[str, int], skip_deploy: bool = False) -> None:
         validate.app_name(app)
@@ -424,11 +455,9 @@ class DokkuClient:
         """
         args = ["cron:list", validate.app_name(app), "--format", "json"]
         try:
-            out = self._cached(tuple(args), lambda: self._run(args).stdout)
+            return self._read(args, _cron_tasks)
         except (InvalidValue, UnknownCommand):
             return None
-        data = parsers.parse_json(out or "[]", "cron:list")
-        return data if isinstance(data, list) else []
 
     def plugin_installed(self, name: str) -> bool:
         """Whether a Dokku plugin is installed and enabled (from the cached ``plugin:list``)."""
@@ -459,9 +488,7 @@ class DokkuClient:
     def config(self, app: str | None) -> dict[str, str]:
         """All config vars of ``app`` (``None``: the global ones), values exact."""
         args = ["config:export", "--format", "json", *self._config_target(app)]
-        out = self._cached(tuple(args), lambda: self._run(args).stdout)
-        data = parsers.parse_json(out, "config:export")
-        return {str(k): str(v) for k, v in data.items()}
+        return self._read(args, _config_values)
 
     def config_get(self, app: str | None, key: str) -> str | None:
         """One value, ``None`` when unset (Dokku: exit 1 and no output)."""
@@ -495,8 +522,9 @@ class DokkuClient:
         """The app's (``None``: global) domains and whether vhosts are enabled."""
         target = ["--global"] if app is None else [validate.app_name(app)]
         args = ["domains:report", *target, "--format", "json"]
-        out = self._cached(tuple(args), lambda: self._run(args).stdout)
-        return parsers.domains_report(parsers.parse_json(out, "domains:report"))
+        return self._read(
+            args, lambda out: parsers.domains_report(parsers.parse_json_object(out, "domains"))
+        )
 
     def _domains_change(self, action: str, app: str, names: Iterable[str]) -> None:
         args = [f"domains:{action}", validate.app_name(app), *validate.domains(names)]
@@ -520,8 +548,9 @@ class DokkuClient:
     def ports(self, app: str) -> PortsReport:
         """Configured and detected port mappings (``ports:report``, ≈1-2 s)."""
         args = ["ports:report", validate.app_name(app), "--format", "json"]
-        out = self._cached(tuple(args), lambda: self._run(args).stdout)
-        return parsers.ports_report(parsers.parse_json(out, "ports:report"))
+        return self._read(
+            args, lambda out: parsers.ports_report(parsers.parse_json_object(out, "ports"))
+        )
 
     @staticmethod
     def _mappings(mappings: Iterable[PortMapping | tuple[str, int, int]]) -> list[str]:
@@ -556,7 +585,7 @@ class DokkuClient:
     def urls(self, app: str) -> list[str]:
         """The app's URLs (``urls APP``, ≈1-3 s: it inspects containers; cached briefly)."""
         args = ["urls", validate.app_name(app)]
-        return parsers.parse_lines(self._cached(tuple(args), lambda: self._run(args).stdout))
+        return self._read(args, lambda out: parsers.parse_lines(out, "urls", parsers.URL_RE))
 
     # ----------------------------------------------------------------- storage
     def storage(self, app: str) -> list[StorageMount]:
@@ -566,8 +595,8 @@ class DokkuClient:
             try:
                 return parsers.parse_storage_list_json(out)
             except (parsers.ParseError, AttributeError, TypeError):
-                pass
-        return parsers.parse_storage_list_text(self._run(["storage:list", app]).stdout)
+                pass  # a Dokku without --format here prints text: ask for that
+        return self._read(["storage:list", app], parsers.parse_storage_list_text, cache=False)
 
     def storage_mount(self, app: str, host: str, container: str) -> None:
         self._run(
@@ -592,20 +621,18 @@ class DokkuClient:
             try:
                 return parsers.parse_plugin_list_json(out)
             except (parsers.ParseError, KeyError, TypeError):
-                pass
-        return parsers.parse_plugin_list_text(self._run(["plugin:list"]).stdout)
+                pass  # a Dokku without --format here prints text: ask for that
+        return self._read(["plugin:list"], parsers.parse_plugin_list_text, cache=False)
 
     # ----------------------------------------------------------------- services
     def services(self, kind: str) -> list[Service]:
         """Services of one type (``postgres:list``); empty when there are none."""
         args = [f"{validate.service_type(kind)}:list"]
-        out = self._cached(tuple(args), lambda: self._run(args).stdout)
-        return [Service(kind, name) for name in parsers.parse_service_list(out)]
+        return [Service(kind, name) for name in self._read(args, parsers.parse_service_list)]
 
     def service_info(self, kind: str, name: str) -> ServiceInfo:
         args = [f"{validate.service_type(kind)}:info", validate.service_name(name)]
-        out = self._cached(tuple(args), lambda: self._run(args).stdout)
-        return parsers.parse_service_info(kind, name, out)
+        return self._read(args, lambda out: parsers.parse_service_info(kind, name, out))
 
     def service_exists(self, kind: str, name: str) -> bool:
         args = [f"{validate.service_type(kind)}:exists", validate.service_name(name)]
@@ -617,7 +644,8 @@ class DokkuClient:
 
     def service_links(self, kind: str, name: str) -> list[str]:
         args = [f"{validate.service_type(kind)}:links", validate.service_name(name)]
-        return parsers.parse_lines(self._run(args).stdout)
+        return self._read(args, lambda out: parsers.parse_lines(out, args[0], parsers.NAME_RE),
+                          cache=False)
 
     def service_create(self, kind: str, name: str) -> None:
         args = [f"{validate.service_type(kind)}:create", validate.service_name(name)]
@@ -761,6 +789,30 @@ class _CountingReader:
         self.sent += len(chunk)
         self._progress(self.sent)
         return chunk
+
+
+# --------------------------------------------------------------------------- parsing
+def _apps_json_or_text(out: str) -> list[str]:
+    """``apps:list --format json``; a Dokku that ignores ``--format`` prints text instead."""
+    try:
+        return parsers.parse_apps_list_json(out)
+    except parsers.ParseError:
+        if out.lstrip().startswith("["):
+            raise  # JSON after all, with something that is not an app name in it
+        return parsers.parse_apps_list_text(out)
+
+
+def _config_values(out: str) -> dict[str, str]:
+    """``config:export --format json``: an object of strings (values exact)."""
+    return {str(k): str(v) for k, v in parsers.parse_json_object(out, "config:export").items()}
+
+
+def _cron_tasks(out: str) -> list[dict[str, Any]]:
+    """``cron:list --format json``: a list of task objects (empty output: none)."""
+    data = parsers.parse_json(out or "[]", "cron:list")
+    if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
+        raise parsers.ParseError("cron:list", out, f"expected a list of tasks: {out[:80]!r}")
+    return data
 
 
 # --------------------------------------------------------------------------- state
