@@ -9,11 +9,12 @@ reads briefly and counts every process it starts in :attr:`DokkuClient.calls`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any, TypeVar
 
 from pruvon_core.dokku import docker_policy, parsers, validate
@@ -37,6 +38,7 @@ from pruvon_core.dokku.models import (
     Call,
     Container,
     DomainsReport,
+    LiveState,
     Plugin,
     PortMapping,
     PortsReport,
@@ -69,6 +71,9 @@ DOCKER_PS = [
     "{{json .}}",
 ]
 MAX_LOG_LINES = 10000
+CACHE_TTL = 2.0  # seconds a read is fresh
+CACHE_MAX_STALE = 30.0  # list reads older than this are not served while refreshing
+MAX_CONCURRENT_CALLS = 4  # captured read calls at once, per client (= per process)
 MAX_CALLS_KEPT = 10000
 DOCKER_HINT = (
     "add the Pruvon user to the docker group (or set dokku.docker_command); until then "
@@ -85,6 +90,11 @@ class DokkuClient:
 
     ``timeout`` bounds reads and quick writes; ``long_timeout`` bounds commands
     that deploy (restart, rebuild, scale, domains/ports changes, link).
+    Reads are cached ``cache_ttl`` seconds (single-flight; the app list's
+    ``apps:list`` and ``docker ps`` stale-while-revalidate up to
+    ``cache_max_stale``), and at most ``max_concurrent_calls`` captured reads
+    run at once: more requests wait for a slot instead of piling ``dokku``
+    processes onto the host.
     """
 
     def __init__(
@@ -94,16 +104,23 @@ class DokkuClient:
         *,
         timeout: float = 60.0,
         long_timeout: float = 1800.0,
-        cache_ttl: float = 2.0,
+        cache_ttl: float = CACHE_TTL,
+        cache_max_stale: float = CACHE_MAX_STALE,
+        max_concurrent_calls: int = MAX_CONCURRENT_CALLS,
         report_max_age: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if max_concurrent_calls < 1:
+            raise InvalidValue("max_concurrent_calls must be at least 1")
         self.transport = transport
         self.docker = docker if transport.can_run_docker else None
         self.timeout = timeout
         self.long_timeout = long_timeout
         self._clock = clock
-        self._cache = TTLCache(cache_ttl, clock)
+        self._cache = TTLCache(cache_ttl, clock, max_stale=cache_max_stale)
+        self.max_concurrent_calls = max_concurrent_calls
+        self._slots = threading.BoundedSemaphore(max_concurrent_calls)
+        self._live: LiveState | None = None
         self._calls: deque[Call] = deque(maxlen=MAX_CALLS_KEPT)
         self.call_count = 0
         self._lock = threading.Lock()
@@ -141,8 +158,28 @@ class DokkuClient:
 
     def _record(self, kind: str, args: Sequence[str], duration: float, code: int | None) -> None:
         with self._lock:
-            self._calls.append(Call(tuple(args), kind, duration, code))
+            started = time.monotonic() - duration
+            self._calls.append(Call(tuple(args), kind, duration, code, started))
             self.call_count += 1
+
+    @contextlib.contextmanager
+    def _slot(self, tool: str, args: Sequence[str]) -> Iterator[None]:
+        """Hold one of the ``max_concurrent_calls`` slots for a read.
+
+        Under load (20 pages at once) the reads queue here instead of running
+        20 ``dokku`` processes at once; a slot not free within ``timeout`` is
+        a :class:`DokkuTimeout`, like a call that took too long.
+        """
+        if not self._slots.acquire(timeout=self.timeout):
+            raise DokkuTimeout(
+                f"{tool} {args[0] if args else ''} not started: {self.max_concurrent_calls} "
+                f"calls were still running after {self.timeout:g} s",
+                argv=args,
+            )
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     def invalidate(self) -> None:
         """Forget cached reads; slow reports become stale (refreshed on next read)."""
@@ -161,15 +198,17 @@ class DokkuClient:
         """Run Dokku ``args``; raise the typed error unless the exit code is in ``ok``."""
         if mutating:
             self.invalidate()
-        start = time.monotonic()
-        try:
-            result = self.transport.run(args, stdin=stdin, timeout=timeout or self.timeout)
-        except DokkuTimeout:
-            self._record("dokku", args, time.monotonic() - start, None)
-            raise
-        finally:
-            if mutating:
-                self.invalidate()
+        # mutations are not queued behind reads: operations already serialise them per app
+        with contextlib.nullcontext() if mutating else self._slot("dokku", args):
+            start = time.monotonic()
+            try:
+                result = self.transport.run(args, stdin=stdin, timeout=timeout or self.timeout)
+            except DokkuTimeout:
+                self._record("dokku", args, time.monotonic() - start, None)
+                raise
+            finally:
+                if mutating:
+                    self.invalidate()
         self._record("dokku", args, result.duration, result.exit)
         if result.exit not in tuple(ok):
             raise self._error(args, result.exit, result.stdout, result.stderr)
@@ -213,14 +252,15 @@ class DokkuClient:
 
     def _docker(self, args: Sequence[str]) -> Result:
         assert self.docker is not None
-        start = time.monotonic()
-        try:
-            result = self.docker.run(args, timeout=self.timeout)
-        except DokkuTimeout:
-            self._record("docker", args, time.monotonic() - start, None)
-            raise
-        except DokkuUnavailable as exc:
-            raise DokkuUnavailable(exc.message, DOCKER_HINT, argv=args) from exc
+        with self._slot("docker", args):
+            start = time.monotonic()
+            try:
+                result = self.docker.run(args, timeout=self.timeout)
+            except DokkuTimeout:
+                self._record("docker", args, time.monotonic() - start, None)
+                raise
+            except DokkuUnavailable as exc:
+                raise DokkuUnavailable(exc.message, DOCKER_HINT, argv=args) from exc
         self._record("docker", args, result.duration, result.exit)
         if result.exit != 0:
             raise DokkuUnavailable(
@@ -249,6 +289,10 @@ class DokkuClient:
         """Every app name, sorted (one ``apps:list``)."""
         return self._cached(("apps",), self._load_apps)
 
+    def _apps_with_age(self) -> tuple[list[str], float]:
+        """:meth:`list_apps` stale-while-revalidate, with the list's age (the list page)."""
+        return self._cache.lookup_with_age(("apps",), self._load_apps, stale_ok=True)
+
     def _load_apps(self) -> list[str]:
         if self.has_json("apps:list"):
             return sorted(self._read(["apps:list", "--format", "json"], _apps_json_or_text,
@@ -266,29 +310,71 @@ class DokkuClient:
         )
 
     def apps_overview(self) -> list[AppOverview]:
-        """Every app with its live state, in a constant number of calls.
+        """Every app with its live state, in a constant number of calls (see :meth:`apps_live`)."""
+        return self.apps_live()[0]
+
+    def apps_live(self) -> tuple[list[AppOverview], LiveState]:
+        """Every app with its state, and whether that state is live (and if not, why).
 
         Local/simulator: ``apps:list`` plus ONE ``docker ps -a`` on Dokku's
-        labels.  Over ssh (no docker): ``apps:list`` plus the all-apps
-        ``ps:report``, served stale-while-revalidate with its age.
+        labels, both stale-while-revalidate (the age is in the
+        :class:`LiveState`).  Over ssh (no docker), or when docker fails:
+        ``apps:list`` plus the all-apps ``ps:report``, served
+        stale-while-revalidate with its age; a docker failure makes the
+        answer incomplete (``available=False``, with the reason).
         """
-        apps = self.list_apps()
+        apps, apps_age = self._apps_with_age()
+        docker_failure = None
         if self.docker is not None:
-            try:
-                containers = self.containers()
-            except DokkuError as exc:  # docker refused (group, socket): Dokku still knows
-                self.docker_error = exc
+            found, age = self._cache.lookup_with_age(
+                ("docker-ps",), self._containers_or_error, stale_ok=True
+            )
+            if isinstance(found, DokkuError):  # docker refused (group, socket): Dokku still knows
+                self.docker_error = docker_failure = found
             else:
                 self.docker_error = None
                 by_app: dict[str, list[Container]] = {name: [] for name in apps}
-                for container in containers:
+                for container in found:
                     if container.app in by_app:
                         by_app[container.app].append(container)
-                return [_overview_from_containers(name, by_app[name]) for name in apps]
+                overview = [_overview_from_containers(name, by_app[name], age) for name in apps]
+                return overview, self._observed(LiveState(True, "docker", max(apps_age, age)))
         reports, age = self._reports.get()
         if any(name not in reports for name in apps):
             self._reports.mark_stale()  # an app created elsewhere: fetch it next time
-        return [_overview_from_report(name, reports.get(name), age) for name in apps]
+        overview = [_overview_from_report(name, reports.get(name), age) for name in apps]
+        return overview, self._observed(self._report_state(docker_failure, age))
+
+    def _report_state(self, docker_failure: DokkuError | None, age: float) -> LiveState:
+        if docker_failure is not None:
+            return LiveState(False, "report", age, f"docker unavailable: {docker_failure}")
+        error = self._reports.last_error
+        if error is not None:
+            return LiveState(False, "report", age, f"refreshing Dokku's ps:report failed: {error}")
+        return LiveState(True, "report", age)
+
+    def _observed(self, live: LiveState) -> LiveState:
+        with self._lock:
+            self._live = live
+        return live
+
+    def live_state(self) -> LiveState | None:
+        """What the last :meth:`apps_live` of this client found (None: not asked yet)."""
+        with self._lock:
+            return self._live
+
+    def _containers_or_error(self) -> list[Container] | DokkuError:
+        """``docker ps`` parsed, or its failure as a value: cached (briefly) like one.
+
+        A hung or refused docker then costs one call per cache period, not one
+        per page, and every page says why live state is missing.
+        """
+        try:
+            return self._parse(
+                DOCKER_PS, self._docker(DOCKER_PS).stdout, parsers.parse_docker_ps, tool="docker"
+            )
+        except DokkuError as exc:
+            return exc
 
     def containers(self, app: str | None = None) -> list[Container]:
         """Dokku's containers from ONE ``docker ps -a`` (local transports only)."""
@@ -296,11 +382,9 @@ class DokkuClient:
             validate.app_name(app)
         if self.docker is None:
             raise DokkuError(f"the {self.transport.name} transport cannot run docker")
-        found = self._cached(
-            ("docker-ps",),
-            lambda: self._parse(DOCKER_PS, self._docker(DOCKER_PS).stdout,
-                                parsers.parse_docker_ps, tool="docker"),
-        )
+        found = self._cache.lookup(("docker-ps",), self._containers_or_error)
+        if isinstance(found, DokkuError):
+            raise found
         if app is None:
             return list(found)
         return [c for c in found if c.app == app]
@@ -824,7 +908,7 @@ def _app_state(running: int, total: int) -> str:
     return "stopped" if running == 0 else "mixed"
 
 
-def _overview_from_containers(name: str, containers: list[Container]) -> AppOverview:
+def _overview_from_containers(name: str, containers: list[Container], age: float) -> AppOverview:
     """State from the app's deploy containers (one-off ``run`` containers do not count)."""
     app_containers = sorted(
         (c for c in containers if c.container_type in ("deploy", "")), key=lambda c: c.dyno
@@ -836,7 +920,7 @@ def _overview_from_containers(name: str, containers: list[Container]) -> AppOver
         counts[kind] = ProcessCount(old.running + container.running, old.total + 1)
     running = sum(c.running for c in app_containers)
     state = _app_state(running, len(app_containers))
-    return AppOverview(name, state, counts, app_containers, source="docker", age=0.0)
+    return AppOverview(name, state, counts, app_containers, source="docker", age=age)
 
 
 def _overview_from_report(name: str, report: PsReport | None, age: float) -> AppOverview:
