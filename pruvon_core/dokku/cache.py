@@ -225,18 +225,17 @@ class Revalidating(Generic[T]):
             if self._entry is not None:
                 self._entry.stale = True
 
-    def _refresh(self) -> None:
-        with self._lock:
-            generation = self._generation
+    def _refresh(self, generation: int) -> None:
+        """Load and store; ``generation`` is the one current when the refresh was asked for."""
         value = self._load()
         with self._lock:
             # a mutation during the load: the value may predate it, refresh again next read
             self._entry = _Entry(value, self._clock(), stale=generation != self._generation)
             self.last_error = None
 
-    def _background(self) -> None:
+    def _background(self, generation: int) -> None:
         try:
-            self._refresh()
+            self._refresh(generation)
         except Exception as exc:  # keep serving the old value; report why it is old
             with self._lock:
                 self.last_error = exc
@@ -249,7 +248,8 @@ class Revalidating(Generic[T]):
             if self._refreshing is not None:
                 return
             self._refreshing = threading.Thread(
-                target=self._background, name="pruvon-dokku-refresh", daemon=True
+                target=self._background, args=(self._generation,), name="pruvon-dokku-refresh",
+                daemon=True,
             )
             self._refreshing.start()
 
