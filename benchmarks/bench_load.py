@@ -22,8 +22,6 @@ import http.cookiejar
 import json
 import os
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +37,7 @@ from pathlib import Path
 from benchmarks.bench_app_list import build_host
 from pruvon_core.testing.fixtures_config import CONFIG_TEMPLATE, PASSWORDS, _hashes
 from pruvon_core.testing.sim.core import SimState
+from tests.web.server import Server, free_port  # the e2e tests' real server handle
 
 TITLE = "Pages under load (real gunicorn, simulator at realistic Dokku latency, 12 apps)"
 HEADERS = ["clients", "path", "req/s", "p50 ms", "p99 ms", "failed", "dokku calls/s",
@@ -49,34 +48,17 @@ BIN = Path(sys.executable).parent
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@dataclass
-class Server:
-    """A running ``pruvon serve`` and the simulator it talks to."""
-
-    process: subprocess.Popen
-    url: str
-    sim: Path
-
-    def worker_rss_mb(self) -> float:
-        """Resident memory of the gunicorn worker(s) forked by the server (MB)."""
-        total = 0
-        for pid in children(self.process.pid):
-            try:
-                status = Path(f"/proc/{pid}/status").read_text()
-            except OSError:
-                continue
-            match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
-            total += int(match.group(1)) if match else 0
-        return total / 1024
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+def worker_rss_mb(server: Server) -> float:
+    """Resident memory of the gunicorn worker(s) forked by the server (MB)."""
+    total = 0
+    for pid in children(server.process.pid):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        total += int(match.group(1)) if match else 0
+    return total / 1024
 
 
 def children(pid: int) -> list[int]:
@@ -86,12 +68,6 @@ def children(pid: int) -> list[int]:
     except OSError:
         return []
     return [int(p) for p in text.split()]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_server(root: Path, code: Path | None = None) -> Server:
@@ -116,7 +92,7 @@ def start_server(root: Path, code: Path | None = None) -> Server:
         [str(BIN / "pruvon"), "--config", str(config), "serve", "--listen", f"127.0.0.1:{port}"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
-    server = Server(process, f"http://127.0.0.1:{port}", sim)
+    server = Server(root=root, port=port, process=process, config=config, state=state, sim=sim)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -200,7 +176,7 @@ def run_phase(server: Server, sessions: list[Session], path: str, duration: floa
     """All ``sessions`` on ``path`` for ``duration`` seconds: one table row."""
     for session in sessions:  # warm: the first page of each session, not measured
         session.get(path)
-    rss_before = server.worker_rss_mb()
+    rss_before = worker_rss_mb(server)
     phase = Phase()
     wall_start, start = time.time(), time.monotonic()
     until = start + duration
@@ -216,7 +192,7 @@ def run_phase(server: Server, sessions: list[Session], path: str, duration: floa
             f"{statistics.median(phase.times) * 1000:.0f}" if phase.times else "-",
             f"{percentile(phase.times, 0.99) * 1000:.0f}", str(phase.failed),
             f"{calls['dokku'] / elapsed:.1f}", f"{calls['docker'] / elapsed:.1f}",
-            f"{rss_before:.0f} → {server.worker_rss_mb():.0f}"]
+            f"{rss_before:.0f} → {worker_rss_mb(server):.0f}"]
 
 
 def measure(clients: list[int], duration: float, code: Path | None = None) -> list[list[str]]:
