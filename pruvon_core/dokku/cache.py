@@ -3,9 +3,10 @@
 :class:`TTLCache` keeps cheap reads for a few seconds so that one page (or one
 CLI run) never asks Dokku the same thing twice, fetches each key once at a
 time however many requests want it, serves the list reads stale-while-
-revalidate, and is cleared by any mutation through the same client.  :class:`Revalidating` serves slow reports (``ps:report``
-takes ≈0.75 s per app) stale-while-revalidate: a caller always gets the last
-value at once, with its age, while a single background thread refreshes it.
+revalidate, and is cleared by any mutation through the same client.
+:class:`Revalidating` serves slow reports (``ps:report`` takes ≈0.75 s per
+app) stale-while-revalidate: a caller always gets the last value at once,
+with its age, while a single background thread refreshes it.
 """
 
 from __future__ import annotations
@@ -175,9 +176,10 @@ class Revalidating(Generic[T]):
     """One slow value, served stale-while-revalidate.
 
     The first :meth:`get` waits for the first load (there is nothing to show
-    yet; concurrent first readers share that one load).  Later calls return the stored value and its age at once; when the value is
-    older than ``max_age`` or was marked stale by a mutation, one background
-    refresh starts (never two at a time).  A failed refresh keeps the old value
+    yet; concurrent first readers share that one load).  Later calls return
+    the stored value and its age at once; when the value is older than
+    ``max_age`` or was marked stale by a mutation, one background refresh
+    starts (never two at a time).  A failed refresh keeps the old value
     and its growing age, and records the error in :attr:`last_error`.
     """
 

@@ -469,7 +469,9 @@ def parse_service_info(kind: str, name: str, text: str) -> ServiceInfo:
     )
 
 
-def parse_lines(text: str, what: str = "output", pattern: re.Pattern[str] | None = None) -> list[str]:
+def parse_lines(
+    text: str, what: str = "output", pattern: re.Pattern[str] | None = None
+) -> list[str]:
     """Bare words one per line (``<type>:links``, ``urls``); each must match ``pattern``."""
     words = []
     for number, line in data_lines(text):
