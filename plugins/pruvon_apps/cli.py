@@ -35,6 +35,7 @@ from pruvon_core.permissions import SYSTEM
 
 EXIT_BUSY = 3
 EXIT_TIMEOUT = 4
+EXIT_INCOMPLETE = 5  # the answer was printed but is incomplete (e.g. no live state)
 EXIT_MISSING = 20
 
 
@@ -140,23 +141,28 @@ def list_command(obj: CliContext, search: str, refresh: bool, fmt: str) -> None:
 
     States come live from ``apps:list`` + one ``docker ps``; domains from the
     index the web UI keeps, read once when there is none yet or with --refresh.
+    Exit 5 (the list still printed) when live state is unavailable, e.g. docker
+    missing or failing: the reason is on stderr.
     """
     env = Env(obj)
     domains, age = env.index.load()
     if refresh or age is None:
         domains, age = env.index.refresh(env.client), 0.0
-    rows = service.list_apps(env.client, lambda name: True, search, domains)
+    rows, live = service.list_apps_live(env.client, lambda name: True, search, domains)
     if env.index.stale(r.name for r in rows) and fmt != "json":
         click.echo(f"(domains as of {age / 60:.0f} min ago; --refresh to re-read them)", err=True)
     if fmt == "json":
-        echo_json({"apps": [r.as_dict() for r in rows]})
-        return
-    echo_table(
-        [{"name": r.name, "state": r.state,
-          "processes": " ".join(f"{k}:{v}" for k, v in r.processes.items()),
-          "domains": r.domains, "last_deploy": r.last_deploy} for r in rows],
-        ["name", "state", "processes", "domains", "last_deploy"],
-    )
+        echo_json({"apps": [r.as_dict() for r in rows], "live_state": live.as_dict()})
+    else:
+        echo_table(
+            [{"name": r.name, "state": r.state,
+              "processes": " ".join(f"{k}:{v}" for k, v in r.processes.items()),
+              "domains": r.domains, "last_deploy": r.last_deploy} for r in rows],
+            ["name", "state", "processes", "domains", "last_deploy"],
+        )
+    notice = service.live_state_notice(live)
+    if notice:  # the list is printed, but it is not the whole answer: say so, exit non-zero
+        raise CliError(notice, EXIT_INCOMPLETE)
 
 
 @apps_group.command("info")

@@ -31,7 +31,7 @@ from pruvon_core import audit
 from pruvon_core.dokku import DokkuClient, errors, parsers, validate
 from pruvon_core.dokku.client import git_sync_error
 from pruvon_core.dokku.errors import dokku_messages
-from pruvon_core.dokku.models import Container, DomainsReport, StorageMount
+from pruvon_core.dokku.models import Container, DomainsReport, LiveState, StorageMount
 from pruvon_core.files import atomic_write, open_private, private_dir
 from pruvon_core.operations import Context, StepTimeout
 from pruvon_core.permissions import PermissionDenied, Resource, check
@@ -140,9 +140,20 @@ def list_apps(
 
     Calls: ``apps:list`` + one ``docker ps`` (via :meth:`DokkuClient.apps_overview`).
     """
+    return list_apps_live(client, visible, query, domains)[0]
+
+
+def list_apps_live(
+    client: DokkuClient,
+    visible: Callable[[str], bool] = lambda name: True,
+    query: str = "",
+    domains: Mapping[str, list[str]] | None = None,
+) -> tuple[list[AppRow], LiveState]:
+    """:func:`list_apps` and whether its states are live (front ends must say when not)."""
     needle = query.strip().lower()
     rows = []
-    for app in client.apps_overview():
+    overview, live = client.apps_live()
+    for app in overview:
         if not visible(app.name):
             continue
         names = list((domains or {}).get(app.name, []))
@@ -160,7 +171,20 @@ def list_apps(
         haystack = " ".join([app.name, app.state, *names]).lower()
         if not needle or needle in haystack:
             rows.append(row)
-    return rows
+    return rows, live
+
+
+def live_state_notice(live: LiveState) -> str | None:
+    """What to tell the user when the list is incomplete (None when it is live).
+
+    The same words on the page, in the CLI (stderr) and in the API's
+    ``live_state.error``-based clients: why, and what the states are instead.
+    """
+    if live.available:
+        return None
+    instead = (f"states below are from Dokku's ps:report ({live.age:.0f} s old); containers "
+               "and last deploy are not shown")
+    return f"Live state unavailable: {live.error}. {instead}."
 
 
 class DomainIndex:

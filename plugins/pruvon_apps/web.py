@@ -36,6 +36,7 @@ from pruvon_web.ws import close as ws_close
 
 from pruvon_apps import service
 from pruvon_core.dokku import client_from_config, errors, validate
+from pruvon_core.dokku.models import LiveState
 from pruvon_core.operations import (
     OperationConflict,
     OperationError,
@@ -138,17 +139,17 @@ def page_error(exc: Exception, app: str | None = None, tab: str | None = None) -
 
 
 # --------------------------------------------------------------------------- list
-def app_rows(query: str) -> tuple[list[service.AppRow], float | None]:
-    """Visible apps (2 Dokku calls) and the age of the domains column."""
+def app_rows(query: str) -> tuple[list[service.AppRow], float | None, LiveState]:
+    """Visible apps (2 Dokku calls), the age of the domains column, whether states are live."""
     check = guard()
     index = domain_index()
     domains, age = index.load()
-    rows = service.list_apps(client(), lambda name: check.allowed("apps.read", name), query,
-                             domains)
+    rows, live = service.list_apps_live(client(), lambda name: check.allowed("apps.read", name),
+                                        query, domains)
     if index.stale(r.name for r in rows):
         config = web_state().config()
         index.refresh_in_background(lambda: client_from_config(config))
-    return rows, age
+    return rows, age, live
 
 
 @bp.get("/apps")
@@ -157,10 +158,11 @@ def apps_list() -> Any:
         return render_error(403, "Your account may not see apps.")
     query = request.args.get("q", "")[:200]
     try:
-        rows, age = app_rows(query)
+        rows, age, live = app_rows(query)
     except errors.DokkuError as exc:
         return render_error(error_status(exc), str(exc))
     return render_template("apps/list.html", rows=rows, query=query, domains_age=age,
+                           live=live, live_notice=service.live_state_notice(live),
                            can_create=guard().allowed("apps.create"))
 
 

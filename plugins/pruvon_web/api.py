@@ -185,7 +185,16 @@ APPS_SCHEMA = {
                               "enum": ["running", "stopped", "mixed", "not deployed"]},
                 },
             },
-        }
+        },
+        "live_state": {  # available false: docker unreadable, states from ps:report
+            "type": "object",
+            "properties": {
+                "available": {"type": "boolean"},
+                "source": {"type": "string", "enum": ["docker", "report"]},
+                "age": {"type": "number"},
+                "error": {"type": ["string", "null"]},
+            },
+        },
     },
 }
 
@@ -204,7 +213,9 @@ def apps() -> Any:
     except errors.DokkuError as exc:
         return json_error(exc.message, 502)
     visible = [a for a in overview if allowed(g.identity, "apps.read", Resource("app", a.name))]
-    return {"apps": [{"name": a.name, "state": a.state} for a in visible]}
+    live = web_state().client().live_state()  # what that overview found (this process)
+    return {"apps": [{"name": a.name, "state": a.state} for a in visible],
+            "live_state": live.as_dict() if live is not None else None}
 
 
 # --------------------------------------------------------------------------- users

@@ -104,6 +104,16 @@ def client_from_config(
     """A :class:`DokkuClient` for ``config`` (a :class:`pruvon_core.config.Config` or ``None``)."""
     timeout = config.get("dokku.timeout") if config is not None else None
     kwargs.setdefault("timeout", float(timeout or DEFAULT_TIMEOUT))
+    calls = config.get("dokku.max_concurrent_calls") if config is not None else None
+    if calls is not None:
+        if isinstance(calls, bool) or not isinstance(calls, int) or not 1 <= calls <= 64:
+            raise InvalidValue("dokku.max_concurrent_calls: must be a whole number from 1 to 64")
+        kwargs.setdefault("max_concurrent_calls", calls)
+    stale = config.get("dokku.cache_max_stale") if config is not None else None
+    if stale is not None:
+        if isinstance(stale, bool) or not isinstance(stale, int | float) or stale < 0:
+            raise InvalidValue("dokku.cache_max_stale: must be a number of seconds >= 0")
+        kwargs.setdefault("cache_max_stale", float(stale))
     return DokkuClient(
         transport_from_config(config, env), docker_from_config(config, env), **kwargs
     )

@@ -9,11 +9,12 @@ reads briefly and counts every process it starts in :attr:`DokkuClient.calls`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any, TypeVar
 
 from pruvon_core.dokku import docker_policy, parsers, validate
@@ -27,6 +28,7 @@ from pruvon_core.dokku.errors import (
     NotDeployed,
     ServiceNotFound,
     UnknownCommand,
+    bad_output,
     classify,
     dokku_messages,
 )
@@ -36,6 +38,7 @@ from pruvon_core.dokku.models import (
     Call,
     Container,
     DomainsReport,
+    LiveState,
     Plugin,
     PortMapping,
     PortsReport,
@@ -68,6 +71,9 @@ DOCKER_PS = [
     "{{json .}}",
 ]
 MAX_LOG_LINES = 10000
+CACHE_TTL = 2.0  # seconds a read is fresh
+CACHE_MAX_STALE = 30.0  # list reads older than this are not served while refreshing
+MAX_CONCURRENT_CALLS = 4  # captured read calls at once, per client (= per process)
 MAX_CALLS_KEPT = 10000
 DOCKER_HINT = (
     "add the Pruvon user to the docker group (or set dokku.docker_command); until then "
@@ -84,6 +90,11 @@ class DokkuClient:
 
     ``timeout`` bounds reads and quick writes; ``long_timeout`` bounds commands
     that deploy (restart, rebuild, scale, domains/ports changes, link).
+    Reads are cached ``cache_ttl`` seconds (single-flight; the app list's
+    ``apps:list`` and ``docker ps`` stale-while-revalidate up to
+    ``cache_max_stale``), and at most ``max_concurrent_calls`` captured reads
+    run at once: more requests wait for a slot instead of piling ``dokku``
+    processes onto the host.
     """
 
     def __init__(
@@ -93,16 +104,23 @@ class DokkuClient:
         *,
         timeout: float = 60.0,
         long_timeout: float = 1800.0,
-        cache_ttl: float = 2.0,
+        cache_ttl: float = CACHE_TTL,
+        cache_max_stale: float = CACHE_MAX_STALE,
+        max_concurrent_calls: int = MAX_CONCURRENT_CALLS,
         report_max_age: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if max_concurrent_calls < 1:
+            raise InvalidValue("max_concurrent_calls must be at least 1")
         self.transport = transport
         self.docker = docker if transport.can_run_docker else None
         self.timeout = timeout
         self.long_timeout = long_timeout
         self._clock = clock
-        self._cache = TTLCache(cache_ttl, clock)
+        self._cache = TTLCache(cache_ttl, clock, max_stale=cache_max_stale)
+        self.max_concurrent_calls = max_concurrent_calls
+        self._slots = threading.BoundedSemaphore(max_concurrent_calls)
+        self._live: LiveState | None = None
         self._calls: deque[Call] = deque(maxlen=MAX_CALLS_KEPT)
         self.call_count = 0
         self._lock = threading.Lock()
@@ -140,8 +158,28 @@ class DokkuClient:
 
     def _record(self, kind: str, args: Sequence[str], duration: float, code: int | None) -> None:
         with self._lock:
-            self._calls.append(Call(tuple(args), kind, duration, code))
+            started = time.monotonic() - duration
+            self._calls.append(Call(tuple(args), kind, duration, code, started))
             self.call_count += 1
+
+    @contextlib.contextmanager
+    def _slot(self, tool: str, args: Sequence[str]) -> Iterator[None]:
+        """Hold one of the ``max_concurrent_calls`` slots for a read.
+
+        Under load (20 pages at once) the reads queue here instead of running
+        20 ``dokku`` processes at once; a slot not free within ``timeout`` is
+        a :class:`DokkuTimeout`, like a call that took too long.
+        """
+        if not self._slots.acquire(timeout=self.timeout):
+            raise DokkuTimeout(
+                f"{tool} {args[0] if args else ''} not started: {self.max_concurrent_calls} "
+                f"calls were still running after {self.timeout:g} s",
+                argv=args,
+            )
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     def invalidate(self) -> None:
         """Forget cached reads; slow reports become stale (refreshed on next read)."""
@@ -160,15 +198,17 @@ class DokkuClient:
         """Run Dokku ``args``; raise the typed error unless the exit code is in ``ok``."""
         if mutating:
             self.invalidate()
-        start = time.monotonic()
-        try:
-            result = self.transport.run(args, stdin=stdin, timeout=timeout or self.timeout)
-        except DokkuTimeout:
-            self._record("dokku", args, time.monotonic() - start, None)
-            raise
-        finally:
-            if mutating:
-                self.invalidate()
+        # mutations are not queued behind reads: operations already serialise them per app
+        with contextlib.nullcontext() if mutating else self._slot("dokku", args):
+            start = time.monotonic()
+            try:
+                result = self.transport.run(args, stdin=stdin, timeout=timeout or self.timeout)
+            except DokkuTimeout:
+                self._record("dokku", args, time.monotonic() - start, None)
+                raise
+            finally:
+                if mutating:
+                    self.invalidate()
         self._record("dokku", args, result.duration, result.exit)
         if result.exit not in tuple(ok):
             raise self._error(args, result.exit, result.stdout, result.stderr)
@@ -182,16 +222,45 @@ class DokkuClient:
     def _cached(self, key: tuple[Any, ...], load: Callable[[], T]) -> T:
         return self._cache.lookup(key, load)
 
+    @staticmethod
+    def _parse(args: Sequence[str], text: str, parse: Callable[[str], T], tool: str = "dokku") -> T:
+        """``parse(text)``, or :class:`DokkuBadOutput` naming the command.
+
+        Output that does not have the shape the command prints (garbage on
+        stdout with exit 0, a report without its keys) must never become data.
+        """
+        try:
+            return parse(text)
+        except DokkuError:
+            raise
+        except parsers.ParseError as exc:
+            raise bad_output(tool, args, exc.detail, stdout=text) from exc
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise bad_output(tool, args, f"{type(exc).__name__}: {exc}", stdout=text) from exc
+
+    def _read(self, args: Sequence[str], parse: Callable[[str], T], cache: bool = True) -> T:
+        """Run a read and parse its stdout; with ``cache``, the parsed value is kept briefly.
+
+        Only parsed values are cached, so output that failed to parse is asked
+        for again next time instead of being served from the cache.
+        """
+
+        def load() -> T:
+            return self._parse(args, self._run(args).stdout, parse)
+
+        return self._cached(tuple(args), load) if cache else load()
+
     def _docker(self, args: Sequence[str]) -> Result:
         assert self.docker is not None
-        start = time.monotonic()
-        try:
-            result = self.docker.run(args, timeout=self.timeout)
-        except DokkuTimeout:
-            self._record("docker", args, time.monotonic() - start, None)
-            raise
-        except DokkuUnavailable as exc:
-            raise DokkuUnavailable(exc.message, DOCKER_HINT, argv=args) from exc
+        with self._slot("docker", args):
+            start = time.monotonic()
+            try:
+                result = self.docker.run(args, timeout=self.timeout)
+            except DokkuTimeout:
+                self._record("docker", args, time.monotonic() - start, None)
+                raise
+            except DokkuUnavailable as exc:
+                raise DokkuUnavailable(exc.message, DOCKER_HINT, argv=args) from exc
         self._record("docker", args, result.duration, result.exit)
         if result.exit != 0:
             raise DokkuUnavailable(
@@ -207,7 +276,7 @@ class DokkuClient:
     def version(self) -> str:
         """Dokku's version (``0.38.27``), asked once per client."""
         if self._version is None:
-            self._version = parsers.parse_version(self._run(["version"]).stdout)
+            self._version = self._read(["version"], parsers.parse_version, cache=False)
         return self._version
 
     def has_json(self, command: str) -> bool:
@@ -220,14 +289,15 @@ class DokkuClient:
         """Every app name, sorted (one ``apps:list``)."""
         return self._cached(("apps",), self._load_apps)
 
+    def _apps_with_age(self) -> tuple[list[str], float]:
+        """:meth:`list_apps` stale-while-revalidate, with the list's age (the list page)."""
+        return self._cache.lookup_with_age(("apps",), self._load_apps, stale_ok=True)
+
     def _load_apps(self) -> list[str]:
         if self.has_json("apps:list"):
-            out = self._run(["apps:list", "--format", "json"]).stdout
-            try:
-                return sorted(parsers.parse_apps_list_json(out))
-            except parsers.ParseError:  # a Dokku that ignores --format prints text instead
-                return sorted(parsers.parse_apps_list_text(out))
-        return sorted(parsers.parse_apps_list_text(self._run(["apps:list"]).stdout))
+            return sorted(self._read(["apps:list", "--format", "json"], _apps_json_or_text,
+                                     cache=False))
+        return sorted(self._read(["apps:list"], parsers.parse_apps_list_text, cache=False))
 
     def app_exists(self, app: str) -> bool:
         args = ["apps:exists", validate.app_name(app)]
@@ -235,35 +305,76 @@ class DokkuClient:
 
     def app_report(self, app: str) -> AppReport:
         args = ["apps:report", validate.app_name(app), "--format", "json"]
-        data = parsers.parse_json(
-            self._cached(tuple(args), lambda: self._run(args).stdout), "apps:report"
+        return self._read(
+            args, lambda out: parsers.app_report(app, parsers.parse_json_object(out, "apps:report"))
         )
-        return parsers.app_report(app, data)
 
     def apps_overview(self) -> list[AppOverview]:
-        """Every app with its live state, in a constant number of calls.
+        """Every app with its live state, in a constant number of calls (see :meth:`apps_live`)."""
+        return self.apps_live()[0]
+
+    def apps_live(self) -> tuple[list[AppOverview], LiveState]:
+        """Every app with its state, and whether that state is live (and if not, why).
 
         Local/simulator: ``apps:list`` plus ONE ``docker ps -a`` on Dokku's
-        labels.  Over ssh (no docker): ``apps:list`` plus the all-apps
-        ``ps:report``, served stale-while-revalidate with its age.
+        labels, both stale-while-revalidate (the age is in the
+        :class:`LiveState`).  Over ssh (no docker), or when docker fails:
+        ``apps:list`` plus the all-apps ``ps:report``, served
+        stale-while-revalidate with its age; a docker failure makes the
+        answer incomplete (``available=False``, with the reason).
         """
-        apps = self.list_apps()
+        apps, apps_age = self._apps_with_age()
+        docker_failure = None
         if self.docker is not None:
-            try:
-                containers = self.containers()
-            except DokkuError as exc:  # docker refused (group, socket): Dokku still knows
-                self.docker_error = exc
+            found, age = self._cache.lookup_with_age(
+                ("docker-ps",), self._containers_or_error, stale_ok=True
+            )
+            if isinstance(found, DokkuError):  # docker refused (group, socket): Dokku still knows
+                self.docker_error = docker_failure = found
             else:
                 self.docker_error = None
                 by_app: dict[str, list[Container]] = {name: [] for name in apps}
-                for container in containers:
+                for container in found:
                     if container.app in by_app:
                         by_app[container.app].append(container)
-                return [_overview_from_containers(name, by_app[name]) for name in apps]
+                overview = [_overview_from_containers(name, by_app[name], age) for name in apps]
+                return overview, self._observed(LiveState(True, "docker", max(apps_age, age)))
         reports, age = self._reports.get()
         if any(name not in reports for name in apps):
             self._reports.mark_stale()  # an app created elsewhere: fetch it next time
-        return [_overview_from_report(name, reports.get(name), age) for name in apps]
+        overview = [_overview_from_report(name, reports.get(name), age) for name in apps]
+        return overview, self._observed(self._report_state(docker_failure, age))
+
+    def _report_state(self, docker_failure: DokkuError | None, age: float) -> LiveState:
+        if docker_failure is not None:
+            return LiveState(False, "report", age, f"docker unavailable: {docker_failure}")
+        error = self._reports.last_error
+        if error is not None:
+            return LiveState(False, "report", age, f"refreshing Dokku's ps:report failed: {error}")
+        return LiveState(True, "report", age)
+
+    def _observed(self, live: LiveState) -> LiveState:
+        with self._lock:
+            self._live = live
+        return live
+
+    def live_state(self) -> LiveState | None:
+        """What the last :meth:`apps_live` of this client found (None: not asked yet)."""
+        with self._lock:
+            return self._live
+
+    def _containers_or_error(self) -> list[Container] | DokkuError:
+        """``docker ps`` parsed, or its failure as a value: cached (briefly) like one.
+
+        A hung or refused docker then costs one call per cache period, not one
+        per page, and every page says why live state is missing.
+        """
+        try:
+            return self._parse(
+                DOCKER_PS, self._docker(DOCKER_PS).stdout, parsers.parse_docker_ps, tool="docker"
+            )
+        except DokkuError as exc:
+            return exc
 
     def containers(self, app: str | None = None) -> list[Container]:
         """Dokku's containers from ONE ``docker ps -a`` (local transports only)."""
@@ -271,9 +382,9 @@ class DokkuClient:
             validate.app_name(app)
         if self.docker is None:
             raise DokkuError(f"the {self.transport.name} transport cannot run docker")
-        found = self._cached(
-            ("docker-ps",), lambda: parsers.parse_docker_ps(self._docker(DOCKER_PS).stdout)
-        )
+        found = self._cache.lookup(("docker-ps",), self._containers_or_error)
+        if isinstance(found, DokkuError):
+            raise found
         if app is None:
             return list(found)
         return [c for c in found if c.app == app]
@@ -296,16 +407,20 @@ class DokkuClient:
     def ps_report(self, app: str) -> PsReport:
         """One app's ``ps:report`` (slow: ≈0.6-0.9 s; never use it in a loop)."""
         args = ["ps:report", validate.app_name(app), "--format", "json"]
-        out = self._cached(tuple(args), lambda: self._run(args).stdout)
-        return parsers.ps_report(app, parsers.parse_json(out, "ps:report"))
+        return self._read(
+            args, lambda out: parsers.ps_report(app, parsers.parse_json_object(out, "ps:report"))
+        )
 
     def ps_reports(self) -> dict[str, PsReport]:
         """Every app's ``ps:report`` (≈0.75 s per app), with app names from the text headers."""
         return self._reports.get()[0]
 
     def _load_ps_reports(self) -> dict[str, PsReport]:
-        blocks = parsers.parse_report_blocks(self._run(["ps:report"]).stdout)
-        return {name: parsers.ps_report(name, data) for name, data in blocks}
+        def parse(out: str) -> dict[str, PsReport]:
+            blocks = parsers.parse_report_blocks(out)
+            return {name: parsers.ps_report(name, data) for name, data in blocks}
+
+        return self._read(["ps:report"], parse, cache=False)
 
     def scale(self, app: str) -> dict[str, int]:
         """Configured process counts (``ps:scale APP``)."""
@@ -315,8 +430,8 @@ class DokkuClient:
             try:
                 return parsers.parse_scale_json(out)
             except (parsers.ParseError, KeyError, TypeError):
-                pass
-        return parsers.parse_scale_text(self._run(["ps:scale", app]).stdout)
+                pass  # a Dokku without --format here prints text: ask for that
+        return self._read(["ps:scale", app], parsers.parse_scale_text, cache=False)
 
     def ps_scale(self, app: str, counts: Mapping[str, int], skip_deploy: bool = False) -> None:
         validate.app_name(app)
@@ -424,11 +539,9 @@ class DokkuClient:
         """
         args = ["cron:list", validate.app_name(app), "--format", "json"]
         try:
-            out = self._cached(tuple(args), lambda: self._run(args).stdout)
+            return self._read(args, _cron_tasks)
         except (InvalidValue, UnknownCommand):
             return None
-        data = parsers.parse_json(out or "[]", "cron:list")
-        return data if isinstance(data, list) else []
 
     def plugin_installed(self, name: str) -> bool:
         """Whether a Dokku plugin is installed and enabled (from the cached ``plugin:list``)."""
@@ -459,9 +572,7 @@ class DokkuClient:
     def config(self, app: str | None) -> dict[str, str]:
         """All config vars of ``app`` (``None``: the global ones), values exact."""
         args = ["config:export", "--format", "json", *self._config_target(app)]
-        out = self._cached(tuple(args), lambda: self._run(args).stdout)
-        data = parsers.parse_json(out, "config:export")
-        return {str(k): str(v) for k, v in data.items()}
+        return self._read(args, _config_values)
 
     def config_get(self, app: str | None, key: str) -> str | None:
         """One value, ``None`` when unset (Dokku: exit 1 and no output)."""
@@ -495,8 +606,9 @@ class DokkuClient:
         """The app's (``None``: global) domains and whether vhosts are enabled."""
         target = ["--global"] if app is None else [validate.app_name(app)]
         args = ["domains:report", *target, "--format", "json"]
-        out = self._cached(tuple(args), lambda: self._run(args).stdout)
-        return parsers.domains_report(parsers.parse_json(out, "domains:report"))
+        return self._read(
+            args, lambda out: parsers.domains_report(parsers.parse_json_object(out, "domains"))
+        )
 
     def _domains_change(self, action: str, app: str, names: Iterable[str]) -> None:
         args = [f"domains:{action}", validate.app_name(app), *validate.domains(names)]
@@ -520,8 +632,9 @@ class DokkuClient:
     def ports(self, app: str) -> PortsReport:
         """Configured and detected port mappings (``ports:report``, ≈1-2 s)."""
         args = ["ports:report", validate.app_name(app), "--format", "json"]
-        out = self._cached(tuple(args), lambda: self._run(args).stdout)
-        return parsers.ports_report(parsers.parse_json(out, "ports:report"))
+        return self._read(
+            args, lambda out: parsers.ports_report(parsers.parse_json_object(out, "ports"))
+        )
 
     @staticmethod
     def _mappings(mappings: Iterable[PortMapping | tuple[str, int, int]]) -> list[str]:
@@ -556,7 +669,7 @@ class DokkuClient:
     def urls(self, app: str) -> list[str]:
         """The app's URLs (``urls APP``, ≈1-3 s: it inspects containers; cached briefly)."""
         args = ["urls", validate.app_name(app)]
-        return parsers.parse_lines(self._cached(tuple(args), lambda: self._run(args).stdout))
+        return self._read(args, lambda out: parsers.parse_lines(out, "urls", parsers.URL_RE))
 
     # ----------------------------------------------------------------- storage
     def storage(self, app: str) -> list[StorageMount]:
@@ -566,8 +679,8 @@ class DokkuClient:
             try:
                 return parsers.parse_storage_list_json(out)
             except (parsers.ParseError, AttributeError, TypeError):
-                pass
-        return parsers.parse_storage_list_text(self._run(["storage:list", app]).stdout)
+                pass  # a Dokku without --format here prints text: ask for that
+        return self._read(["storage:list", app], parsers.parse_storage_list_text, cache=False)
 
     def storage_mount(self, app: str, host: str, container: str) -> None:
         self._run(
@@ -592,20 +705,18 @@ class DokkuClient:
             try:
                 return parsers.parse_plugin_list_json(out)
             except (parsers.ParseError, KeyError, TypeError):
-                pass
-        return parsers.parse_plugin_list_text(self._run(["plugin:list"]).stdout)
+                pass  # a Dokku without --format here prints text: ask for that
+        return self._read(["plugin:list"], parsers.parse_plugin_list_text, cache=False)
 
     # ----------------------------------------------------------------- services
     def services(self, kind: str) -> list[Service]:
         """Services of one type (``postgres:list``); empty when there are none."""
         args = [f"{validate.service_type(kind)}:list"]
-        out = self._cached(tuple(args), lambda: self._run(args).stdout)
-        return [Service(kind, name) for name in parsers.parse_service_list(out)]
+        return [Service(kind, name) for name in self._read(args, parsers.parse_service_list)]
 
     def service_info(self, kind: str, name: str) -> ServiceInfo:
         args = [f"{validate.service_type(kind)}:info", validate.service_name(name)]
-        out = self._cached(tuple(args), lambda: self._run(args).stdout)
-        return parsers.parse_service_info(kind, name, out)
+        return self._read(args, lambda out: parsers.parse_service_info(kind, name, out))
 
     def service_exists(self, kind: str, name: str) -> bool:
         args = [f"{validate.service_type(kind)}:exists", validate.service_name(name)]
@@ -617,7 +728,8 @@ class DokkuClient:
 
     def service_links(self, kind: str, name: str) -> list[str]:
         args = [f"{validate.service_type(kind)}:links", validate.service_name(name)]
-        return parsers.parse_lines(self._run(args).stdout)
+        return self._read(args, lambda out: parsers.parse_lines(out, args[0], parsers.NAME_RE),
+                          cache=False)
 
     def service_create(self, kind: str, name: str) -> None:
         args = [f"{validate.service_type(kind)}:create", validate.service_name(name)]
@@ -763,6 +875,30 @@ class _CountingReader:
         return chunk
 
 
+# --------------------------------------------------------------------------- parsing
+def _apps_json_or_text(out: str) -> list[str]:
+    """``apps:list --format json``; a Dokku that ignores ``--format`` prints text instead."""
+    try:
+        return parsers.parse_apps_list_json(out)
+    except parsers.ParseError:
+        if out.lstrip().startswith("["):
+            raise  # JSON after all, with something that is not an app name in it
+        return parsers.parse_apps_list_text(out)
+
+
+def _config_values(out: str) -> dict[str, str]:
+    """``config:export --format json``: an object of strings (values exact)."""
+    return {str(k): str(v) for k, v in parsers.parse_json_object(out, "config:export").items()}
+
+
+def _cron_tasks(out: str) -> list[dict[str, Any]]:
+    """``cron:list --format json``: a list of task objects (empty output: none)."""
+    data = parsers.parse_json(out or "[]", "cron:list")
+    if not isinstance(data, list) or not all(isinstance(t, dict) for t in data):
+        raise parsers.ParseError("cron:list", out, f"expected a list of tasks: {out[:80]!r}")
+    return data
+
+
 # --------------------------------------------------------------------------- state
 def _app_state(running: int, total: int) -> str:
     if total == 0:
@@ -772,7 +908,7 @@ def _app_state(running: int, total: int) -> str:
     return "stopped" if running == 0 else "mixed"
 
 
-def _overview_from_containers(name: str, containers: list[Container]) -> AppOverview:
+def _overview_from_containers(name: str, containers: list[Container], age: float) -> AppOverview:
     """State from the app's deploy containers (one-off ``run`` containers do not count)."""
     app_containers = sorted(
         (c for c in containers if c.container_type in ("deploy", "")), key=lambda c: c.dyno
@@ -784,7 +920,7 @@ def _overview_from_containers(name: str, containers: list[Container]) -> AppOver
         counts[kind] = ProcessCount(old.running + container.running, old.total + 1)
     running = sum(c.running for c in app_containers)
     state = _app_state(running, len(app_containers))
-    return AppOverview(name, state, counts, app_containers, source="docker", age=0.0)
+    return AppOverview(name, state, counts, app_containers, source="docker", age=age)
 
 
 def _overview_from_report(name: str, report: PsReport | None, age: float) -> AppOverview:

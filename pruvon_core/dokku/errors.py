@@ -78,6 +78,28 @@ class DokkuTimeout(DokkuError):
     """The command did not finish in time; its whole process group was killed."""
 
 
+class DokkuBadOutput(DokkuError):
+    """A command succeeded but printed something that is not what it prints.
+
+    Never turned into data (garbage listed as apps, a report read as "not
+    deployed"): the message names the command and the first bad line, e.g.
+    ``dokku apps:list printed output Pruvon cannot read: line 2 '<<garbage>>'``.
+    """
+
+
+def bad_output(
+    tool: str, argv: Sequence[str], detail: str, exit_code: int = 0, stdout: str = ""
+) -> DokkuBadOutput:
+    """The :class:`DokkuBadOutput` for ``tool argv`` (``dokku``/``docker``) and its problem."""
+    command = " ".join([tool, *argv[:1]])
+    return DokkuBadOutput(
+        f"{command} printed output Pruvon cannot read: {detail}",
+        exit_code=exit_code,
+        argv=argv,
+        stdout=stdout,
+    )
+
+
 class DokkuUnavailable(DokkuError):
     """Dokku cannot be run at all (not installed, sudo refused, ssh failed)."""
 

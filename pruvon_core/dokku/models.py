@@ -7,6 +7,7 @@ independent of Dokku's text/JSON formats and of its version.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 APP_STATES = ("running", "stopped", "mixed", "not deployed")
 
@@ -19,6 +20,7 @@ class Call:
     kind: str
     duration: float
     exit: int | None  # None: killed (timeout, cancelled) before it exited
+    started: float = 0.0  # time.monotonic() when it started (overlap of calls, in tests)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,28 @@ class ProcessCount:
 
     running: int
     total: int
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """Whether the app list's states are live, and if not, why.
+
+    ``available`` is False when the answer is incomplete: docker could not be
+    read (missing, refused, failed, unreadable output), so states come from
+    Dokku's ``ps:report`` and containers/last deploy are unknown; or the
+    background refresh of that report failed.  ``source`` is ``docker`` or
+    ``report``; ``age`` the age of the data in seconds (stale-while-revalidate);
+    ``error`` says why the live view is unavailable.
+    """
+
+    available: bool
+    source: str
+    age: float = 0.0
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"available": self.available, "source": self.source,
+                "age": round(self.age, 1), "error": self.error}
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ VERSION_RE = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 HEADER_RE = re.compile(r"^=====> (\S+) (.+) information$")
 ROW_RE = re.compile(r"^ {7}([^:]+?):(?: (.*))?$")
 STATUS_LABEL_RE = re.compile(r"^status ([a-z0-9_-]+) (\d+)$", re.IGNORECASE)
+SCALE_HEADER_RE = re.compile(r"^(-----> Scaling for \S+|proctype: qty|-+: -+)$")
+URL_RE = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$")
 STATUS_VALUE_RE = re.compile(r"^(\w+)(?: \(CID: ([0-9a-f]+)\))?")
 # Each report's key prefix, as Dokku writes it (apps:report uses "app-", not "apps-").
 REPORT_PREFIXES = {
@@ -46,16 +48,55 @@ REPORT_PREFIXES = {
 }
 
 
-class ParseError(ValueError):
-    """Output that does not have the shape Dokku gives; carries the offending text."""
+WARNING_PREFIX = " !     "  # dokku_log_warn: Dokku's own warnings, never data
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")  # an existing app (validate.EXISTING_APP_RE)
+SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+MAX_SHOWN = 80
 
-    def __init__(self, what: str, text: str) -> None:
-        super().__init__(f"cannot parse {what}: {text[:200]!r}")
+
+class ParseError(ValueError):
+    """Output that does not have the shape Dokku gives.
+
+    ``detail`` says where and what, short enough for an error message
+    (``line 2 '<<garbage>>'``); ``text`` is the whole output, for logs.
+    """
+
+    def __init__(self, what: str, text: str, detail: str | None = None) -> None:
+        self.detail = detail or f"{text[:MAX_SHOWN]!r}"
+        super().__init__(f"cannot parse {what}: {self.detail}")
+        self.what = what
         self.text = text
+
+
+def unexpected_line(what: str, text: str, number: int, line: str) -> ParseError:
+    """A :class:`ParseError` pointing at line ``number`` (1-based) of ``text``."""
+    return ParseError(what, text, f"line {number} {line[:MAX_SHOWN]!r}")
+
+
+def data_lines(text: str) -> list[tuple[int, str]]:
+    """``(line number, line)`` of the lines that carry data.
+
+    ANSI colours and CR (tty) are removed; blank lines and Dokku's own
+    `` !     `` warnings are skipped, since Dokku mixes both into listings.
+    """
+    lines = []
+    for number, raw in enumerate(strip_ansi(text).splitlines(), start=1):
+        line = raw.rstrip("\r")
+        if line.strip() and not line.startswith(WARNING_PREFIX):
+            lines.append((number, line))
+    return lines
 
 
 def strip_ansi(text: str) -> str:
     return ANSI_RE.sub("", text)
+
+
+def _json_list(text: str, what: str) -> list[dict[str, Any]]:
+    """A JSON list of objects (``--format json`` listings)."""
+    items = parse_json(text, what)
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise ParseError(what, text, f"expected a list of objects: {text.strip()[:MAX_SHOWN]!r}")
+    return items
 
 
 # --------------------------------------------------------------------------- version
@@ -76,30 +117,67 @@ def version_tuple(version: str) -> tuple[int, int, int]:
 
 
 # --------------------------------------------------------------------------- json
+def parse_json_object(text: str, what: str) -> dict[str, Any]:
+    """A JSON object (``*:report APP --format json``); any other JSON is refused."""
+    data = parse_json(text, what)
+    if not isinstance(data, dict):
+        raise ParseError(what, text, f"expected a JSON object, got {text.strip()[:MAX_SHOWN]!r}")
+    return data
+
+
+def parse_ndjson(text: str, what: str) -> list[dict[str, Any]]:
+    """One JSON object per line (``*:report --format json`` without an app, ``docker ps``)."""
+    items = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError:
+            item = None
+        if not isinstance(item, dict):
+            raise unexpected_line(what, text, number, line)
+        items.append(item)
+    return items
+
+
 def parse_json(text: str, what: str) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise ParseError(what, text) from exc
-
-
-def parse_ndjson(text: str, what: str) -> list[dict[str, Any]]:
-    """One JSON object per line (``*:report --format json`` without an app)."""
-    return [parse_json(line, what) for line in text.splitlines() if line.strip()]
+        raise ParseError(what, text, f"not JSON: {text.strip()[:MAX_SHOWN]!r}") from exc
 
 
 # --------------------------------------------------------------------------- apps
+def parse_names(text: str, what: str, pattern: re.Pattern[str] = NAME_RE) -> list[str]:
+    """``=====> header`` lines then one name per line; anything else is refused.
+
+    A line that is not a valid name is not an app (or service) Dokku has: it
+    is output Pruvon cannot read, and listing it would show garbage as data.
+    """
+    names = []
+    for number, line in data_lines(text):
+        if line.startswith("=====> "):
+            continue
+        name = line.strip()
+        if not pattern.match(name):
+            raise unexpected_line(what, text, number, line)
+        names.append(name)
+    return names
+
+
 def parse_apps_list_text(text: str) -> list[str]:
     """``=====> My Apps`` then one name per line (the empty case warns on stderr)."""
-    return [
-        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("=====>")
-    ]
+    return parse_names(text, "apps:list")
 
 
 def parse_apps_list_json(text: str) -> list[str]:
     names = parse_json(text, "apps:list json")
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise ParseError("apps:list json", text)
+        raise ParseError("apps:list json", text, f"expected a list of names: {text[:MAX_SHOWN]!r}")
+    for name in names:
+        if not NAME_RE.match(name):
+            raise ParseError("apps:list json", text, f"not an app name: {name[:MAX_SHOWN]!r}")
     return names
 
 
@@ -115,14 +193,15 @@ def label_to_key(label: str) -> str:
 def parse_report_blocks(text: str) -> list[tuple[str, dict[str, str]]]:
     """``*:report`` text: ``(subject, {key: value})`` per ``=====> X ... information`` block."""
     blocks: list[tuple[str, dict[str, str]]] = []
-    for line in strip_ansi(text).splitlines():
+    for number, line in data_lines(text):
         header = HEADER_RE.match(line)
         if header:
             blocks.append((header.group(1), {}))
             continue
         row = ROW_RE.match(line)
-        if row and blocks:
-            blocks[-1][1][label_to_key(row.group(1))] = (row.group(2) or "").strip()
+        if not row or not blocks:
+            raise unexpected_line("report", text, number, line)
+        blocks[-1][1][label_to_key(row.group(1))] = (row.group(2) or "").strip()
     return blocks
 
 
@@ -130,8 +209,20 @@ def parse_report_text(text: str) -> dict[str, str]:
     """The single block of an app's ``*:report`` text output."""
     blocks = parse_report_blocks(text)
     if len(blocks) != 1:
-        raise ParseError("report", text)
+        raise ParseError("report", text, f"expected one report block, found {len(blocks)}")
     return blocks[0][1]
+
+
+def require_keys(data: dict[str, Any], what: str, *keys: str) -> dict[str, Any]:
+    """``data`` if it has every one of ``keys`` (after normalising), else a ParseError.
+
+    A report without the keys its model is built from is not a report: reading
+    it anyway would show defaults ("not deployed", no domains) as facts.
+    """
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise ParseError(what, str(data), f"report without {', '.join(missing)}")
+    return data
 
 
 def normalize_report(data: dict[str, Any], plugin: str) -> dict[str, Any]:
@@ -158,7 +249,7 @@ def _int(value: Any, default: int = 0) -> int:
 
 def ps_report(app: str, raw: dict[str, Any]) -> PsReport:
     """A :class:`PsReport` from ``ps:report`` JSON or text keys (any prefix form)."""
-    data = normalize_report(raw, "ps")
+    data = require_keys(normalize_report(raw, "ps"), "ps:report", "deployed")
     statuses = []
     for key, value in data.items():
         match = re.match(r"^status-(.+)\.(\d+)$", key)
@@ -186,7 +277,7 @@ def ps_report(app: str, raw: dict[str, Any]) -> PsReport:
 
 
 def app_report(app: str, raw: dict[str, Any]) -> AppReport:
-    data = normalize_report(raw, "apps")
+    data = require_keys(normalize_report(raw, "apps"), "apps:report", "dir")
     created = str(data.get("created-at", "")).strip()
     return AppReport(
         name=app,
@@ -200,6 +291,8 @@ def app_report(app: str, raw: dict[str, Any]) -> AppReport:
 
 def domains_report(raw: dict[str, Any]) -> DomainsReport:
     data = normalize_report(raw, "domains")
+    if not ({"app-vhosts", "global-vhosts"} & data.keys()):  # --global has no app-* keys
+        raise ParseError("domains:report", str(raw), "report without vhosts")
     return DomainsReport(
         app_enabled=_bool(data.get("app-enabled")),
         app_vhosts=str(data.get("app-vhosts", "")).split(),
@@ -232,6 +325,8 @@ def _port_map_json(value: Any) -> list[PortMapping] | None:
 
 def ports_report(raw: dict[str, Any]) -> PortsReport:
     data = normalize_report(raw, "ports")
+    if not ({"map", "map-json"} & data.keys()):
+        raise ParseError("ports:report", str(raw), "report without map")
     configured = _port_map_json(data.get("map-json"))
     detected = _port_map_json(data.get("map-detected-json"))
     return PortsReport(
@@ -247,16 +342,18 @@ def ports_report(raw: dict[str, Any]) -> PortsReport:
 def parse_ports_list_text(text: str) -> list[PortMapping]:
     """``ports:list``: a header, an indented column header, then ``scheme host container``."""
     mappings = []
-    for line in text.splitlines():
+    for number, line in data_lines(text):
         parts = line.split()
         if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
             mappings.append(PortMapping(parts[0], int(parts[1]), int(parts[2])))
+        elif not line.lstrip().startswith("-----> "):
+            raise unexpected_line("ports:list", text, number, line)
     return mappings
 
 
 # --------------------------------------------------------------------------- storage
 def parse_storage_list_json(text: str) -> list[StorageMount]:
-    items = parse_json(text, "storage:list json")
+    items = _json_list(text, "storage:list json")
     return [
         StorageMount(
             host_path=str(i.get("host_path", "")),
@@ -270,27 +367,31 @@ def parse_storage_list_json(text: str) -> list[StorageMount]:
 def parse_storage_list_text(text: str) -> list[StorageMount]:
     """``-----> app volume bind-mounts:`` then ``       host:container[:options]``."""
     mounts = []
-    for line in text.splitlines():
-        if not line.startswith("       "):
+    for number, line in data_lines(text):
+        if line.startswith("-----> "):
             continue
         host, _, rest = line.strip().partition(":")
+        if not line.startswith("       ") or not host or not rest:
+            raise unexpected_line("storage:list", text, number, line)
         mounts.append(StorageMount(host_path=host, container_path=rest.split(":")[0]))
     return mounts
 
 
 # --------------------------------------------------------------------------- ps:scale
 def parse_scale_json(text: str) -> dict[str, int]:
-    items = parse_json(text, "ps:scale json")
+    items = _json_list(text, "ps:scale json")
     return {str(i["process_type"]): int(i["quantity"]) for i in items}
 
 
 def parse_scale_text(text: str) -> dict[str, int]:
     """``proctype: qty`` table; note Dokku writes ``web:  2`` with two spaces."""
     scale = {}
-    for line in text.splitlines():
+    for number, line in data_lines(text):
         match = re.match(r"^([A-Za-z0-9_-]+):\s+(-?\d+)$", line)
         if match:
             scale[match.group(1)] = int(match.group(2))
+        elif not SCALE_HEADER_RE.match(line):
+            raise unexpected_line("ps:scale", text, number, line)
     return scale
 
 
@@ -305,18 +406,19 @@ def parse_plugin_list_json(text: str) -> list[Plugin]:
             core=bool(i.get("core")),
             source_url=str(i.get("source_url", "")),
         )
-        for i in parse_json(text, "plugin:list json")
+        for i in _json_list(text, "plugin:list json")
     ]
 
 
 def parse_plugin_list_text(text: str) -> list[Plugin]:
     """``  name  version enabled  description`` (columns break on long names)."""
     plugins = []
-    for line in strip_ansi(text).splitlines():
+    for number, line in data_lines(text):
         match = re.match(r"^\s*(\S+)\s+(\S+)\s+(enabled|disabled)\s+(.*)$", line)
-        if match:
-            name, version, state, description = match.groups()
-            plugins.append(Plugin(name, version, state == "enabled", description.strip()))
+        if not match:
+            raise unexpected_line("plugin:list", text, number, line)
+        name, version, state, description = match.groups()
+        plugins.append(Plugin(name, version, state == "enabled", description.strip()))
     return plugins
 
 
@@ -324,12 +426,14 @@ def parse_plugin_list_text(text: str) -> list[Plugin]:
 def parse_service_list(text: str) -> list[str]:
     """``<type>:list``: a ``=====>`` header then names (older plugins add columns)."""
     names = []
-    for line in strip_ansi(text).splitlines():
-        if not line.strip() or line.startswith("=====>"):
+    for number, line in data_lines(text):
+        if line.startswith("=====>"):
             continue
         first = line.split()[0]
         if first == "NAME":  # the column header of dokku-postgres < 1.30
             continue
+        if not SERVICE_NAME_RE.match(first):
+            raise unexpected_line("service list", text, number, line)
         names.append(first)
     return names
 
@@ -342,7 +446,7 @@ def parse_service_info(kind: str, name: str, text: str) -> ServiceInfo:
     """``<type>:info <name>``: rows padded as ``%-20s %-25s`` after 7 spaces."""
     blocks = parse_report_blocks(text)
     if len(blocks) != 1:
-        raise ParseError(f"{kind}:info", text)
+        raise ParseError(f"{kind}:info", text, f"expected one info block, found {len(blocks)}")
     data = blocks[0][1]
     known = {
         "config-dir", "config-options", "data-dir", "dsn", "exposed-ports", "id",
@@ -365,9 +469,17 @@ def parse_service_info(kind: str, name: str, text: str) -> ServiceInfo:
     )
 
 
-def parse_lines(text: str) -> list[str]:
-    """Bare names one per line (``<type>:links``, ``<type>:app-links``, ``config:keys``)."""
-    return [line.strip() for line in text.splitlines() if line.strip()]
+def parse_lines(
+    text: str, what: str = "output", pattern: re.Pattern[str] | None = None
+) -> list[str]:
+    """Bare words one per line (``<type>:links``, ``urls``); each must match ``pattern``."""
+    words = []
+    for number, line in data_lines(text):
+        word = line.strip()
+        if pattern is not None and not pattern.match(word):
+            raise unexpected_line(what, text, number, line)
+        words.append(word)
+    return words
 
 
 # --------------------------------------------------------------------------- docker
@@ -397,6 +509,8 @@ def parse_docker_ps(text: str) -> list[Container]:
     """``docker ps -a --format '{{json .}}'``: one object per line, Dokku's containers only."""
     containers = []
     for item in parse_ndjson(text, "docker ps json"):
+        if not isinstance(item.get("ID"), str) or not item["ID"]:
+            raise ParseError("docker ps json", text, f"container without ID: {str(item)[:80]!r}")
         raw_labels = item.get("Labels", "")
         labels = raw_labels if isinstance(raw_labels, dict) else parse_docker_labels(raw_labels)
         app = labels.get("com.dokku.app-name")

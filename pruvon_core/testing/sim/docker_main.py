@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pruvon_core.testing.sim import containers, dockerview, execs, gotemplate
+from pruvon_core.testing.sim import containers, dockerview, execs, gotemplate, knobs
 from pruvon_core.testing.sim.containers import Container
 from pruvon_core.testing.sim.core import Ctx, SimExit, SimState
 
@@ -403,6 +403,7 @@ def dispatch(cli: DockerCli, argv: list[str]) -> int:
 
 def _execute(state: SimState, argv: list[str], **fields: object) -> int:
     ctx = Ctx(state=state, args=list(argv), command="docker", **fields)  # type: ignore[arg-type]
+    knobs.log_call(state, "docker", argv)
     try:
         return dispatch(DockerCli(state, ctx), argv)
     except SimExit as exc:

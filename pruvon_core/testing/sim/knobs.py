@@ -4,18 +4,24 @@ Knobs come from ``<root>/sim.json`` (written by :meth:`SimState.set_knobs`)
 and, with priority, from the environment of the invocation:
 
 * ``PRUVON_SIM_LATENCY``: ``0`` (default), seconds as a number, or
-  ``realistic`` (medians measured on a real 0.38.27 host, ``TIMINGS.md``).
+  ``realistic`` (medians measured on a real 0.38.27 host, ``TIMINGS.md``);
+  in ``sim.json`` also ``{"command": seconds, "*": seconds}`` per command.
 * ``PRUVON_SIM_VERSION``: e.g. ``0.35.0``; commands consult
   :func:`version_at_least` to refuse what that version did not have.
 * ``PRUVON_SIM_FAULTS``: JSON ``{"apps:list": {"exit": 1, "stderr": "..."}}``; an
   optional ``"args": ["blog"]`` limits a fault to invocations starting with those
   arguments.
 * ``PRUVON_SIM_HANG``: comma-separated command names that never return.
+* ``call_log`` (``sim.json`` only): when true, every ``dokku`` and ``docker``
+  invocation appends one JSON line (time, tool, argv) to ``<root>/calls.log``,
+  so tests and benchmarks count the calls that reached the host, from any
+  number of processes.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import TYPE_CHECKING
 
@@ -84,9 +90,23 @@ def version_at_least(state: SimState, minimum: str) -> bool:
     return parse_version(state.version) >= parse_version(minimum)
 
 
+def log_call(state: SimState, tool: str, argv: list[str]) -> None:
+    """Append this invocation to ``<root>/calls.log`` when the ``call_log`` knob is on."""
+    if not state.knobs().get("call_log"):
+        return
+    line = json.dumps({"t": time.time(), "tool": tool, "argv": list(argv)}) + "\n"
+    fd = os.open(state.root / "calls.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line.encode())  # one write with O_APPEND: lines never interleave
+    finally:
+        os.close(fd)
+
+
 def latency_for(ctx: Ctx) -> float:
     """Seconds to sleep before running ``ctx.command`` under the current knobs."""
     value = ctx.state.knobs().get("latency", 0)
+    if isinstance(value, dict):
+        value = value.get(ctx.command, value.get("*", 0))
     if value == "realistic":
         if ctx.command == "ps:report" and not [a for a in ctx.args if not a.startswith("--")]:
             return PS_REPORT_PER_APP * max(1, len(ctx.state.apps()))

@@ -111,6 +111,7 @@ def execute(ctx: Ctx, argv: list[str]) -> int:
     name = argv[0] if argv else ""
     ctx.command = "help" if name == "" else name
     ctx.args = list(argv[1:])
+    knobs.log_call(ctx.state, "dokku", argv)
     try:
         fault = knobs.apply(ctx)
         if fault is not None:

@@ -114,3 +114,83 @@ def test_warm_up_prefetches_reports_over_ssh_only():
     local = DokkuClient(FakeTransport(), FakeDocker())
     local.warm_up()
     assert local.calls == []
+
+
+def test_revalidating_first_readers_share_one_load_and_see_its_error():
+    gate = threading.Event()
+    loads = []
+
+    def load():
+        loads.append(1)
+        gate.wait(5)
+        raise RuntimeError("dokku down")
+
+    store = Revalidating(load, max_age=10)
+    errors_seen = []
+
+    def reader():
+        try:
+            store.get()
+        except RuntimeError as exc:
+            errors_seen.append(str(exc))
+
+    threads = [threading.Thread(target=reader) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    gate.set()
+    for thread in threads:
+        thread.join(10)
+    assert len(loads) == 1 and errors_seen == ["dokku down"] * 6
+
+
+def test_revalidating_load_that_spans_a_mutation_stays_stale():
+    clock = Clock()
+    gate = threading.Event()
+    values = iter(["v1", "v2", "v3"])
+
+    def load():
+        gate.wait(5)
+        return next(values)
+
+    store = Revalidating(load, max_age=10, clock=clock)
+    gate.set()
+    assert store.get()[0] == "v1"
+    gate.clear()
+    store.mark_stale()
+    assert store.get()[0] == "v1"  # refresh of v2 started, blocked
+    store.mark_stale()  # a mutation while it loads
+    gate.set()
+    store.wait(5)
+    assert store.get()[0] == "v2"  # served, but still stale: a new refresh starts
+    store.wait(5)
+    assert store.get()[0] == "v3"
+
+
+def test_ttl_cache_failed_fetch_is_shared_not_cached():
+    cache = TTLCache(10)
+    gate = threading.Event()
+    loads = []
+
+    def load():
+        loads.append(1)
+        gate.wait(5)
+        raise RuntimeError("boom")
+
+    seen = []
+
+    def reader():
+        try:
+            cache.lookup("k", load)
+        except RuntimeError:
+            seen.append("error")
+
+    threads = [threading.Thread(target=reader) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    while cache.fetches == 0:
+        pass
+    gate.set()
+    for thread in threads:
+        thread.join(10)
+    assert len(loads) == 1 and seen == ["error"] * 5
+    assert cache.lookup("k", lambda: "ok") == "ok"  # the error was not cached
