@@ -90,6 +90,8 @@ def error_status(exc: Exception) -> int:
 
 
 def error_text(exc: Exception) -> str:
+    if isinstance(exc, service.HostAccessDenied):
+        return f"not allowed: {exc.reason}"
     if isinstance(exc, PermissionDenied):
         return f"not allowed: {exc.action}"
     return str(getattr(exc, "message", None) or exc)
@@ -349,8 +351,11 @@ def ports_post(app: str) -> Any:
 def storage_change(app: str, action: str, host: str, container: str) -> None:
     if action not in ("mount", "unmount"):
         raise service.AppsError("storage action must be mount or unmount")
-    with guard().mutation("apps.storage.write", app, change=action, host=host,
-                          container=container):
+    check = guard()
+    check.require("apps.storage.write", app)
+    reach = service.storage_reach(app, host, storage_dir()) if action == "mount" else None
+    with check.mutation("apps.storage.write", app, reach, change=action, host=host,
+                        container=container):
         service.storage_change(client(), app, action == "mount", host, container, storage_dir())
 
 
@@ -563,6 +568,7 @@ def start_create(req: service.CreateRequest) -> Any:
     check.require("apps.create")
     dokku = client()
     service.check_create(dokku, req, storage_dir())
+    reach = check.host_access("apps.create", req.name, service.create_reach(req, storage_dir()))
     state = web_state()
     identity = g.identity
 
@@ -581,7 +587,7 @@ def start_create(req: service.CreateRequest) -> Any:
 
     def finished(op: Any) -> None:
         check.record("apps.create", req.name, "ok" if op.status == "succeeded" else "failed",
-                     operation=op.id, status=op.status, error=op.error or None)
+                     operation=op.id, status=op.status, error=op.error or None, **reach)
 
     return manager().start("apps.create", f"app:{req.name}", service.create_steps(req), runner,
                            actor=identity.actor.id, title=f"create {req.name}",
