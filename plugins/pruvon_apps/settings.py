@@ -17,6 +17,7 @@ from typing import Any
 
 from pruvon_apps.service import AppsError, run_streamed
 from pruvon_core.dokku import DokkuClient, docker_policy, parsers, validate
+from pruvon_core.dokku.errors import InvalidValue
 from pruvon_core.operations import Context
 
 OPTIONAL_PLUGINS = {
@@ -129,12 +130,16 @@ def host_reach(client: DokkuClient, app: str, kind: str, data: Mapping[str, Any]
     """Why a settings change reaches past the app (a docker option off the scoped
     allowlist); None when any actor allowed to change settings may make it.
 
-    Raises :class:`InvalidValue` for an option no one may store (shell code).
+    An option no one may store (shell code) is None here: the client refuses it
+    with the same check inside the audited change, so it is logged as failed.
     """
     if kind != "docker-options" or _text(data, "action") != "add":
         return None
     option = _text(data, "option")
-    docker_policy.docker_option(option)
+    try:
+        docker_policy.docker_option(option)
+    except InvalidValue:
+        return None
     scope = docker_policy.Scope(validate.app_name(app), storage_dir, tuple(client.list_apps()))
     return docker_policy.scoped_refusal(option, scope)
 

@@ -169,8 +169,8 @@ def container_path(value: object, what: str = "container path") -> str:
         raise InvalidValue(f"{what} {text!r} may contain only letters, digits and . _ / @ + - "
                            "(no spaces, quotes or shell characters)")
     if any(part in ("", ".", "..") for part in text.split("/")[1:]):
-        raise InvalidValue(f"{what} {text!r} must be normalised: no '.', '..', '//' or "
-                           "trailing '/'")
+        raise InvalidValue(f"{what} {text!r} must not contain '.', '..', '//' or a "
+                           "trailing '/' (it must be normalised)")
     return text
 
 
