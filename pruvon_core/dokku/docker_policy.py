@@ -116,7 +116,7 @@ def scoped_refusal(option: object, scope: Scope) -> str | None:
         return f"docker option {flag} takes no separate value (Docker would read it as the image)"
     try:
         _check_value(flag, value, rule, scope)
-    except InvalidValue as exc:
+    except DokkuError as exc:  # InvalidValue, or InvalidName from validate.env_key
         return exc.message
     return None
 

@@ -149,7 +149,7 @@ HOST_REACHING = [
     ("--mount type=bind,source\\=/,target=/h", "host path /"),
     ("--mount type=bind,SOURCE=/,target=/h", "SOURCE"),
     ("--mount TYPE=bind,src=/,dst=/h", "TYPE"),
-    ("--mount type=bind,src=/etc,src=" + STORAGE + "/blog,dst=/h", "source twice"),
+    ("--mount type=bind,src=" + STORAGE + "/blog,src=/etc,dst=/h", "source twice"),
     ("--mount type=image,src=dokku/shop-web:latest,dst=/code", "type 'image'"),
     (f"--mount type=bind,src={STORAGE}/shop-web,dst=/x", "not this app's storage"),
     (f"--mount 'type=bind,\"src={STORAGE}/blog/../shop-web\",dst=/x'", "'..'"),
