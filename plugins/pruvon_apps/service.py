@@ -605,7 +605,10 @@ def storage_reach(app: str, host: str, storage_dir: str = STORAGE_DIR) -> str | 
     host's, or a subdirectory the app could swap for a symlink
     (:func:`docker_policy.bind_source_refusal`).
     """
-    path = storage_host_path(host, storage_dir)
+    try:
+        path = storage_host_path(host, storage_dir)
+    except AppsError:
+        return None  # storage_change refuses it the same way, inside the audited change
     return docker_policy.bind_source_refusal(path, docker_policy.Scope(app, storage_dir))
 
 
