@@ -107,6 +107,9 @@ def scoped_refusal(option: object, scope: Scope) -> str | None:
     The option must already pass :func:`docker_option` (else :class:`InvalidValue`).
     """
     words = option_words(option)
+    if len(words) == 2 and _has_inline_value(words[0]):
+        return (f"docker option {shellwords.join(words)} gives a value twice; Docker would "
+                "read the second word as the image to run")
     flag, value = flag_value(words)
     rule = ALLOWED.get(flag)
     if rule is None:
@@ -121,6 +124,11 @@ def scoped_refusal(option: object, scope: Scope) -> str | None:
     return None
 
 
+def _has_inline_value(first: str) -> bool:
+    """``--flag=value`` or ``-fvalue``: a second word would be a positional argument."""
+    return "=" in first if first.startswith("--") else len(first) > 2
+
+
 def flag_value(words: list[str]) -> tuple[str, str | None]:
     """(long flag name, value) as pflag reads ``--f=v``, ``--f v``, ``-fv``, ``-f=v``, ``-f v``.
 
@@ -132,13 +140,9 @@ def flag_value(words: list[str]) -> tuple[str, str | None]:
     second = words[1] if len(words) == 2 else None
     if first.startswith("--"):
         name, sep, inline = first.partition("=")
-        if sep and second is not None:
-            return first, None  # "--f=v w": w would be Docker's image argument
         return name, inline if sep else second
     long_name = SHORT.get(first[1], first[:2])
     rest = first[2:]
-    if rest and second is not None:
-        return first, None
     if rest:
         return long_name, rest.removeprefix("=")
     return long_name, second
