@@ -22,6 +22,10 @@ ACTIONS = [
     Action("apps.deploy", "Deploy an app from an image or git repository", False, "app"),
     Action("apps.settings.write", "Change an app's nginx settings, resource limits, docker "
            "options, Let's Encrypt and redirects", False, "app"),
+    # global (no resource kind) and not route-granted: only admins hold it
+    Action("apps.host_access", "Reach past an app's containers: docker options off the "
+           "scoped allowlist, storage outside the app's own directory, file:// git sources",
+           False, None),
 ]
 
 

@@ -217,13 +217,15 @@ def create_command(obj: CliContext, app: str, **options: Any) -> None:
     env = Env(obj)
     request = build_create_request(app, **options)
     service.check_create(env.client, request, env.storage_dir)
+    reach = env.guard.host_access("apps.create", app,
+                                  service.create_reach(request, env.storage_dir))
 
     def runner(ctx: Any) -> Any:
         return service.run_create(env.client, request, ctx, env.storage_dir)
 
     try:
         op = run_operation(env, "apps.create", app, "apps.create",
-                           service.create_steps(request), runner, f"create {app}")
+                           service.create_steps(request), runner, f"create {app}", **reach)
     except CliError:
         _explain_failed_create(env, app)
         raise
@@ -389,6 +391,7 @@ def deploy_command(obj: CliContext, app: str, image: str | None, git_repo: str,
 
 def _deploy_git(env: Env, app: str, repo: str, ref: str) -> None:
     env.client.git_sync_args(app, repo, ref or None)  # validate before the operation starts
+    reach = env.guard.host_access("apps.deploy", app, service.git_reach(repo))
 
     def runner(ctx: Any) -> Any:
         ctx.step("deploy from git")
@@ -398,7 +401,7 @@ def _deploy_git(env: Env, app: str, repo: str, ref: str) -> None:
 
     run_operation(env, "apps.deploy", app, "apps.deploy", ["deploy from git"], runner,
                   f"deploy {repo}{'#' + ref if ref else ''} to {app}", git_repo=repo,
-                  git_ref=ref)
+                  git_ref=ref, **reach)
 
 
 # kind -> the names its positional words fill, in order (``KEY=VALUE`` words go by name)
@@ -476,7 +479,8 @@ def settings_command(obj: CliContext, app: str, kind: str | None, words: tuple[s
                       f"{title} on {app}", setting=kind)
         return
     details = {f"setting_{k}": v for k, v in data.items() if k != "kind" and v}
-    with env.guard.mutation("apps.settings.write", app, setting=kind, **details):
+    reach = settings.host_reach(env.client, app, kind, data, env.storage_dir)
+    with env.guard.mutation("apps.settings.write", app, reach, setting=kind, **details):
         click.echo(settings.change(env.client, app, kind, data))
 
 
@@ -646,7 +650,8 @@ def storage_command(obj: CliContext, app: str, action: str | None, host: str | N
         return
     if not host or not container:
         raise CliError(f"storage {action} needs HOST and CONTAINER paths", 2)
-    with env.guard.mutation("apps.storage.write", app, change=action, host=host,
+    reach = service.storage_reach(app, host, env.storage_dir) if action == "mount" else None
+    with env.guard.mutation("apps.storage.write", app, reach, change=action, host=host,
                             container=container):
         service.storage_change(env.client, app, action == "mount", host, container,
                                env.storage_dir)

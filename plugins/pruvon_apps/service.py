@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pruvon_core import audit
-from pruvon_core.dokku import DokkuClient, errors, parsers, validate
+from pruvon_core.dokku import DokkuClient, docker_policy, errors, parsers, validate
 from pruvon_core.dokku.client import git_sync_error
 from pruvon_core.dokku.errors import dokku_messages
 from pruvon_core.dokku.models import Container, DomainsReport, LiveState, StorageMount
@@ -49,6 +49,20 @@ DATASTORES = ("postgres", "redis", "mysql", "mariadb", "mongo", "rabbitmq", "mem
 
 class AppsError(ValueError):
     """Bad input to an app operation; the message says exactly what is wrong."""
+
+
+HOST_ACCESS = "apps.host_access"
+
+
+class HostAccessDenied(PermissionDenied):
+    """A change that reaches past the app's containers, by an actor without ``apps.host_access``.
+
+    ``reason`` names what was refused (the docker flag, the path, the git URL).
+    """
+
+    def __init__(self, actor: Any, reason: str) -> None:
+        super().__init__(actor, HOST_ACCESS, None)
+        self.reason = reason
 
 
 # --------------------------------------------------------------------------- guard
@@ -82,10 +96,30 @@ class Guard:
         audit.record(self.actor, action, target, result, source_ip=self.source_ip,
                      state_dir=self.state_dir, **self.extra, **details)
 
+    def host_access(self, action: str, app: str | None, reason: str | None) -> dict[str, Any]:
+        """Gate a change that reaches past the app (``reason`` says how; None: it does not).
+
+        Only actors holding ``apps.host_access`` (admins; an admin's API key
+        only with that scope) pass; a refusal is audited as ``denied``.  Returns
+        the audit details that mark the change as host access.
+        """
+        if reason is None:
+            return {}
+        if not self.allowed(HOST_ACCESS):
+            self.record(action, app, "denied", host_access=True, reason=reason)
+            raise HostAccessDenied(self.actor, reason)
+        return {"host_access": True, "host_access_reason": reason}
+
     @contextlib.contextmanager
-    def mutation(self, action: str, app: str | None, **details: Any) -> Any:
-        """Check, run the body, audit ``ok`` or ``failed`` (with Dokku's message)."""
+    def mutation(self, action: str, app: str | None, reach: str | None = None,
+                 **details: Any) -> Any:
+        """Check, run the body, audit ``ok`` or ``failed`` (with Dokku's message).
+
+        ``reach`` is why the change reaches past the app, if it does
+        (:meth:`host_access`).
+        """
         self.require(action, app)
+        details.update(self.host_access(action, app, reach))
         try:
             yield
         except Exception as exc:
@@ -566,25 +600,58 @@ def change_ports(
 
 # --------------------------------------------------------------------------- storage
 def storage_host_path(value: str, storage_dir: str = STORAGE_DIR) -> str:
-    """A host path inside Dokku's storage directory, or an error.
+    """A host path inside Dokku's storage directory, or an error (every actor).
 
     ``uploads`` → ``<storage_dir>/uploads``; an absolute path must already lie
-    inside it.  ``..``, ``.`` components, doubled slashes and ``:`` / ``,`` are
-    refused rather than normalised, so what is shown is what is mounted.
+    inside it.  ``..``, ``.`` components, doubled slashes and any character
+    outside ``validate.PATH_CHARS_RE`` are refused rather than normalised, so
+    what is shown is what is mounted, and nothing in it means anything to the
+    shell that Dokku evaluates mounts with.  Whether *this* actor may mount it
+    is :func:`storage_reach`.
     """
-    if any(c in value for c in ":,") or any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise AppsError(f"host path {value!r} must not contain ':', ',' or control characters")
     text = value.strip(" ")
     if not text:
         raise AppsError("host path is empty")
     base = storage_dir.rstrip("/")
     full = text if text.startswith("/") else f"{base}/{text}"
-    parts = full.split("/")[1:]
-    if any(part in ("", ".", "..") for part in parts) or full.endswith("/"):
-        raise AppsError(f"host path {text!r} must not contain '.', '..' or empty components")
+    try:
+        validate.container_path(full, "host path")
+    except errors.InvalidValue as exc:
+        raise AppsError(exc.message) from exc
     if posixpath.normpath(full) != full or not full.startswith(base + "/"):
         raise AppsError(f"host path {text!r} must be inside Dokku's storage directory {base}")
     return full
+
+
+def storage_reach(app: str, host: str, storage_dir: str = STORAGE_DIR) -> str | None:
+    """Why mounting ``host`` on ``app`` reaches past the app; None for its own directory.
+
+    A scoped user mounts only ``<storage_dir>/<app>`` itself (the bare name
+    ``<app>`` is the same): every other directory is another app's data, the
+    host's, or a subdirectory the app could swap for a symlink
+    (:func:`docker_policy.bind_source_refusal`).
+    """
+    try:
+        path = storage_host_path(host, storage_dir)
+    except AppsError:
+        return None  # storage_change refuses it the same way, inside the audited change
+    return docker_policy.bind_source_refusal(path, docker_policy.Scope(app, storage_dir))
+
+
+def git_reach(repo: str) -> str | None:
+    """Why deploying ``repo`` reaches past the app: a ``file://`` URL reads the host."""
+    if validate.git_repo(repo).lower().startswith("file:"):
+        return (f"git repository {repo} is a file:// URL: it reads a repository on the Dokku "
+                "host (such as another app's code); only an admin may deploy from one")
+    return None
+
+
+def create_reach(req: CreateRequest, storage_dir: str = STORAGE_DIR) -> str | None:
+    """Why a create request reaches past the new app (its mounts and git source)."""
+    reasons = [storage_reach(req.name, host, storage_dir) for host, _ in req.mounts]
+    reasons.append(git_reach(req.git_repo) if req.git_repo else None)
+    found = [reason for reason in reasons if reason]
+    return "; ".join(found) if found else None
 
 
 def storage_list(client: DokkuClient, app: str) -> list[StorageMount]:

@@ -3,7 +3,8 @@
 Pure Python like ``service.py``.  Every value is validated by the Dokku layer
 (``validate.nginx_setting``, ``validate.resources``, ``docker_policy``) before
 any call; the front ends wrap each change in ``Guard.mutation`` with the
-``apps.settings.write`` action.  Let's Encrypt and redirects are community
+``apps.settings.write`` action, passing :func:`host_reach` so that a docker
+option off the scoped allowlist needs ``apps.host_access`` too.  Let's Encrypt and redirects are community
 plugins: their controls exist only when ``plugin:list`` shows them installed,
 otherwise the tab says how to install them.
 """
@@ -15,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pruvon_apps.service import AppsError, run_streamed
-from pruvon_core.dokku import DokkuClient, parsers, validate
+from pruvon_core.dokku import DokkuClient, docker_policy, parsers, validate
+from pruvon_core.dokku.errors import InvalidValue
 from pruvon_core.operations import Context
 
 OPTIONAL_PLUGINS = {
@@ -121,6 +123,25 @@ def _docker_options(client: DokkuClient, app: str, data: Mapping[str, Any]) -> s
     option = _text(data, "option")
     client.docker_options_change(action, app, phases, option)
     return f"docker option {action} {option} ({','.join(phases)}; applies at the next deploy)"
+
+
+def host_reach(client: DokkuClient, app: str, kind: str, data: Mapping[str, Any],
+               storage_dir: str = docker_policy.STORAGE_DIR) -> str | None:
+    """Why a settings change reaches past the app (a docker option off the scoped
+    allowlist); None when any actor allowed to change settings may make it.
+
+    An option no one may store (shell code) is None here: the client refuses it
+    with the same check inside the audited change, so it is logged as failed.
+    """
+    if kind != "docker-options" or _text(data, "action") != "add":
+        return None
+    option = _text(data, "option")
+    try:
+        docker_policy.docker_option(option)
+    except InvalidValue:
+        return None
+    scope = docker_policy.Scope(validate.app_name(app), storage_dir, tuple(client.list_apps()))
+    return docker_policy.scoped_refusal(option, scope)
 
 
 def require_plugin(client: DokkuClient, name: str) -> None:

@@ -91,6 +91,8 @@ def error_status(exc: Exception) -> int:
 
 
 def error_text(exc: Exception) -> str:
+    if isinstance(exc, service.HostAccessDenied):
+        return f"not allowed: {exc.reason}"
     if isinstance(exc, PermissionDenied):
         return f"not allowed: {exc.action}"
     return str(getattr(exc, "message", None) or exc)
@@ -176,7 +178,7 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
         "can": {a: check.allowed(a, app) for a in (
             "apps.config.read", "apps.config.write", "apps.domains.write", "apps.ports.write",
             "apps.storage.write", "apps.ps.write", "apps.logs", "apps.destroy", "apps.deploy",
-            "apps.settings.write")},
+            "apps.settings.write", service.HOST_ACCESS)},
         "running": manager().store.running(f"app:{app}"),
     }
     if tab == "processes":
@@ -351,8 +353,11 @@ def ports_post(app: str) -> Any:
 def storage_change(app: str, action: str, host: str, container: str) -> None:
     if action not in ("mount", "unmount"):
         raise service.AppsError("storage action must be mount or unmount")
-    with guard().mutation("apps.storage.write", app, change=action, host=host,
-                          container=container):
+    check = guard()
+    check.require("apps.storage.write", app)
+    reach = service.storage_reach(app, host, storage_dir()) if action == "mount" else None
+    with check.mutation("apps.storage.write", app, reach, change=action, host=host,
+                        container=container):
         service.storage_change(client(), app, action == "mount", host, container, storage_dir())
 
 
@@ -565,6 +570,7 @@ def start_create(req: service.CreateRequest) -> Any:
     check.require("apps.create")
     dokku = client()
     service.check_create(dokku, req, storage_dir())
+    reach = check.host_access("apps.create", req.name, service.create_reach(req, storage_dir()))
     state = web_state()
     identity = g.identity
 
@@ -583,7 +589,7 @@ def start_create(req: service.CreateRequest) -> Any:
 
     def finished(op: Any) -> None:
         check.record("apps.create", req.name, "ok" if op.status == "succeeded" else "failed",
-                     operation=op.id, status=op.status, error=op.error or None)
+                     operation=op.id, status=op.status, error=op.error or None, **reach)
 
     return manager().start("apps.create", f"app:{req.name}", service.create_steps(req), runner,
                            actor=identity.actor.id, title=f"create {req.name}",

@@ -29,6 +29,7 @@ from pruvon_apps.web import (
     op_json,
     op_page,
     page_error,
+    storage_dir,
     visible_app,
 )
 from pruvon_core.dokku import validate
@@ -51,9 +52,15 @@ def audit_details(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def quick_change(app: str, kind: str, data: dict[str, Any]) -> str:
-    """One property write, checked and audited (values are not secrets: they are logged)."""
-    with guard().mutation(SETTINGS_ACTION, app, setting=kind, **audit_details(data)):
-        return settings.change(client(), app, kind, data)
+    """One property write, checked and audited (values are not secrets: they are logged).
+
+    A docker option off the scoped allowlist needs ``apps.host_access`` as well.
+    """
+    check, dokku = guard(), client()
+    check.require(SETTINGS_ACTION, app)
+    reach = settings.host_reach(dokku, app, kind, data, storage_dir())
+    with check.mutation(SETTINGS_ACTION, app, reach, setting=kind, **audit_details(data)):
+        return settings.change(dokku, app, kind, data)
 
 
 def plugin_op(app: str, kind: str, data: dict[str, Any]) -> Any:
@@ -66,14 +73,20 @@ def plugin_op(app: str, kind: str, data: dict[str, Any]) -> Any:
 
 
 def git_op(app: str, repo: str, ref: str) -> Any:
-    """``git:sync --build`` as an operation; the arguments are validated before it starts."""
+    """``git:sync --build`` as an operation; the arguments are validated before it starts.
+
+    A ``file://`` source reads the Dokku host, so it needs ``apps.host_access``.
+    """
     validate.git_repo(repo)
     if ref:
         validate.git_ref(ref)
+    check = guard()
+    check.require("apps.deploy", app)
+    reach = check.host_access("apps.deploy", app, service.git_reach(repo))
     title = f"deploy {repo}{'#' + ref if ref else ''} to {app}"
     return _changes(app, "apps.deploy", "apps.deploy", title, ["deploy from git"],
                     lambda c, ctx: service.deploy_git(c, app, repo, ref or None, ctx),
-                    git_repo=repo, git_ref=ref)
+                    git_repo=repo, git_ref=ref, **reach)
 
 
 def _form() -> dict[str, Any]:

@@ -25,6 +25,8 @@ PROCESS_TYPE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 DYNO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\.[0-9]+$")
 LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 VOLUME_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]+$")
+PATH_CHARS_RE = re.compile(r"^[A-Za-z0-9._/@+-]+$")
+MAX_PATH = 1024
 IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
 PORT_SCHEMES = ("http", "https", "tcp", "udp", "grpc", "grpcs")
 MAX_NAME = 200
@@ -150,23 +152,40 @@ def port_mapping(scheme: object, host_port: object, container_port: object) -> s
     return f"{scheme}:{port(host_port, 'host port')}:{port(container_port, 'container port')}"
 
 
-def _path(value: str, what: str) -> str:
-    if not value.startswith("/") or "\n" in value or "\x00" in value or "," in value:
-        raise InvalidValue(f"{what} {value!r} must be an absolute path without ',' or newlines")
-    if any(part == ".." for part in value.split("/")):
-        raise InvalidValue(f"{what} {value!r} must not contain '..'")
-    return value
+def container_path(value: object, what: str = "container path") -> str:
+    """An absolute, normalised path of safe characters (a mount's host or container side).
+
+    Dokku passes mounts to Docker through ``eval "ARG_ARRAY=($DOCKER_ARGS)"``, so
+    a path is shell code there: ``/$(touch /tmp/x)`` or ``/x;id`` would run as
+    the dokku user.  Only :data:`PATH_CHARS_RE` characters pass, and ``.``,
+    ``..``, ``//`` and a trailing ``/`` are refused rather than normalised, so
+    what is shown is what is mounted.
+    """
+    text = _text(value, what)
+    if not text.startswith("/") or text == "/" or len(text) > MAX_PATH:
+        raise InvalidValue(f"{what} {text!r} must be an absolute path other than '/' "
+                           f"(at most {MAX_PATH} characters)")
+    if not PATH_CHARS_RE.fullmatch(text):
+        raise InvalidValue(f"{what} {text!r} may contain only letters, digits and . _ / @ + - "
+                           "(no spaces, quotes or shell characters)")
+    if any(part in ("", ".", "..") for part in text.split("/")[1:]):
+        raise InvalidValue(f"{what} {text!r} must not contain '.', '..', '//' or a "
+                           "trailing '/' (it must be normalised)")
+    return text
+
+
+def volume_name(name: object) -> str:
+    """A docker named volume (Dokku's VerifyPaths rule for the non-path form)."""
+    return _name(name, "volume name", VOLUME_NAME_RE,
+                 "two or more letters, digits, '_', '.' or '-', starting with a letter or digit")
 
 
 def mount(host: object, container: object) -> str:
     """``host:container`` for storage:mount; host is an absolute path or a volume name."""
-    host_text, container_text = _text(host, "host path"), _text(container, "container path")
+    host_text = _text(host, "host path")
     if not VOLUME_NAME_RE.fullmatch(host_text):
-        _path(host_text, "host path")
-    _path(container_text, "container path")
-    if ":" in host_text or ":" in container_text:
-        raise InvalidValue("storage paths must not contain ':'")
-    return f"{host_text}:{container_text}"
+        container_path(host_text, "host path")
+    return f"{host_text}:{container_path(container)}"
 
 
 def image(ref: object) -> str:

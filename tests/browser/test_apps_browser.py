@@ -181,9 +181,9 @@ def test_create_from_git_settings_and_deploy_from_git(
     page.fill("#nginx-form input[name=value]", "64m")
     page.click("#nginx-form button[type=submit]")
     page.wait_for_selector("text=Saved: nginx client-max-body-size = 64m")
-    page.fill("#docker-options-form input[name=option]", "--privileged")
+    page.fill("#docker-options-form input[name=option]", "--label=$(id)")  # shell code: no one
     page.click("#docker-options-form button[type=submit]")
-    page.wait_for_selector("text=--privileged is not allowed")
+    page.wait_for_selector("text=Dokku evaluates stored options with bash")
     page.fill("#docker-options-form input[name=option]", "--restart=always")
     page.click("#docker-options-form button[type=submit]")
     page.wait_for_selector("#settings-forms li code:has-text('--restart=always')")

@@ -69,8 +69,9 @@ def test_nginx_resource_and_docker_options(root: Path, dokku_client: DokkuClient
     assert report(root, "docker-options")["deploy-list"] == ["--restart=always"]
     dokku_client.docker_options_change("remove", "shop", ["deploy", "run"], "--restart=always")
     assert report(root, "docker-options")["run-list"] == []
-    with pytest.raises(errors.InvalidValue, match="--privileged is not allowed"):
-        dokku_client.docker_options_change("add", "shop", ["deploy"], "--privileged")
+    with pytest.raises(errors.InvalidValue, match="must not contain"):  # shell code, for anyone
+        dokku_client.docker_options_change("add", "shop", ["deploy"], "--label=$(id)")
+    assert report(root, "docker-options")["deploy-list"] == []
 
 
 def test_cron_list_and_plugin_detection(root: Path, dokku_client: DokkuClient) -> None:

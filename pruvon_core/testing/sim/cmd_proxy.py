@@ -322,14 +322,30 @@ def _process_keys(ctx: Ctx, app: str) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if p.name.startswith("deploy."))
 
 
+# Dokku's needsShellQuoting: a token with one of these is stored single-quoted
+SHELL_SPECIAL = frozenset(" \t\n\"'$`\\*?[]<>|&;(){}!#~")
+
+
+def _quote_token(token: str) -> str:
+    """Dokku's ``quoteShellArg``: what its scheduler's ``eval`` reads back as ``token``."""
+    if token and not SHELL_SPECIAL.intersection(token):
+        return token
+    return "'" + token.replace("'", "'\\''") + "'"
+
+
 def split_options(text: str) -> list[str]:
-    """Group a docker option string into options (``-v a:b --restart=always`` -> 2 items)."""
+    """Group a docker option string into options (``-v a:b --restart=always`` -> 2 items).
+
+    Like Dokku's ``SplitOptionString``: shell words (quotes honoured, nothing
+    expanded), grouped on flag boundaries, each re-quoted where the scheduler's
+    ``eval`` would otherwise re-split or expand it.
+    """
     options: list[str] = []
     for token in shlex.split(text):
-        if token.startswith("-") or not options:
-            options.append(token)
+        if (len(token) > 1 and token.startswith("-")) or not options:
+            options.append(_quote_token(token))
         else:
-            options[-1] += f" {token}"
+            options[-1] += f" {_quote_token(token)}"
     return options
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pruvon_core.dokku import docker_policy, validate
@@ -74,31 +76,41 @@ def test_docker_phases() -> None:
         validate.docker_phases([])
 
 
+SCOPE = docker_policy.Scope("shop")
+
+
 @pytest.mark.parametrize(("option", "expected"), [
-    ("--restart=always", "--restart=always"), ("-v data:/data", "-v data:/data"),
+    ("--restart=always", "--restart=always"), ("-v shop_db:/data", "-v shop_db:/data"),
     ("--add-host db:10.0.0.2", "--add-host db:10.0.0.2"),
-    ("-v /var/lib/dokku/data/storage/x:/x", "-v /var/lib/dokku/data/storage/x:/x"),
-    ("--network=bridge", "--network=bridge"), ("--shm-size 256m", "--shm-size 256m"),
+    ("-v /var/lib/dokku/data/storage/shop:/x", "-v /var/lib/dokku/data/storage/shop:/x"),
+    ("--shm-size 256m", "--shm-size 256m"), ("--label 'a=b c'", "--label 'a=b c'"),
 ])
-def test_docker_option_allowed(option: str, expected: str) -> None:
+def test_docker_option_allowed_for_scoped_users(option: str, expected: str) -> None:
     assert docker_policy.docker_option(option) == expected
+    assert docker_policy.scoped_refusal(option, SCOPE) is None
 
 
 @pytest.mark.parametrize(("option", "words"), [
-    ("--privileged", "every capability"), ("--privileged=true", "every capability"),
-    ("--cap-add SYS_ADMIN", "capabilities"), ("--cap-add=ALL", "capabilities"),
-    ("--pid=host", "namespace"), ("--pid host", "namespace"), ("--network=host", "namespace"),
-    ("--net host", "namespace"), ("--ipc=host", "namespace"), ("--uts=host", "namespace"),
-    ("--network=container:db", "namespace"),
-    ("-v /:/host", "inside /var/lib/dokku"), ("-v/:/host", "inside /var/lib/dokku"),
-    ("--volume=/etc:/etc", "inside"), ("-v /var/run/docker.sock:/s", "inside"),
-    ("-v /var/lib/dokku/data/storage/../../../..:/x", "inside"), ("-v ./x:/x", "inside"),
-    ("--mount type=bind,source=/,target=/h", "inside"),
-    ("--security-opt seccomp=unconfined", "seccomp"), ("--device /dev/sda", "devices"),
-    ("--env-file /etc/shadow", "reads a file"), ("--userns=host", "user-namespace"),
-    ("restart=always", "one docker option"), ("-v a:/a -v b:/b", "one docker option"),
-    ("--restart always\n--privileged", "one line"), ("", "empty"), ("'", "cannot be parsed"),
+    ("--privileged", "not on the allowlist"), ("--privileged=true", "not on the allowlist"),
+    ("--cap-add SYS_ADMIN", "--cap-add is not"), ("--pid=host", "--pid is not"),
+    ("--network=host", "--network is not"), ("--net host", "--net is not"),
+    ("-v /:/host", "not this app's storage"), ("-v/:/host", "not this app's storage"),
+    ("--volume=/etc:/etc", "not this app's"), ("-v /var/run/docker.sock:/s", "not this app's"),
+    ("-v /var/lib/dokku/data/storage/../../../..:/x", "'..'"), ("-v ./x:/x", "volume name"),
+    ("--mount type=bind,source=/,target=/h", "not this app's"),
+    ("--security-opt seccomp=unconfined", "no-new-privileges"), ("--device /dev/sda", "--device"),
+    ("--env-file /etc/shadow", "--env-file"), ("--userns=host", "--userns"),
 ])
-def test_docker_option_refused(option: str, words: str) -> None:
-    with pytest.raises(InvalidValue, match=words):
+def test_docker_option_refused_for_scoped_users(option: str, words: str) -> None:
+    docker_policy.docker_option(option)  # an admin may store it
+    assert words in (docker_policy.scoped_refusal(option, SCOPE) or "")
+
+
+@pytest.mark.parametrize(("option", "words"), [
+    ("restart=always", "one docker option"), ("-v a:/a -v b:/b", "one docker option"),
+    ("--restart always\n--privileged", "one line"), ("", "empty"), ("'", "unbalanced"),
+    ("--label $(id)", "'$'"), ("--label a;id", "';'"),
+])
+def test_docker_option_refused_for_everyone(option: str, words: str) -> None:
+    with pytest.raises(InvalidValue, match=re.escape(words)):
         docker_policy.docker_option(option)
