@@ -26,9 +26,10 @@ from flask import (
     render_template,
     request,
 )
-from pruvon_web.api import body, endpoint
+from pruvon_web.api import DOKKU_RESPONSES, body, endpoint
 from pruvon_web.context import web_state
 from pruvon_web.security import client_ip, json_error
+from pruvon_web.statuses import dokku_status
 from pruvon_web.usersedit import UserEditError
 from pruvon_web.views import render_error
 from pruvon_web.ws import Revalidator, authorize, route
@@ -78,13 +79,17 @@ def storage_dir() -> str:
 
 
 def error_status(exc: Exception) -> int:
-    """The HTTP status for an error of the service layer or of Dokku."""
+    """The HTTP status for an error of the service layer or of Dokku.
+
+    Dokku's errors are mapped by :func:`pruvon_web.statuses.dokku_status`,
+    the one table every front end uses.
+    """
+    dokku = dokku_status(exc)
+    if dokku is not None:
+        return dokku
     table: list[tuple[type, int]] = [
         (PermissionDenied, 403), (service.AppsError, 400), (UserEditError, 400),
-        (errors.InvalidName, 400), (errors.InvalidValue, 400), (errors.AppNotFound, 404),
-        (OperationNotFound, 404), (errors.NameTaken, 409), (errors.NotDeployed, 409),
-        (OperationConflict, 409), (errors.DokkuUnavailable, 503), (errors.DokkuTimeout, 504),
-        (errors.DokkuError, 502), (OperationError, 400),
+        (OperationNotFound, 404), (OperationConflict, 409), (OperationError, 400),
     ]
     return next((status for kind, status in table if isinstance(exc, kind)), 500)
 
@@ -752,9 +757,9 @@ def api_app(app: str) -> str:
 
 
 APP_RESPONSES = {"200": "OK", "400": "Bad input", "404": "No such app (or not yours)",
-                 "502": "Dokku failed", "503": "Dokku unreachable"}
+                 **DOKKU_RESPONSES}
 OP_RESPONSES = {"202": "Operation started", "400": "Bad input", "404": "No such app",
-                "409": "The app is busy with another operation"}
+                "409": "The app is busy with another operation", **DOKKU_RESPONSES}
 
 
 @endpoint(f"{API}/<app>", "GET", "One app: state, containers, domains, scale, deploy source",

@@ -8,7 +8,9 @@ routes on their own blueprints with the same decorator (pass ``bp=``).
 Authentication: a session cookie (with the CSRF header on writes) or
 ``Authorization: Bearer <api key>``.  Errors are ``{"error": "..."}`` with the
 proper status: 400 bad input, 401 no or invalid credentials, 403 not allowed,
-404 unknown object, 409 conflict, 502/503 when Dokku fails or is unreachable.
+404 unknown object, 409 conflict, 502 when Dokku fails (or answers nonsense), 503
+when it cannot be run, 504 when it timed out (one table:
+:mod:`pruvon_web.statuses`, applied by the app's error handler).
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
+
+# documented on every route that calls Dokku (pruvon_web.statuses maps them)
+DOKKU_RESPONSES = {"502": "Dokku failed or its output did not parse",
+                   "503": "Dokku cannot be run", "504": "Dokku timed out"}
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -192,17 +198,11 @@ APPS_SCHEMA = {
 
 @endpoint("/apps", "GET", "Every app the caller may see, with its live state",
           action="apps.read", response_schema=APPS_SCHEMA,
-          responses={"200": "OK", "502": "Dokku failed", "503": "Dokku unreachable"})
+          responses={"200": "OK", **DOKKU_RESPONSES})
 def apps() -> Any:
-    from pruvon_core.dokku import errors
     from pruvon_core.permissions import Resource
 
-    try:
-        overview = web_state().client().apps_overview()
-    except errors.DokkuUnavailable as exc:
-        return json_error(exc.message, 503, hint=getattr(exc, "hint", None))
-    except errors.DokkuError as exc:
-        return json_error(exc.message, 502)
+    overview = web_state().client().apps_overview()  # Dokku errors: statuses.dokku_status
     visible = [a for a in overview if allowed(g.identity, "apps.read", Resource("app", a.name))]
     return {"apps": [{"name": a.name, "state": a.state} for a in visible]}
 

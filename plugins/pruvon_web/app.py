@@ -18,9 +18,11 @@ from werkzeug.exceptions import HTTPException
 
 from pruvon_core.config import ConfigStore
 from pruvon_core.config import state_dir as default_state_dir
+from pruvon_core.dokku import errors
 from pruvon_core.plugins import PluginManager, get_plugin_manager
 from pruvon_web import security
 from pruvon_web.context import WebState
+from pruvon_web.statuses import dokku_status
 
 log = logging.getLogger("pruvon.web")
 
@@ -83,6 +85,12 @@ def _register_error_handlers(app: Flask) -> None:
         if exc.code == 413:
             message = f"Request too large (limit {MAX_FORM_BYTES // 1024} KiB)."
         return _error_response(exc.code or 500, message, render_error)
+
+    @app.errorhandler(errors.DokkuError)
+    def dokku_error(exc: errors.DokkuError) -> Any:
+        status = dokku_status(exc) or 502
+        log.warning("%s %s: Dokku error %d: %s", request.method, request.path, status, exc)
+        return _error_response(status, str(exc), render_error)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:

@@ -30,6 +30,7 @@ ERROR_TITLES = {
     500: "Internal error",
     502: "Dokku failed",
     503: "Dokku unavailable",
+    504: "Dokku timed out",
 }
 
 
