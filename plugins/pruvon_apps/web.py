@@ -28,6 +28,7 @@ from flask import (
 )
 from pruvon_web.api import DOKKU_RESPONSES, body, endpoint
 from pruvon_web.context import web_state
+from pruvon_web.inputs import query_int
 from pruvon_web.security import client_ip, json_error
 from pruvon_web.statuses import dokku_status
 from pruvon_web.usersedit import UserEditError
@@ -53,6 +54,7 @@ TABS = ("overview", "processes", "config", "domains", "ports", "storage", "setti
         "operations")
 API = "/api/v1/apps"
 MAX_LOG_LINES = 1000
+MAX_OUTPUT_LINE = 10**9  # ?after= of an operation's output: a line count
 
 
 # --------------------------------------------------------------------------- plumbing
@@ -994,10 +996,8 @@ def api_operation(app: str, op_id: str) -> Any:
     def run() -> Any:
         if not guard().allowed("apps.read", app):
             raise errors.AppNotFound(f"App {app} does not exist", exit_code=20)
-        after = request.args.get("after", "0")
-        if not after.isdigit():
-            raise service.AppsError("after: must be a line count")
-        return op_json(app_operation(app, op_id), after=int(after))
+        after = query_int("after", 0, 0, MAX_OUTPUT_LINE)
+        return op_json(app_operation(app, op_id), after=after)
 
     return api_call(run)
 

@@ -259,7 +259,7 @@ def audit_log() -> Any:
     filters = {k: request.args.get(k, "").strip() for k in ("user", "action", "result", "since")}
     error, status, events = None, 200, []
     try:
-        since = audit.parse_since(filters["since"]) if filters["since"] else None
+        since = audit.parse_since(filters["since"], name="since") if filters["since"] else None
         if filters["result"] and filters["result"] not in audit.RESULTS:
             raise ValueError(f"result must be one of {', '.join(audit.RESULTS)}")
         events = audit.read(

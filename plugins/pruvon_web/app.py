@@ -22,6 +22,7 @@ from pruvon_core.dokku import errors
 from pruvon_core.plugins import PluginManager, get_plugin_manager
 from pruvon_web import security
 from pruvon_web.context import WebState
+from pruvon_web.inputs import PruvonRequest, StrictJSONProvider
 from pruvon_web.statuses import dokku_status
 
 log = logging.getLogger("pruvon.web")
@@ -46,6 +47,8 @@ def create_app(
     state = WebState(store=store, state_dir=state_path, plugins=plugins or get_plugin_manager())
 
     app = Flask("pruvon_web", static_folder="static", template_folder="templates")
+    app.request_class = PruvonRequest  # every JSON parse error a 400 (inputs.py)
+    app.json = StrictJSONProvider(app)  # no NaN, no deep nesting, UTF-8 only
     app.extensions["pruvon"] = state
     app.config.update(MAX_CONTENT_LENGTH=MAX_FORM_BYTES, PROPAGATE_EXCEPTIONS=False)
     app.config["SOCK_SERVER_OPTIONS"] = {"max_message_size": MAX_WS_MESSAGE_BYTES}
