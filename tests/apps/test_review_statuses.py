@@ -22,8 +22,7 @@ ROUTES = ("/apps", "/apps/blog", "/api/v1/apps", "/api/v1/apps/blog", "/api/v1/a
 
 
 @pytest.fixture
-def admin(http, login_as, pruvon_config):
-    pruvon_config.write(pruvon_config.path.read_text() + "dokku:\n  timeout: 0.5\n")
+def admin(http, login_as):
     login_as("admin")
     return http
 
@@ -34,7 +33,8 @@ def _status(http, route: str) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_a_hung_dokku_is_504_everywhere(admin, monkeypatch, route):
+def test_a_hung_dokku_is_504_everywhere(admin, pruvon_config, monkeypatch, route):
+    pruvon_config.write(pruvon_config.path.read_text() + "dokku:\n  timeout: 1\n")
     monkeypatch.setenv("PRUVON_SIM_HANG", ",".join(COMMANDS))
     status, text = _status(admin, route)
     assert status == 504, text
