@@ -28,7 +28,7 @@ from flask import (
 )
 from pruvon_web.api import DOKKU_RESPONSES, body, endpoint
 from pruvon_web.context import web_state
-from pruvon_web.inputs import query_int
+from pruvon_web.inputs import parse_json, query_int
 from pruvon_web.security import client_ip, json_error
 from pruvon_web.statuses import dokku_status
 from pruvon_web.usersedit import UserEditError
@@ -669,7 +669,7 @@ def create_socket(ws: Any) -> None:
         if raw is None:
             continue
         try:
-            message = json.loads(raw)
+            message = parse_json(raw)
             if not isinstance(message, dict):
                 raise service.AppsError("frames must be JSON objects")
             kind = message.pop("type", None)

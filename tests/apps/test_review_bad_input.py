@@ -144,3 +144,12 @@ def test_json_errors_say_what_is_wrong(admin, data, message):
 def test_a_body_that_is_not_json_is_415(admin):
     response = admin.post("/api/v1/users", data="username=x", content_type="text/plain")
     assert response.status_code == 415 and "application/json" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"a": NaN}', '{"a": 1e999}', "\ud800"])
+def test_parse_json_only_ever_raises_value_error(text):
+    """WebSocket frames (create wizard, terminal start) are parsed with the same function."""
+    from pruvon_web.inputs import parse_json
+
+    with pytest.raises(ValueError):
+        parse_json(text)
