@@ -587,7 +587,8 @@ def parse_scale(pairs: Iterable[str]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for pair in pairs:
         kind, sep, number = pair.partition("=")
-        if not sep or not number.strip().isdigit():
+        number = number.strip()
+        if not sep or not (number.isascii() and number.isdigit()) or len(number) > 18:
             raise AppsError(f"{pair!r} is not TYPE=COUNT with a whole number, e.g. web=2")
         try:
             counts[validate.process_type(kind)] = validate.scale_count(kind, int(number))

@@ -50,7 +50,7 @@ def check_listen(listen: str) -> str:
     if not sep or not host.strip("[]"):
         raise click.BadParameter(f"{listen!r}: use HOST:PORT, e.g. 127.0.0.1:8080",
                                  param_hint="--listen")
-    if not port.isdigit() or not 1 <= int(port) <= 65535:
+    if not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
         raise click.BadParameter(f"{listen!r}: port must be 1-65535", param_hint="--listen")
     return listen
 

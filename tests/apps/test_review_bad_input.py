@@ -153,3 +153,11 @@ def test_parse_json_only_ever_raises_value_error(text):
 
     with pytest.raises(ValueError):
         parse_json(text)
+
+
+@pytest.mark.parametrize("days", ["\u00b2", "\u0663", "9" * 5000, "-1", "0"])
+def test_api_key_form_expiry_refused_with_its_rule(admin, days):
+    page = admin.post("/settings/apikeys", data={"scopes": ["apps.read"], "days": days,
+                                                 "name": "k"})
+    assert page.status_code == 400
+    assert "expiry: a whole number of days" in page.get_data(as_text=True)

@@ -92,6 +92,8 @@ def test_bad_destroy_refused_before_anything_starts(
     ("route", "form", "message"),
     [("ps", {"action": "restart", "process": "--all"}, "starts with"),
      ("scale", {"scale-web": "-3"}, "TYPE=COUNT"),
+     ("scale", {"scale-web": "\u00b2"}, "TYPE=COUNT"),  # '²'.isdigit(), int('²') raised
+     ("scale", {"scale-web": "9" * 5000}, "TYPE=COUNT"),
      ("deploy", {"image": "--help"}, "image"),
      ("domains", {"action": "add", "domains": "--all"}, "domain"),
      ("ports", {"action": "add", "mappings": "http:80:--all"}, "port")],
