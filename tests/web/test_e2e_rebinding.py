@@ -129,3 +129,12 @@ def test_seed_proxy_setup_serves_its_name_with_client_address_and_https(proxied)
     events = audit.read(action="auth.login", state_dir=proxied.state)
     assert [e.source_ip for e in events if e.details.get("username") == "ghost-proxied"] == [
         "203.0.113.77"]
+
+
+def test_serve_warns_when_a_proxy_is_configured_without_its_name(tmp_path):
+    server = start_server(tmp_path, extra_config="security:\n  trusted_proxies: [127.0.0.1]\n")
+    try:
+        output = server.output()
+    finally:
+        server.stop()
+    assert "security.allowed_hosts is empty" in output and "allowed_hosts: [" in output
