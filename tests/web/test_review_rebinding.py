@@ -157,3 +157,16 @@ def test_configured_proxy_supplies_the_client_address(client, pruvon_config):
     events = audit.read(action="auth.login", state_dir=pruvon_config.state_dir)
     assert [e.source_ip for e in events] == ["203.0.113.99"]
     assert "ip|203.0.113.99" in _throttle_keys(pruvon_config.state_dir)
+
+
+@pytest.mark.parametrize("peer", ["127.0.0.1", "::1", "::ffff:127.0.0.1", "198.51.100.7"])
+def test_forwarded_host_from_a_peer_that_is_not_the_proxy_never_counts(client, pruvon_config,
+                                                                        peer):
+    """Even with trust_forwarded_host on, only the configured proxy's X-Forwarded-Host counts."""
+    pruvon_config.write(pruvon_config.path.read_text() + PROXY_CONFIG
+                        + "  trust_forwarded_host: true\n")
+    rebound = {"Host": EVIL, "X-Forwarded-Host": "pruvon.example.internal",
+               "X-Forwarded-For": "10.0.0.2"}
+    _refused(client.get("/login", headers=rebound, environ_base={"REMOTE_ADDR": peer}))
+    proxied = client.get("/login", headers=rebound, environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert proxied.status_code == 200  # the operator's proxy said so, and it is configured
