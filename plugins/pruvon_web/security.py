@@ -524,7 +524,7 @@ def check_csrf() -> Response | None:
     given = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
     problem = None
     if not origin_allowed(request.headers.get("Origin"), allow_missing=True):
-        problem = "cross-origin request refused"
+        problem = "cross-origin request refused" + scheme_hint(request.headers.get("Origin"))
     elif not expected or not given:
         problem = "CSRF token missing: reload the page and try again"
     elif not hmac.compare_digest(str(expected), str(given)):
@@ -550,6 +550,16 @@ def ws_origin_ok() -> bool:
     if origin is None:
         return g.identity is not None and g.identity.via == "apikey"
     return origin_allowed(origin)
+
+
+def scheme_hint(origin: str | None) -> str:
+    """Why a same-host origin differs: HTTPS ended at a proxy Pruvon was not told about."""
+    parts = urlsplit(origin or "")
+    if parts.netloc.lower() != request.host.lower() or parts.scheme == request.scheme:
+        return ""
+    return (f" (the page is {parts.scheme}://{parts.netloc} but Pruvon received "
+            f"{request.scheme}: behind a TLS proxy, list its address in "
+            "security.trusted_proxies)")
 
 
 def served_origin() -> str:

@@ -170,3 +170,17 @@ def test_forwarded_host_from_a_peer_that_is_not_the_proxy_never_counts(client, p
     _refused(client.get("/login", headers=rebound, environ_base={"REMOTE_ADDR": peer}))
     proxied = client.get("/login", headers=rebound, environ_base={"REMOTE_ADDR": "10.0.0.2"})
     assert proxied.status_code == 200  # the operator's proxy said so, and it is configured
+
+
+def test_tls_proxy_without_trusted_proxies_is_named_on_sign_in(client, pruvon_config):
+    """allowed_hosts set but trusted_proxies forgotten: the refusal says what to set."""
+    pruvon_config.write(pruvon_config.path.read_text()
+                        + "security:\n  allowed_hosts: [pruvon.example.internal]\n")
+    nginx = {"Host": "pruvon.example.internal", "X-Forwarded-Proto": "https",
+             "X-Forwarded-For": "203.0.113.10", "Origin": "https://pruvon.example.internal"}
+    token = csrf_from(client.get("/login", headers=nginx).get_data(as_text=True))
+    page = client.post("/login", headers=nginx, data={
+        "username": "admin", "password": pruvon_config.passwords["admin"], "csrf_token": token})
+    text = page.get_data(as_text=True)
+    assert page.status_code != 302
+    assert "cross-origin request refused" in text and "security.trusted_proxies" in text
