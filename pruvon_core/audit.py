@@ -218,22 +218,31 @@ def _target_label(target: Any) -> str | None:
 
 
 # --------------------------------------------------------------------------- reading
-_DURATION_RE = re.compile(r"^(\d+)([smhdw])$")
+# ASCII digits only ("٣d" is not a duration); 12 digits is beyond any date anyway
+_DURATION_RE = re.compile(r"^([0-9]{1,12})([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def parse_since(value: str, now: datetime | None = None) -> datetime:
-    """``30m``, ``2h``, ``7d``, ``1w`` (ago) or an ISO date/time (UTC if naive)."""
+def parse_since(value: str, now: datetime | None = None, name: str = "--since") -> datetime:
+    """``30m``, ``2h``, ``7d``, ``1w`` (ago) or an ISO date/time (UTC if naive).
+
+    Every bad value is a ``ValueError`` naming ``name`` (the CLI option or the
+    query parameter): ``99999999999999d`` used to escape as an OverflowError.
+    """
     text = value.strip()
+    shown = repr(value if len(value) <= 40 else value[:40] + "…")
     match = _DURATION_RE.match(text)
     if match:
         seconds = int(match.group(1)) * _UNITS[match.group(2)]
-        return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+        try:
+            return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+        except OverflowError as exc:
+            raise ValueError(f"{name} {shown}: reaches back before year 1") from exc
     try:
         when = datetime.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(
-            f"--since {value!r}: use a duration like 30m, 2h, 7d, 1w or a date like 2026-01-31"
+            f"{name} {shown}: use a duration like 30m, 2h, 7d, 1w or a date like 2026-01-31"
         ) from exc
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 

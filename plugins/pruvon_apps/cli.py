@@ -312,6 +312,8 @@ def _ps_command(action: str) -> click.Command:
     @pass_ctx
     @dokku_errors
     def command(obj: CliContext, app: str, process: str | None, timeout: float) -> None:
+        _, process = service.check_ps(action, process)  # before any Dokku call or operation
+        validate.app_name(app)
         env = Env(obj)
         service.require_app(env.client, app)
 
@@ -340,6 +342,7 @@ for _action in service.PS_ACTIONS:
 def scale_command(obj: CliContext, app: str, counts: tuple[str, ...], skip_deploy: bool,
                   timeout: float, fmt: str) -> None:
     """Show the scale, or set it: ``pruvon apps scale blog web=2 worker=1``."""
+    wanted = service.parse_scale(counts) if counts else {}  # checked before any Dokku call
     env = Env(obj)
     service.require_app(env.client, app)
     if not counts:
@@ -347,7 +350,6 @@ def scale_command(obj: CliContext, app: str, counts: tuple[str, ...], skip_deplo
         show(fmt, current, [{"process": k, "count": v} for k, v in current.items()],
              ["process", "count"])
         return
-    wanted = service.parse_scale(counts)
 
     def runner(ctx: Any) -> Any:
         return service.scale(env.client, app, wanted, ctx, skip_deploy, timeout)
@@ -370,6 +372,8 @@ def deploy_command(obj: CliContext, app: str, image: str | None, git_repo: str,
         raise CliError("give either IMAGE or --git URL", 2)
     if git_ref and not git_repo:
         raise CliError("--ref needs --git", 2)
+    if image:
+        validate.image(image)  # before any Dokku call or operation
     env = Env(obj)
     service.require_app(env.client, app)
     if git_repo:

@@ -680,7 +680,8 @@ def parse_scale(pairs: Iterable[str]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for pair in pairs:
         kind, sep, number = pair.partition("=")
-        if not sep or not number.strip().isdigit():
+        number = number.strip()
+        if not sep or not (number.isascii() and number.isdigit()) or len(number) > 18:
             raise AppsError(f"{pair!r} is not TYPE=COUNT with a whole number, e.g. web=2")
         try:
             counts[validate.process_type(kind)] = validate.scale_count(kind, int(number))
@@ -755,19 +756,35 @@ def wait_for_state(
         sleep(SETTLE_POLL)
 
 
+def check_ps(action: object, process: object = None) -> tuple[str, str | None]:
+    """``(action, process)`` of a start/stop/restart/rebuild request, every field checked.
+
+    Front ends call it before starting an operation, so that bad input
+    (``"process": "--all"``) is refused at once and never becomes a failed
+    operation; :func:`ps_action` calls it again for direct callers.
+    """
+    if not isinstance(action, str) or action not in PS_ACTIONS:
+        raise AppsError(f"action must be one of {', '.join(PS_ACTIONS)}")
+    if process is None or process == "":
+        return action, None
+    if action != "restart":
+        raise AppsError("only restart can be limited to one process type")
+    try:
+        return action, validate.process_type(process)
+    except errors.DokkuError as exc:
+        raise AppsError(exc.message) from exc
+
+
 def ps_action(
     client: DokkuClient, app: str, action: str, process: str | None = None,
     ctx: Context | None = None, settle_timeout: float = SETTLE_TIMEOUT,
 ) -> None:
     """start/stop/restart/rebuild; ``process`` (restart only) limits it to one type."""
-    if action not in PS_ACTIONS:
-        raise AppsError(f"action must be one of {', '.join(PS_ACTIONS)}")
+    action, process = check_ps(action, process)
     validate.app_name(app)
     args = [f"ps:{action}", app]
     if process:
-        if action != "restart":
-            raise AppsError("only restart can be limited to one process type")
-        args.append(validate.process_type(process))
+        args.append(process)
     if ctx is not None:
         ctx.step("run")
     run_streamed(client, args, ctx)

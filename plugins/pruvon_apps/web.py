@@ -26,9 +26,11 @@ from flask import (
     render_template,
     request,
 )
-from pruvon_web.api import body, endpoint
+from pruvon_web.api import DOKKU_RESPONSES, body, endpoint
 from pruvon_web.context import web_state
+from pruvon_web.inputs import parse_json, query_int
 from pruvon_web.security import client_ip, json_error
+from pruvon_web.statuses import dokku_status
 from pruvon_web.usersedit import UserEditError
 from pruvon_web.views import render_error
 from pruvon_web.ws import Revalidator, authorize, route
@@ -53,6 +55,7 @@ TABS = ("overview", "processes", "config", "domains", "ports", "storage", "setti
         "operations")
 API = "/api/v1/apps"
 MAX_LOG_LINES = 1000
+MAX_OUTPUT_LINE = 10**9  # ?after= of an operation's output: a line count
 
 
 # --------------------------------------------------------------------------- plumbing
@@ -79,13 +82,17 @@ def storage_dir() -> str:
 
 
 def error_status(exc: Exception) -> int:
-    """The HTTP status for an error of the service layer or of Dokku."""
+    """The HTTP status for an error of the service layer or of Dokku.
+
+    Dokku's errors are mapped by :func:`pruvon_web.statuses.dokku_status`,
+    the one table every front end uses.
+    """
+    dokku = dokku_status(exc)
+    if dokku is not None:
+        return dokku
     table: list[tuple[type, int]] = [
         (PermissionDenied, 403), (service.AppsError, 400), (UserEditError, 400),
-        (errors.InvalidName, 400), (errors.InvalidValue, 400), (errors.AppNotFound, 404),
-        (OperationNotFound, 404), (errors.NameTaken, 409), (errors.NotDeployed, 409),
-        (OperationConflict, 409), (errors.DokkuUnavailable, 503), (errors.DokkuTimeout, 504),
-        (errors.DokkuError, 502), (OperationError, 400),
+        (OperationNotFound, 404), (OperationConflict, 409), (OperationError, 400),
     ]
     return next((status for kind, status in table if isinstance(exc, kind)), 500)
 
@@ -299,16 +306,20 @@ def _changes(app: str, action: str, kind: str, title: str, steps: list[str],
     return start_op(app, action, kind, steps, runner, title, **details)
 
 
-def domains_op(app: str, action: str, names: list[str]) -> Any:
-    if action not in service.DOMAIN_ACTIONS:
+def check_domains(action: object, names: list[str]) -> tuple[str, list[str]]:
+    """A domains change, checked before any operation starts."""
+    if not isinstance(action, str) or action not in service.DOMAIN_ACTIONS:
         raise service.AppsError(f"domain action must be one of {', '.join(service.DOMAIN_ACTIONS)}")
     if action != "clear":
-        from pruvon_core.dokku import validate
-
         try:
             validate.domains(names)
         except errors.DokkuError as exc:
             raise service.AppsError(exc.message) from exc
+    return action, names
+
+
+def domains_op(app: str, action: str, names: list[str]) -> Any:
+    action, names = check_domains(action, names)
     index = domain_index()
     return _changes(app, "apps.domains.write", "apps.domains", f"domains {action} on {app}",
                     ["apply"], lambda c, ctx: service.change_domains(c, app, action, names, ctx,
@@ -318,28 +329,40 @@ def domains_op(app: str, action: str, names: list[str]) -> Any:
 
 @bp.post("/apps/<app>/domains")
 def domains_post(app: str) -> Any:
-    return _list_change_post(app, "domains", "domains", domains_op)
+    return _list_change_post(app, "domains", "domains", check_domains, domains_op)
 
 
-def _list_change_post(app: str, tab: str, field: str,
+ListCheck = Callable[[object, list[str]], tuple[str, list[str]]]
+
+
+def _list_change_post(app: str, tab: str, field: str, check: ListCheck,
                       operation: Callable[[str, str, list[str]], Any]) -> Any:
-    """A tab's ``add|remove|set|clear`` form: the words of ``field`` become an operation."""
+    """A tab's ``add|remove|set|clear`` form: the words of ``field`` become an operation.
+
+    Every field is checked first: bad input never reaches Dokku or an operation.
+    """
     try:
+        action, words = check(request.form.get("action", ""), request.form.get(field, "").split())
         visible_app(app)
-        words = request.form.get(field, "").split()
-        return op_page(app, operation(app, request.form.get("action", ""), words))
+        return op_page(app, operation(app, action, words))
     except HANDLED as exc:
         return page_error(exc, app, tab)
 
 
-def ports_op(app: str, action: str, mappings: list[str]) -> Any:
-    if action not in service.PORT_ACTIONS:
+def check_ports(action: object, mappings: list[str]) -> tuple[str, list[str]]:
+    """A ports change, checked before any operation starts."""
+    if not isinstance(action, str) or action not in service.PORT_ACTIONS:
         raise service.AppsError(f"port action must be one of {', '.join(service.PORT_ACTIONS)}")
     if action != "clear":
         if not mappings:
             raise service.AppsError("give at least one port mapping, e.g. http:80:5000")
         for mapping in mappings:
             service.parse_port(mapping)
+    return action, mappings
+
+
+def ports_op(app: str, action: str, mappings: list[str]) -> Any:
+    action, mappings = check_ports(action, mappings)
     return _changes(app, "apps.ports.write", "apps.ports", f"ports {action} on {app}", ["apply"],
                     lambda c, ctx: service.change_ports(c, app, action, mappings, ctx),
                     change=action, ports=mappings)
@@ -347,7 +370,7 @@ def ports_op(app: str, action: str, mappings: list[str]) -> Any:
 
 @bp.post("/apps/<app>/ports")
 def ports_post(app: str) -> Any:
-    return _list_change_post(app, "ports", "mappings", ports_op)
+    return _list_change_post(app, "ports", "mappings", check_ports, ports_op)
 
 
 def storage_change(app: str, action: str, host: str, container: str) -> None:
@@ -375,10 +398,7 @@ def storage_post(app: str) -> Any:
 
 
 def ps_op(app: str, action: str, process: str | None) -> Any:
-    if action not in service.PS_ACTIONS:
-        raise service.AppsError(f"action must be one of {', '.join(service.PS_ACTIONS)}")
-    if process and action != "restart":
-        raise service.AppsError("only restart can be limited to one process type")
+    action, process = service.check_ps(action, process)
     dokku = client()
 
     def runner(ctx: Any) -> Any:
@@ -392,9 +412,10 @@ def ps_op(app: str, action: str, process: str | None) -> Any:
 @bp.post("/apps/<app>/ps")
 def ps_post(app: str) -> Any:
     try:
+        action, process = service.check_ps(request.form.get("action", ""),
+                                           request.form.get("process", "").strip() or None)
         visible_app(app)
-        process = request.form.get("process", "").strip() or None
-        return op_page(app, ps_op(app, request.form.get("action", ""), process))
+        return op_page(app, ps_op(app, action, process))
     except HANDLED as exc:
         return page_error(exc, app, "processes")
 
@@ -412,24 +433,28 @@ def scale_op(app: str, counts: dict[str, int]) -> Any:
 @bp.post("/apps/<app>/scale")
 def scale_post(app: str) -> Any:
     try:
-        visible_app(app)
         pairs = [f"{k[len('scale-'):]}={v.strip()}" for k, v in request.form.items()
                  if k.startswith("scale-") and v.strip()]
         new_type = request.form.get("new_type", "").strip()
         if new_type:
             pairs.append(f"{new_type}={request.form.get('new_count', '').strip()}")
-        return op_page(app, scale_op(app, service.parse_scale(pairs)))
+        counts = service.parse_scale(pairs)
+        visible_app(app)
+        return op_page(app, scale_op(app, counts))
     except HANDLED as exc:
         return page_error(exc, app, "processes")
 
 
-def deploy_op(app: str, image: str) -> Any:
-    from pruvon_core.dokku import validate
-
+def check_image(image: object) -> str:
+    """A docker image reference to deploy, checked before any operation starts."""
     try:
-        validate.image(image)
+        return validate.image(image)
     except errors.DokkuError as exc:
         raise service.AppsError(exc.message) from exc
+
+
+def deploy_op(app: str, image: str) -> Any:
+    image = check_image(image)
     return _changes(app, "apps.deploy", "apps.deploy", f"deploy {image} to {app}", ["deploy"],
                     lambda c, ctx: service.deploy_image(c, app, image, ctx), image=image)
 
@@ -437,8 +462,9 @@ def deploy_op(app: str, image: str) -> Any:
 @bp.post("/apps/<app>/deploy")
 def deploy_post(app: str) -> Any:
     try:
+        image = check_image(request.form.get("image", "").strip())
         visible_app(app)
-        return op_page(app, deploy_op(app, request.form.get("image", "").strip()))
+        return op_page(app, deploy_op(app, image))
     except HANDLED as exc:
         return page_error(exc, app, "processes")
 
@@ -651,7 +677,7 @@ def create_socket(ws: Any) -> None:
         if raw is None:
             continue
         try:
-            message = json.loads(raw)
+            message = parse_json(raw)
             if not isinstance(message, dict):
                 raise service.AppsError("frames must be JSON objects")
             kind = message.pop("type", None)
@@ -760,9 +786,9 @@ def api_app(app: str) -> str:
 
 
 APP_RESPONSES = {"200": "OK", "400": "Bad input", "404": "No such app (or not yours)",
-                 "502": "Dokku failed", "503": "Dokku unreachable"}
+                 **DOKKU_RESPONSES}
 OP_RESPONSES = {"202": "Operation started", "400": "Bad input", "404": "No such app",
-                "409": "The app is busy with another operation"}
+                "409": "The app is busy with another operation", **DOKKU_RESPONSES}
 
 
 @endpoint(f"{API}/<app>", "GET", "One app: state, containers, domains, scale, deploy source",
@@ -811,10 +837,18 @@ def api_config_patch(app: str) -> Any:
     return api_call(run)
 
 
-def _api_op(app: str, schema: dict[str, Any], start: Callable[[dict[str, Any]], Any]) -> Any:
+def _api_op(app: str, schema: dict[str, Any], check: Callable[[dict[str, Any]], tuple[Any, ...]],
+            start: Callable[..., Any]) -> Any:
+    """Check every field of the body, then find the app, then start the operation.
+
+    In that order: bad input is a 400 before any Dokku call or operation
+    (``{"action": "restart", "process": "--all"}`` used to be accepted with
+    202 and fail later).
+    """
     def run() -> Any:
+        fields = check(body(schema))
         api_app(app)
-        return op_json(start(body(schema))), 202
+        return op_json(start(*fields)), 202
 
     return api_call(run)
 
@@ -826,10 +860,10 @@ def list_change_schema(actions: tuple[str, ...], field: str) -> dict[str, Any]:
         field: {"type": "array", "items": {"type": "string"}}}}
 
 
-def _api_list_change(app: str, schema: dict[str, Any], field: str,
+def _api_list_change(app: str, schema: dict[str, Any], field: str, check: ListCheck,
                      operation: Callable[[str, str, list[str]], Any]) -> Any:
-    return _api_op(app, schema, lambda d: operation(
-        app, str(d.get("action", "")), _str_list(d, field)))
+    return _api_op(app, schema, lambda d: check(d.get("action", ""), _str_list(d, field)),
+                   lambda action, items: operation(app, action, items))
 
 
 DOMAINS_SCHEMA = list_change_schema(service.DOMAIN_ACTIONS, "domains")
@@ -839,7 +873,7 @@ DOMAINS_SCHEMA = list_change_schema(service.DOMAIN_ACTIONS, "domains")
           action="apps.domains.write", bp=bp, prefix="", request_schema=DOMAINS_SCHEMA,
           responses=OP_RESPONSES)
 def api_domains(app: str) -> Any:
-    return _api_list_change(app, DOMAINS_SCHEMA, "domains", domains_op)
+    return _api_list_change(app, DOMAINS_SCHEMA, "domains", check_domains, domains_op)
 
 
 def _str_list(data: dict[str, Any], key: str) -> list[str]:
@@ -867,7 +901,7 @@ def api_ports_get(app: str) -> Any:
           action="apps.ports.write", bp=bp, prefix="", request_schema=PORTS_SCHEMA,
           responses=OP_RESPONSES)
 def api_ports(app: str) -> Any:
-    return _api_list_change(app, PORTS_SCHEMA, "mappings", ports_op)
+    return _api_list_change(app, PORTS_SCHEMA, "mappings", check_ports, ports_op)
 
 
 STORAGE_SCHEMA = {"type": "object", "properties": {
@@ -907,8 +941,8 @@ PS_SCHEMA = {"type": "object", "properties": {
           action="apps.ps.write", bp=bp, prefix="", request_schema=PS_SCHEMA,
           responses=OP_RESPONSES)
 def api_ps(app: str) -> Any:
-    return _api_op(app, PS_SCHEMA, lambda d: ps_op(app, str(d.get("action", "")),
-                                                   str(d.get("process") or "") or None))
+    return _api_op(app, PS_SCHEMA, lambda d: service.check_ps(d.get("action"), d.get("process")),
+                   lambda action, process: ps_op(app, action, process))
 
 
 SCALE_SCHEMA = {"type": "object", "properties": {
@@ -919,15 +953,15 @@ SCALE_SCHEMA = {"type": "object", "properties": {
           action="apps.ps.write", bp=bp, prefix="", request_schema=SCALE_SCHEMA,
           responses=OP_RESPONSES)
 def api_scale(app: str) -> Any:
-    def start(data: dict[str, Any]) -> Any:
+    def check(data: dict[str, Any]) -> tuple[dict[str, int]]:
         counts = data.get("counts")
         if not isinstance(counts, dict) or not counts:
             raise service.AppsError("counts: must be an object such as {\"web\": 2}")
         pairs = [f"{k}={v}" if isinstance(v, int) and not isinstance(v, bool) else f"{k}=x"
                  for k, v in counts.items()]
-        return scale_op(app, service.parse_scale(pairs))
+        return (service.parse_scale(pairs),)
 
-    return _api_op(app, SCALE_SCHEMA, start)
+    return _api_op(app, SCALE_SCHEMA, check, lambda counts: scale_op(app, counts))
 
 
 DEPLOY_SCHEMA = {"type": "object", "properties": {"image": {"type": "string"}}}
@@ -937,7 +971,8 @@ DEPLOY_SCHEMA = {"type": "object", "properties": {"image": {"type": "string"}}}
           action="apps.deploy", bp=bp, prefix="", request_schema=DEPLOY_SCHEMA,
           responses=OP_RESPONSES)
 def api_deploy(app: str) -> Any:
-    return _api_op(app, DEPLOY_SCHEMA, lambda d: deploy_op(app, str(d.get("image", ""))))
+    return _api_op(app, DEPLOY_SCHEMA, lambda d: (check_image(d.get("image", "")),),
+                   lambda image: deploy_op(app, image))
 
 
 DESTROY_SCHEMA = {"type": "object", "properties": {
@@ -948,8 +983,16 @@ DESTROY_SCHEMA = {"type": "object", "properties": {
           action="apps.destroy", bp=bp, prefix="", request_schema=DESTROY_SCHEMA,
           responses=OP_RESPONSES)
 def api_destroy(app: str) -> Any:
-    return _api_op(app, DESTROY_SCHEMA, lambda d: destroy_op(
-        app, str(d.get("confirm", "")), d.get("with_services") is True))
+    def check(data: dict[str, Any]) -> tuple[str, bool]:
+        confirm, with_services = data.get("confirm", ""), data.get("with_services", False)
+        if not isinstance(with_services, bool):
+            raise service.AppsError("with_services: must be true or false")
+        if confirm != app:
+            raise service.AppsError(f"type the app name ({app}) exactly to confirm")
+        return confirm, with_services
+
+    return _api_op(app, DESTROY_SCHEMA, check,
+                   lambda confirm, with_services: destroy_op(app, confirm, with_services))
 
 
 CREATE_SCHEMA = {"type": "object", "properties": {
@@ -997,10 +1040,8 @@ def api_operation(app: str, op_id: str) -> Any:
     def run() -> Any:
         if not guard().allowed("apps.read", app):
             raise errors.AppNotFound(f"App {app} does not exist", exit_code=20)
-        after = request.args.get("after", "0")
-        if not after.isdigit():
-            raise service.AppsError("after: must be a line count")
-        return op_json(app_operation(app, op_id), after=int(after))
+        after = query_int("after", 0, 0, MAX_OUTPUT_LINE)
+        return op_json(app_operation(app, op_id), after=after)
 
     return api_call(run)
 

@@ -152,5 +152,7 @@ def api_settings_post(app: str) -> Any:
           action="apps.deploy", bp=bp, prefix="", request_schema=GIT_SCHEMA,
           responses=OP_RESPONSES)
 def api_deploy_git(app: str) -> Any:
-    return _api_op(app, GIT_SCHEMA, lambda d: git_op(
-        app, str(d.get("git_repo", "")).strip(), str(d.get("git_ref", "") or "").strip()))
+    return _api_op(app, GIT_SCHEMA,
+                   lambda d: (str(d.get("git_repo", "")).strip(),
+                              str(d.get("git_ref", "") or "").strip()),
+                   lambda repo, ref: git_op(app, repo, ref))

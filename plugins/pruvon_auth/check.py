@@ -120,6 +120,34 @@ def check_listen(config: Config) -> list[Finding]:
     ]
 
 
+def check_hosts(config: Config) -> list[Finding]:
+    """Name the ``security.allowed_hosts`` entry a proxy or a public listener needs.
+
+    The web UI answers only to loopback names, its listen address and
+    ``security.allowed_hosts`` (DNS rebinding).  Behind a proxy (``trusted_proxies``
+    set) or on a non-loopback listener, operators type another name, which
+    would get 400 until it is listed.
+    """
+    if config.get("security.allowed_hosts"):
+        return []
+    if config.get("security.trusted_proxies"):
+        reason = "security.trusted_proxies is set (a reverse proxy is in front)"
+    elif not is_loopback_listen(config.listen):
+        reason = f"pruvon.listen is {config.listen}"
+    else:
+        return []
+    return [
+        Finding(
+            "security.allowed_hosts_missing",
+            "warn",
+            f"{reason} but security.allowed_hosts is empty: requests under any name other "
+            "than localhost and the listen address are refused with 400",
+            "list the public name operators use (the proxy's server_name), e.g. "
+            "security: {allowed_hosts: [pruvon.example.internal]}",
+        )
+    ]
+
+
 def check_host_shell(config: Config) -> list[Finding]:
     """A host shell is a root-equivalent door; running it as root removes the last wall."""
     terminals = config.section("terminals")
@@ -288,6 +316,7 @@ def run_checks(config_file: Path, state_dir: Path, now: float | None = None) -> 
 
     totp_users = TotpStore(state_dir).enrolled_users() if state_dir.is_dir() else set()
     found += check_listen(config)
+    found += check_hosts(config)
     found += check_host_shell(config)
     found += check_users(config, totp_users)
     if state_dir.is_dir():

@@ -104,7 +104,7 @@ def parse_control(text: str) -> dict[str, Any]:
         raise ValueError(f"control message longer than {MAX_CONTROL} characters")
     try:
         message = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # "[" * 4000 fits in MAX_CONTROL
         raise ValueError("control message is not JSON") from exc
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise ValueError('control message must be an object with a "type"')

@@ -21,7 +21,6 @@ signing key, maximum age and the target's own action) every
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import signal
 import threading
@@ -31,6 +30,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from pruvon_web.context import WebState, web_state
+from pruvon_web.inputs import parse_json
 from pruvon_web.security import audit_event, client_ip
 from pruvon_web.views import allowed, render_error
 from pruvon_web.ws import Revalidator, close, release, route
@@ -275,7 +275,7 @@ def _start_command(ws: Any, timeout: float = START_TIMEOUT) -> Any:
     if frame is None:
         raise TargetError(f"no start message within {timeout:g} seconds")
     try:
-        message = json.loads(frame) if isinstance(frame, str) else None
+        message = parse_json(frame) if isinstance(frame, str) else None
     except ValueError:
         message = None
     if not isinstance(message, dict) or message.get("type") != "start":

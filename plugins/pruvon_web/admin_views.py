@@ -182,10 +182,15 @@ def _apikeys_page(identity: Identity, created: Any, status: int) -> Any:
 
 
 def key_expiry(days_text: str) -> datetime:
-    """Parse the expiry field: whole days, 1 to :data:`MAX_KEY_DAYS`."""
-    if not days_text.strip().isdigit() or not 1 <= int(days_text) <= MAX_KEY_DAYS:
-        raise UserEditError(f"expiry: a whole number of days from 1 to {MAX_KEY_DAYS}")
-    return datetime.now(UTC) + timedelta(days=int(days_text))
+    """Parse the expiry field: whole days (ASCII digits: '²' passed ``isdigit``), 1 to
+    :data:`MAX_KEY_DAYS`."""
+    from pruvon_web.inputs import BadInput, parse_int
+
+    try:
+        days = parse_int(days_text.strip(), "expiry", 1, MAX_KEY_DAYS)
+    except BadInput as exc:
+        raise UserEditError(f"expiry: a whole number of days from 1 to {MAX_KEY_DAYS}") from exc
+    return datetime.now(UTC) + timedelta(days=days)
 
 
 def grantable_for(identity: Identity) -> set[str]:
@@ -273,7 +278,7 @@ def audit_log() -> Any:
     filters = {k: request.args.get(k, "").strip() for k in ("user", "action", "result", "since")}
     error, status, events = None, 200, []
     try:
-        since = audit.parse_since(filters["since"]) if filters["since"] else None
+        since = audit.parse_since(filters["since"], name="since") if filters["since"] else None
         if filters["result"] and filters["result"] not in audit.RESULTS:
             raise ValueError(f"result must be one of {', '.join(audit.RESULTS)}")
         events = audit.read(

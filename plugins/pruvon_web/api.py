@@ -8,7 +8,9 @@ routes on their own blueprints with the same decorator (pass ``bp=``).
 Authentication: a session cookie (with the CSRF header on writes) or
 ``Authorization: Bearer <api key>``.  Errors are ``{"error": "..."}`` with the
 proper status: 400 bad input, 401 no or invalid credentials, 403 not allowed,
-404 unknown object, 409 conflict, 502/503 when Dokku fails or is unreachable.
+404 unknown object, 409 conflict, 502 when Dokku fails (or answers nonsense), 503
+when it cannot be run, 504 when it timed out (one table:
+:mod:`pruvon_web.statuses`, applied by the app's error handler).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from pruvon_core import __version__
 from pruvon_web import usersedit
 from pruvon_web.context import web_state
+from pruvon_web.inputs import BadInput, json_object, query_int
 from pruvon_web.security import Identity, audit_event, json_error
 from pruvon_web.usersedit import Grants, UserEditError
 from pruvon_web.views import allowed
@@ -45,6 +48,10 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
+
+# documented on every route that calls Dokku (pruvon_web.statuses maps them)
+DOKKU_RESPONSES = {"502": "Dokku failed or its output did not parse",
+                   "503": "Dokku cannot be run", "504": "Dokku timed out"}
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -106,20 +113,8 @@ def endpoint(
     return decorator
 
 
-def body(schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The JSON request body as an object; unknown fields (per ``schema``) are refused.
-
-    Refusing unknown fields turns a typo (``"disable": true``) into a 400
-    instead of a silent no-op on a security setting.
-    """
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise UserEditError("request body must be a JSON object (Content-Type: application/json)")
-    if schema is not None:
-        unknown = sorted(set(data) - set(schema.get("properties", {})))
-        if unknown:
-            raise UserEditError(f"unknown field(s): {', '.join(unknown)}")
-    return data
+# the JSON body as an object (unknown fields refused); kept here for plugins importing it
+body = json_object
 
 
 def _string(data: dict[str, Any], key: str, default: str | None = None) -> str:
@@ -201,17 +196,11 @@ APPS_SCHEMA = {
 
 @endpoint("/apps", "GET", "Every app the caller may see, with its live state",
           action="apps.read", response_schema=APPS_SCHEMA,
-          responses={"200": "OK", "502": "Dokku failed", "503": "Dokku unreachable"})
+          responses={"200": "OK", **DOKKU_RESPONSES})
 def apps() -> Any:
-    from pruvon_core.dokku import errors
     from pruvon_core.permissions import Resource
 
-    try:
-        overview = web_state().client().apps_overview()
-    except errors.DokkuUnavailable as exc:
-        return json_error(exc.message, 503, hint=getattr(exc, "hint", None))
-    except errors.DokkuError as exc:
-        return json_error(exc.message, 502)
+    overview = web_state().client().apps_overview()  # Dokku errors: statuses.dokku_status
     visible = [a for a in overview if allowed(g.identity, "apps.read", Resource("app", a.name))]
     live = web_state().client().live_state()  # what that overview found (this process)
     return {"apps": [{"name": a.name, "state": a.state} for a in visible],
@@ -452,18 +441,15 @@ def audit_list() -> Any:
 
     args = request.args
     try:
-        since = audit.parse_since(args["since"]) if args.get("since") else None
-        limit = int(args.get("limit", "200"))
-        if not 1 <= limit <= 10000:
-            raise ValueError("limit: a number from 1 to 10000")
-        result = args.get("result") or None
-        if result and result not in audit.RESULTS:
-            raise ValueError(f"result: one of {', '.join(audit.RESULTS)}")
-        events = audit.read(user=args.get("user") or None, action=args.get("action") or None,
-                            result=result, since=since, limit=limit,
-                            state_dir=web_state().state_dir)
+        since = audit.parse_since(args["since"], name="since") if args.get("since") else None
     except ValueError as exc:
-        return json_error(str(exc), 400)
+        raise BadInput(str(exc)) from exc
+    limit = query_int("limit", 200, 1, 10000)
+    result = args.get("result") or None
+    if result and result not in audit.RESULTS:
+        raise BadInput(f"result: one of {', '.join(audit.RESULTS)}")
+    events = audit.read(user=args.get("user") or None, action=args.get("action") or None,
+                        result=result, since=since, limit=limit, state_dir=web_state().state_dir)
     return {"events": [e.as_dict() for e in events]}
 
 

@@ -18,10 +18,13 @@ from werkzeug.exceptions import HTTPException
 
 from pruvon_core.config import ConfigStore
 from pruvon_core.config import state_dir as default_state_dir
+from pruvon_core.dokku import errors
 from pruvon_core.files import as_disk_full, private_dir
 from pruvon_core.plugins import PluginManager, get_plugin_manager
 from pruvon_web import security
 from pruvon_web.context import WebState
+from pruvon_web.inputs import PruvonRequest, StrictJSONProvider
+from pruvon_web.statuses import dokku_status
 
 log = logging.getLogger("pruvon.web")
 
@@ -45,6 +48,8 @@ def create_app(
     state = WebState(store=store, state_dir=state_path, plugins=plugins or get_plugin_manager())
 
     app = Flask("pruvon_web", static_folder="static", template_folder="templates")
+    app.request_class = PruvonRequest  # every JSON parse error a 400 (inputs.py)
+    app.json = StrictJSONProvider(app)  # no NaN, no deep nesting, UTF-8 only
     app.extensions["pruvon"] = state
     app.config.update(MAX_CONTENT_LENGTH=MAX_FORM_BYTES, PROPAGATE_EXCEPTIONS=False)
     app.config["SOCK_SERVER_OPTIONS"] = {"max_message_size": MAX_WS_MESSAGE_BYTES}
@@ -84,6 +89,12 @@ def _register_error_handlers(app: Flask) -> None:
         if exc.code == 413:
             message = f"Request too large (limit {MAX_FORM_BYTES // 1024} KiB)."
         return _error_response(exc.code or 500, message, render_error)
+
+    @app.errorhandler(errors.DokkuError)
+    def dokku_error(exc: errors.DokkuError) -> Any:
+        status = dokku_status(exc) or 502
+        log.warning("%s %s: Dokku error %d: %s", request.method, request.path, status, exc)
+        return _error_response(status, str(exc), render_error)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:

@@ -66,6 +66,14 @@ def _throttle() -> Any:
     return LoginThrottle(web_state().state_dir)
 
 
+def _csrf_message(expired: str) -> str:
+    """A refused sign-in form: a cross-origin refusal says why (e.g. a proxy to configure)."""
+    problem = str(g.get("csrf_problem"))
+    if problem.startswith("cross-origin"):
+        return f"Sign-in refused: {problem}."
+    return f"{expired} Please try again."
+
+
 def _form_error(template: str, message: str, status: int, **context: Any) -> tuple[str, int]:
     return render_template(template, error=message, **context), status
 
@@ -89,7 +97,8 @@ def login() -> Any:
     password = request.form.get("password", "")[:MAX_FIELD * 4]
     context = {"next": next_url, "username": username}
     if g.get("csrf_problem"):
-        return _form_error("login.html", "Your sign-in form expired. Please try again.", 400, **context)
+        return _form_error("login.html", _csrf_message("Your sign-in form expired."), 400,
+                           **context)
     if not username or not password:
         return _form_error("login.html", "Enter your username and password.", 400, **context)
     return _check_password(username, password, context)
@@ -158,7 +167,7 @@ def login_totp() -> Any:
     if request.method == "GET":
         return render_template("login_totp.html")
     if g.get("csrf_problem"):
-        return _form_error("login_totp.html", "The form expired. Please try again.", 400)
+        return _form_error("login_totp.html", _csrf_message("The form expired."), 400)
     code = request.form.get("code", "").strip().replace(" ", "")[:64]
     if not code:
         return _form_error("login_totp.html", "Enter the code from your authenticator app.", 400)

@@ -19,8 +19,6 @@ from flask import current_app
 from pruvon_core.config import Config, ConfigStore
 from pruvon_core.plugins import PluginManager
 
-LOOPBACK_NETS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
-
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -41,10 +39,13 @@ class WebState:
 
     # -- security settings ----------------------------------------------------
     def trusted_proxies(self) -> tuple[Network, ...]:
-        """Networks whose X-Forwarded-* headers we believe; loopback by default."""
-        raw = self.config().get("security.trusted_proxies")
-        if not raw:
-            return LOOPBACK_NETS
+        """Networks whose X-Forwarded-* headers we believe: only those configured.
+
+        No default, not even loopback: listing the proxy is how the operator
+        says one is in front.  Without it a loopback peer (a browser on the
+        host or through an SSH tunnel) could name any client address.
+        """
+        raw = self.config().get("security.trusted_proxies") or []
         return tuple(ipaddress.ip_network(str(net), strict=False) for net in raw)
 
     def extra_origins(self) -> set[str]:

@@ -4,10 +4,10 @@ Order of a request (wired in :func:`install`):
 
 1. :class:`TrustedProxyMiddleware` rewrites the client address and scheme (and
    the host, only with ``security.trust_forwarded_host``) from
-   ``X-Forwarded-*`` only when the TCP peer is a trusted proxy, so a client can
-   never spoof its IP (throttling, audit) or claim HTTPS; then
-   :func:`check_host` refuses a Host outside ``security.allowed_hosts`` (DNS
-   rebinding).
+   ``X-Forwarded-*`` only when the TCP peer is in the configured
+   ``security.trusted_proxies`` (none by default), so a client can never spoof
+   its IP (throttling, audit) or claim HTTPS; then :func:`check_host` refuses,
+   on every request, a Host outside the allowed names (DNS rebinding).
 2. :func:`load_identity` finds the actor: a Bearer API key (API and WebSocket
    paths only) or the signed session cookie, and re-validates the user record
    against the config on *every* request (disabled, removed, demoted or a
@@ -70,8 +70,8 @@ UNGATED_ENDPOINTS = frozenset(
     {"auth.logout", "api.me", "api.openapi", "views.account", "ws.ping"}
 )
 
-# set by TrustedProxyMiddleware on requests a trusted proxy forwarded for a client
-PROXIED = "pruvon.proxied"
+# names every server answers to: a browser on the host or through an SSH tunnel
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -84,6 +84,10 @@ CSP = (
 class TrustedProxyMiddleware:
     """Honour X-Forwarded-For/-Proto/-Host only from ``security.trusted_proxies``.
 
+    ``trusted()`` is empty unless the operator configured the proxies (saying
+    a proxy is in front): a loopback peer is otherwise just a client, because a
+    browser on the host, or through an SSH tunnel, is a loopback peer too and
+    writes whatever headers its page's script asks for.
     The client address is the right-most X-Forwarded-For entry that is not
     itself a trusted proxy (entries to its left were written by the client and
     prove nothing).  Untrusted peers' headers are ignored entirely.
@@ -111,7 +115,6 @@ class TrustedProxyMiddleware:
                     break
             if forwarded and _valid_ip(client):
                 environ["REMOTE_ADDR"] = client
-                environ[PROXIED] = True
             proto = (_split_header(environ.get("HTTP_X_FORWARDED_PROTO")) or [""])[0].lower()
             if proto in ("http", "https"):
                 environ["wsgi.url_scheme"] = proto
@@ -183,15 +186,19 @@ def split_host(value: str) -> tuple[str, str]:
 
 
 def allowed_hosts(state: WebState) -> list[tuple[str, str]]:
-    """``security.allowed_hosts``, else the listen host, loopback names and origin hosts."""
+    """The names this server answers to: built-in defaults plus ``security.allowed_hosts``.
+
+    Defaults are the loopback names, the listen address (``pruvon.listen`` and
+    ``pruvon serve --listen``) and the hosts of ``security.allowed_origins``;
+    the configured list adds to them (a reverse proxy's public name goes
+    there), so an SSH tunnel to ``localhost`` keeps working next to the proxy.
+    """
     config = state.config()
-    raw = config.get("security.allowed_hosts")
-    if raw:
-        return [split_host(str(entry)) for entry in raw]
     listens = (config.listen, current_app.config.get("PRUVON_LISTEN") or config.listen)
-    hosts = [split_host(listen)[0] for listen in listens] + ["localhost", "127.0.0.1", "[::1]"]
+    hosts = [split_host(listen)[0] for listen in listens] + list(LOOPBACK_HOSTS)
     hosts += [split_host(urlsplit(origin).netloc)[0] for origin in state.extra_origins()]
-    return [(host, "") for host in hosts if host]
+    allowed = [(host, "") for host in hosts if host]
+    return allowed + [split_host(str(entry)) for entry in config.get("security.allowed_hosts") or []]
 
 
 def host_allowed(value: str, allowed: Iterable[tuple[str, str]]) -> bool:
@@ -203,24 +210,24 @@ def host_allowed(value: str, allowed: Iterable[tuple[str, str]]) -> bool:
 def check_host() -> Response | None:
     """Refuse a Host header this server does not answer to (DNS rebinding).
 
-    Without ``security.allowed_hosts``, requests forwarded by a trusted proxy
-    are not checked: the proxy in front (``server_name``) already chose them.
-
-    A page on an attacker's name that re-resolves to 127.0.0.1 would otherwise
-    be "same origin" with a loopback listener; browsers still send the
-    attacker's name in Host, so that is what is checked (after the trusted
-    proxy has had its say).
+    Checked on every request, HTTP and WebSocket upgrade alike, whoever the
+    peer is and whatever forwarding headers it sent: a page on an attacker's
+    name that re-resolves to 127.0.0.1 is "same origin" with a loopback
+    listener and can add any ``X-Forwarded-*`` header to its own ``fetch()``,
+    but its browser always sends the attacker's name in Host.  (Host is the
+    one a trusted proxy passed, or its ``X-Forwarded-Host`` when
+    ``security.trust_forwarded_host`` is on.)
     """
     state = web_state()
-    if not state.config().get("security.allowed_hosts") and request.environ.get(PROXIED):
-        # The seed's setup: nginx on the operator's name proxies to 127.0.0.1:8080 and its
-        # server_name/allowlist decide which names reach us; a rebinding browser talks to
-        # the listener directly (no trusted proxy in between) and is still checked.
-        return None
     if host_allowed(request.host, allowed_hosts(state)):
         return None
-    message = (f"Host {request.host!r} is not served here; an administrator can add it to "
-               "security.allowed_hosts.")
+    host = split_host(request.host)[0]
+    message = (f"Host {request.host!r} is not served here. If this is the name operators use "
+               f"(e.g. your reverse proxy's server_name), add {host!r} to security.allowed_hosts "
+               "in the config file.")
+    if request.headers.get("X-Forwarded-For") and not state.trusted_proxies():
+        message += (" If a reverse proxy forwards to Pruvon, also list its address in "
+                    "security.trusted_proxies.")
     log.warning("refused %s %s from %s: %s", request.method, request.path, client_ip(), message)
     if is_api_path(request.path) or is_ws_path(request.path):
         return json_error(message, 400)
@@ -517,7 +524,7 @@ def check_csrf() -> Response | None:
     given = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
     problem = None
     if not origin_allowed(request.headers.get("Origin"), allow_missing=True):
-        problem = "cross-origin request refused"
+        problem = "cross-origin request refused" + scheme_hint(request.headers.get("Origin"))
     elif not expected or not given:
         problem = "CSRF token missing: reload the page and try again"
     elif not hmac.compare_digest(str(expected), str(given)):
@@ -543,6 +550,16 @@ def ws_origin_ok() -> bool:
     if origin is None:
         return g.identity is not None and g.identity.via == "apikey"
     return origin_allowed(origin)
+
+
+def scheme_hint(origin: str | None) -> str:
+    """Why a same-host origin differs: HTTPS ended at a proxy Pruvon was not told about."""
+    parts = urlsplit(origin or "")
+    if parts.netloc.lower() != request.host.lower() or parts.scheme == request.scheme:
+        return ""
+    return (f" (the page is {parts.scheme}://{parts.netloc} but Pruvon received "
+            f"{request.scheme}: behind a TLS proxy, list its address in "
+            "security.trusted_proxies)")
 
 
 def served_origin() -> str:

@@ -44,13 +44,22 @@ def listen_warning(listen: str, trusted_proxies: Any) -> str | None:
     return f"warning: listening on {listen}, which is reachable from the network. " + LOOPBACK_ADVICE
 
 
+def _warn_missing_hosts(config: Any) -> None:
+    """Behind a proxy without ``security.allowed_hosts`` every proxied page is a 400: say so now."""
+    from pruvon_auth.check import check_hosts
+
+    for finding in check_hosts(config):
+        click.echo(click.style(f"warning: {finding.message}. Fix: {finding.fix}", fg="yellow"),
+                   err=True)
+
+
 def check_listen(listen: str) -> str:
     """``HOST:PORT`` with a valid port; raises click.BadParameter naming the problem."""
     host, sep, port = listen.rpartition(":")
     if not sep or not host.strip("[]"):
         raise click.BadParameter(f"{listen!r}: use HOST:PORT, e.g. 127.0.0.1:8080",
                                  param_hint="--listen")
-    if not port.isdigit() or not 1 <= int(port) <= 65535:
+    if not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
         raise click.BadParameter(f"{listen!r}: port must be 1-65535", param_hint="--listen")
     return listen
 
@@ -122,6 +131,7 @@ def serve_command(ctx: click.Context, listen: str | None, demo: bool, threads: i
     warning = listen_warning(address, config.get("security.trusted_proxies"))
     if warning:
         click.echo(click.style(warning, fg="yellow"), err=True)
+    _warn_missing_hosts(config)
 
     def factory() -> Any:
         from pruvon_web.app import create_app

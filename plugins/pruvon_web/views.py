@@ -30,6 +30,7 @@ ERROR_TITLES = {
     500: "Internal error",
     502: "Dokku failed",
     503: "Dokku unavailable",
+    504: "Dokku timed out",
 }
 
 
@@ -136,7 +137,7 @@ def _totp_begin(store: Any, user: str, code: str, context: dict[str, Any]) -> in
 def _totp_confirm(store: Any, user: str, code: str, context: dict[str, Any]) -> int:
     from pruvon_auth.totp import TotpError
 
-    if not code.isdigit() or len(code) != 6:
+    if not (code.isascii() and code.isdigit()) or len(code) != 6:
         flash("Enter the 6-digit code your authenticator app shows.", "error")
         context["confirming"] = True
         return 400

@@ -156,6 +156,7 @@ def test_clamp_refuses_non_numbers(value):
 @pytest.mark.parametrize(("text", "error"), [
     ("x" * 5000, "longer than 4096"),
     ("{", "not JSON"),
+    ("[" * 4000, "not JSON"),  # issue 14 #7: RecursionError escaped
     ("[1]", 'object with a "type"'),
     ('{"type": 3}', 'object with a "type"'),
 ])

@@ -85,14 +85,14 @@ def wait_ready(server: Server, timeout: float = 30.0) -> None:
     raise RuntimeError(f"pruvon serve not ready in {timeout} s:\n{server.output()}")
 
 
-def start_server(root: Path, extra_args: tuple[str, ...] = ()) -> Server:
-    """Write the fixture config, then run ``pruvon --config … serve --listen …``."""
+def start_server(root: Path, extra_args: tuple[str, ...] = (), extra_config: str = "") -> Server:
+    """Write the fixture config (plus ``extra_config``), then run ``pruvon … serve --listen …``."""
     root.mkdir(parents=True, exist_ok=True)
     sim, state = root / "sim", root / "state"
     sim.mkdir()
     state.mkdir(mode=0o700)
     config = root / "pruvon.yml"
-    config.write_text(CONFIG_TEMPLATE.format(**_hashes()), encoding="utf-8")
+    config.write_text(CONFIG_TEMPLATE.format(**_hashes()) + extra_config, encoding="utf-8")
     os.chmod(config, 0o600)
     port = free_port()
     log = open(root / "server.log", "wb")  # noqa: SIM115 - owned by the process for its life

@@ -66,19 +66,21 @@ def test_hosts_of_allowed_origins_are_served(client, pruvon_config):
     assert client.get("/login", headers={"Host": "other.example"}).status_code == 400
 
 
-def test_configured_hosts_replace_the_defaults(client, pruvon_config):
+def test_configured_hosts_add_to_the_defaults(client, pruvon_config):
+    """Issue 14: the proxy's name is added; localhost (an SSH tunnel) keeps working."""
     _add_security(pruvon_config, "  allowed_hosts: ['pruvon.example', 'alt.example:8443']\n")
     assert client.get("/login", headers={"Host": "pruvon.example"}).status_code == 200
     assert client.get("/login", headers={"Host": "pruvon.example:9000"}).status_code == 200
     assert client.get("/login", headers={"Host": "alt.example:8443"}).status_code == 200
     assert client.get("/login", headers={"Host": "alt.example"}).status_code == 400
-    assert client.get("/login", headers={"Host": "localhost"}).status_code == 400
+    assert client.get("/login", headers={"Host": "localhost"}).status_code == 200
 
 
 def test_forwarded_host_checked_after_the_proxy(client, pruvon_config):
     spoof = {"Host": "localhost", "X-Forwarded-Host": "evil.example"}
     assert client.get("/login", headers=spoof).status_code == 200  # ignored by default
     _add_security(pruvon_config, "  trust_forwarded_host: true\n"
+                  "  trusted_proxies: [127.0.0.1]\n"
                   "  allowed_hosts: ['pruvon.example']\n")
     assert client.get("/login", headers=spoof).status_code == 400
     ok = {"Host": "127.0.0.1:8080", "X-Forwarded-Host": "pruvon.example"}
@@ -103,11 +105,19 @@ def test_new_keys_validated(text, error):
     assert error in validate(data)
 
 
-def test_seed_nginx_setup_works_without_extra_config(client):
-    """nginx (a trusted proxy on loopback) forwards its server_name: served as the seed says."""
+def test_seed_nginx_setup_works_with_the_documented_config(client, pruvon_config):
+    """nginx on loopback forwards its server_name; docs/reverse-proxy.md's two lines serve it.
+
+    (Issue 14: it used to be served with no config at all, because any loopback
+    peer sending X-Forwarded-For skipped the Host check: the rebinding bypass.)
+    """
     proxied = {"Host": "pruvon.example.internal", "X-Forwarded-For": "203.0.113.10",
                "X-Forwarded-Proto": "https"}
-    assert client.get("/login", headers=proxied).status_code == 200
+    assert client.get("/login", headers=proxied).status_code == 400
+    _add_security(pruvon_config, "  trusted_proxies: [127.0.0.1, '::1']\n"
+                  "  allowed_hosts: [pruvon.example.internal]\n")
+    response = client.get("/login", headers=proxied)
+    assert response.status_code == 200 and "Secure" in response.headers["Set-Cookie"]
 
 
 def test_proxied_hosts_checked_once_allowed_hosts_is_set(client, pruvon_config):

@@ -42,9 +42,10 @@ def test_security_headers_on_every_page(client):
     assert "<script>" not in response.get_data(as_text=True)  # no inline script at all
 
 
-def test_hsts_and_secure_cookie_only_over_https_from_trusted_proxy(app):
+def test_hsts_and_secure_cookie_only_over_https_from_trusted_proxy(app, pruvon_config):
+    pruvon_config.write(pruvon_config.path.read_text() + "security:\n  trusted_proxies: [127.0.0.1]\n")
     https = {"X-Forwarded-Proto": "https"}
-    response = app.test_client().get("/login", headers=https)  # peer 127.0.0.1: trusted
+    response = app.test_client().get("/login", headers=https)  # peer 127.0.0.1: configured
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     assert "Secure" in response.headers["Set-Cookie"]
     spoofed = app.test_client().get("/login", headers=https, environ_base={"REMOTE_ADDR": "203.0.113.9"})

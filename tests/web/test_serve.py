@@ -24,7 +24,8 @@ def test_public_bind_with_trusted_proxies_is_deliberate():
     assert listen_warning("10.0.0.5:8080", ["10.0.0.1"]) is None
 
 
-@pytest.mark.parametrize("bad", ["8080", ":8080", "host:", "host:99999", "host:http"])
+@pytest.mark.parametrize("bad", ["8080", ":8080", "host:", "host:99999", "host:http",
+                                 "host:\u00b2", "host:\u0663\u0663"])
 def test_bad_listen_addresses_are_named(bad):
     with pytest.raises(click.BadParameter) as error:
         check_listen(bad)

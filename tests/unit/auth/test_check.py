@@ -142,3 +142,29 @@ def test_host_shell_findings(pruvon_config, section, expected):
         if f.id.startswith("terminals.")
     ]
     assert found == ([expected] if expected else [])
+
+
+@pytest.mark.parametrize(
+    ("listen", "security", "named"),
+    [
+        ("127.0.0.1:8080", "", None),
+        ("127.0.0.1:8080", "  trusted_proxies: [127.0.0.1]\n", "security.trusted_proxies is set"),
+        ("0.0.0.0:8080", "", "pruvon.listen is 0.0.0.0:8080"),
+        ("127.0.0.1:8080", "  trusted_proxies: [127.0.0.1]\n  allowed_hosts: [p.example]\n",
+         None),
+        ("10.0.0.5:8080", "  allowed_hosts: [p.example]\n", None),
+    ],
+)
+def test_missing_allowed_hosts_named(pruvon_config, listen, security, named):
+    """Issue 14: behind a proxy or on a public listener, the operator's name must be listed."""
+    text = pruvon_config.path.read_text().replace("127.0.0.1:8080", listen)
+    if security:
+        text += "security:\n" + security
+    pruvon_config.write(text)
+    found = {f.id: f for f in run_checks(pruvon_config.path, pruvon_config.state_dir)}
+    finding = found.get("security.allowed_hosts_missing")
+    if named is None:
+        assert finding is None
+    else:
+        assert finding.severity == "warn" and named in finding.message
+        assert "security.allowed_hosts" in finding.message and "allowed_hosts:" in finding.fix
