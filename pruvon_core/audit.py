@@ -198,7 +198,8 @@ def record(
     _append(audit_path(state_dir), line, max_bytes, keep)
     from pruvon_core.plugins import get_plugin_manager
 
-    get_plugin_manager().call_hook("pruvon_event", event=event)
+    manager = get_plugin_manager()
+    manager.hook.pruvon_event(event=event, pruvon=manager.pruvon)
     return event
 
 

@@ -1019,15 +1019,11 @@ def api_rollback(app: str, op_id: str) -> Any:
 
 
 # --------------------------------------------------------------------------- dashboard
-def operations_card(actor: Any) -> dict[str, Any]:
-    """Running and recent operations on the apps this actor may read."""
-    from pruvon_core.permissions import check
-
-    state = web_state()
-    config = state.config()
-    ops = [op for op in OperationManager(state.state_dir).store.list()[:50]
+def operations_card(actor: Any, pruvon: Any) -> dict[str, Any]:
+    """Running and recent operations on the apps this actor may read (``pruvon``: hook context)."""
+    ops = [op for op in pruvon.operations().store.list()[:50]
            if op.target.startswith("app:")
-           and check(actor, "apps.read", Resource("app", op.target[4:]), config=config)][:8]
+           and pruvon.allowed(actor, "apps.read", Resource("app", op.target[4:]))][:8]
     return {"title": "Operations", "order": 20, "action": "apps.read",
             "template": "apps/_ops_card.html", "context": {"ops": ops}}
 

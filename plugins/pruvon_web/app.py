@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from pruvon_core.config import ConfigStore
 from pruvon_core.config import state_dir as default_state_dir
-from pruvon_core.plugins import PluginManager, get_plugin_manager
+from pruvon_core.plugins import PluginManager, flatten, get_plugin_manager
 from pruvon_web import security
 from pruvon_web.context import WebState
 
@@ -54,7 +54,7 @@ def create_app(
     _register_blueprints(app, state)
     _register_error_handlers(app)
     app.context_processor(_template_context)
-    state.plugins.call_hook("pruvon_startup", app_context=state)
+    state.plugins.hook.pruvon_startup(app_context=state, pruvon=state.pruvon)
     return app
 
 
@@ -64,7 +64,7 @@ def _register_blueprints(app: Flask, state: WebState) -> None:
 
     for blueprint in (auth_views.bp, views.bp, admin_views.bp, api.bp, ws.bp):
         app.register_blueprint(blueprint)
-    for blueprint in state.plugins.call_hook_flat("pruvon_web_blueprints"):
+    for blueprint in flatten(state.plugins.hook.pruvon_web_blueprints(pruvon=state.pruvon)):
         try:
             app.register_blueprint(blueprint)
         except Exception as exc:  # one plugin's mistake must not stop the server

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, g, make_response, render_template, request
 from markupsafe import Markup
 
+from pruvon_core.plugins import flatten
 from pruvon_web.context import web_state
 from pruvon_web.security import Identity, audit_event, client_ip, route_permitted
 
@@ -55,7 +56,8 @@ def allowed(identity: Identity | None, action: str | None, resource: Any = None)
 
 def menu_for(identity: Identity) -> list[dict[str, Any]]:
     """Menu entries of every plugin that this identity may open, in order."""
-    entries = web_state().plugins.call_hook_flat("pruvon_web_menu", actor=identity.actor)
+    state = web_state()
+    entries = flatten(state.plugins.hook.pruvon_web_menu(actor=identity.actor, pruvon=state.pruvon))
     visible = []
     for entry in entries:
         if not isinstance(entry, dict):
@@ -85,7 +87,8 @@ def dashboard() -> Any:
     identity: Identity = g.identity
     if not allowed(identity, "dashboard.read"):
         return render_error(403, "Your account may not see the dashboard.")
-    cards = web_state().plugins.call_hook_flat("pruvon_dashboard_cards", actor=identity.actor)
+    state = web_state()
+    cards = flatten(state.plugins.hook.pruvon_dashboard_cards(actor=identity.actor, pruvon=state.pruvon))
     visible = [c for c in cards if isinstance(c, dict) and allowed(identity, c.get("action"))]
     visible.sort(key=lambda c: (c.get("order", 100), str(c.get("title", ""))))
     rendered = [
