@@ -104,7 +104,12 @@ class PruvonGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, config_file: Path | None) -> None:
     """Pruvon: administer a Dokku host from the CLI, Dokku itself, or the web."""
+    from pruvon_core.runtime import bind, make_context
+
     ctx.obj = CliContext(config_path(config_file))
+    manager = get_plugin_manager()
+    # hooks called by core from here on get this command's config (--config)
+    bind(manager, make_context(manager, ctx.obj.store))
 
 
 @cli.command("plugins")

@@ -7,13 +7,17 @@ client, a permission check or the operations manager declares a ``pruvon``
 parameter and gets them here.  Declaring it is optional; pluggy passes only
 the arguments an implementation names.
 
-Everything is resolved lazily, so building one costs nothing and a hook that
-never touches the Dokku client never builds one.
+This module is a holder and imports no other Pruvon module: the plugin manager
+creates an *unbound* one (only ``plugins`` works) and the process's entry
+point - the CLI root, the web app factory - binds the real parts through
+:func:`pruvon_core.runtime.make_context`.  That keeps the import graph acyclic
+although config validation itself calls hooks that receive this object.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,39 +25,53 @@ if TYPE_CHECKING:  # pragma: no cover - imports for annotations only
     from pruvon_core.config import Config, ConfigStore
     from pruvon_core.operations import OperationManager
     from pruvon_core.permissions import Actor, Resource
-    from pruvon_core.plugins import PluginManager
+
+
+class ContextUnbound(RuntimeError):
+    """A hook used ``pruvon.config`` (…) where no process entry point bound one."""
 
 
 class Pruvon:
     """The context handed to hooks as ``pruvon``.
 
-    ``store`` and ``state_dir`` default to the process's config file
-    (``$PRUVON_CONFIG`` or ``/etc/pruvon.yml``) and state directory; the web
-    application passes its own and uses this object's Dokku client for its
-    requests too, so hooks and requests share the client's read cache.
+    ``client_from_config``, ``check`` and ``operation_manager`` are the core
+    functions behind :meth:`client`, :meth:`allowed` and :meth:`operations`,
+    passed in by :func:`pruvon_core.runtime.make_context`.
     """
 
     def __init__(
         self,
-        plugins: PluginManager,
+        plugins: Any,
         store: ConfigStore | None = None,
         state_dir: Path | None = None,
+        *,
+        client_from_config: Callable[[Config], Any] | None = None,
+        check: Callable[..., bool] | None = None,
+        operation_manager: Callable[[Path], OperationManager] | None = None,
     ) -> None:
         self.plugins = plugins
         self._store = store
         self._state_dir = state_dir
+        self._client_from_config = client_from_config
+        self._check = check
+        self._operation_manager = operation_manager
         self._client: Any = None
         self._client_stamp: tuple[int, ...] | None = None
         self._lock = threading.Lock()
 
+    @staticmethod
+    def _bound(part: Any, name: str) -> Any:
+        if part is None:
+            raise ContextUnbound(
+                f"pruvon.{name} is not available here: no config is bound to this "
+                "plugin manager (pruvon_core.runtime.make_context)"
+            )
+        return part
+
     @property
     def store(self) -> ConfigStore:
         """The live config store (reloads when the file changes)."""
-        if self._store is None:
-            from pruvon_core.config import ConfigStore
-
-            self._store = ConfigStore()
-        return self._store
+        return self._bound(self._store, "store")
 
     @property
     def config(self) -> Config:
@@ -63,32 +81,27 @@ class Pruvon:
     @property
     def state_dir(self) -> Path:
         """Where Pruvon keeps state: audit log, operations, sessions."""
-        if self._state_dir is None:
-            from pruvon_core.config import state_dir
-
-            self._state_dir = state_dir()
-        return self._state_dir
+        return self._bound(self._state_dir, "state_dir")
 
     def client(self) -> Any:
-        """A Dokku client for the current config, rebuilt when the config changes."""
-        from pruvon_core.dokku import client_from_config
+        """A Dokku client for the current config, rebuilt when the config changes.
 
+        Kept across calls so its short read cache is shared (in the web UI, by
+        every request and hook of the application).
+        """
+        build = self._bound(self._client_from_config, "client")
         config = self.config
         with self._lock:
             if self._client is None or self._client_stamp != config.stamp:
-                self._client = client_from_config(config)
+                self._client = build(config)
                 self._client_stamp = config.stamp
             return self._client
 
     def operations(self) -> OperationManager:
         """The operations manager (queued, logged, cancellable Dokku work)."""
-        from pruvon_core.operations import OperationManager
-
-        return OperationManager(self.state_dir)
+        return self._bound(self._operation_manager, "operations")(self.state_dir)
 
     def allowed(self, actor: Actor | None, action: str, resource: Resource | None = None) -> bool:
         """The one permission decision (:func:`pruvon_core.permissions.check`), against
         the config as it is now."""
-        from pruvon_core.permissions import check
-
-        return check(actor, action, resource, self.config)
+        return self._bound(self._check, "allowed")(actor, action, resource, self.config)

@@ -66,7 +66,9 @@ class PluginManager:
         self.infos: dict[str, PluginInfo] = {}
         # bounded: a plugin failing on every request must not grow memory forever
         self.hook_errors: deque[tuple[str, str, str]] = deque(maxlen=200)
-        #: The default ``pruvon`` context passed to hooks (the web app passes its own).
+        #: The ``pruvon`` context core's own hook calls pass; unbound (only
+        #: ``plugins``) until the process entry point binds one
+        #: (:func:`pruvon_core.runtime.bind`: the CLI root, the web app factory).
         self.pruvon = Pruvon(self)
 
     @property

@@ -26,13 +26,19 @@ from flask import (
     render_template,
     request,
 )
-from pruvon_web.api import body, endpoint
-from pruvon_web.context import web_state
-from pruvon_web.security import client_ip, json_error
-from pruvon_web.usersedit import UserEditError
-from pruvon_web.views import render_error
-from pruvon_web.ws import Revalidator, authorize, route
-from pruvon_web.ws import close as ws_close
+from pruvon_web.public import (
+    Revalidator,
+    UserEditError,
+    authorize,
+    body,
+    client_ip,
+    endpoint,
+    json_error,
+    render_error,
+    route,
+    web_state,
+)
+from pruvon_web.public import close as ws_close
 
 from pruvon_apps import service
 from pruvon_core.dokku import client_from_config, errors, validate
@@ -569,7 +575,7 @@ def start_create(req: service.CreateRequest) -> Any:
     def granted(app: str) -> None:
         if identity.record.role == "admin":
             return
-        from pruvon_auth.users import grant_app
+        from pruvon_auth.public import grant_app
 
         grant_app(state.store, identity.record.username, app)
 

@@ -30,10 +30,18 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request
-from pruvon_web.context import WebState, web_state
-from pruvon_web.security import audit_event, client_ip
-from pruvon_web.views import allowed, render_error
-from pruvon_web.ws import Revalidator, close, release, route
+from pruvon_web.public import (
+    Revalidator,
+    WebState,
+    allowed,
+    audit_event,
+    client_ip,
+    close,
+    release,
+    render_error,
+    route,
+    web_state,
+)
 
 from pruvon_core.dokku import validate
 from pruvon_core.dokku.errors import DokkuError

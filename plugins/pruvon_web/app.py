@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from pruvon_core.config import ConfigStore
 from pruvon_core.config import state_dir as default_state_dir
 from pruvon_core.plugins import PluginManager, flatten, get_plugin_manager
+from pruvon_core.runtime import bind
 from pruvon_web import security
 from pruvon_web.context import WebState
 
@@ -42,6 +43,7 @@ def create_app(
     state_path = Path(state_dir) if state_dir else default_state_dir()
     state_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     state = WebState(store=store, state_dir=state_path, plugins=plugins or get_plugin_manager())
+    bind(state.plugins, state.pruvon)  # core's hook calls (audit, config) get this app's context
 
     app = Flask("pruvon_web", static_folder="static", template_folder="templates")
     app.extensions["pruvon"] = state

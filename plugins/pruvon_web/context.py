@@ -18,6 +18,7 @@ from flask import current_app
 from pruvon_core.config import Config, ConfigStore
 from pruvon_core.context import Pruvon
 from pruvon_core.plugins import PluginManager
+from pruvon_core.runtime import make_context
 
 LOOPBACK_NETS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
@@ -35,7 +36,7 @@ class WebState:
     pruvon: Pruvon = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.pruvon = Pruvon(self.plugins, self.store, self.state_dir)
+        self.pruvon = make_context(self.plugins, self.store, self.state_dir)
 
     def config(self) -> Config:
         """The current config (one ``stat`` when unchanged; last good one if broken)."""
@@ -57,12 +58,12 @@ class WebState:
         return {str(origin).rstrip("/").lower() for origin in raw if isinstance(origin, str)}
 
     def idle_seconds(self) -> int:
-        from pruvon_auth.sessions import session_limits
+        from pruvon_auth.public import session_limits
 
         return session_limits(self.config())[0]
 
     def max_seconds(self) -> int:
-        from pruvon_auth.sessions import session_limits
+        from pruvon_auth.public import session_limits
 
         return session_limits(self.config())[1]
 
@@ -73,7 +74,7 @@ class WebState:
         One small file read per request; cheaper than any cache invalidation
         scheme that would have to work across gunicorn workers.
         """
-        from pruvon_auth.sessions import session_secret
+        from pruvon_auth.public import session_secret
 
         return session_secret(self.state_dir)
 

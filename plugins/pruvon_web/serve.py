@@ -163,7 +163,7 @@ def sim_command(name: str) -> str:
 
 def build_demo(root: Path, listen: str) -> tuple[Path, str]:
     """Create the sandbox under ``root``; return (config file, admin password)."""
-    from pruvon_auth.passwords import hash_password
+    from pruvon_auth.public import hash_password
 
     from pruvon_core.config import dump
     from pruvon_core.files import atomic_write

@@ -322,3 +322,19 @@ def test_service_types_and_backup_targets_are_collected_checked_and_deduplicated
     assert service_types(manager.pruvon) == [ServiceType("clickhouse", "ClickHouse")]
     assert [t.name for t in backup_targets(manager.pruvon)] == ["local", "s3"]
     assert ("broken", "pruvon_service_types", "RuntimeError: no types") in manager.hook_errors
+
+
+def test_unbound_context_says_so_and_make_context_binds(tmp_path: Path) -> None:
+    from pruvon_core.config import ConfigStore
+    from pruvon_core.context import ContextUnbound
+    from pruvon_core.runtime import bind, make_context
+
+    manager = PluginManager()
+    with pytest.raises(ContextUnbound, match="no config is bound"):
+        manager.pruvon.config  # noqa: B018 - the attribute read is the test
+    config = tmp_path / "pruvon.yml"
+    config.write_text("pruvon: {listen: '127.0.0.1:8080'}\n")
+    context = bind(manager, make_context(manager, ConfigStore(config), tmp_path))
+    assert manager.pruvon is context
+    assert context.config.listen == "127.0.0.1:8080"
+    assert context.operations().store.list() == []
