@@ -188,3 +188,29 @@ def test_plugins_lists_declared_service_types_and_backup_targets() -> None:
     assert data["service_types"] == []
     table = pruvon("plugins")
     assert "backup targets: local" in table.stdout and "service types: -" in table.stdout
+
+
+def test_cli_binds_the_hook_context_to_its_config(tmp_path: Path) -> None:
+    """A plugin's hook reads ``pruvon.store``/``config`` instead of process globals."""
+    (tmp_path / "acme_ctx.py").write_text(
+        textwrap.dedent(
+            """
+            from pruvon_core.hookspecs import hookimpl
+
+            @hookimpl
+            def pruvon_validate_config(data, pruvon):
+                if data.get("acme") == "show-context":
+                    return [f"acme: config file is {pruvon.store.path.name}"]
+                return []
+            """
+        )
+    )
+    dist = tmp_path / "acme_ctx-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-ctx\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[pruvon]\nacmectx = acme_ctx\n")
+    config = tmp_path / "chosen.yml"
+    config.write_text(EXAMPLE.read_text() + "\nacme: show-context\n")
+    proc = pruvon("--config", str(config), "config", "show", env={"PYTHONPATH": str(tmp_path)})
+    assert proc.returncode == 1
+    assert "acme: config file is chosen.yml" in proc.stderr and "Traceback" not in proc.stderr
