@@ -9,10 +9,12 @@ DEBIAN_PACKAGES := chromium git procps shellcheck openssl
 
 .PHONY: test demo lint deps debs clean dokku-plugin vendor bench
 
-$(STAMP): pyproject.toml
+# pruvon-testing (testing/: the Dokku simulator, the pytest plugin) is its own
+# distribution; tests, the demo and the benchmarks need it beside pruvon
+$(STAMP): pyproject.toml testing/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[web,dev]'
+	$(BIN)/pip install --quiet -e '.[web,dev]' -e ./testing
 	touch $(STAMP)
 
 deps: $(STAMP) debs

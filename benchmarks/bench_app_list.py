@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 from pruvon_core.dokku import DokkuClient
-from pruvon_core.testing.fixtures_client import client_for_sim
-from pruvon_core.testing.sim.core import SimState
-from pruvon_core.testing.sim.main import run
+from pruvon_testing.fixtures_client import client_for_sim
+from pruvon_testing.sim.core import SimState
+from pruvon_testing.sim.main import run
 
 TITLE = "App list: calls and wall time (simulator, realistic Dokku latency)"
 HEADERS = [

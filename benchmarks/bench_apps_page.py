@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_app_list import build_host
-from pruvon_core.testing.fixtures_client import sim_executable
-from pruvon_core.testing.fixtures_config import CONFIG_TEMPLATE, PASSWORDS, _hashes
-from pruvon_core.testing.sim.core import SimState
+from pruvon_testing.fixtures_client import sim_executable
+from pruvon_testing.fixtures_config import CONFIG_TEMPLATE, PASSWORDS, _hashes
+from pruvon_testing.sim.core import SimState
 
 TITLE = "Apps page (GET /apps): calls and latency (simulator, realistic Dokku latency)"
 HEADERS = ["apps", "state from", "dokku calls", "docker calls", "per-app calls",

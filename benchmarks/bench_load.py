@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.bench_app_list import build_host
-from pruvon_core.testing.fixtures_config import CONFIG_TEMPLATE, PASSWORDS, _hashes
-from pruvon_core.testing.sim.core import SimState
+from pruvon_testing.fixtures_config import CONFIG_TEMPLATE, PASSWORDS, _hashes
+from pruvon_testing.sim.core import SimState
 from tests.web.server import Server, free_port  # the e2e tests' real server handle
 
 TITLE = "Pages under load (real gunicorn, simulator at realistic Dokku latency, 12 apps)"

@@ -177,7 +177,7 @@ def pruvon_server(root: Path) -> tuple[subprocess.Popen, int, str]:
     """``pruvon serve`` on a simulator with one deployed app; returns a session cookie."""
     from pruvon_auth.passwords import hash_password
 
-    from pruvon_core.testing.sim.main import run
+    from pruvon_testing.sim.main import run
 
     sim, state = root / "sim", root / "state"
     sim.mkdir()

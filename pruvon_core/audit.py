@@ -202,7 +202,8 @@ def record(
         log.error("%s; audit entry: %s", exc, line.rstrip("\n"))
     from pruvon_core.plugins import get_plugin_manager
 
-    get_plugin_manager().call_hook("pruvon_event", event=event)
+    manager = get_plugin_manager()
+    manager.hook.pruvon_event(event=event, pruvon=manager.pruvon)
     return event
 
 

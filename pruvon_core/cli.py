@@ -28,6 +28,7 @@ from pruvon_core.config import (
 from pruvon_core.files import as_disk_full
 from pruvon_core.output import echo_json, echo_table, format_option
 from pruvon_core.plugins import get_plugin_manager
+from pruvon_core.registry import backup_targets, service_types
 from pruvon_core.shim_commands import SHIM_COMMANDS
 
 EXIT_OK = 0
@@ -80,7 +81,8 @@ class PruvonGroup(click.Group):
     def _load_plugin_commands(self) -> None:
         if not self._plugins_loaded:
             self._plugins_loaded = True
-            get_plugin_manager().call_hook("pruvon_register_commands", cli=self)
+            manager = get_plugin_manager()
+            manager.hook.pruvon_register_commands(cli=self, pruvon=manager.pruvon)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugin_commands()
@@ -113,18 +115,36 @@ class PruvonGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, config_file: Path | None) -> None:
     """Pruvon: administer a Dokku host from the CLI, Dokku itself, or the web."""
+    from pruvon_core.runtime import bind, make_context
+
     ctx.obj = CliContext(config_path(config_file))
+    manager = get_plugin_manager()
+    # hooks called by core from here on get this command's config (--config)
+    bind(manager, make_context(manager, ctx.obj.store))
 
 
 @cli.command("plugins")
 @format_option
 def plugins_command(fmt: str) -> None:
-    """List loaded plugins, the hooks they implement, and any load errors."""
-    rows = get_plugin_manager().report()
+    """List loaded plugins, the hooks they implement, and any load errors.
+
+    Also the service types and backup targets the plugins declare, as the
+    services and backups features will see them (checked, de-duplicated).
+    """
+    manager = get_plugin_manager()
+    kinds = {
+        "service_types": [kind.as_dict() for kind in service_types(manager.pruvon)],
+        "backup_targets": [target.as_dict() for target in backup_targets(manager.pruvon)],
+    }
+    rows = manager.report()
     if fmt == "json":
-        echo_json({"plugins": rows})
+        echo_json({"plugins": rows, **kinds})
         return
     echo_table(rows, ["name", "version", "distribution", "hooks", "error"])
+    for label, entries in (("service types", kinds["service_types"]),
+                           ("backup targets", kinds["backup_targets"])):
+        names = ", ".join(entry["name"] for entry in entries) or "-"
+        click.echo(f"{label}: {names}")
 
 
 @cli.group("config")

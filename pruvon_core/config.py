@@ -384,9 +384,11 @@ def validate(data: Any) -> list[str]:
 
 def _plugin_errors(data: Any) -> list[str]:
     """Sections owned by plugins (``terminals:`` …) are validated by those plugins."""
-    from pruvon_core.plugins import get_plugin_manager
+    from pruvon_core.plugins import flatten, get_plugin_manager
 
-    return [str(e) for e in get_plugin_manager().call_hook_flat("pruvon_validate_config", data=data)]
+    manager = get_plugin_manager()
+    problems = manager.hook.pruvon_validate_config(data=data, pruvon=manager.pruvon)
+    return [str(e) for e in flatten(problems)]
 
 
 # --------------------------------------------------------------------------- yaml io

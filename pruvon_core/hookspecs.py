@@ -1,9 +1,20 @@
 """The Pruvon plugin contract: every hook a plugin may implement.
 
 Built-in features and third-party plugins use exactly these hooks, registered
-through the ``pruvon`` entry-point group.  A hook that raises is caught by
-:mod:`pruvon_core.plugins`, logged with the plugin's name and skipped: one
+through the ``pruvon`` entry-point group, and they are called the pluggy way
+(``manager.hook.<name>(...)``): ``wrapper=True`` / ``hookwrapper=True``,
+``tryfirst``/``trylast`` and ``firstresult`` behave as pluggy documents.  A
+hook implementation that raises is caught by :mod:`pruvon_core.isolation`,
+logged with the plugin's name, listed by ``pruvon plugins`` and skipped: one
 broken plugin never takes the host process down.
+
+Every hook receives ``pruvon``, a :class:`pruvon_core.context.Pruvon` (config,
+Dokku client, permission check, operations, the plugin manager), in the manner
+of Datasette's ``datasette`` argument.  An implementation names only the
+arguments it needs, so ``pruvon`` is optional to take and plugins need no
+process globals.  An implementation for a hook not declared here is refused at
+load time (a typo would otherwise never run); mark it
+``@hookimpl(optionalhook=True)`` to implement another plugin's own hookspec.
 
 Grow this file with care: every hook here is a promise to plugin authors.
 """
@@ -19,7 +30,7 @@ hookimpl = pluggy.HookimplMarker("pruvon")
 
 
 @hookspec
-def pruvon_register_commands(cli: Any) -> None:
+def pruvon_register_commands(cli: Any, pruvon: Any) -> None:
     """Add click commands or groups to the ``pruvon`` CLI root group ``cli``.
 
     Called once while the CLI is built.  Every group added here is also reachable
@@ -28,7 +39,7 @@ def pruvon_register_commands(cli: Any) -> None:
 
 
 @hookspec
-def pruvon_register_actions() -> list[Any]:
+def pruvon_register_actions(pruvon: Any) -> list[Any]:
     """Declare the actions this plugin performs, as ``permissions.Action`` objects.
 
     An action (``apps.read``, ``apps.config.write``, ``backups.restore`` …) has a
@@ -39,7 +50,9 @@ def pruvon_register_actions() -> list[Any]:
 
 
 @hookspec
-def pruvon_permission_allowed(actor: Any, action: str, resource: Any) -> bool | None:
+def pruvon_permission_allowed(
+    actor: Any, action: str, resource: Any, pruvon: Any
+) -> bool | None:
     """Vote on whether ``actor`` may perform ``action`` on ``resource``.
 
     Return True to allow, False to veto, None to abstain.  A single False wins
@@ -50,7 +63,7 @@ def pruvon_permission_allowed(actor: Any, action: str, resource: Any) -> bool | 
 
 
 @hookspec
-def pruvon_validate_config(data: Any) -> list[str]:
+def pruvon_validate_config(data: Any, pruvon: Any) -> list[str]:
     """Return problems in the config sections this plugin owns (``terminals:`` …).
 
     ``data`` is the whole parsed config mapping.  Each problem is a string
@@ -61,7 +74,7 @@ def pruvon_validate_config(data: Any) -> list[str]:
 
 
 @hookspec
-def pruvon_web_blueprints() -> list[Any]:
+def pruvon_web_blueprints(pruvon: Any) -> list[Any]:
     """Return Flask blueprints to register on the web application.
 
     Called once by the web plugin when the app is created; never imported by the
@@ -70,7 +83,7 @@ def pruvon_web_blueprints() -> list[Any]:
 
 
 @hookspec
-def pruvon_web_menu(actor: Any) -> list[dict[str, Any]]:
+def pruvon_web_menu(actor: Any, pruvon: Any) -> list[dict[str, Any]]:
     """Return menu entries visible to ``actor``: ``{"label", "href", "order", "action"}``.
 
     Entries whose ``action`` the actor may not perform are filtered out by the
@@ -79,7 +92,7 @@ def pruvon_web_menu(actor: Any) -> list[dict[str, Any]]:
 
 
 @hookspec
-def pruvon_dashboard_cards(actor: Any) -> list[dict[str, Any]]:
+def pruvon_dashboard_cards(actor: Any, pruvon: Any) -> list[dict[str, Any]]:
     """Return dashboard cards for ``actor``: ``{"title", "template" or "html", "order"}``.
 
     Called on every dashboard render; keep it cheap (use the Dokku client's
@@ -88,24 +101,28 @@ def pruvon_dashboard_cards(actor: Any) -> list[dict[str, Any]]:
 
 
 @hookspec
-def pruvon_service_types() -> list[Any]:
-    """Return service kinds (``services.ServiceType``) beyond Dokku's built-in plugins.
+def pruvon_service_types(pruvon: Any) -> list[Any]:
+    """Return service kinds beyond Dokku's built-in plugins, as ``registry.ServiceType``.
 
-    The services plugin merges these with postgres/redis/… detected on the host.
+    Collected, validated and de-duplicated by
+    :func:`pruvon_core.registry.service_types` (listed by ``pruvon plugins``); the
+    services plugin merges them with postgres/redis/… detected on the host.
     """
 
 
 @hookspec
-def pruvon_backup_targets() -> list[Any]:
-    """Return backup targets (where backup files go).
+def pruvon_backup_targets(pruvon: Any) -> list[Any]:
+    """Return backup targets (where backup files go), as ``registry.BackupTarget``.
 
     The local directory target is built in; S3 and others are plugins.  Each
-    target has a unique ``name`` referenced from the config.
+    target has a unique ``name`` referenced from the config.  Collected,
+    validated and de-duplicated by :func:`pruvon_core.registry.backup_targets`
+    (listed by ``pruvon plugins``).
     """
 
 
 @hookspec
-def pruvon_terminal_targets() -> list[Any]:
+def pruvon_terminal_targets(pruvon: Any) -> list[Any]:
     """Return terminal targets: what an interactive terminal can open.
 
     Built-ins are app containers, one-off ``dokku run`` and the host shell; the
@@ -115,7 +132,7 @@ def pruvon_terminal_targets() -> list[Any]:
 
 
 @hookspec
-def pruvon_dokku_trigger(name: str, args: list[str]) -> bool | None:
+def pruvon_dokku_trigger(name: str, args: list[str], pruvon: Any) -> bool | None:
     """Handle a Dokku trigger forwarded by the Dokku shim (``post-create`` …).
 
     ``name`` is the trigger name, ``args`` its arguments as Dokku passed them.
@@ -125,7 +142,7 @@ def pruvon_dokku_trigger(name: str, args: list[str]) -> bool | None:
 
 
 @hookspec
-def pruvon_event(event: Any) -> None:
+def pruvon_event(event: Any, pruvon: Any) -> None:
     """Observe an audited action after it was written to the audit log.
 
     ``event`` is an ``audit.Event`` (actor, action, target, result, source IP,
@@ -134,7 +151,7 @@ def pruvon_event(event: Any) -> None:
 
 
 @hookspec
-def pruvon_startup(app_context: Any) -> None:
+def pruvon_startup(app_context: Any, pruvon: Any) -> None:
     """Run once when a long-lived process (the web server) starts.
 
     ``app_context`` carries the loaded config store and the plugin manager.

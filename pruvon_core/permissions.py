@@ -130,14 +130,14 @@ def actions() -> dict[str, Action]:
     (see :func:`_merge`), so a plugin cannot loosen a built-in action.
     """
     global _registry, _registry_owner
-    from pruvon_core.plugins import get_plugin_manager
+    from pruvon_core.plugins import flatten, get_plugin_manager
 
     manager = get_plugin_manager()
     with _registry_lock:
         if _registry is not None and _registry_owner is manager:
             return _registry
         registry: dict[str, Action] = {}
-        for declared in manager.call_hook_flat("pruvon_register_actions"):
+        for declared in flatten(manager.hook.pruvon_register_actions(pruvon=manager.pruvon)):
             if not isinstance(declared, Action):
                 log.warning("ignoring non-Action %r from pruvon_register_actions", declared)
                 continue
@@ -439,8 +439,9 @@ def check(
     allowed = actor.kind == "system" or _role_vote(record, declared, resource)
     from pruvon_core.plugins import get_plugin_manager
 
-    votes = get_plugin_manager().call_hook(
-        "pruvon_permission_allowed", actor=actor, action=action, resource=resource
+    manager = get_plugin_manager()
+    votes = manager.hook.pruvon_permission_allowed(
+        actor=actor, action=action, resource=resource, pruvon=manager.pruvon
     )
     if any(vote is False for vote in votes):
         return False

@@ -1,10 +1,17 @@
 """The plugin manager: loads every ``pruvon`` entry point, built-in or not.
 
 Built-in features are registered through the same entry-point group as
-third-party plugins, so there is exactly one way in.  Loading is forgiving: a
-plugin that fails to import is recorded (name, error) and skipped, and hooks
-are called through :func:`call_hook`, which isolates a raising implementation
-so one broken plugin cannot take the CLI or the web server down.
+third-party plugins, so there is exactly one way in.  Hooks are called the
+pluggy way, ``manager.hook.<name>(pruvon=manager.pruvon, ...)``, so wrappers
+(``wrapper=True``, old-style ``hookwrapper``), ``firstresult``, ``historic``
+and tracing all behave as pluggy documents, and a misspelt hook name is an
+``AttributeError`` instead of a silent no-op.
+
+Loading and calling are forgiving: a plugin that fails to import is recorded
+(name, error) and skipped, and every hook implementation is registered behind
+an isolating wrapper (:mod:`pruvon_core.isolation`) that records an exception
+and answers None, which pluggy drops: one broken plugin cannot take the CLI or
+the web server down, and ``pruvon plugins`` names it.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from typing import Any
 import pluggy
 
 from pruvon_core import hookspecs
+from pruvon_core.context import Pruvon
+from pruvon_core.isolation import isolate, unknown_hooks
 
 ENTRY_POINT_GROUP = "pruvon"
 log = logging.getLogger("pruvon.plugins")
@@ -57,6 +66,15 @@ class PluginManager:
         self.infos: dict[str, PluginInfo] = {}
         # bounded: a plugin failing on every request must not grow memory forever
         self.hook_errors: deque[tuple[str, str, str]] = deque(maxlen=200)
+        #: The ``pruvon`` context core's own hook calls pass; unbound (only
+        #: ``plugins``) until the process entry point binds one
+        #: (:func:`pruvon_core.runtime.bind`: the CLI root, the web app factory).
+        self.pruvon = Pruvon(self)
+
+    @property
+    def hook(self) -> Any:
+        """pluggy's hook relay: ``manager.hook.pruvon_event(event=…, pruvon=…)``."""
+        return self.pm.hook
 
     # -- loading -------------------------------------------------------------
     def load_entry_points(self, only: set[str] | None = None) -> None:
@@ -75,62 +93,57 @@ class PluginManager:
             )
             self.infos[ep.name] = info
             try:
-                module = ep.load()
-                self.pm.register(module, name=ep.name)
+                self._register(ep.load(), ep.name)
             except Exception as exc:  # a broken plugin is reported, never fatal
                 info.error = f"{type(exc).__name__}: {exc}"
                 log.warning("plugin %s failed to load: %s", ep.name, info.error)
                 continue
-            info.hooks = sorted(h.name for h in self.pm.get_hookcallers(module) or [])
+            info.hooks = self._hook_names(ep.name)
 
     def register(self, plugin: object, name: str) -> None:
-        """Register an in-process plugin object (tests, embedding applications)."""
-        self.pm.register(plugin, name=name)
-        self.infos[name] = PluginInfo(
-            name=name,
-            module=getattr(plugin, "__name__", type(plugin).__name__),
-            hooks=sorted(h.name for h in self.pm.get_hookcallers(plugin) or []),
-        )
+        """Register an in-process plugin object (tests, embedding applications).
+
+        Unlike an entry point, a plugin registered here that does not fit the
+        hook specifications raises: the caller is code, not an operator.
+        """
+        info = PluginInfo(name=name, module=getattr(plugin, "__name__", type(plugin).__name__))
+        self._register(plugin, name)
+        info.hooks = self._hook_names(name)
+        self.infos[name] = info
+
+    def _register(self, plugin: object, name: str) -> None:
+        """Register ``plugin`` behind its isolating stand-in; refuse unknown hook names.
+
+        A hook name no hookspec declares is a typo or a stale hook: it would
+        never be called, so the plugin is refused and the reason reported.
+        """
+        self.pm.register(isolate(self.pm, plugin, name, self._record_error), name=name)
+        unknown = unknown_hooks(self.pm, self.pm.get_plugin(name))
+        if unknown:
+            self.pm.unregister(name=name)
+            raise pluggy.PluginValidationError(
+                plugin, f"unknown hook(s) {', '.join(unknown)} (not in pruvon_core.hookspecs)"
+            )
+
+    def _hook_names(self, name: str) -> list[str]:
+        callers = self.pm.get_hookcallers(self.pm.get_plugin(name)) or []
+        return sorted(caller.name for caller in callers)
 
     def unregister(self, name: str) -> None:
         self.pm.unregister(name=name)
         self.infos.pop(name, None)
 
-    # -- calling -------------------------------------------------------------
-    def call_hook(self, hook_name: str, **kwargs: Any) -> list[Any]:
-        """Call every implementation of ``hook_name``; return non-None results.
-
-        Each implementation runs on its own: an exception is logged with the
-        plugin's name, kept in ``hook_errors`` (shown by ``pruvon plugins`` and
-        the web UI) and the remaining plugins still run.
-        """
-        caller = getattr(self.pm.hook, hook_name)
-        results: list[Any] = []
-        for impl in reversed(caller.get_hookimpls()):
-            args = {name: kwargs[name] for name in impl.argnames if name in kwargs}
-            try:
-                result = impl.function(**args)
-            except Exception as exc:
-                message = f"{type(exc).__name__}: {exc}"
-                self.hook_errors.append((impl.plugin_name, hook_name, message))
-                log.error(
-                    "plugin %s failed in %s: %s\n%s",
-                    impl.plugin_name,
-                    hook_name,
-                    message,
-                    traceback.format_exc(),
-                )
-                continue
-            if result is not None:
-                results.append(result)
-        return results
-
-    def call_hook_flat(self, hook_name: str, **kwargs: Any) -> list[Any]:
-        """Like :meth:`call_hook` for hooks returning lists: concatenates them."""
-        flat: list[Any] = []
-        for result in self.call_hook(hook_name, **kwargs):
-            flat.extend(result)
-        return flat
+    def _record_error(self, plugin_name: str, hook_name: str, exc: BaseException) -> None:
+        """Keep a hook failure for ``pruvon plugins`` and the log; the call goes on."""
+        message = f"{type(exc).__name__}: {exc}"
+        self.hook_errors.append((plugin_name, hook_name, message))
+        log.error(
+            "plugin %s failed in %s: %s\n%s",
+            plugin_name,
+            hook_name,
+            message,
+            "".join(traceback.format_exception(exc)),
+        )
 
     def report(self) -> list[dict[str, Any]]:
         """Every plugin with its hooks and load or runtime errors."""
@@ -144,6 +157,14 @@ class PluginManager:
             ]
             rows.append(row)
         return rows
+
+
+def flatten(results: list[Any]) -> list[Any]:
+    """Concatenate the lists returned by a list-returning hook (menus, cards …)."""
+    flat: list[Any] = []
+    for result in results:
+        flat.extend(result)
+    return flat
 
 
 def plugin_filter() -> set[str] | None:

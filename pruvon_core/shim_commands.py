@@ -189,7 +189,7 @@ def trigger_command(name: str, args: tuple[str, ...]) -> None:
         raise click.UsageError(f"invalid trigger name {name!r}: expected e.g. post-create")
     manager = get_plugin_manager()
     errors_before = len(manager.hook_errors)
-    results = manager.call_hook("pruvon_dokku_trigger", name=name, args=list(args))
+    results = manager.hook.pruvon_dokku_trigger(name=name, args=list(args), pruvon=manager.pruvon)
     for plugin, _hook, error in list(manager.hook_errors)[errors_before:]:
         click.echo(f" !     pruvon: plugin {plugin} failed on trigger {name}: {error}", err=True)
     if any(result is False for result in results):

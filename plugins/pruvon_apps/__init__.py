@@ -56,7 +56,7 @@ def pruvon_web_menu(actor):
 
 
 @hookimpl
-def pruvon_dashboard_cards(actor):
+def pruvon_dashboard_cards(actor, pruvon):
     from pruvon_apps.web import operations_card
 
-    return [operations_card(actor)]
+    return [operations_card(actor, pruvon)]

@@ -26,15 +26,23 @@ from flask import (
     render_template,
     request,
 )
-from pruvon_web.api import DOKKU_RESPONSES, body, endpoint
-from pruvon_web.context import web_state
-from pruvon_web.inputs import parse_json, query_int
-from pruvon_web.security import client_ip, json_error
-from pruvon_web.statuses import dokku_status
-from pruvon_web.usersedit import UserEditError
-from pruvon_web.views import render_error
-from pruvon_web.ws import Revalidator, authorize, route
-from pruvon_web.ws import close as ws_close
+from pruvon_web.public import (
+    DOKKU_RESPONSES,
+    Revalidator,
+    UserEditError,
+    authorize,
+    body,
+    client_ip,
+    dokku_status,
+    endpoint,
+    json_error,
+    parse_json,
+    query_int,
+    render_error,
+    route,
+    web_state,
+)
+from pruvon_web.public import close as ws_close
 
 from pruvon_apps import service
 from pruvon_core.dokku import client_from_config, errors, validate
@@ -603,7 +611,7 @@ def start_create(req: service.CreateRequest) -> Any:
     def granted(app: str) -> None:
         if identity.record.role == "admin":
             return
-        from pruvon_auth.users import grant_app
+        from pruvon_auth.public import grant_app
 
         grant_app(state.store, identity.record.username, app)
 
@@ -1068,15 +1076,11 @@ def api_rollback(app: str, op_id: str) -> Any:
 
 
 # --------------------------------------------------------------------------- dashboard
-def operations_card(actor: Any) -> dict[str, Any]:
-    """Running and recent operations on the apps this actor may read."""
-    from pruvon_core.permissions import check
-
-    state = web_state()
-    config = state.config()
-    ops = [op for op in OperationManager(state.state_dir).store.list()[:50]
+def operations_card(actor: Any, pruvon: Any) -> dict[str, Any]:
+    """Running and recent operations on the apps this actor may read (``pruvon``: hook context)."""
+    ops = [op for op in pruvon.operations().store.list()[:50]
            if op.target.startswith("app:")
-           and check(actor, "apps.read", Resource("app", op.target[4:]), config=config)][:8]
+           and pruvon.allowed(actor, "apps.read", Resource("app", op.target[4:]))][:8]
     return {"title": "Operations", "order": 20, "action": "apps.read",
             "template": "apps/_ops_card.html", "context": {"ops": ops}}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, request
-from pruvon_web.api import body, endpoint
+from pruvon_web.public import body, endpoint
 
 from pruvon_apps import service, settings
 from pruvon_apps.web import (

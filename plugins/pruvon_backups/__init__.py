@@ -2,6 +2,7 @@
 
 from pruvon_core.hookspecs import hookimpl
 from pruvon_core.permissions import Action
+from pruvon_core.registry import BackupTarget
 
 ACTIONS = [
     Action("backups.read", "See backups and their manifests", True, None),
@@ -14,3 +15,9 @@ ACTIONS = [
 @hookimpl
 def pruvon_register_actions():
     return ACTIONS
+
+
+@hookimpl
+def pruvon_backup_targets():
+    """The built-in target: a directory on this host (``backup.backup_dir``)."""
+    return [BackupTarget("local", "A directory on this host (backup.backup_dir)")]

@@ -54,7 +54,7 @@ def pruvon_web_blueprints():
 
 
 @hookimpl
-def pruvon_web_menu(actor):
+def pruvon_web_menu(actor, pruvon):
     from pruvon_terminals.web import menu_entries
 
-    return menu_entries()
+    return menu_entries(pruvon)

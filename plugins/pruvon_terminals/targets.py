@@ -33,6 +33,7 @@ from pruvon_core.dokku import validate
 from pruvon_core.dokku.errors import DokkuError
 from pruvon_core.dokku.transports import PtyHandle
 from pruvon_core.permissions import Resource
+from pruvon_core.plugins import flatten
 from pruvon_terminals.settings import FALLBACK_SHELL, TerminalSettings
 
 CONTAINER_ID_RE = re.compile(r"^[0-9a-f]{12,64}$")
@@ -374,10 +375,10 @@ def host_argv(user: str, shell: str) -> list[str]:
 BUILTIN_TARGETS: tuple[TerminalTarget, ...] = (AppShellTarget(), RunTarget(), HostTarget())
 
 
-def collect(plugins: Any) -> dict[str, TerminalTarget]:
+def collect(pruvon: Any) -> dict[str, TerminalTarget]:
     """Every target from the ``pruvon_terminal_targets`` hook, by name (first wins)."""
     found: dict[str, TerminalTarget] = {}
-    for target in plugins.call_hook_flat("pruvon_terminal_targets"):
+    for target in flatten(pruvon.plugins.hook.pruvon_terminal_targets(pruvon=pruvon)):
         if isinstance(target, TerminalTarget) and target.name not in found:
             found[target.name] = target
     return found

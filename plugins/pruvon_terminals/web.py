@@ -29,11 +29,19 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request
-from pruvon_web.context import WebState, web_state
-from pruvon_web.inputs import parse_json
-from pruvon_web.security import audit_event, client_ip
-from pruvon_web.views import allowed, render_error
-from pruvon_web.ws import Revalidator, close, release, route
+from pruvon_web.public import (
+    Revalidator,
+    WebState,
+    allowed,
+    audit_event,
+    client_ip,
+    close,
+    parse_json,
+    release,
+    render_error,
+    route,
+    web_state,
+)
 
 from pruvon_core.dokku import validate
 from pruvon_core.dokku.errors import DokkuError
@@ -224,14 +232,14 @@ def admin_close(entry_id: str) -> Any:
     return redirect("/settings/terminals", code=303)
 
 
-def menu_entries() -> list[dict[str, Any]]:
+def menu_entries(pruvon: Any) -> list[dict[str, Any]]:
     """The menu: the admin list always (filtered by action), the host shell when on."""
     entries = [{"label": "Terminals", "href": "/settings/terminals", "order": 930,
                 "action": "terminals.admin"}]
     try:
-        enabled = _settings(web_state()).host_shell
-    except (terminal_settings.SettingsError, RuntimeError, KeyError):
-        enabled = False  # outside a request, or a config error the pages will report
+        enabled = terminal_settings.load(pruvon.config).host_shell
+    except terminal_settings.SettingsError:
+        enabled = False  # a config error the pages will report
     if enabled:
         entries.append({"label": "Host shell", "href": "/host/terminal", "order": 940,
                         "action": "host.terminal"})
@@ -316,7 +324,7 @@ def serve_terminal(ws: Any, target_name: str, app: str | None = None,
 def _serve(ws: Any, target_name: str, app: str | None, service_type: str | None,
            service: str | None) -> None:
     state = web_state()
-    target = collect(state.plugins).get(target_name)
+    target = collect(state.pruvon).get(target_name)
     if target is None:
         return close(ws, f"unknown terminal target {target_name!r}")
     try:

@@ -40,7 +40,7 @@ def pruvon_web_menu(actor):
 
 
 @hookimpl
-def pruvon_dashboard_cards(actor):
+def pruvon_dashboard_cards(actor, pruvon):
     from pruvon_web.cards import host_card
 
-    return [host_card(actor)]
+    return [host_card(actor, pruvon)]

@@ -69,7 +69,7 @@ def users() -> Any:
 
 
 def _users_page(form: dict[str, Any], status: int) -> Any:
-    from pruvon_auth.totp import TotpStore
+    from pruvon_auth.public import TotpStore
 
     state = web_state()
     totp = TotpStore(state.state_dir)
@@ -99,7 +99,7 @@ def user_edit(username: str) -> Any:
         if status == 303:
             return redirect(f"/settings/users/{username}", code=303)
         record = web_state().config().user(username) or record
-    from pruvon_auth.totp import TotpStore
+    from pruvon_auth.public import TotpStore
 
     return render_template(
         "user_edit.html", user=usersedit.user_summary(record),
@@ -134,7 +134,7 @@ def _user_post(identity: Identity, username: str) -> int:
         elif op == "delete":
             usersedit.delete_user(store, username)
         elif op == "reset_totp":
-            from pruvon_auth.totp import TotpStore
+            from pruvon_auth.public import TotpStore
 
             if not TotpStore(web_state().state_dir).disable(username):
                 raise UserEditError(f"{username} does not use two-factor authentication")
@@ -169,7 +169,7 @@ def apikeys() -> Any:
 
 
 def _apikeys_page(identity: Identity, created: Any, status: int) -> Any:
-    from pruvon_auth.apikeys import ApiKeyStore
+    from pruvon_auth.public import ApiKeyStore
 
     from pruvon_core.permissions import grantable_actions
 
@@ -228,7 +228,7 @@ def check_expiry(identity: Identity, expires: datetime) -> None:
 
 
 def _create_key(identity: Identity) -> tuple[int, Any]:
-    from pruvon_auth.apikeys import ApiKeyStore
+    from pruvon_auth.public import ApiKeyStore
 
     scopes = request.form.getlist("scopes")
     try:
@@ -252,7 +252,7 @@ def _create_key(identity: Identity) -> tuple[int, Any]:
 
 
 def _revoke_key(identity: Identity, key_id: str) -> int:
-    from pruvon_auth.apikeys import ApiKeyStore
+    from pruvon_auth.public import ApiKeyStore
 
     store = ApiKeyStore(web_state().state_dir)
     owner = None if identity.record.role == "admin" else identity.record.username

@@ -361,7 +361,7 @@ def key_summary(key: Any) -> dict[str, Any]:
 
 
 def _visible_keys() -> list[Any]:
-    from pruvon_auth.apikeys import ApiKeyStore
+    from pruvon_auth.public import ApiKeyStore
 
     keys = ApiKeyStore(web_state().state_dir).list()
     if g.identity.record.role == "admin":
@@ -395,7 +395,7 @@ APIKEY_CREATE_SCHEMA = {
               "token": {"type": "string"}, "apikey": KEY_SCHEMA}},
           responses={"201": "Created", "400": "Invalid scopes or expiry"})
 def apikeys_create() -> Any:
-    from pruvon_auth.apikeys import ApiKeyStore
+    from pruvon_auth.public import ApiKeyStore
 
     from pruvon_web.admin_views import check_expiry, check_scopes, grantable_for
 
@@ -423,7 +423,7 @@ def apikeys_create() -> Any:
 @endpoint("/apikeys/<key_id>", "DELETE", "Revoke an API key (own, or any for admins)",
           action="apikeys.write", responses={"204": "Revoked", "404": "No such key"})
 def apikeys_revoke(key_id: str) -> Any:
-    from pruvon_auth.apikeys import ApiKeyStore
+    from pruvon_auth.public import ApiKeyStore
 
     key = next((k for k in _visible_keys() if k.id == key_id), None)
     if key is None:

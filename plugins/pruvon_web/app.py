@@ -20,7 +20,8 @@ from pruvon_core.config import ConfigStore
 from pruvon_core.config import state_dir as default_state_dir
 from pruvon_core.dokku import errors
 from pruvon_core.files import as_disk_full, private_dir
-from pruvon_core.plugins import PluginManager, get_plugin_manager
+from pruvon_core.plugins import PluginManager, flatten, get_plugin_manager
+from pruvon_core.runtime import bind
 from pruvon_web import security
 from pruvon_web.context import WebState
 from pruvon_web.inputs import PruvonRequest, StrictJSONProvider
@@ -46,6 +47,7 @@ def create_app(
     state_path = Path(state_dir) if state_dir else default_state_dir()
     private_dir(state_path)
     state = WebState(store=store, state_dir=state_path, plugins=plugins or get_plugin_manager())
+    bind(state.plugins, state.pruvon)  # core's hook calls (audit, config) get this app's context
 
     app = Flask("pruvon_web", static_folder="static", template_folder="templates")
     app.request_class = PruvonRequest  # every JSON parse error a 400 (inputs.py)
@@ -60,7 +62,7 @@ def create_app(
     _register_blueprints(app, state)
     _register_error_handlers(app)
     app.context_processor(_template_context)
-    state.plugins.call_hook("pruvon_startup", app_context=state)
+    state.plugins.hook.pruvon_startup(app_context=state, pruvon=state.pruvon)
     return app
 
 
@@ -70,7 +72,7 @@ def _register_blueprints(app: Flask, state: WebState) -> None:
 
     for blueprint in (auth_views.bp, views.bp, admin_views.bp, api.bp, ws.bp):
         app.register_blueprint(blueprint)
-    for blueprint in state.plugins.call_hook_flat("pruvon_web_blueprints"):
+    for blueprint in flatten(state.plugins.hook.pruvon_web_blueprints(pruvon=state.pruvon)):
         try:
             app.register_blueprint(blueprint)
         except Exception as exc:  # one plugin's mistake must not stop the server

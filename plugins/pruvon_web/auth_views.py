@@ -53,7 +53,7 @@ def safe_next(target: str | None) -> str:
 
 def typical_cost(config: Any) -> int | None:
     """The bcrypt cost of the configured hashes, so a dummy check takes as long as a real one."""
-    from pruvon_auth.passwords import hash_cost
+    from pruvon_auth.public import hash_cost
 
     costs = [hash_cost(u.password_hash) for u in config.users]
     known = [c for c in costs if c]
@@ -61,7 +61,7 @@ def typical_cost(config: Any) -> int | None:
 
 
 def _throttle() -> Any:
-    from pruvon_auth.throttle import LoginThrottle
+    from pruvon_auth.public import LoginThrottle
 
     return LoginThrottle(web_state().state_dir)
 
@@ -105,7 +105,7 @@ def login() -> Any:
 
 
 def _check_password(username: str, password: str, context: dict[str, Any]) -> Any:
-    from pruvon_auth.passwords import verify_dummy, verify_password
+    from pruvon_auth.public import verify_dummy, verify_password
 
     ip = client_ip()
     throttle = _throttle()
@@ -127,7 +127,7 @@ def _check_password(username: str, password: str, context: dict[str, Any]) -> An
         return _form_error("login.html", GENERIC_FAILURE, 401, **context)
     assert record is not None
     throttle.refund(ip, username)
-    from pruvon_auth.totp import TotpStore
+    from pruvon_auth.public import TotpStore
 
     if TotpStore(web_state().state_dir).enrolled(record.username):
         return _begin_totp_step(record, context["next"])
@@ -136,7 +136,7 @@ def _check_password(username: str, password: str, context: dict[str, Any]) -> An
 
 def _begin_totp_step(record: UserRecord, next_url: str) -> Any:
     """Password accepted; hold the login until the second factor arrives."""
-    from pruvon_auth.sessions import user_fingerprint
+    from pruvon_auth.public import user_fingerprint
 
     session.clear()
     session.update(
@@ -150,8 +150,7 @@ def _begin_totp_step(record: UserRecord, next_url: str) -> Any:
 
 @bp.route("/login/totp", methods=["GET", "POST"])
 def login_totp() -> Any:
-    from pruvon_auth.sessions import user_fingerprint
-    from pruvon_auth.totp import TotpError, TotpStore
+    from pruvon_auth.public import TotpError, TotpStore, user_fingerprint
 
     username = str(session.get("pending_uid", ""))
     started = int(session.get("pending_at", 0))

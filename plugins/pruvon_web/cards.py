@@ -107,21 +107,20 @@ def dokku_summary(client: Any, visible_app: Any) -> dict[str, Any]:
     return summary
 
 
-def host_card(actor: Any) -> dict[str, Any]:
-    """The ``Host`` dashboard card for ``actor`` (apps counted are those it may see)."""
-    from pruvon_core.permissions import Resource, check
-    from pruvon_web.context import web_state
+def host_card(actor: Any, pruvon: Any) -> dict[str, Any]:
+    """The ``Host`` dashboard card for ``actor`` (apps counted are those it may see).
 
-    state = web_state()
-    config = state.config()
+    ``pruvon`` is the hook context: the running app's config and Dokku client.
+    """
+    from pruvon_core.permissions import Resource
 
     def visible(app: str) -> bool:
-        return check(actor, "apps.read", Resource("app", app), config=config)
+        return pruvon.allowed(actor, "apps.read", Resource("app", app))
 
     disk = disk_usage()
     memory = memory_usage()
     context = {
-        "dokku": dokku_summary(state.client(), visible),
+        "dokku": dokku_summary(pruvon.client(), visible),
         "disk": disk,
         "memory": memory,
         "human": human_bytes,

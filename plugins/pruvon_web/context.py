@@ -9,7 +9,6 @@ the next request without a restart.
 from __future__ import annotations
 
 import ipaddress
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,9 @@ from typing import Any
 from flask import current_app
 
 from pruvon_core.config import Config, ConfigStore
+from pruvon_core.context import Pruvon
 from pruvon_core.plugins import PluginManager
+from pruvon_core.runtime import make_context
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -29,9 +30,11 @@ class WebState:
     store: ConfigStore
     state_dir: Path
     plugins: PluginManager
-    _client: Any = field(default=None, repr=False)
-    _client_stamp: tuple[int, ...] | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: The ``pruvon`` context hooks get: this app's store, state dir and Dokku client.
+    pruvon: Pruvon = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.pruvon = make_context(self.plugins, self.store, self.state_dir)
 
     def config(self) -> Config:
         """The current config (one ``stat`` when unchanged; last good one if broken)."""
@@ -56,12 +59,12 @@ class WebState:
         return {str(origin).rstrip("/").lower() for origin in raw if isinstance(origin, str)}
 
     def idle_seconds(self) -> int:
-        from pruvon_auth.sessions import session_limits
+        from pruvon_auth.public import session_limits
 
         return session_limits(self.config())[0]
 
     def max_seconds(self) -> int:
-        from pruvon_auth.sessions import session_limits
+        from pruvon_auth.public import session_limits
 
         return session_limits(self.config())[1]
 
@@ -72,7 +75,7 @@ class WebState:
         One small file read per request; cheaper than any cache invalidation
         scheme that would have to work across gunicorn workers.
         """
-        from pruvon_auth.sessions import session_secret
+        from pruvon_auth.public import session_secret
 
         return session_secret(self.state_dir)
 
@@ -80,16 +83,10 @@ class WebState:
     def client(self) -> Any:
         """A Dokku client for the current config, rebuilt when the config changes.
 
-        Kept across requests so the client's short read cache is shared.
+        Kept across requests (in the hook context) so the client's short read
+        cache is shared by requests and hooks.
         """
-        from pruvon_core.dokku import client_from_config
-
-        config = self.config()
-        with self._lock:
-            if self._client is None or self._client_stamp != config.stamp:
-                self._client = client_from_config(config)
-                self._client_stamp = config.stamp
-            return self._client
+        return self.pruvon.client()
 
 
 def web_state() -> WebState:

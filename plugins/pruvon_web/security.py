@@ -266,7 +266,7 @@ def csrf_token() -> str:
 
 def start_session(record: UserRecord) -> None:
     """Begin a signed-in session: a brand-new id and CSRF token (no fixation)."""
-    from pruvon_auth.sessions import user_fingerprint
+    from pruvon_auth.public import user_fingerprint
 
     now = int(time.time())
     session.clear()
@@ -408,7 +408,7 @@ def load_identity() -> None:
 
 def identity_from_bearer(header: str) -> Identity:
     """An API key given as ``Authorization: Bearer <token>``; never in a URL."""
-    from pruvon_auth.apikeys import ApiKeyExpired, ApiKeyInvalid, ApiKeyStore
+    from pruvon_auth.public import ApiKeyExpired, ApiKeyInvalid, ApiKeyStore
 
     from pruvon_core.permissions import actor_for_apikey
 
@@ -431,7 +431,7 @@ def identity_from_bearer(header: str) -> Identity:
 
 def identity_from_session() -> Identity | None:
     """The session's user, re-validated against the config and the timeouts."""
-    from pruvon_auth.sessions import user_fingerprint
+    from pruvon_auth.public import user_fingerprint
 
     from pruvon_core.permissions import actor_for_user
 
@@ -511,7 +511,7 @@ def forbidden(message: str) -> Response:
                     method=request.method, reason=message)
     if is_api_path(request.path) or is_ws_path(request.path):
         return json_error(message, 403)
-    from pruvon_web.views import render_error
+    from pruvon_web.errors import render_error
 
     return render_error(403, message)
 

@@ -7,7 +7,9 @@ thread pool of 32 serves a small team comfortably.
 
 ``--demo`` builds a throw-away sandbox (the Dokku simulator with sample apps,
 a config with a fresh admin password printed once, a temporary state dir) and
-removes it on exit; ``make demo`` runs exactly this.
+removes it on exit; ``make demo`` runs exactly this.  The simulator is the
+separate ``pruvon-testing`` distribution (a developer tool, absent from a
+production install), imported only here and only for ``--demo``.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def listen_warning(listen: str, trusted_proxies: Any) -> str | None:
 
 def _warn_missing_hosts(config: Any) -> None:
     """Behind a proxy without ``security.allowed_hosts`` every proxied page is a 400: say so now."""
-    from pruvon_auth.check import check_hosts
+    from pruvon_auth.public import check_hosts
 
     for finding in check_hosts(config):
         click.echo(click.style(f"warning: {finding.message}. Fix: {finding.fix}", fg="yellow"),
@@ -155,18 +157,33 @@ def recover_operations() -> None:
 
 
 # --------------------------------------------------------------------------- demo
+DEMO_NEEDS_TESTING = (
+    "pruvon serve --demo needs the Dokku simulator, which is not installed: "
+    "pip install pruvon-testing (from a source checkout: pip install -e ./testing, "
+    "or run make demo)"
+)
+
+
+def demo_seeder() -> Any:
+    """``seed_demo`` of the simulator, or a clear error when pruvon-testing is missing."""
+    try:
+        from pruvon_testing.sim.demo import seed_demo
+    except ImportError as exc:
+        raise click.ClickException(DEMO_NEEDS_TESTING) from exc
+    return seed_demo
+
+
 def sim_command(name: str) -> str:
     """The simulator console script installed beside this Python."""
     path = Path(sys.executable).parent / name
     if not path.exists():
-        raise click.ClickException(f"{path} not found: install pruvon with pip so that "
-                                   f"the {name} console script exists")
+        raise click.ClickException(f"{path} not found: {DEMO_NEEDS_TESTING}")
     return str(path)
 
 
 def build_demo(root: Path, listen: str) -> tuple[Path, str]:
     """Create the sandbox under ``root``; return (config file, admin password)."""
-    from pruvon_auth.passwords import hash_password
+    from pruvon_auth.public import hash_password
 
     from pruvon_core.config import dump
     from pruvon_core.files import atomic_write
@@ -180,7 +197,7 @@ def build_demo(root: Path, listen: str) -> tuple[Path, str]:
         PRUVON_DOKKU_COMMAND=sim_command("pruvon-dokku-sim"),
         PRUVON_DOCKER_COMMAND=sim_command("pruvon-docker-sim"),
     )
-    seed_sim(sim_root)
+    demo_seeder()(sim_root)
     password = secrets.token_urlsafe(15)
     config_file = root / "pruvon.yml"
     data = {
@@ -192,19 +209,9 @@ def build_demo(root: Path, listen: str) -> tuple[Path, str]:
     return config_file, password
 
 
-def seed_sim(sim_root: Path) -> None:
-    """Sample apps and services; an empty host when the demo seeder is unavailable."""
-    try:
-        from pruvon_core.testing.sim.demo import seed_demo
-    except ImportError:
-        click.echo("note: simulator demo data not available; the sandbox host is empty",
-                   err=True)
-        return
-    seed_demo(sim_root)
-
-
 def serve_demo(listen: str | None, threads: int) -> None:
     address = check_listen(listen or "127.0.0.1:8080")
+    demo_seeder()  # refuse before creating anything when the simulator is missing
     root = Path(tempfile.mkdtemp(prefix="pruvon-demo-"))
     master = os.getpid()
     try:

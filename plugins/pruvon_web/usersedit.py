@@ -84,7 +84,7 @@ def check_role(role: str) -> None:
 
 def check_password(password: str, username: str) -> str:
     """The bcrypt hash of an acceptable password."""
-    from pruvon_auth.passwords import check_policy, hash_password
+    from pruvon_auth.public import check_policy, hash_password
 
     try:
         check_policy(password, username)
@@ -95,7 +95,7 @@ def check_password(password: str, username: str) -> str:
 
 def _translate(function: Any, *args: Any, **kwargs: Any) -> Any:
     """Call an edit, turning the auth plugin's and the config's errors into ours."""
-    from pruvon_auth.users import UserError
+    from pruvon_auth.public import UserError
 
     try:
         return function(*args, **kwargs)
@@ -111,7 +111,7 @@ def create_user(
     store: ConfigStore, username: str, password: str, role: str, grants: Grants
 ) -> Config:
     """Add a user (the auth plugin's ``add_user``) after checking every field."""
-    from pruvon_auth.users import add_user
+    from pruvon_auth.public import add_user
 
     config = store.current()
     check_username(username, config)
@@ -185,31 +185,31 @@ def patch_user(store: ConfigStore, username: str, **changes: Any) -> Config:
     hashed here) and :data:`GRANT_FIELDS`; what is absent keeps its value, so
     a concurrent edit of another field (a CLI grant) is never overwritten.
     """
-    from pruvon_auth import users
+    from pruvon_auth.public import update_user
 
     if "role" in changes:
         check_role(changes["role"])
     password = changes.pop("password", "")
     if password:
         changes["password_hash"] = check_password(password, username)
-    return _translate(users.update_user, store, username, legacy=False, **changes)
+    return _translate(update_user, store, username, legacy=False, **changes)
 
 
 def set_disabled(store: ConfigStore, username: str, disabled: bool) -> Config:
-    from pruvon_auth import users
+    from pruvon_auth.public import set_user_disabled
 
     if store.current().user(username) is None:
         raise UserEditError(f"no user named {username!r}")
-    _translate(users.set_disabled, store, username, disabled)
+    _translate(set_user_disabled, store, username, disabled)
     return store.current()
 
 
 def delete_user(store: ConfigStore, username: str) -> Config:
-    from pruvon_auth import users
+    from pruvon_auth.public import remove_user
 
     if store.current().user(username) is None:
         raise UserEditError(f"no user named {username!r}")
-    _translate(users.remove_user, store, username)
+    _translate(remove_user, store, username)
     return store.current()
 
 

@@ -10,38 +10,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, flash, g, make_response, render_template, request
+from flask import Blueprint, flash, g, render_template, request
 from markupsafe import Markup
 
+from pruvon_core.plugins import flatten
 from pruvon_web.context import web_state
+from pruvon_web.errors import render_error
 from pruvon_web.security import Identity, audit_event, client_ip, route_permitted
 
 log = logging.getLogger("pruvon.web")
 bp = Blueprint("views", __name__)
-
-ERROR_TITLES = {
-    400: "Bad request",
-    401: "Sign-in required",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    413: "Too large",
-    429: "Too many requests",
-    500: "Internal error",
-    502: "Dokku failed",
-    503: "Dokku unavailable",
-    504: "Dokku timed out",
-}
-
-
-def render_error(status: int, message: str) -> Response:
-    """An error page: the status, a human message, never a traceback."""
-    title = ERROR_TITLES.get(status, "Error")
-    response = make_response(
-        render_template("error.html", status=status, title=title, message=message), status
-    )
-    return response
-
 
 def allowed(identity: Identity | None, action: str | None, resource: Any = None) -> bool:
     """``permissions.check`` for the current identity (None action = always)."""
@@ -56,7 +34,8 @@ def allowed(identity: Identity | None, action: str | None, resource: Any = None)
 
 def menu_for(identity: Identity) -> list[dict[str, Any]]:
     """Menu entries of every plugin that this identity may open, in order."""
-    entries = web_state().plugins.call_hook_flat("pruvon_web_menu", actor=identity.actor)
+    state = web_state()
+    entries = flatten(state.plugins.hook.pruvon_web_menu(actor=identity.actor, pruvon=state.pruvon))
     visible = []
     for entry in entries:
         if not isinstance(entry, dict):
@@ -86,7 +65,8 @@ def dashboard() -> Any:
     identity: Identity = g.identity
     if not allowed(identity, "dashboard.read"):
         return render_error(403, "Your account may not see the dashboard.")
-    cards = web_state().plugins.call_hook_flat("pruvon_dashboard_cards", actor=identity.actor)
+    state = web_state()
+    cards = flatten(state.plugins.hook.pruvon_dashboard_cards(actor=identity.actor, pruvon=state.pruvon))
     visible = [c for c in cards if isinstance(c, dict) and allowed(identity, c.get("action"))]
     visible.sort(key=lambda c: (c.get("order", 100), str(c.get("title", ""))))
     rendered = [
@@ -100,7 +80,7 @@ def dashboard() -> Any:
 @bp.route("/account", methods=["GET", "POST"])
 def account() -> Any:
     """The signed-in user's own account: TOTP enrolment and removal."""
-    from pruvon_auth.totp import TotpStore
+    from pruvon_auth.public import TotpStore
 
     identity: Identity = g.identity
     if identity.via != "session":
@@ -123,7 +103,7 @@ def account() -> Any:
 
 
 def _totp_begin(store: Any, user: str, code: str, context: dict[str, Any]) -> int:
-    from pruvon_auth.totp import TotpError
+    from pruvon_auth.public import TotpError
 
     try:
         secret, uri = store.begin(user)
@@ -135,7 +115,7 @@ def _totp_begin(store: Any, user: str, code: str, context: dict[str, Any]) -> in
 
 
 def _totp_confirm(store: Any, user: str, code: str, context: dict[str, Any]) -> int:
-    from pruvon_auth.totp import TotpError
+    from pruvon_auth.public import TotpError
 
     if not (code.isascii() and code.isdigit()) or len(code) != 6:
         flash("Enter the 6-digit code your authenticator app shows.", "error")
@@ -155,8 +135,7 @@ def _totp_confirm(store: Any, user: str, code: str, context: dict[str, Any]) -> 
 
 def _totp_disable(store: Any, user: str, code: str, context: dict[str, Any]) -> int:
     """Turning 2FA off needs the password *and* a current code (a stolen session is not enough)."""
-    from pruvon_auth.throttle import LoginThrottle
-    from pruvon_auth.totp import TotpError
+    from pruvon_auth.public import LoginThrottle, TotpError
 
     if not store.enrolled(user):
         flash("Two-factor authentication is not on.", "error")

@@ -120,14 +120,14 @@ def authorize(ws: Any, action: str, resource: Any = None) -> Identity | None:
 
 def still_valid(identity: Identity, state: WebState) -> bool:
     """Whether the user (or API key) that opened a socket would still be accepted now."""
-    from pruvon_auth import sessions
+    from pruvon_auth.public import session_still_valid, user_fingerprint
 
     config = state.config()
-    fingerprint = sessions.user_fingerprint(identity.record)
-    if not sessions.still_valid(config, identity.record.username, fingerprint):
+    fingerprint = user_fingerprint(identity.record)
+    if not session_still_valid(config, identity.record.username, fingerprint):
         return False
     if identity.via == "apikey":
-        from pruvon_auth.apikeys import ApiKeyNotFound, ApiKeyStore
+        from pruvon_auth.public import ApiKeyNotFound, ApiKeyStore
 
         try:
             key = ApiKeyStore(state.state_dir).get(identity.key.id)

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from pruvon_core.testing.fixtures_client import client_for_sim
-from pruvon_core.testing.sim.main import run
+from pruvon_testing.fixtures_client import client_for_sim
+from pruvon_testing.sim.main import run
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -98,8 +98,8 @@ def wait_operation(state_dir: Path, op_id: str, timeout: float = 60.0) -> Any:
 
 def seed_logs(root: Path, app: str, lines: list[str]) -> None:
     """Write lines into the app's simulated container logs (as the app would)."""
-    from pruvon_core.testing.sim import containers
-    from pruvon_core.testing.sim.core import SimState
+    from pruvon_testing.sim import containers
+    from pruvon_testing.sim.core import SimState
 
     state = SimState(root)
     for container in containers.current_containers(state, app):
@@ -109,8 +109,8 @@ def seed_logs(root: Path, app: str, lines: list[str]) -> None:
 
 def register_image(root: Path, ref: str) -> None:
     """Make another image pullable on the simulated host (a copy of example/web:1)."""
-    from pruvon_core.testing.sim import images
-    from pruvon_core.testing.sim.core import SimState
+    from pruvon_testing.sim import images
+    from pruvon_testing.sim.core import SimState
 
     state = SimState(root)
     base = images.lookup(state, "example/web:1")

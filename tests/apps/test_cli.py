@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pruvon_core import audit
-from pruvon_core.testing.sim.core import SimState
+from pruvon_testing.sim.core import SimState
 from tests.apps.conftest import seed_logs
 
 PRUVON = str(Path(sys.executable).parent / "pruvon")

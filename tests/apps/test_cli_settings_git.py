@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from pruvon_core import audit
-from pruvon_core.testing.gitrepo import make_repo
-from pruvon_core.testing.sim.main import run
+from pruvon_testing.gitrepo import make_repo
+from pruvon_testing.sim.main import run
 from tests.apps.test_cli import pruvon  # noqa: F401  (the fixture)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pruvon_core.testing.sim.core import SimState
+from pruvon_testing.sim.core import SimState
 
 PRUVON = str(Path(sys.executable).parent / "pruvon")
 GARBAGE = {"apps:list": {"exit": 0, "stdout": "=====> My Apps\nblog\n<<garbage>>\n\x01\x02\n"}}

@@ -14,8 +14,8 @@ from pruvon_core import audit
 from pruvon_core.dokku import errors
 from pruvon_core.operations import OperationManager, StepTimeout
 from pruvon_core.permissions import SYSTEM, PermissionDenied, actor_for_user
-from pruvon_core.testing.fixtures_client import client_for_sim
-from pruvon_core.testing.sim.core import SimState
+from pruvon_testing.fixtures_client import client_for_sim
+from pruvon_testing.sim.core import SimState
 from tests.apps.conftest import register_image, sim
 
 TRICKY = {

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from pruvon_core import audit
-from pruvon_core.testing.gitrepo import git, make_repo
-from pruvon_core.testing.sim.main import run
+from pruvon_testing.gitrepo import git, make_repo
+from pruvon_testing.sim.main import run
 from tests.apps.conftest import wait_operation
 
 

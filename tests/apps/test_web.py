@@ -120,7 +120,7 @@ def test_viewer_sees_masked_values_and_cannot_write(
     http: Any, login_as: Any, pruvon_config: Any
 ) -> None:
     secret_value = "super-secret-value"
-    from pruvon_core.testing.fixtures_client import client_for_sim
+    from pruvon_testing.fixtures_client import client_for_sim
 
     client_for_sim(Path(os.environ["PRUVON_SIM_ROOT"])).config_set("blog", {
         "TOKEN": secret_value})

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import websocket
 
-from pruvon_core.testing.sim.core import SimState
+from pruvon_testing.sim.core import SimState
 from tests.apps.conftest import seed_logs, sim
 from tests.web.server import Browser, Server, start_server
 

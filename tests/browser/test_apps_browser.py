@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pruvon_core.testing.sim.core import SimState
+from pruvon_testing.sim.core import SimState
 from tests.apps.conftest import seed_logs, sim
 from tests.chromium import SHOTS
 from tests.web.server import start_server
@@ -158,7 +158,7 @@ def test_scoped_user_sees_only_its_apps(page: Any, server: Any) -> None:
 def test_create_from_git_settings_and_deploy_from_git(
     page: Any, server: Any, tmp_path: Path
 ) -> None:
-    from pruvon_core.testing.gitrepo import commit, make_repo
+    from pruvon_testing.gitrepo import commit, make_repo
 
     repo = make_repo(tmp_path / "src")
     sign_in(page, server, "admin")

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from pruvon_core.testing.sim.main import run
+    from pruvon_testing.sim.main import run
 
     running = start_server(tmp_path_factory.mktemp("browser"))
     for argv in (["apps:create", "blog"], ["git:from-image", "blog", "example/web:1"],

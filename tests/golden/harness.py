@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pruvon_core.testing.reference import ReferenceCase, load_cases
-from pruvon_core.testing.sim.main import run
+from pruvon_testing.reference import ReferenceCase, load_cases
+from pruvon_testing.sim.main import run
 
 CASES: dict[str, ReferenceCase] = {c.name: c for c in load_cases()}
 

@@ -29,9 +29,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from pruvon_core.testing.reference import REFERENCE_DIR
-from pruvon_core.testing.sim import containers
-from pruvon_core.testing.sim.core import SimState
+from pruvon_testing.reference import REFERENCE_DIR
+from pruvon_testing.sim import containers
+from pruvon_testing.sim.core import SimState
 from tests.golden.harness import CASES, Replay, sub
 
 REQ = "[::ffff:172.17.0.1]:{port}: response:200"

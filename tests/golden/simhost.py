@@ -109,7 +109,7 @@ def run_tty(
         child_env = {k: v for k, v in os.environ.items() if not k.startswith("DOKKU_")}
         child_env.update(env or {}, PRUVON_SIM_ROOT=str(root))
         os.execve(
-            sys.executable, [sys.executable, "-m", "pruvon_core.testing.sim", *argv], child_env)
+            sys.executable, [sys.executable, "-m", "pruvon_testing.sim", *argv], child_env)
     if script:
         os.write(fd, script)
     chunks: list[bytes] = []

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from pruvon_core.testing.sim.core import SimState
+from pruvon_testing.sim.core import SimState
 from tests.golden.harness import (
     SHA40,
     Builder,

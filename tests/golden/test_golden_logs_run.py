@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from pruvon_core.testing.sim import containers
-from pruvon_core.testing.sim.core import SimState
+from pruvon_testing.sim import containers
+from pruvon_testing.sim.core import SimState
 from tests.golden.harness import CASES, assert_matches, check_snapshot_tty
 from tests.golden.simb_session import (
     DURING_TAIL,
@@ -81,7 +81,7 @@ def _follow(root: Path, argv: list[str], before: int, traffic: list) -> tuple[in
     SimState(root).set_knobs(log_traffic_interval=0)
     env = {**os.environ, "PRUVON_SIM_ROOT": str(root)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pruvon_core.testing.sim", *argv],
+        [sys.executable, "-m", "pruvon_testing.sim", *argv],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env,
     )
     deadline = time.monotonic() + 20

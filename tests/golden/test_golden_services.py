@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from pruvon_core.testing.reference import REFERENCE_DIR
+from pruvon_testing.reference import REFERENCE_DIR
 from tests.golden.harness import (
     CASES,
     ID12,
@@ -398,7 +398,7 @@ def test_export_bytes(name: str, tmp_path: Path) -> None:
     build, reference, epoch, _ = EXPORTS[name]
     case = CASES[name]
     build(tmp_path)
-    from pruvon_core.testing.sim.main import run
+    from pruvon_testing.sim.main import run
 
     code, out, err = run(case.argv, root=tmp_path, env={"SOURCE_DATE_EPOCH": epoch})
     size, sha = export_summary(case.stdout)

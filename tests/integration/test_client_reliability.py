@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from pruvon_core.dokku import DockerCli, DokkuClient, errors
-from pruvon_core.testing.fixtures_client import client_for_sim, sim_executable
-from pruvon_core.testing.sim.core import SimState
-from pruvon_core.testing.sim.main import run
+from pruvon_testing.fixtures_client import client_for_sim, sim_executable
+from pruvon_testing.sim.core import SimState
+from pruvon_testing.sim.main import run
 
 GARBAGE = "<<garbage>>\n\x01\x02\n"
 

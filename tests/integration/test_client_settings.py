@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from pruvon_core.dokku import DokkuClient, errors
-from pruvon_core.testing.fixtures_client import sim_root
-from pruvon_core.testing.gitrepo import git, make_repo
-from pruvon_core.testing.sim.main import run
+from pruvon_testing.fixtures_client import sim_root
+from pruvon_testing.gitrepo import git, make_repo
+from pruvon_testing.sim.main import run
 
 
 @pytest.fixture

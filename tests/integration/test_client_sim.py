@@ -15,9 +15,9 @@ import pytest
 
 from pruvon_core.dokku import DokkuClient, errors
 from pruvon_core.dokku.models import PortMapping
-from pruvon_core.testing.fixtures_client import client_for_sim, sim_root
-from pruvon_core.testing.sim.core import SimState
-from pruvon_core.testing.sim.main import run
+from pruvon_testing.fixtures_client import client_for_sim, sim_root
+from pruvon_testing.sim.core import SimState
+from pruvon_testing.sim.main import run
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pruvon_core.testing.sim.core import SimState
-from pruvon_core.testing.sim.main import run
+from pruvon_testing.sim.core import SimState
+from pruvon_testing.sim.main import run
 from tests.web.server import BIN, Server, free_port, server_env, start_server, wait_ready
 
 pytestmark = pytest.mark.e2e

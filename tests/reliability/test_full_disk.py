@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pruvon_web.testing import csrf_from, login
 
-from pruvon_core.testing.fixtures_config import CONFIG_TEMPLATE, PASSWORDS, _hashes
-from pruvon_core.testing.sim.main import run
+from pruvon_testing.fixtures_config import CONFIG_TEMPLATE, PASSWORDS, _hashes
+from pruvon_testing.fixtures_web import csrf_from, login
+from pruvon_testing.sim.main import run
 
 BIN = Path(sys.executable).parent
 

@@ -106,7 +106,7 @@ def test_patch_changes_only_the_fields_it_sends(server):
 
 def test_edit_page_save_keeps_a_grant_made_while_the_form_was_open(pruvon_config, tmp_path,
                                                                      monkeypatch):
-    from pruvon_web.testing import csrf_from, login, make_app, use_simulator
+    from pruvon_testing.fixtures_web import csrf_from, login, make_app, use_simulator
 
     use_simulator(tmp_path / "sim", monkeypatch)
     client = make_app(pruvon_config).test_client()

@@ -17,9 +17,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyotp
-from pruvon_web.testing import login
 
-from pruvon_core.testing.sim.main import run
+from pruvon_testing.fixtures_web import login
+from pruvon_testing.sim.main import run
 
 BIN = Path(sys.executable).parent
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from pruvon_core import audit
-from pruvon_core.testing.sim.main import run
+from pruvon_testing.sim.main import run
 from tests.apps.conftest import csrf_from, http, login_as, sim, sim_root, wait_operation, web_app
 
 __all__ = ["http", "login_as", "sim_root", "web_app"]  # fixtures used by name
@@ -424,7 +424,7 @@ def test_the_create_wizard_applies_the_same_rules(
 def test_an_admin_deploys_from_a_file_url_audited_as_host_access(
     http: Any, admin: dict[str, str], host: Path, pruvon_config: Any, tmp_path: Path,
 ) -> None:
-    from pruvon_core.testing.gitrepo import make_repo
+    from pruvon_testing.gitrepo import make_repo
 
     repo = make_repo(tmp_path / "src")
     started = http.post("/api/v1/apps/empty/deploy-git", headers=admin,

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from pruvon_core.testing.reference import REFERENCE_DIR
+from pruvon_testing.reference import REFERENCE_DIR
 from tests.shim.conftest import PLUGIN_DIR
 
 SUMMARY = "    pruvon, Administer this Dokku host with Pruvon (web UI and CLI)\n"

@@ -1,6 +1,6 @@
 """The real plugin installed into the Dokku simulator, driven as `dokku` would be.
 
-Needs SIM-A's plugin dispatch (``pruvon_core/testing/sim/dispatch.py``): the
+Needs SIM-A's plugin dispatch (``testing/pruvon_testing/sim/dispatch.py``): the
 simulator runs ``<root>/plugins/enabled/<name>/`` scripts with Dokku's rules,
 fires triggers at them, and builds ``help`` from their ``commands help``.
 """
@@ -16,7 +16,7 @@ import pytest
 
 from tests.shim.conftest import PLUGIN_DIR, Shim
 
-pytest.importorskip("pruvon_core.testing.sim.dispatch", reason="needs the simulator's plugin dispatch")
+pytest.importorskip("pruvon_testing.sim.dispatch", reason="needs the simulator's plugin dispatch")
 
 SIM = Path(sys.executable).parent / "pruvon-dokku-sim"
 SUMMARY = "Administer this Dokku host with Pruvon (web UI and CLI)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pruvon_core.testing.sim.main import run
+from pruvon_testing.sim.main import run
 
 
 def ok(root: Path, *argv: str, stdin: bytes = b"") -> bytes:

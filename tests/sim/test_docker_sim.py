@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from pruvon_core.testing.sim import containers, dockerview
-from pruvon_core.testing.sim.core import Ctx, SimState
-from pruvon_core.testing.sim.docker_main import run as docker
-from pruvon_core.testing.sim.routing import locked
+from pruvon_testing.sim import containers, dockerview
+from pruvon_testing.sim.core import Ctx, SimState
+from pruvon_testing.sim.docker_main import run as docker
+from pruvon_testing.sim.routing import locked
 from tests.sim.simutil import ok
 
 PS_KEYS = {
@@ -149,7 +149,7 @@ def test_unknown_command(host: Path) -> None:
 def test_console_script_reads_the_state_dir(host: Path) -> None:
     env = {**os.environ, "PRUVON_SIM_ROOT": str(host)}
     done = subprocess.run(
-        [sys.executable, "-m", "pruvon_core.testing.sim.docker_main", "ps", "--format",
+        [sys.executable, "-m", "pruvon_testing.sim.docker_main", "ps", "--format",
          "{{.Names}}", "--filter", "label=com.dokku.app-name=web"],
         capture_output=True, env=env, check=True,
     )
@@ -216,7 +216,7 @@ def test_logs_follow_streams_new_lines_until_sigterm(host: Path) -> None:
     assert target is not None
     env = {**os.environ, "PRUVON_SIM_ROOT": str(host)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pruvon_core.testing.sim.docker_main", "logs", "-f", "web.web.1"],
+        [sys.executable, "-m", "pruvon_testing.sim.docker_main", "logs", "-f", "web.web.1"],
         stdout=subprocess.PIPE, env=env,
     )
     containers.append_log(state, target.id, "first")

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from pruvon_core.testing.sim import containers, images
-from pruvon_core.testing.sim.core import SimState
-from pruvon_core.testing.sim.docker_main import run as docker
-from pruvon_core.testing.sim.main import run as dokku
+from pruvon_testing.sim import containers, images
+from pruvon_testing.sim.core import SimState
+from pruvon_testing.sim.docker_main import run as docker
+from pruvon_testing.sim.main import run as dokku
 from tests.golden.simhost import run_tty
 from tests.sim.simutil import ok
 
@@ -131,7 +131,7 @@ def test_interactive_run_shell_under_a_pty(app: Path) -> None:
 
 def test_run_container_is_visible_while_it_runs(app: Path) -> None:
     env = {**os.environ, "PRUVON_SIM_ROOT": str(app)}
-    proc = subprocess.Popen([sys.executable, "-m", "pruvon_core.testing.sim", "run", "demo",
+    proc = subprocess.Popen([sys.executable, "-m", "pruvon_testing.sim", "run", "demo",
                              "sh", "-c", "echo started; read line"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
     assert proc.stdout is not None and proc.stdin is not None
@@ -168,7 +168,7 @@ def test_run_detached_output_lands_in_the_container_log(app: Path) -> None:
 def test_logs_follow_keeps_producing_lines_until_sigterm(app: Path) -> None:
     SimState(app).set_knobs(log_traffic_interval=0.2)
     env = {**os.environ, "PRUVON_SIM_ROOT": str(app)}
-    proc = subprocess.Popen([sys.executable, "-m", "pruvon_core.testing.sim", "logs", "demo",
+    proc = subprocess.Popen([sys.executable, "-m", "pruvon_testing.sim", "logs", "demo",
                              "-t"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     assert proc.stdout is not None
     lines = [proc.stdout.readline() for _ in range(3)]

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from pruvon_core.testing.sim import routing
-from pruvon_core.testing.sim.core import SimState
-from pruvon_core.testing.sim.main import run
+from pruvon_testing.sim import routing
+from pruvon_testing.sim.core import SimState
+from pruvon_testing.sim.main import run
 
 KEY1 = (
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA8Qau9fwN1X9zbFfP9yze72PC9hV4Wc0cTZ0EgztLLy ref@example"
@@ -384,7 +384,7 @@ def test_cli_entry_point_shares_state(sim: Sim, app: str) -> None:
     env = {**os.environ, "PRUVON_SIM_ROOT": str(sim.root)}
     sim.ok("ports:set", app, "http:8080:5000")
     proc = subprocess.run(
-        [sys.executable, "-c", "from pruvon_core.testing.sim.main import main; main()", "url", app],
+        [sys.executable, "-c", "from pruvon_testing.sim.main import main; main()", "url", app],
         capture_output=True,
         env=env,
         check=False,
@@ -469,7 +469,7 @@ def test_trigger_scripts_may_call_back_into_the_simulator(sim: Sim, app: str) ->
     plugin.mkdir(parents=True)
     script = plugin / "post-domains-update"
     script.write_text(
-        f"#!/bin/sh\n{sys.executable} -c 'from pruvon_core.testing.sim.main import main; main()' "
+        f"#!/bin/sh\n{sys.executable} -c 'from pruvon_testing.sim.main import main; main()' "
         'domains:add-global "from-$1.example.org" >/dev/null\n'
     )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
@@ -625,7 +625,7 @@ def test_concurrent_domain_adds_are_not_lost(sim: Sim, app: str) -> None:
     import sys
 
     env = {**os.environ, "PRUVON_SIM_ROOT": str(sim.root)}
-    code = "from pruvon_core.testing.sim.main import main; main()"
+    code = "from pruvon_testing.sim.main import main; main()"
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", code, "domains:add", app, f"d{i}.example.com"],

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from pruvon_core.testing.sim import containers
-from pruvon_core.testing.sim import services_rdb as rdb
-from pruvon_core.testing.sim.main import run
-from pruvon_core.testing.sim.services_pgdump import RestoreError, dump, read_archive, restore
-from pruvon_core.testing.sim.services_psql import Database, Session
-from pruvon_core.testing.sim.services_redis import Interpreter, Reply, raw_reply, tty_reply
+from pruvon_testing.sim import containers
+from pruvon_testing.sim import services_rdb as rdb
+from pruvon_testing.sim.main import run
+from pruvon_testing.sim.services_pgdump import RestoreError, dump, read_archive, restore
+from pruvon_testing.sim.services_psql import Database, Session
+from pruvon_testing.sim.services_redis import Interpreter, Reply, raw_reply, tty_reply
 
 REF = Path(__file__).resolve().parents[1] / "fixtures" / "dokku-reference" / "services" / "_bin"
 
@@ -315,7 +315,7 @@ def test_service_containers_are_docker_containers(host: Path) -> None:
 
 
 def containers_state(root: Path):
-    from pruvon_core.testing.sim.core import SimState
+    from pruvon_testing.sim.core import SimState
 
     return SimState(root)
 
@@ -386,7 +386,7 @@ def test_clone_and_help_pages(host: Path) -> None:
 def sim_process(root: Path, *argv: str, **kwargs) -> subprocess.Popen:
     env = dict(os.environ, PRUVON_SIM_ROOT=str(root))
     return subprocess.Popen(
-        [sys.executable, "-m", "pruvon_core.testing.sim", *argv],
+        [sys.executable, "-m", "pruvon_testing.sim", *argv],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -433,10 +433,10 @@ def test_follow_resumes_where_the_printed_log_ended(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A line written between ``logs``' first read and the follow loop is not lost."""
-    from pruvon_core.testing.sim.core import Ctx, SimState
-    from pruvon_core.testing.sim.services_commands import follow_log
-    from pruvon_core.testing.sim.services_store import Service
-    from pruvon_core.testing.sim.services_types import REDIS
+    from pruvon_testing.sim.core import Ctx, SimState
+    from pruvon_testing.sim.services_commands import follow_log
+    from pruvon_testing.sim.services_store import Service
+    from pruvon_testing.sim.services_types import REDIS
 
     ok(tmp_path, "redis:create", "r")
     state = SimState(tmp_path)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pruvon_core.testing.sim.core import SimState
-from pruvon_core.testing.sim.main import run as dokku
+from pruvon_testing.sim.core import SimState
+from pruvon_testing.sim.main import run as dokku
 from tests.sim.simutil import ok
 
 

@@ -14,8 +14,8 @@ import sys
 
 import pytest
 
-from pruvon_core.testing.fixtures_sim import DokkuSim
-from pruvon_core.testing.sim.demo import APPS, DemoSeedError, seed_demo
+from pruvon_testing.fixtures_sim import DokkuSim
+from pruvon_testing.sim.demo import APPS, DemoSeedError, seed_demo
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_demo_fixture_is_seeded(dokku_sim_demo: DokkuSim) -> None:
 
 
 def test_console_script_seeds_the_demo(dokku_sim: DokkuSim) -> None:
-    argv = [sys.executable, "-m", "pruvon_core.testing.sim", "--seed-demo"]
+    argv = [sys.executable, "-m", "pruvon_testing.sim", "--seed-demo"]
     proc = subprocess.run(argv, env={**os.environ, **dokku_sim.env}, capture_output=True,
                           check=True, timeout=120)
     assert proc.stdout.startswith(b"Seeded a demo host in ")

@@ -15,16 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from pruvon_core.testing.fixtures_sim import DokkuSim
-from pruvon_core.testing.sim import envfile
-from pruvon_core.testing.sim.core import SimState
-from pruvon_core.testing.sim.main import parse_global_flags
+from pruvon_testing.fixtures_sim import DokkuSim
+from pruvon_testing.sim import envfile
+from pruvon_testing.sim.core import SimState
+from pruvon_testing.sim.main import parse_global_flags
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def sim_argv(*args: str) -> list[str]:
-    return [sys.executable, "-m", "pruvon_core.testing.sim", *args]
+    return [sys.executable, "-m", "pruvon_testing.sim", *args]
 
 
 # -- global flags --------------------------------------------------------------
@@ -213,8 +213,8 @@ def test_latency_knob_delays_the_command(dokku_sim: DokkuSim) -> None:
 
 
 def test_realistic_latency_is_per_app_for_ps_report(dokku_sim: DokkuSim) -> None:
-    from pruvon_core.testing.sim.core import Ctx
-    from pruvon_core.testing.sim.knobs import latency_for
+    from pruvon_testing.sim.core import Ctx
+    from pruvon_testing.sim.knobs import latency_for
 
     for app in ("a", "b", "c"):
         dokku_sim.check("apps:create", app)
@@ -249,8 +249,8 @@ def test_realistic_latency_covers_the_service_plugins(
     tmp_path: Path, argv: list[str], seconds: float
 ) -> None:
     """The service medians of ``services/TIMINGS.md`` (not the 60 ms property default)."""
-    from pruvon_core.testing.sim.core import Ctx
-    from pruvon_core.testing.sim.knobs import latency_for
+    from pruvon_testing.sim.core import Ctx
+    from pruvon_testing.sim.knobs import latency_for
 
     state = SimState(tmp_path, overrides={"latency": "realistic"})
     ctx = Ctx(state=state, args=argv[1:], command=argv[0])
@@ -450,7 +450,7 @@ def test_concurrent_config_sets_lose_nothing(dokku_sim: DokkuSim) -> None:
     """Several processes sharing one host: ENV read-modify-writes are serialised."""
     dokku_sim.check("apps:create", "web")
     code = (
-        "import sys\nfrom pruvon_core.testing.sim.main import run\n"
+        "import sys\nfrom pruvon_testing.sim.main import run\n"
         "for i in range(8):\n"
         "    c, o, e = run(['config:set', '--no-restart', 'web', f'K{sys.argv[1]}_{i}=v'],"
         " root=sys.argv[2])\n"

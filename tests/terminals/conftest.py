@@ -33,7 +33,7 @@ SEED = (
 
 
 def seed(server: Server) -> None:
-    from pruvon_core.testing.sim.main import run
+    from pruvon_testing.sim.main import run
 
     env = server_env(server.root, server.sim, server.state, server.config)
     for argv in SEED:

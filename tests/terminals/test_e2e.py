@@ -309,8 +309,8 @@ def test_one_off_command_only_in_the_first_frame(server, path, first, error):
 
 
 def test_container_pick_and_shell_fallback(server):
-    from pruvon_core.testing.sim import containers
-    from pruvon_core.testing.sim.core import SimState
+    from pruvon_testing.sim import containers
+    from pruvon_testing.sim.core import SimState
 
     state = SimState(server.sim)
     second = next(c for c in containers.app_containers(state, "blog") if c.dyno == "web.2")

@@ -13,7 +13,7 @@ import pytest
 
 from pruvon_core import __version__
 from pruvon_core.hookspecs import hookimpl
-from pruvon_core.plugins import PluginManager
+from pruvon_core.plugins import PluginManager, flatten
 
 BUILTINS = {"apps", "auth", "backups", "services", "terminals", "web"}
 EXAMPLE = Path(__file__).resolve().parents[2] / "etc" / "pruvon.yml.example"
@@ -117,7 +117,7 @@ def test_raising_hook_is_isolated(third_party: dict[str, str], monkeypatch) -> N
     monkeypatch.syspath_prepend(third_party["PYTHONPATH"])
     manager = PluginManager()
     manager.load_entry_points({"apps", "raising"})
-    actions = manager.call_hook_flat("pruvon_register_actions")
+    actions = flatten(manager.hook.pruvon_register_actions(pruvon=manager.pruvon))
     assert any(a.name == "apps.read" for a in actions)
     assert list(manager.hook_errors) == [
         ("raising", "pruvon_register_actions", "ValueError: no actions today")
@@ -136,9 +136,10 @@ def test_in_process_registration_and_unregister() -> None:
 
     manager = PluginManager()
     manager.register(Voter(), name="voter")
-    assert manager.call_hook("pruvon_permission_allowed", actor=None, action="x.read", resource=None) == [True]
+    vote = manager.hook.pruvon_permission_allowed
+    assert vote(actor=None, action="x.read", resource=None, pruvon=manager.pruvon) == [True]
     manager.unregister("voter")
-    assert manager.call_hook("pruvon_permission_allowed", actor=None, action="x.read", resource=None) == []
+    assert vote(actor=None, action="x.read", resource=None, pruvon=manager.pruvon) == []
 
 
 def test_version() -> None:
@@ -175,3 +176,41 @@ def test_config_show_on_missing_file_is_a_clean_error(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "file not found" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_plugins_lists_declared_service_types_and_backup_targets() -> None:
+    """``pruvon_backup_targets`` has a caller: the built-in local target is listed."""
+    proc = pruvon("plugins", "--format", "json")
+    data = json.loads(proc.stdout)
+    assert data["backup_targets"] == [
+        {"name": "local", "description": "A directory on this host (backup.backup_dir)"}
+    ]
+    assert data["service_types"] == []
+    table = pruvon("plugins")
+    assert "backup targets: local" in table.stdout and "service types: -" in table.stdout
+
+
+def test_cli_binds_the_hook_context_to_its_config(tmp_path: Path) -> None:
+    """A plugin's hook reads ``pruvon.store``/``config`` instead of process globals."""
+    (tmp_path / "acme_ctx.py").write_text(
+        textwrap.dedent(
+            """
+            from pruvon_core.hookspecs import hookimpl
+
+            @hookimpl
+            def pruvon_validate_config(data, pruvon):
+                if data.get("acme") == "show-context":
+                    return [f"acme: config file is {pruvon.store.path.name}"]
+                return []
+            """
+        )
+    )
+    dist = tmp_path / "acme_ctx-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-ctx\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[pruvon]\nacmectx = acme_ctx\n")
+    config = tmp_path / "chosen.yml"
+    config.write_text(EXAMPLE.read_text() + "\nacme: show-context\n")
+    proc = pruvon("--config", str(config), "config", "show", env={"PYTHONPATH": str(tmp_path)})
+    assert proc.returncode == 1
+    assert "acme: config file is chosen.yml" in proc.stderr and "Traceback" not in proc.stderr

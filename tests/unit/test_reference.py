@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pruvon_core.testing.reference import load_cases, split_command
+from pruvon_testing.reference import load_cases, split_command
 
 CASES = {case.name: case for case in load_cases()}
 

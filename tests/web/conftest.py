@@ -1,4 +1,4 @@
-"""Fixtures for the web UI tests: short names for those of ``pruvon_web.testing``.
+"""Fixtures for the web UI tests: short names for those of ``pruvon_testing.fixtures_web``.
 
 Plugins test their pages with the same fixtures (``pruvon_web_client`` …), so
 the web layer's own tests exercise exactly what plugin authors get.
@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pruvon_web import testing as web_testing
-from pruvon_web.testing import csrf_from, login
+
+from pruvon_testing import fixtures_web as web_testing
+from pruvon_testing.fixtures_web import csrf_from, login
 
 __all__ = ["csrf_from", "login"]
 

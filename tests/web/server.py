@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pruvon_core.testing.fixtures_config import CONFIG_TEMPLATE, PASSWORDS, _hashes
+from pruvon_testing.fixtures_config import CONFIG_TEMPLATE, PASSWORDS, _hashes
 
 BIN = Path(sys.executable).parent
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')

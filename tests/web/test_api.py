@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pruvon_core.testing.sim.main import run as sim_run
+from pruvon_testing.sim.main import run as sim_run
 
 pytestmark = pytest.mark.usefixtures("sim_root")
 

@@ -187,7 +187,7 @@ def test_static_assets_and_licences_are_vendored(client):
 
 
 def test_dashboard_card_survives_a_failing_dokku(client, login_as, sim_root):
-    from pruvon_core.testing.sim.core import SimState
+    from pruvon_testing.sim.core import SimState
 
     SimState(sim_root).set_knobs(
         faults={"apps:list": {"exit": 1, "stderr": " !     simulated outage"}})

@@ -26,7 +26,7 @@ def _counts(pruvon_config, username: str) -> dict[str, int]:
 @pytest.fixture
 def seen_during_verify(monkeypatch, pruvon_config):
     """The throttle counters as they stand while bcrypt is verifying."""
-    from pruvon_auth import passwords
+    from pruvon_auth import passwords, public
 
     seen: list[dict[str, int]] = []
     real = passwords.verify_password
@@ -36,6 +36,8 @@ def seen_during_verify(monkeypatch, pruvon_config):
         return real(password, hashed)
 
     monkeypatch.setattr(passwords, "verify_password", spy)
+    # the web plugin reaches pruvon_auth through its public API: spy there too
+    monkeypatch.setattr(public, "verify_password", spy)
     return seen
 
 

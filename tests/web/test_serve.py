@@ -44,3 +44,23 @@ def test_serve_is_a_pruvon_command():
     result = CliRunner().invoke(cli, ["serve", "--help"])
     assert result.exit_code == 0
     assert "--listen" in result.output and "--demo" in result.output
+
+
+def test_demo_without_pruvon_testing_says_what_to_install(tmp_path):
+    """The simulator is pruvon-testing, absent from a production install: --demo
+    refuses with the fix, no traceback, and creates no sandbox."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['pruvon_testing'] = None\n"  # as if not installed
+        "from pruvon_core.cli import main; main(['serve', '--demo', '--listen', '127.0.0.1:59999'])"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=60, check=False)
+    assert proc.returncode == 1
+    assert "pip install pruvon-testing" in proc.stderr and "--demo" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -1,8 +1,8 @@
-"""``pruvon_web.testing``: the fixtures other plugins use to test their pages."""
+"""``pruvon_testing.fixtures_web``: the fixtures other plugins use to test their pages."""
 
 from __future__ import annotations
 
-from pruvon_web.testing import (  # noqa: F401 - pytest finds fixtures by name
+from pruvon_testing.fixtures_web import (  # noqa: F401 - pytest finds fixtures by name
     pruvon_web_app,
     pruvon_web_client,
     pruvon_web_login,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from pruvon_core.dokku.models import Result
 from pruvon_core.dokku.transports import DockerCli, Transport
-from pruvon_core.testing.reference import load_cases
+from pruvon_testing.reference import load_cases
 
 CASES = {case.name: case for case in load_cases()}
 Answer = tuple[int, str, str]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pruvon_core.dokku import errors
-from pruvon_core.testing.reference import load_cases
+from pruvon_testing.reference import load_cases
 
 CASES = {case.name: case for case in load_cases()}
 

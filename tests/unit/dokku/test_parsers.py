@@ -8,7 +8,7 @@ import pytest
 
 from pruvon_core.dokku import parsers
 from pruvon_core.dokku.models import PortMapping, ProcessStatus
-from pruvon_core.testing.reference import load_cases
+from pruvon_testing.reference import load_cases
 
 CASES = {case.name: case for case in load_cases()}
 

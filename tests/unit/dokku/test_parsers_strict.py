@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from pruvon_core.dokku import client, parsers
-from pruvon_core.testing.reference import ReferenceCase, load_cases
+from pruvon_testing.reference import ReferenceCase, load_cases
 
 GARBAGE = ["<<garbage>>", "\x01\x02", "Segmentation fault", "ref web"]
 

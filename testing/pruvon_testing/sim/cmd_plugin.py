@@ -1,0 +1,317 @@
+"""``plugin:list`` / ``plugin:installed`` and the simulated host's plugin inventory.
+
+The inventory has three parts, listed together as ``plugn list`` would:
+
+* Dokku's core plugins (fixed for 0.38.27; ``builds`` really reports 0.34.0);
+* the community service plugins the simulator implements in Python
+  (``postgres``, ``redis``), installed unless the ``uninstalled`` knob names them;
+* script plugins installed under ``<root>/plugins/enabled/<name>/`` with a
+  ``plugin.toml`` (their git origin/commit/branch are read like Dokku does).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pruvon_testing.sim.core import (
+    Ctx,
+    SimExit,
+    SimState,
+    command,
+    go_json,
+    pop_format_flag,
+)
+from pruvon_testing.sim.knobs import version_at_least
+
+CORE_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("00_dokku-standard", "dokku core standard plugin"),
+    ("20_events", "dokku core events logging plugin"),
+    *((name, f"dokku core {name} plugin") for name in (
+        "app-json", "apps", "builder", "builder-dockerfile", "builder-herokuish",
+        "builder-lambda", "builder-nixpacks", "builder-null", "builder-pack",
+        "builder-railpack", "buildpacks", "builds", "caddy-vhosts")),
+    ("certs", "dokku core certificate management plugin"),
+    *((name, f"dokku core {name} plugin") for name in (
+        "checks", "common", "config", "cron", "docker-options", "domains", "enter", "git",
+        "haproxy-vhosts", "logs", "network", "nginx-vhosts", "openresty-vhosts", "plugin",
+        "ports", "proxy", "ps", "registry", "repo", "resource", "run", "scheduler",
+        "scheduler-docker-local", "scheduler-k3s", "scheduler-null", "shell", "ssh-keys",
+        "storage", "trace", "traefik-vhosts")),
+)
+CORE_VERSION_OVERRIDES = {"builds": "0.34.0"}  # as installed on the reference host
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """One ``plugn list`` entry plus Dokku's git enrichment."""
+
+    name: str
+    version: str
+    description: str
+    core: bool
+    source_url: str = ""
+    committish: str = ""
+    branch: str = ""
+    enabled: bool = True
+
+    def as_json(self) -> dict[str, object]:
+        return {"name": self.name, "version": self.version, "enabled": self.enabled,
+                "core": self.core, "description": self.description,
+                "source_url": self.source_url, "committish": self.committish,
+                "branch": self.branch}
+
+
+# Service plugins implemented by the simulator itself (cmd_postgres / cmd_redis).
+BUILTIN_COMMUNITY: dict[str, PluginInfo] = {
+    "postgres": PluginInfo(
+        "postgres", "1.48.0", "dokku postgres service plugin", False,
+        "file:///srv/plugins/dokku-postgres", "f694199be12924bcfa7d16d8c7200028b60104cf",
+        "master"),
+    "redis": PluginInfo(
+        "redis", "1.43.0", "dokku redis service plugin", False,
+        "file:///srv/plugins/dokku-redis", "f639c61f1c2ddf19e7f336838597593354fc1689",
+        "master"),
+}
+
+
+def builtin_installed(state: SimState, name: str) -> bool:
+    """A built-in community plugin is installed unless the ``uninstalled`` knob lists it."""
+    return name in BUILTIN_COMMUNITY and name not in (state.knobs().get("uninstalled") or [])
+
+
+def is_core_command(name: str) -> bool:
+    """Core plugin commands get ``--app APP`` inserted as their first argument."""
+    return name.split(":", 1)[0] not in BUILTIN_COMMUNITY
+
+
+def plugin_enabled(state: SimState, name: str) -> bool:
+    """Whether the plugin providing simulated command ``name`` is installed."""
+    prefix = name.split(":", 1)[0]
+    return prefix not in BUILTIN_COMMUNITY or builtin_installed(state, prefix)
+
+
+def _git(directory: Path, *args: str) -> str:
+    proc = subprocess.run(
+        ["git", "-c", f"safe.directory={directory}", *args],
+        cwd=directory, capture_output=True, text=True, check=False,
+    )
+    return proc.stdout.strip() if proc.returncode == 0 else ""
+
+
+def _script_plugin(directory: Path) -> PluginInfo:
+    try:
+        meta = tomllib.loads((directory / "plugin.toml").read_text()).get("plugin", {})
+    except (FileNotFoundError, tomllib.TOMLDecodeError):
+        meta = {}
+    info = PluginInfo(directory.name, str(meta.get("version", "")),
+                      " ".join(str(meta.get("description", "")).split()), False)
+    if not (directory / ".git").exists():
+        return info
+    branch = _git(directory, "rev-parse", "--abbrev-ref", "HEAD")
+    return PluginInfo(info.name, info.version, info.description, False,
+                      _git(directory, "remote", "get-url", "origin"),
+                      _git(directory, "rev-parse", "HEAD"),
+                      "" if branch == "HEAD" else branch)
+
+
+def inventory(state: SimState) -> list[PluginInfo]:
+    """Every installed plugin, sorted by name like ``plugn list``."""
+    from pruvon_testing.sim.dispatch import installed
+
+    plugins = [
+        PluginInfo(name, CORE_VERSION_OVERRIDES.get(name, state.version), description, True)
+        for name, description in CORE_PLUGINS
+    ]
+    plugins += [info for name, info in BUILTIN_COMMUNITY.items() if builtin_installed(state, name)]
+    known = {p.name for p in plugins}
+    plugins += [_script_plugin(d) for d in installed(state) if d.name not in known]
+    return sorted(plugins, key=lambda p: p.name.encode())
+
+
+def _plugn_line(info: PluginInfo) -> str:
+    status = "enabled" if info.enabled else "disabled"
+    return f"  {info.name:<20} {info.version} {status}    {info.description}"
+
+
+@command("plugin:list")
+def plugin_list(ctx: Ctx) -> None:
+    """Text (``plugn list``) or JSON; before 0.38.22 every argument was ignored."""
+    plugins = inventory(ctx.state)
+    fmt = "stdout"
+    if version_at_least(ctx.state, "0.38.22"):
+        fmt = pop_format_flag(ctx.args)[0]
+        if fmt not in ("stdout", "json"):
+            ctx.fail("Invalid output format specified, supported formats: json, stdout")
+    if fmt == "json":
+        ctx.out(go_json([p.as_json() for p in plugins], sort_keys=False))
+        return
+    for info in plugins:
+        ctx.out(_plugn_line(info))
+
+
+@command("plugin:installed")
+def plugin_installed(ctx: Ctx) -> None:
+    """Silent; exit 0 when installed, 1 otherwise (also without a name)."""
+    name = ctx.args[0] if ctx.args else ""
+    if not any(p.name == name for p in inventory(ctx.state)):
+        raise SimExit(1)
+
+
+@command("plugin", "plugin:help")
+def plugin_help(ctx: Ctx) -> None:
+    """Bare ``plugin`` runs ``subcommands/default``, which prints the help page."""
+    from pruvon_testing.sim.cmd_help import bash_plugin_usage
+
+    bash_plugin_usage(ctx, "plugin")
+
+
+# -- plugin management (run as root on a real host; the simulator allows it) ---------
+_URL_PREFIXES = ("https:", "git", "ssh:", "file:")
+_TARBALL_SUFFIXES = (".tar.gz", ".tgz")
+
+
+def _plugin_name(url: str) -> str:
+    """Dokku's ``plugin_name``: last path part, minus ``.git`` and a ``dokku-`` prefix."""
+    name = url.rstrip("/").split("/")[-1]
+    name = name.removesuffix(".git")
+    return name.removeprefix("dokku-")
+
+
+def _safe_name(ctx: Ctx, name: str) -> str:
+    if not name or "/" in name or name.startswith(".") or "\0" in name:
+        ctx.fail(f"Invalid plugin name: {name}")
+    return name
+
+
+def _install_args(args: list[str]) -> tuple[str, dict[str, str], bool]:
+    """``download_and_enable_plugin``'s getopts: ``--committish X``, ``--name N``,
+    ``--skip-install-trigger`` after the URL."""
+    url, rest = args[0], list(args[1:])
+    options: dict[str, str] = {}
+    skip = False
+    while rest:
+        arg = rest.pop(0)
+        if arg in ("--committish", "--name"):
+            options[arg[2:]] = rest.pop(0) if rest else ""
+        elif arg == "--skip-install-trigger":
+            skip = True
+    return url, options, skip
+
+
+def _fetch_plugin(ctx: Ctx, url: str, target: Path) -> None:
+    """``plugn install``: a git clone, or a local ``file:`` tarball extracted."""
+    import shutil
+    import tarfile
+
+    if url.endswith(_TARBALL_SUFFIXES):
+        path = Path(url.removeprefix("file://"))
+        if not path.is_file():
+            ctx.fail(f"Unable to download plugin from {url}")
+        target.mkdir(parents=True)
+        with tarfile.open(path) as archive:
+            archive.extractall(target, filter="data")
+        entries = list(target.iterdir())
+        if len(entries) == 1 and entries[0].is_dir():  # tarballs usually hold one directory
+            for child in entries[0].iterdir():
+                shutil.move(str(child), target / child.name)
+            entries[0].rmdir()
+        return
+    proc = subprocess.run(["git", "clone", "--quiet", "--", url, str(target)],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode:
+        ctx.fail(f"Unable to clone plugin repo {url}: {proc.stderr.strip()}")
+
+
+def _prime_completion(ctx: Ctx) -> None:
+    ctx.info1_quiet("Priming bash-completion cache")
+
+
+@command("plugin:install")
+def plugin_install(ctx: Ctx) -> int:
+    """Install a plugin from a git URL (``file://`` works offline) or a tarball."""
+    from pruvon_testing.sim.core import fire_trigger
+
+    flag = ctx.args[0] if ctx.args else ""
+    if flag and flag != "--core" and not (
+        flag.startswith(_URL_PREFIXES) or flag.endswith(_TARBALL_SUFFIXES)
+    ):
+        ctx.warn("First argument must be --core or url to plugin")
+        ctx.warn("Valid prefixes: https:, git:, ssh:, file:")
+        ctx.warn("Valid suffixes: .tar.gz, .tgz")
+        ctx.fail("Please retry with valid arguments")
+    if flag and flag != "--core":
+        code = _download_and_enable(ctx)
+        if code:
+            return code
+    elif len(ctx.args) > 1:
+        ctx.info1_quiet("Cannot install additional core plugins, running core plugin install "
+                        "trigger")
+    else:
+        fire_trigger(ctx, "install")
+    _prime_completion(ctx)
+    return 0
+
+
+def _download_and_enable(ctx: Ctx) -> int:
+    from pruvon_testing.sim.core import fire_trigger
+
+    url, options, skip_trigger = _install_args(ctx.args)
+    name = _safe_name(ctx, options.get("name") or _plugin_name(url))
+    if name in BUILTIN_COMMUNITY:  # the simulator's own postgres/redis: just (re)enable
+        uninstalled = [n for n in ctx.state.knobs().get("uninstalled") or [] if n != name]
+        ctx.state.set_knobs(uninstalled=uninstalled)
+        ctx.info1_quiet(f"Plugin {name} enabled")
+        return 0
+    target = ctx.state.plugins_dir / name
+    ctx.info1_quiet(f"Cloning plugin repo {url} to {target}")
+    if target.exists() or name in dict(CORE_PLUGINS):
+        ctx.fail("Plugin already enabled")
+    ctx.state.plugins_dir.mkdir(parents=True, exist_ok=True)
+    _fetch_plugin(ctx, url, target)
+    ctx.info1_quiet(f"Plugin {name} enabled")
+    if options.get("committish"):
+        proc = subprocess.run(["git", "-C", str(target), "checkout", "--quiet",
+                               options["committish"], "--"], capture_output=True, text=True,
+                              check=False)
+        if proc.returncode:
+            ctx.fail(proc.stderr.strip() or f"Unable to check out {options['committish']}")
+    return 0 if skip_trigger else fire_trigger(ctx, "install")
+
+
+@command("plugin:uninstall")
+def plugin_uninstall(ctx: Ctx) -> None:
+    """Remove an installed (non-core) plugin after its ``uninstall`` trigger."""
+    import shutil
+
+    from pruvon_testing.sim.core import fire_trigger
+
+    name = ctx.args[0] if ctx.args else ""
+    if not name:
+        ctx.fail("Please specify a plugin to uninstall")
+    if name in dict(CORE_PLUGINS):
+        ctx.fail("Cannot uninstall a core plugin")
+    target = ctx.state.plugins_dir / _safe_name(ctx, name)
+    if builtin_installed(ctx.state, name):
+        fire_trigger(ctx, "uninstall", name)
+        uninstalled = ctx.state.knobs().get("uninstalled") or []
+        ctx.state.set_knobs(uninstalled=[*uninstalled, name])
+    elif target.is_dir():
+        fire_trigger(ctx, "uninstall", name)
+        shutil.rmtree(target)
+    else:
+        ctx.fail(f"Plugin ({name}) is not currently installed")
+    ctx.info1_quiet(f"Plugin {name} uninstalled")
+    _prime_completion(ctx)
+
+
+@command("plugin:trigger")
+def plugin_trigger(ctx: Ctx) -> int:
+    """``plugn trigger NAME ARGS``: fire a hook at every plugin, simulated and installed."""
+    from pruvon_testing.sim.core import fire_trigger
+
+    if not ctx.args:
+        return 0
+    return fire_trigger(ctx, ctx.args[0], *ctx.args[1:])
