@@ -21,16 +21,15 @@ Order of a request (wired in :func:`install`):
 
 from __future__ import annotations
 
-import fcntl
 import hmac
 import ipaddress
 import logging
-import os
 import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,6 +48,7 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
+from pruvon_core import files
 from pruvon_core.config import UserRecord
 from pruvon_web.context import WebState, web_state
 
@@ -295,30 +295,38 @@ class RevokedSessions:
     """Session ids ended by logout, kept until they would have expired anyway.
 
     Cookie sessions are stateless, so a stolen copy of a cookie would outlive a
-    logout; this small append-only file (0600, in the state dir) closes that.
-    Shared between gunicorn workers; re-read only when its size changes.
+    logout; this small file (0600, in the state dir) closes that.  Shared
+    between gunicorn workers, so a worker re-reads it whenever its inode, size
+    or mtime changed: size alone missed a prune-and-append that kept the size,
+    and the other workers went on accepting the logged-out cookie.  Appends are
+    single ``O_APPEND`` lines; a prune replaces the file atomically, so a full
+    disk can fail a logout but never drop earlier revocations.
     """
 
     def __init__(self, path: Any) -> None:
-        self.path = path
-        self._size = -1
+        self.path = Path(path)
+        self._stamp: tuple[int, int, int] | None = None
         self._ids: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def _load(self) -> None:
+    def _current_stamp(self) -> tuple[int, int, int]:
         try:
-            size = self.path.stat().st_size
+            st = self.path.stat()
         except OSError:
-            size = 0
-        if size == self._size:
+            return (0, 0, 0)
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def _load(self) -> None:
+        stamp = self._current_stamp()
+        if stamp == self._stamp:
             return
         ids: dict[str, int] = {}
-        if size:
+        if stamp[1]:
             for line in self.path.read_text(encoding="ascii").splitlines():
                 sid, _, expiry = line.partition(" ")
                 if expiry.isdigit():
                     ids[sid] = int(expiry)
-        self._ids, self._size = ids, size
+        self._ids, self._stamp = ids, stamp
 
     def is_revoked(self, sid: str) -> bool:
         with self._lock:
@@ -326,20 +334,18 @@ class RevokedSessions:
             return sid in self._ids
 
     def revoke(self, sid: str, expires: int) -> None:
-        """Record ``sid`` (under a file lock: gunicorn workers share the file)."""
+        """Record ``sid``; pruning expired ids rewrites the file atomically."""
         now = int(time.time())
-        with self._lock:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-            with os.fdopen(fd, "a+", encoding="ascii") as handle:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-                self._size = -1
-                self._load()
-                keep = {k: v for k, v in self._ids.items() if v > now}
-                if len(keep) < len(self._ids):  # prune expired ids while we are here
-                    handle.truncate(0)
-                    handle.writelines(f"{k} {v}\n" for k, v in keep.items())
-                handle.write(f"{sid} {expires}\n")
-            self._size = -1
+        with self._lock, files.locked(self.path):
+            self._stamp = None
+            self._load()
+            keep = {k: v for k, v in self._ids.items() if v > now}
+            if len(keep) < len(self._ids):  # prune expired ids while we are here
+                keep[sid] = expires
+                files.atomic_write(self.path, "".join(f"{k} {v}\n" for k, v in keep.items()))
+            else:
+                files.append_private(self.path, f"{sid} {expires}\n".encode("ascii"))
+            self._stamp = None
 
 
 def revoked_sessions(state: WebState) -> RevokedSessions:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -241,3 +242,50 @@ def test_revoked_sessions_file_prunes_expired_ids(tmp_path):
     assert store.is_revoked("live")
     assert not RevokedSessions(tmp_path / "revoked").is_revoked("old-1")  # pruned
     assert oct((tmp_path / "revoked").stat().st_mode & 0o777) == "0o600"
+
+
+def test_revocation_seen_by_another_worker_when_pruning_keeps_the_size(tmp_path, monkeypatch):
+    """Worker B must see a logout recorded by worker A even when A's prune of one
+    expired id plus its append leaves the file the same size (B re-read on size only)."""
+    from pruvon_web.security import RevokedSessions
+
+    path = tmp_path / "revoked"
+    now = int(time.time())
+    worker_a, worker_b = RevokedSessions(path), RevokedSessions(path)
+    worker_a.revoke("sid-old", now + 60)
+    worker_a.revoke("sid-one", now + 3600)
+    assert worker_b.is_revoked("sid-one")  # B has read the file at this size
+    size = path.stat().st_size
+    monkeypatch.setattr(time, "time", lambda: now + 120)  # sid-old has expired
+    worker_a.revoke("sid-two", now + 3600)  # prunes sid-old, adds sid-two
+    assert path.stat().st_size == size
+    assert worker_b.is_revoked("sid-two")
+
+
+def test_revocations_survive_a_failed_prune(tmp_path, monkeypatch):
+    """A full disk while the file is rewritten must not drop earlier revocations
+    (the old code truncated the file in place, then wrote it again)."""
+    import errno
+
+    from pruvon_web.security import RevokedSessions
+
+    from pruvon_core import files
+
+    path = tmp_path / "revoked"
+    now = int(time.time())
+    store = RevokedSessions(path)
+    store.revoke("sid-expiring", now + 60)
+    store.revoke("sid-kept", now + 3600)
+    monkeypatch.setattr(time, "time", lambda: now + 120)  # the next revoke prunes
+    real_write = os.write
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "write", full)
+    with pytest.raises(OSError):
+        store.revoke("sid-new", now + 3600)
+    monkeypatch.setattr(files.os, "write", real_write)
+    fresh = RevokedSessions(path)
+    assert fresh.is_revoked("sid-kept")
+    assert not list(tmp_path.glob(".revoked.*.tmp"))
