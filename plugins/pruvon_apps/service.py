@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pruvon_core import audit
-from pruvon_core.dokku import DokkuClient, docker_policy, errors, parsers, validate
+from pruvon_core.dokku import DokkuClient, docker_policy, errors, gitsource, parsers, validate
 from pruvon_core.dokku.client import git_sync_error
 from pruvon_core.dokku.errors import dokku_messages
 from pruvon_core.dokku.models import Container, DomainsReport, LiveState, StorageMount
@@ -639,10 +639,18 @@ def storage_reach(app: str, host: str, storage_dir: str = STORAGE_DIR) -> str | 
 
 
 def git_reach(repo: str) -> str | None:
-    """Why deploying ``repo`` reaches past the app: a ``file://`` URL reads the host."""
+    """Why deploying ``repo`` reaches past the app: it reads the Dokku host's own repositories.
+
+    ``file://`` reads the host's disk; a URL or ``user@host:path`` naming the host
+    itself connects back to it as the dokku user (:mod:`pruvon_core.dokku.gitsource`).
+    """
     if validate.git_repo(repo).lower().startswith("file:"):
         return (f"git repository {repo} is a file:// URL: it reads a repository on the Dokku "
                 "host (such as another app's code); only an admin may deploy from one")
+    host = gitsource.source_host(repo)
+    if host and gitsource.is_this_machine(host):
+        return (f"git repository {repo} is on the Dokku host itself ({host}): cloning it as "
+                "the dokku user can read another app's code; only an admin may deploy from it")
     return None
 
 

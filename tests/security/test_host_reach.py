@@ -407,6 +407,32 @@ def test_a_scoped_user_cannot_deploy_from_a_file_url(
     assert denied_events(pruvon_config)[-1].action == "apps.deploy"
 
 
+@pytest.mark.parametrize("repo", [
+    "dokku@localhost:shop-web", "dokku@127.0.0.1:shop-web", "git@127.0.0.2:shop-web",
+    "ssh://dokku@localhost/shop-web", "ssh://dokku@[::1]:22/shop-web",
+    "git://127.0.0.1/shop-web", "https://localhost/shop-web.git",
+])
+def test_a_scoped_user_cannot_deploy_from_the_dokku_host_itself(
+    http: Any, alice: dict[str, str], nothing_reaches_dokku: Any, pruvon_config: Any, repo: str,
+) -> None:
+    """git:sync runs as the dokku user on the host: ssh back to that host reads any
+    app's repository wherever the dokku user's own key is authorised."""
+    with nothing_reaches_dokku():
+        refused = http.post("/api/v1/apps/blog/deploy-git", headers=alice,
+                            json={"git_repo": repo})
+    assert refused.status_code == 403, refused.get_json()
+    assert "the Dokku host itself" in refused.get_json()["error"]
+    assert denied_events(pruvon_config)[-1].action == "apps.deploy"
+
+
+def test_a_remote_git_source_is_not_host_access() -> None:
+    from pruvon_apps import service
+
+    for repo in ("https://github.com/dokku/smoke-test-app.git",
+                 "git@github.com:dokku/smoke-test-app.git", "ssh://git@192.0.2.10/x.git"):
+        assert service.git_reach(repo) is None, repo
+
+
 def test_the_create_wizard_applies_the_same_rules(
     http: Any, login_as: Any, host: Path, nothing_reaches_dokku: Any,
 ) -> None:
