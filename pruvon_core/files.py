@@ -124,9 +124,7 @@ def atomic_write(
         try:
             try:
                 os.fchmod(fd, mode)
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(fd, view):]
+                _write_all(fd, payload)
                 if durable:
                     os.fsync(fd)
             finally:
@@ -144,14 +142,19 @@ def atomic_write(
                 os.close(dir_fd)
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    """``os.write`` until every byte is written: a short write is not an error."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def append_private(path: Path, data: bytes, sync: bool = False) -> None:
     """Append ``data`` to ``path`` (created 0600); a short write is retried to the end."""
     with writing(path):
         fd = open_private(path, os.O_WRONLY | os.O_APPEND)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            _write_all(fd, data)
             if sync:
                 os.fsync(fd)
         finally:
