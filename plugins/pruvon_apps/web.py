@@ -193,7 +193,7 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
         "can": {a: check.allowed(a, app) for a in (
             "apps.config.read", "apps.config.write", "apps.domains.write", "apps.ports.write",
             "apps.storage.write", "apps.ps.write", "apps.logs", "apps.destroy", "apps.deploy",
-            "apps.settings.write", service.HOST_ACCESS)},
+            "apps.settings.write", service.HOST_ACCESS, "apps.terminal", "apps.run")},
         "running": manager().store.running(f"app:{app}"),
     }
     if tab == "processes":
