@@ -8,7 +8,7 @@ shows its message on the card while disk and memory still render.
 
 from __future__ import annotations
 
-import shutil
+import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -24,8 +24,25 @@ MEMINFO = Path("/proc/meminfo")
 
 
 def disk_usage(path: str = "/") -> dict[str, int]:
-    usage = shutil.disk_usage(path)
-    return {"total": usage.total, "used": usage.used, "free": usage.free}
+    """Used, available and Use% of the filesystem at ``path``, as ``df`` reports them.
+
+    Operators check the card against ``df``: "used" is blocks in use, "free" what
+    an unprivileged user may still write (root's reserve excluded), and the
+    percentage is used / (used + available) rounded up - df's Use%, not
+    used / total, which reads several points low on a disk with a reserve.
+    """
+    stats = os.statvfs(path)
+    used = (stats.f_blocks - stats.f_bfree) * stats.f_frsize
+    free = stats.f_bavail * stats.f_frsize
+    return {"total": stats.f_blocks * stats.f_frsize, "used": used, "free": free,
+            "percent": df_percent(used, free)}
+
+
+def df_percent(used: int, available: int) -> int:
+    """df's Use%: ``used / (used + available)`` in whole percent, rounded up."""
+    if used + available <= 0:
+        return 0
+    return -(-100 * used // (used + available))
 
 
 def memory_usage(meminfo: Path = MEMINFO) -> dict[str, int] | None:
