@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -106,21 +108,31 @@ def _attempt(summary: dict[str, Any], read: Any) -> Any:
 
 
 def dokku_summary(client: Any, visible_app: Any) -> dict[str, Any]:
-    """Version, app states and service counts, each read failing on its own."""
+    """Version, app states and service counts, each read failing on its own.
+
+    The reads are independent, so they run side by side: one after another, the
+    first dashboard after a start (nothing cached yet) cost the sum of six Dokku
+    calls, over 2 s on a busy demo host.
+    """
     summary: dict[str, Any] = {"version": None, "apps": None, "states": {}, "services": {},
                                "errors": []}
-    summary["version"] = _attempt(summary, client.version)
-    overview = _attempt(summary, client.apps_overview)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        version = pool.submit(_attempt, summary, client.version)
+        overview_read = pool.submit(_attempt, summary, client.apps_overview)
+        installed = installed_service_plugins(client, summary)
+        kinds = [kind for kind in SERVICE_PLUGINS if kind in installed]
+        services = list(pool.map(lambda kind: _attempt(summary, partial(client.services, kind)),
+                                 kinds))
+        summary["version"] = version.result()
+        overview = overview_read.result()
     if overview is not None:
         apps = [a for a in overview if visible_app(a.name)]
         summary["apps"] = len(apps)
         summary["states"] = dict(Counter(a.state for a in apps))
-    installed = installed_service_plugins(client, summary)
-    for kind in SERVICE_PLUGINS:
-        if kind in installed:
-            found = _attempt(summary, lambda kind=kind: client.services(kind))
-            if found is not None:
-                summary["services"][kind] = len(found)
+    for kind, found in zip(kinds, services, strict=True):
+        if found is not None:
+            summary["services"][kind] = len(found)
+    summary["errors"].sort()  # filled from several threads: a stable order on the card
     return summary
 
 
