@@ -241,3 +241,17 @@ def test_where_namespaces_are_refused_nothing_runs(app: Path, tmp_path: Path) ->
                          env={"PRUVON_SIM_BWRAP": str(fake)})
     assert code == 126 and not marker.exists()
     assert b"bubblewrap cannot create a sandbox here (bwrap: No permissions" in err
+
+
+def test_sandbox_command_line_keeps_every_confinement_option(tmp_path: Path) -> None:
+    from pruvon_testing.sim import confine
+
+    piped = confine.wrap("/usr/bin/bwrap", tmp_path, ["sh"], tty=False)
+    for option in ("--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+                   "--new-session"):
+        assert option in piped
+    assert piped[piped.index("--bind") + 1:piped.index("--bind") + 3] == [str(tmp_path), "/"]
+    assert piped[piped.index("--ro-bind") + 1:piped.index("--ro-bind") + 3] == ["/usr", "/usr"]
+    assert piped[-2:] == ["--", "sh"] and "--share-net" not in piped
+    on_tty = confine.wrap("/usr/bin/bwrap", tmp_path, ["sh"], tty=True)
+    assert "--new-session" not in on_tty and on_tty[-1] == "sh"  # keeps its controlling TTY

@@ -125,7 +125,10 @@ def wrap(bwrap: str, root: Path, argv: list[str], tty: bool) -> list[str]:
     ]
     if not tty:
         return [*confined, "--new-session", "--", *argv]
-    return [*confined, "--", _python(), "-I", "-S", "-c", _FOREGROUND, *argv]
+    python = _python()
+    if python is None:  # no Python in /usr: the shell still runs, without the shim
+        return [*confined, "--", *argv]
+    return [*confined, "--", python, "-I", "-S", "-c", _FOREGROUND, *argv]
 
 
 # Inside a new pid namespace the caller's process group is invisible, so a shell
@@ -142,10 +145,12 @@ _FOREGROUND = (
 )
 
 
-def _python() -> str:
-    """A Python inside ``/usr`` (the only host tree the sandbox sees)."""
-    real = os.path.realpath(sys.executable)
-    return real if real.startswith("/usr/") else "/usr/bin/python3"
+def _python() -> str | None:
+    """A Python inside ``/usr`` (the only host tree the sandbox sees), if there is one."""
+    for candidate in (os.path.realpath(sys.executable), "/usr/bin/python3"):
+        if candidate.startswith("/usr/") and os.access(candidate, os.X_OK):
+            return candidate
+    return None
 
 
 def resolve(argv: list[str]) -> str | None:
