@@ -5,9 +5,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-DEBIAN_PACKAGES := chromium git procps shellcheck openssl
+# Debian packages: the demo needs only what it runs (bubblewrap confines the
+# simulated containers' processes); the tests add the browser and linters.
+DEMO_DEBS := bubblewrap git openssl procps
+TEST_DEBS := $(DEMO_DEBS) chromium shellcheck
 
-.PHONY: test demo lint deps debs clean dokku-plugin vendor bench
+.PHONY: test demo lint deps test-debs demo-debs clean dokku-plugin vendor bench
 
 # pruvon-testing (testing/: the Dokku simulator, the pytest plugin) is its own
 # distribution; tests, the demo and the benchmarks need it beside pruvon
@@ -17,12 +20,15 @@ $(STAMP): pyproject.toml testing/pyproject.toml
 	$(BIN)/pip install --quiet -e '.[web,dev]' -e ./testing
 	touch $(STAMP)
 
-deps: $(STAMP) debs
+deps: $(STAMP) test-debs
 
-# Debian packages the tests need (chromium for browser tests); installed only
-# when running as root and missing, so developers without root are not blocked.
-debs:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Debian packages, installed only when running as root and missing, so
+# developers without root are not blocked.  `make demo` installs DEMO_DEBS
+# only: nothing test-only, and no apt lock held while `make test` runs.
+test-debs: DEBS = $(TEST_DEBS)
+demo-debs: DEBS = $(DEMO_DEBS)
+test-debs demo-debs:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages:$$missing"; \
@@ -34,11 +40,11 @@ debs:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# as root, `debs` installed chromium: a missing browser then fails instead of skipping
+# as root, `test-debs` installed chromium: a missing browser then fails instead of skipping
 test: deps lint
 	PRUVON_REQUIRE_BROWSER=$$( [ "$$(id -u)" = 0 ] && echo 1 ) $(BIN)/python -m pytest -q
 
-demo: deps
+demo: $(STAMP) demo-debs
 	$(BIN)/pruvon serve --demo
 
 bench: deps

@@ -280,6 +280,15 @@ def text_file(root: Path, megabytes: int) -> Path:
     return path
 
 
+def in_container(sim: Path, app: str, payload: Path) -> Path:
+    """The payload as the app's container sees it: the simulator confines ``enter`` to
+    the app's filesystem (``<sim>/fs/<app>``, ``/app`` inside), so it is linked there."""
+    from pruvon_testing.sim.confine import fs_root
+
+    os.link(payload, fs_root(sim, app) / "app" / payload.name)
+    return Path("/app") / payload.name
+
+
 def row(server: str, target: str, megabytes: int, seconds: float,
         latencies: list[float]) -> list[str]:
     cuts = statistics.quantiles(latencies, n=100)
@@ -294,11 +303,12 @@ def run_benchmark(megabytes: int, keystrokes: int) -> list[list[str]]:
         payload = text_file(root, megabytes)
         process, port, cookie = pruvon_server(root)
         try:
-            for target, path in (("host shell (/bin/sh)", "/ws/host/terminal"),
-                                 ("app via dokku enter (simulator)",
-                                  "/ws/apps/bench/terminal?shell=/bin/sh")):
+            for target, path, cat in (("host shell (/bin/sh)", "/ws/host/terminal", payload),
+                                      ("app via dokku enter (simulator)",
+                                       "/ws/apps/bench/terminal?shell=/bin/sh",
+                                       in_container(root / "sim", "bench", payload))):
                 client = pruvon_client(port, cookie, path)
-                seconds, latencies = measure(client, payload, keystrokes)
+                seconds, latencies = measure(client, cat, keystrokes)
                 client.ws.close()
                 rows.append(row("pruvon (gunicorn gthread)", target, megabytes, seconds,
                                 latencies))

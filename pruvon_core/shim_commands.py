@@ -300,7 +300,7 @@ def _unknown_command(root: click.Group, ctx: click.Context, name: str) -> None:
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
 def dokku_exec_command(ctx: click.Context, name: str, args: tuple[str, ...]) -> None:
-    """Run ``dokku pruvon:NAME ARGS`` as the pruvon command NAME maps to (shim only)."""
+    """Run 'dokku pruvon:NAME ARGS' as the pruvon command NAME maps to (shim only)."""
     root_ctx = ctx.find_root()
     root = root_ctx.command
     if not isinstance(root, click.Group):
@@ -394,7 +394,7 @@ def dokku_help_rows(root: click.Group, ctx: click.Context) -> list[tuple[str, st
 @click.command("dokku-help", hidden=True)
 @click.pass_context
 def dokku_help_command(ctx: click.Context) -> None:
-    """Print ``dokku pruvon:help`` in Dokku's help format (shim only)."""
+    """Print 'dokku pruvon:help' in Dokku's help format (shim only)."""
     root_ctx = ctx.find_root()
     root = root_ctx.command
     if not isinstance(root, click.Group):

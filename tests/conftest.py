@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests import sandbox_guard
 from tests.chromium import launched
 
 
@@ -15,3 +16,24 @@ def chromium() -> Iterator[Any]:
     """One headless Chromium per test module (Debian's, see tests/chromium.py)."""
     with launched() as browser:
         yield browser
+
+
+# -- nothing outside the sandbox (tests/sandbox_guard.py) ------------------------------
+_BEFORE = sandbox_guard.snapshot()
+
+
+@pytest.fixture(autouse=True)
+def _state_dir_in_the_sandbox(tmp_path_factory: pytest.TempPathFactory,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that sets no PRUVON_STATE_DIR writes a temporary one, never /var/lib/pruvon."""
+    path = sandbox_guard.private_state_dir(tmp_path_factory.mktemp("state"))
+    monkeypatch.setenv("PRUVON_STATE_DIR", path)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when it created or changed the real default state or config."""
+    written = sandbox_guard.changes(_BEFORE, sandbox_guard.snapshot())
+    if written:
+        session.config.get_terminal_writer().line(
+            "tests wrote outside their sandbox: " + ", ".join(written[:20]), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -139,7 +139,7 @@ def show(fmt: str, data: Any, rows: list[dict[str, Any]], columns: list[str]) ->
 def list_command(obj: CliContext, search: str, refresh: bool, fmt: str) -> None:
     """Every app with its state, processes, domains and last deploy.
 
-    States come live from ``apps:list`` + one ``docker ps``; domains from the
+    States come live from 'apps:list' + one 'docker ps'; domains from the
     index the web UI keeps, read once when there is none yet or with --refresh.
     Exit 5 (the list still printed) when live state is unavailable, e.g. docker
     missing or failing: the reason is on stderr.
@@ -341,7 +341,7 @@ for _action in service.PS_ACTIONS:
 @dokku_errors
 def scale_command(obj: CliContext, app: str, counts: tuple[str, ...], skip_deploy: bool,
                   timeout: float, fmt: str) -> None:
-    """Show the scale, or set it: ``pruvon apps scale blog web=2 worker=1``."""
+    """Show the scale, or set it: 'pruvon apps scale blog web=2 worker=1'."""
     wanted = service.parse_scale(counts) if counts else {}  # checked before any Dokku call
     env = Env(obj)
     service.require_app(env.client, app)
@@ -367,7 +367,7 @@ def scale_command(obj: CliContext, app: str, counts: tuple[str, ...], skip_deplo
 @dokku_errors
 def deploy_command(obj: CliContext, app: str, image: str | None, git_repo: str,
                    git_ref: str) -> None:
-    """Deploy a docker image (``git:from-image``) or, with --git, a repository."""
+    """Deploy a docker image ('git:from-image') or, with --git, a repository."""
     if bool(image) == bool(git_repo):
         raise CliError("give either IMAGE or --git URL", 2)
     if git_ref and not git_repo:
@@ -515,7 +515,7 @@ def config_group() -> None:
 @pass_ctx
 @dokku_errors
 def config_show(obj: CliContext, app: str, fmt: str) -> None:
-    """All variables with their values (``env``: a .env file)."""
+    """All variables with their values ('env': a .env file)."""
     env = Env(obj)
     env.guard.require("apps.config.read", app)
     values = env.client.config(app)
@@ -579,7 +579,7 @@ def config_unset(obj: CliContext, app: str, keys: tuple[str, ...], no_restart: b
 @dokku_errors
 def domains_command(obj: CliContext, app: str, action: str | None, names: tuple[str, ...],
                     fmt: str) -> None:
-    """Show domains, or ``add|remove|set|clear`` them."""
+    """Show domains, or 'add|remove|set|clear' them."""
     env = Env(obj)
     service.require_app(env.client, app)
     if action is None:
@@ -611,7 +611,7 @@ def domains_command(obj: CliContext, app: str, action: str | None, names: tuple[
 @dokku_errors
 def ports_command(obj: CliContext, app: str, action: str | None, mappings: tuple[str, ...],
                   fmt: str) -> None:
-    """Show port mappings, or ``add|remove|set|clear`` them (``http:80:5000``)."""
+    """Show port mappings, or 'add|remove|set|clear' them ('http:80:5000')."""
     env = Env(obj)
     service.require_app(env.client, app)
     if action is None:
@@ -644,7 +644,7 @@ def ports_command(obj: CliContext, app: str, action: str | None, mappings: tuple
 @dokku_errors
 def storage_command(obj: CliContext, app: str, action: str | None, host: str | None,
                     container: str | None, fmt: str) -> None:
-    """Show mounts, or ``mount|unmount HOST CONTAINER`` (HOST inside Dokku's storage dir)."""
+    """Show mounts, or 'mount|unmount HOST CONTAINER' (HOST inside Dokku's storage dir)."""
     env = Env(obj)
     service.require_app(env.client, app)
     if action is None:
@@ -670,7 +670,7 @@ def storage_command(obj: CliContext, app: str, action: str | None, host: str | N
 @pass_ctx
 @dokku_errors
 def logs_command(obj: CliContext, app: str, lines: int, process: str | None, tail: bool) -> None:
-    """The app's logs (``dokku logs``)."""
+    """The app's logs ('dokku logs')."""
     env = Env(obj)
     stream = env.client.logs(app, tail=tail, lines=lines, process=process)
     try:

@@ -12,11 +12,12 @@ otherwise the tab says how to install them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from pruvon_apps.service import AppsError, run_streamed
-from pruvon_core.dokku import DokkuClient, docker_policy, parsers, validate
+from pruvon_apps.service import AppsError, plugin_reports, run_streamed
+from pruvon_core.dokku import DokkuClient, docker_policy, validate
 from pruvon_core.dokku.errors import InvalidValue
 from pruvon_core.operations import Context
 
@@ -44,26 +45,48 @@ class SettingsView:
     redirects: list[str] = field(default_factory=list)
 
 
-def _report(client: DokkuClient, plugin: str, app: str) -> dict[str, Any]:
-    text = "\n".join(client.stream([f"{plugin}:report", app, "--format", "json"]))
-    return parsers.normalize_report(parsers.parse_json(text, f"{plugin}:report"), plugin)
+def settings_view(
+    client: DokkuClient, app: str, reports: Mapping[str, dict[str, Any] | Exception] | None = None
+) -> SettingsView:
+    """Current editable values: one report per plugin, ``cron:list``, ``plugin:list``.
 
-
-def settings_view(client: DokkuClient, app: str) -> SettingsView:
-    """Current editable values: one report per plugin, ``cron:list``, ``plugin:list``."""
+    ``reports`` are those the settings tab already read (:func:`plugin_reports`);
+    the rest is read side by side, like them.
+    """
     validate.app_name(app)
-    nginx = _report(client, "nginx", app)
-    options = _report(client, "docker-options", app)
-    view = SettingsView(
-        nginx={k: str(nginx.get(k, "")) for k in validate.NGINX_KEYS},
-        docker_options={p: list(options.get(f"{p}-list") or []) for p in validate.DOCKER_PHASES},
-        resources={k: str(v) for k, v in _report(client, "resource", app).items()},
-        cron=client.cron_list(app),
-        plugins={name: client.plugin_installed(name) for name in OPTIONAL_PLUGINS},
-    )
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        cron = pool.submit(client.cron_list, app)
+        installed = pool.submit(client.plugins)  # plugin_installed then reads the cache
+        if reports is None:
+            reports = plugin_reports(client, app, EDITABLE_REPORTS)
+        nginx, options, resource = (_report(reports, name) for name in EDITABLE_REPORTS)
+        view = SettingsView(
+            nginx={k: str(nginx.get(k, "")) for k in validate.NGINX_KEYS},
+            docker_options={p: list(options.get(f"{p}-list") or [])
+                            for p in validate.DOCKER_PHASES},
+            resources={k: str(v) for k, v in resource.items()},
+            cron=cron.result(),
+            plugins=_installed(client, installed.result()),
+        )
     if view.plugins["redirect"]:
         view.redirects = [line for line in client.stream(["redirect", app]) if line.strip()]
     return view
+
+
+EDITABLE_REPORTS = ("nginx", "docker-options", "resource")
+
+
+def _installed(client: DokkuClient, _warmed: object) -> dict[str, bool]:
+    """Which optional plugins are installed, from the ``plugin:list`` just cached."""
+    return {name: client.plugin_installed(name) for name in OPTIONAL_PLUGINS}
+
+
+def _report(reports: Mapping[str, dict[str, Any] | Exception], plugin: str) -> dict[str, Any]:
+    """One report the view needs; its read error (not installed, unreadable) raised."""
+    data = reports[plugin]
+    if isinstance(data, Exception):
+        raise data
+    return data
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:

@@ -193,7 +193,7 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
         "can": {a: check.allowed(a, app) for a in (
             "apps.config.read", "apps.config.write", "apps.domains.write", "apps.ports.write",
             "apps.storage.write", "apps.ps.write", "apps.logs", "apps.destroy", "apps.deploy",
-            "apps.settings.write", service.HOST_ACCESS)},
+            "apps.settings.write", service.HOST_ACCESS, "apps.terminal", "apps.run")},
         "running": manager().store.running(f"app:{app}"),
     }
     if tab == "processes":
@@ -213,8 +213,9 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
     elif tab == "settings":
         from pruvon_apps import settings
 
-        context["settings"] = service.app_settings(dokku, app)
-        context["editable"] = settings.settings_view(dokku, app)
+        reports = service.plugin_reports(dokku, app, service.SETTINGS_REPORTS)
+        context["settings"] = service.app_settings(dokku, app, reports)
+        context["editable"] = settings.settings_view(dokku, app, reports)
         context["install"] = settings.OPTIONAL_PLUGINS
         context["nginx_keys"] = {k: d for k, (_, d) in validate.NGINX_KEYS.items()}
         context["resource_names"] = validate.RESOURCE_NAMES

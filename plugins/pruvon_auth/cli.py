@@ -461,7 +461,7 @@ def _show_audit(fmt: str, since: str | None, **filters: Any) -> None:
 @audit_filters
 @click.pass_context
 def audit_group(ctx: click.Context, fmt: str, since: str | None, **filters: Any) -> None:
-    """The audit log of logins and changes (``pruvon audit`` = ``pruvon audit list``)."""
+    """The audit log of logins and changes ('pruvon audit' = 'pruvon audit list')."""
     if ctx.invoked_subcommand is None:
         _show_audit(fmt, since, **filters)
 

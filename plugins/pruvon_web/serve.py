@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
 import shutil
 import sys
 import tempfile
@@ -86,6 +87,10 @@ def gunicorn_options(listen: str, threads: int = DEFAULT_THREADS) -> dict[str, A
         "loglevel": "info",
         "forwarded_allow_ips": "",  # proxy headers are judged by our own middleware
         "proc_name": "pruvon",
+        # gunicorn >= 25.1 opens a control socket (workers, reload, shutdown) in
+        # $XDG_RUNTIME_DIR or ~/.gunicorn; Pruvon does not use it, and a demo or
+        # test must not write the operator's home
+        "control_socket_disable": True,
     }
 
 
@@ -96,7 +101,8 @@ def run_gunicorn(app_factory: Any, options: dict[str, Any]) -> None:
     class PruvonApplication(BaseApplication):
         def load_config(self) -> None:
             for key, value in options.items():
-                self.cfg.set(key, value)
+                if key != "control_socket_disable" or key in self.cfg.settings:  # gunicorn < 25.1
+                    self.cfg.set(key, value)
 
         def load(self) -> Any:
             return app_factory()
@@ -206,7 +212,31 @@ def build_demo(root: Path, listen: str) -> tuple[Path, str]:
     }
     atomic_write(config_file, "# throw-away demo config (pruvon serve --demo)\n" + dump(data))
     os.environ["PRUVON_CONFIG"] = str(config_file)
+    write_demo_env(root)
     return config_file, password
+
+
+DEMO_ENV_NAMES = ("PRUVON_CONFIG", "PRUVON_STATE_DIR", "PRUVON_SIM_ROOT",
+                  "PRUVON_DOKKU_COMMAND", "PRUVON_DOCKER_COMMAND")
+
+
+def write_demo_env(root: Path) -> Path:
+    """``<sandbox>/env.sh``: sourced in another shell, ``pruvon`` and ``dokku`` drive the demo.
+
+    Sets the five variables the demo server runs with and puts ``<sandbox>/bin``
+    (``dokku`` -> the simulator) and this Python's scripts (``pruvon``) first on PATH.
+    """
+    from pruvon_core.files import atomic_write
+
+    bin_dir = root / "bin"
+    bin_dir.mkdir(mode=0o700, exist_ok=True)
+    (bin_dir / "dokku").symlink_to(os.environ["PRUVON_DOKKU_COMMAND"])
+    lines = [f"export {name}={shlex.quote(os.environ[name])}" for name in DEMO_ENV_NAMES]
+    path = f"{bin_dir}:{Path(sys.executable).parent}"
+    lines.append(f'export PATH={shlex.quote(path)}:"$PATH"')
+    env_file = root / "env.sh"
+    atomic_write(env_file, "# pruvon serve --demo: source me (. env.sh)\n" + "\n".join(lines) + "\n")
+    return env_file
 
 
 def serve_demo(listen: str | None, threads: int) -> None:
@@ -225,6 +255,8 @@ def serve_demo(listen: str | None, threads: int) -> None:
             "  user:     admin\n"
             f"  password: {password}\n"
             f"  sandbox:  {root} (removed on exit)\n"
+            f"  CLI:      . {shlex.quote(str(root / 'env.sh'))}   "
+            "(in another shell, then: pruvon apps list, dokku apps:list)\n"
         )
 
         def factory() -> Any:

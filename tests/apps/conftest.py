@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from pruvon_testing.fixtures_client import client_for_sim
 from pruvon_testing.sim.main import run
 
+SIM = Path(sys.executable).parent / "pruvon-dokku-sim"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -116,3 +118,15 @@ def register_image(root: Path, ref: str) -> None:
     base = images.lookup(state, "example/web:1")
     assert base is not None
     images.register_image(state, ref, cmd=base.cmd, ports=base.ports)
+
+
+@pytest.fixture
+def dokku_calls(tmp_path: Path, sim_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``PRUVON_DOKKU_COMMAND`` = the simulator behind a script that logs each argv."""
+    log = tmp_path / "dokku-calls.log"
+    log.touch()
+    wrapper = tmp_path / "recording-dokku"
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\nexec "{SIM}" "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PRUVON_DOKKU_COMMAND", str(wrapper))
+    return log

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -126,7 +127,9 @@ def test_interactive_run_shell_under_a_pty(app: Path) -> None:
     code, output = run_tty(
         app, "run", "demo", script=b"echo dyno=$DYNO; tty; exit 7\n", env={"TERM": "xterm"})
     assert code == 7
-    assert b"dyno=run." in output and b"/dev/pts/" in output
+    # the sandbox (bwrap) binds the caller's TTY as the container's /dev/console;
+    # the host's /dev/pts (every other terminal) is not mounted in it
+    assert b"dyno=run." in output and b"/dev/console" in output
 
 
 def test_run_container_is_visible_while_it_runs(app: Path) -> None:
@@ -188,3 +191,67 @@ def test_enter_by_container_id_still_needs_a_type_word(app: Path) -> None:
     code, _, err = dokku(["enter", "demo", "--container-id", second.short_id, "echo", "hi"],
                          root=app)
     assert code == 1 and b"No containers found for type 'echo'" in err
+
+
+# -- confinement: a container's process is not a process on the host --------------------
+
+
+def test_container_process_is_confined_to_the_app_filesystem(app: Path) -> None:
+    script = ("id -u; ls /; pwd; echo written > /app/marker; cat /etc/shadow; ls /root /work; "
+              "echo shown-$(cat /proc/1/cmdline | tr '\\0' ' ')")
+    _, out, err = dokku(["run", "demo", "sh", "-c", script], root=app)
+    lines = out.decode().splitlines()
+    assert lines[0] == "1000" != str(os.getuid())
+    listing = set(lines[1:lines.index("/app")])
+    assert listing == {"app", "bin", "dev", "etc", "lib", "lib64", "proc", "sbin", "tmp",
+                       "usr", "var"}
+    assert (app / "fs" / "demo" / "app" / "marker").read_text() == "written\n"
+    assert b"/etc/shadow: No such file" in err and b"/root" in err and b"/work" in err
+    assert "shown-" in out.decode() and "pruvon" not in lines[-1]  # its own pid namespace
+
+
+def test_container_process_has_no_network(app: Path) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        probe = (f"import socket; socket.create_connection(('127.0.0.1', {port}), 2); "
+                 "print('connected')")
+        code, out, err = dokku(["run", "demo", "python3", "-c", probe], root=app)
+    assert code != 0 and b"connected" not in out
+    assert b"Connection refused" in err or b"unreachable" in err
+
+
+def test_without_bubblewrap_nothing_runs(app: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    env = {"PRUVON_SIM_BWRAP": str(tmp_path / "no-bwrap")}
+    code, out, err = dokku(["run", "demo", "touch", str(marker)], root=app, env=env)
+    assert code == 126 and not marker.exists() and out == b""
+    assert b"refusing to run the command unconfined: bubblewrap (bwrap) is not installed" in err
+
+
+def test_where_namespaces_are_refused_nothing_runs(app: Path, tmp_path: Path) -> None:
+    """A bwrap that cannot create namespaces (user namespaces disabled) fails the probe."""
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\n"
+                    "exit 1\n")
+    fake.chmod(0o755)
+    marker = tmp_path / "ran"
+    code, _, err = dokku(["enter", "demo", "web", "touch", str(marker)], root=app,
+                         env={"PRUVON_SIM_BWRAP": str(fake)})
+    assert code == 126 and not marker.exists()
+    assert b"bubblewrap cannot create a sandbox here (bwrap: No permissions" in err
+
+
+def test_sandbox_command_line_keeps_every_confinement_option(tmp_path: Path) -> None:
+    from pruvon_testing.sim import confine
+
+    piped = confine.wrap("/usr/bin/bwrap", tmp_path, ["sh"], tty=False)
+    for option in ("--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+                   "--new-session"):
+        assert option in piped
+    assert piped[piped.index("--bind") + 1:piped.index("--bind") + 3] == [str(tmp_path), "/"]
+    assert piped[piped.index("--ro-bind") + 1:piped.index("--ro-bind") + 3] == ["/usr", "/usr"]
+    assert piped[-2:] == ["--", "sh"] and "--share-net" not in piped
+    on_tty = confine.wrap("/usr/bin/bwrap", tmp_path, ["sh"], tty=True)
+    assert "--new-session" not in on_tty and on_tty[-1] == "sh"  # keeps its controlling TTY

@@ -78,3 +78,16 @@ def test_one_off_run_sends_the_command_on_the_socket_not_the_url(page, server):
     assert page.url.endswith("/apps/blog/terminal?mode=run")
     assert sockets and all("s3cr3t" not in url and "cmd" not in url for url in sockets), sockets
     assert not [p for p in page.problems if "Content Security Policy" in p], page.problems
+
+
+def test_the_app_page_leads_to_its_terminal(page, server):
+    """Issue 16: terminals are findable - the app page has "Terminal" and "Run command"."""
+    page.goto("/apps/blog")
+    expect(page.locator("#run-command")).to_have_attribute("href", "/apps/blog/terminal?mode=run")
+    page.click("#app-actions a:has-text('Terminal')")
+    page.wait_for_url("**/apps/blog/terminal")
+    expect(page.locator("#terminal-status")).to_contain_text("connected: enter blog web")
+    page.click("#terminal")
+    page.keyboard.type("echo hello-$((RANDOM + 100000))\n")
+    # rows render without line breaks: the output follows the echoed command line
+    expect(page.locator(".xterm-rows")).to_contain_text(re.compile(r"100000\)\)hello-1\d{5}"))

@@ -115,11 +115,14 @@ def test_ctrl_c_reaches_the_foreground_process(server):
 
 
 def test_closing_the_socket_leaves_no_process_behind(server):
+    before = {e["id"] for e in registry_entries(server)}
     term = shell(server, query="shell=/bin/bash")
-    term.send("sleep 300 & (sleep 301; true) & echo started-$$\r")
-    term.expect(b"\r\nstarted-")
-    leader = int(term.expect_match(rb"\r\nstarted-(\d+)\r\n"))
-    entry = next(e for e in registry_entries(server) if e["leader_pid"] == leader)
+    # $$ is the shell's pid inside the sandbox's pid namespace, not the host's: the
+    # session is found as the registry entry this terminal added
+    term.send("sleep 300 & (sleep 301; true) & echo started-$((6*7))\r")
+    term.expect(b"\r\nstarted-42")
+    entry = next(e for e in registry_entries(server) if e["id"] not in before)
+    leader = entry["leader_pid"]
     assert len(session_pids(leader)) >= 3  # the shell and both background jobs
     term.ws.sock.close()  # the network drops: no close frame at all
     assert wait_until(lambda: not session_pids(leader), timeout=10), session_pids(leader)

@@ -21,7 +21,7 @@ import pruvon_core
 import pruvon_testing
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("pyproject.toml", "README.md", "pruvon_core", "plugins", "testing")
+SOURCES = ("pyproject.toml", "README.md", "LICENSE", "pruvon_core", "plugins", "testing")
 
 pytestmark = pytest.mark.slow
 
@@ -85,3 +85,13 @@ def test_testing_wheel_carries_simulator_scripts_and_pytest_plugin(
 
 def test_versions_move_together() -> None:
     assert pruvon_testing.__version__ == pruvon_core.__version__
+
+
+@pytest.mark.parametrize("where", [".", "testing"])
+def test_license_is_an_spdx_expression_with_its_file(tree: Path, tmp_path: Path, where: str) -> None:
+    """Issue 16: ``project.license`` as a table is deprecated (an error from 2027-02-18)."""
+    wheel = build_wheel(tree / where, tmp_path)
+    (metadata,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+    text = wheel.read(metadata).decode()
+    assert "License-Expression: MIT" in text and "License-File: LICENSE" in text
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in wheel.namelist())

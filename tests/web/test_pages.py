@@ -235,3 +235,27 @@ def test_dashboard_links_only_to_pages_that_exist(client, login_as, app):
     served = {rule.rule for rule in app.url_map.iter_rules()}
     for href in set(re.findall(r'href="(/[^"?#]*)"', html)):
         assert href in served or href.startswith("/static/"), href
+
+
+def _df_use_percent(path: str) -> int:
+    """``df -P``'s Capacity (Use%) column for ``path``."""
+    import subprocess
+
+    done = subprocess.run(["df", "-P", path], capture_output=True, text=True, check=True)
+    return int(done.stdout.splitlines()[1].split()[4].rstrip("%"))
+
+
+def test_disk_percent_is_dfs_use_percent(client, login_as):
+    """Issue 16: the card showed used/total (9 %) where ``df /`` said 24 %."""
+    from pruvon_web.cards import df_percent
+
+    assert df_percent(76, 24) == 76 and df_percent(1, 999) == 1 and df_percent(0, 10) == 0
+    assert df_percent(2401, 7599) == 25  # rounded up, like df
+    login_as("admin")
+    for _ in range(5):  # another process may write between df and the page
+        expected = _df_use_percent("/")
+        html = client.get("/").get_data(as_text=True)
+        shown = int(re.search(r'id="disk-usage">(\d+)% used', html).group(1))
+        if shown == expected == _df_use_percent("/"):
+            break
+    assert shown == expected

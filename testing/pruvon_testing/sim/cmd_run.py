@@ -15,7 +15,7 @@ import secrets
 import subprocess
 import sys
 
-from pruvon_testing.sim import containers, envfile, execs, images
+from pruvon_testing.sim import confine, containers, envfile, execs, images
 from pruvon_testing.sim.containers import Container
 from pruvon_testing.sim.core import Ctx, SimExit, command
 from pruvon_testing.sim.routing import locked
@@ -107,7 +107,7 @@ def run(ctx: Ctx) -> int:
         )
         return execs.NOT_FOUND
     return execs.launch(
-        ctx, argv, proc_env, lambda pid: _new_run_container(ctx, app, env, argv, pid)
+        ctx, argv, proc_env, lambda pid: _new_run_container(ctx, app, env, argv, pid), app
     )
 
 
@@ -120,11 +120,14 @@ def run_detached(ctx: Ctx) -> int:
         ctx.fail("No command specified for detached run")
     env = _run_env(ctx, app, extra)
     proc_env = execs.process_env(ctx, env)
+    wrapped = execs.confined(ctx, app, argv)
+    if wrapped is None:
+        return confine.REFUSED
     with locked(ctx.state):
         holder = _new_run_container(ctx, app, env, argv, 0)
     log = containers.log_path(ctx.state, holder.id)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pruvon_testing.sim.runner", str(log), "--", *argv],
+        [sys.executable, "-m", "pruvon_testing.sim.runner", str(log), "--", *wrapped],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -205,4 +208,4 @@ def enter(ctx: Ctx) -> int:
             f'exec: "{argv[0]}": executable file not found in $PATH: unknown'
         )
         return 126
-    return execs.launch(ctx, argv, env, None)
+    return execs.launch(ctx, argv, env, None, app)

@@ -343,7 +343,7 @@ def cmd_exec(cli: DockerCli, args: list[str]) -> int:
             f'exec: "{argv[0]}": executable file not found in $PATH: unknown'
         )
         return 126
-    return execs.launch(cli.ctx, argv, env, None)
+    return execs.launch(cli.ctx, argv, env, None, container.app or container.name)
 
 
 # -- version ---------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Real processes for ``dokku run``, ``dokku enter`` and ``docker exec``.
 
-A simulated container has no filesystem of its own, so a command "in" it is a
-real process on this machine with the container's environment (app ENV,
-``DYNO``, ``PORT``) - enough for terminals to be tested end to end.
+A command "in" a simulated container is a real process with the container's
+environment (app ENV, ``DYNO``, ``PORT``) - enough for terminals to be tested
+end to end - confined by bubblewrap to the container's own filesystem under the
+simulator's state, as an unprivileged uid, without network (see ``confine``).
+Where confinement is unavailable the command is refused: nothing runs bare.
 
 * As a console script (stdin/stdout are the real fds 0/1) the simulator
   ``execvpe``s the command: stdin, stdout and the TTY pass straight through and
@@ -10,20 +12,19 @@ real process on this machine with the container's environment (app ENV,
 * In-process (``main.run`` in tests) it runs the command as a child with the
   captured stdin and copies its output to the command's streams.
 
-The environment is built from scratch (never the host's), except ``PATH``,
-``TERM`` and a UTF-8 locale so the commands can be found and render.
+The environment is built from scratch (never the host's), except ``TERM`` and
+a UTF-8 locale so the commands render; ``PATH`` and ``HOME`` are the sandbox's.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 
+from pruvon_testing.sim import confine
 from pruvon_testing.sim.core import Ctx
 
 Register = Callable[[int], object]
@@ -32,16 +33,11 @@ NOT_FOUND = 127
 
 def process_env(ctx: Ctx, container_env: dict[str, str]) -> dict[str, str]:
     """What the process sees: the container's variables plus what a shell needs."""
-    env = {
-        "PATH": ctx.env.get("PATH") or os.defpath,
-        "HOME": tempfile.gettempdir(),
-        "LANG": "C.UTF-8",
-    }
+    env = {"LANG": "C.UTF-8"}
     if ctx.env.get("TERM"):
         env["TERM"] = ctx.env["TERM"]
     env.update(container_env)
-    env["PATH"] = ctx.env.get("PATH") or env.get("PATH") or os.defpath
-    return env
+    return confine.sandbox_env(env)
 
 
 def is_console(ctx: Ctx) -> bool:
@@ -53,17 +49,41 @@ def is_console(ctx: Ctx) -> bool:
 
 
 def resolve(argv: list[str], env: dict[str, str]) -> str | None:
-    """The executable ``argv[0]`` names, searched on the process's PATH."""
-    if "/" in argv[0]:
-        return argv[0] if os.access(argv[0], os.X_OK) else None
-    return shutil.which(argv[0], path=env.get("PATH"))
+    """The executable ``argv[0]`` names inside the sandbox."""
+    del env  # the sandbox's PATH is fixed
+    return confine.resolve(argv)
 
 
-def launch(ctx: Ctx, argv: list[str], env: dict[str, str], register: Register | None) -> int:
-    """Run ``argv`` as the container's process; returns its exit status.
+def _is_tty(ctx: Ctx) -> bool:
+    try:
+        return bool(ctx.stdin.isatty())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def confined(ctx: Ctx, container: str, argv: list[str]) -> list[str] | None:
+    """``argv`` wrapped in the container's sandbox; None (after saying why) when no
+    sandbox can be built, so the caller refuses instead of running it bare."""
+    try:
+        bwrap = confine.require_bwrap(ctx.env)
+    except confine.ConfinementUnavailable as exc:
+        ctx.err(f"pruvon-dokku-sim: {exc}")
+        return None
+    root = confine.fs_root(ctx.state.root, container)
+    return confine.wrap(bwrap, root, argv, tty=_is_tty(ctx))
+
+
+def launch(
+    ctx: Ctx, argv: list[str], env: dict[str, str], register: Register | None, container: str
+) -> int:
+    """Run ``argv`` confined in ``container``'s sandbox; returns its exit status.
 
     In console mode this does not return on success (the process is replaced).
     """
+    wrapped = confined(ctx, container, argv)
+    if wrapped is None:
+        return confine.REFUSED
+    argv = wrapped
     if is_console(ctx):
         sys.stdout.flush()
         sys.stderr.flush()
@@ -77,7 +97,7 @@ def launch(ctx: Ctx, argv: list[str], env: dict[str, str], register: Register | 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
-        cwd=tempfile.gettempdir(),
+        cwd=ctx.state.root,
     )
     if register is not None:
         register(proc.pid)
