@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-DEBIAN_PACKAGES := chromium git procps shellcheck openssl
+DEBIAN_PACKAGES := chromium git procps shellcheck openssl nginx sudo systemd
 
 .PHONY: test demo lint deps debs clean dokku-plugin vendor bench
 
