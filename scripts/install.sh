@@ -223,6 +223,9 @@ ensure_venv() {
       fail "--venv $VENV has no bin/pruvon and bin/python: install pruvon[web] into it first"
     return 0
   fi
+  command -v python3 >/dev/null || fail "python3 is required: apt-get install python3 python3-venv"
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
+    fail "unsupported system: Pruvon needs Python 3.11 or newer, this host has $(python3 --version 2>&1) (Debian 12 or Ubuntu 24.04 and later ship it)"
   if [[ ! -x "$VENV/bin/python" ]]; then
     install -d -m 0755 "$(dirname "$VENV")"
     python3 -m venv "$VENV" || fail "could not create $VENV (apt-get install python3-venv)"
@@ -446,7 +449,7 @@ do_uninstall() {
     rm -f "$UNIT_DIR/${unit##*/}"
   done
   rm -f "$SUDOERS" "$DEFAULTS"
-  [[ -z "$ROOT" ]] && systemctl daemon-reload
+  if [[ -z "$ROOT" ]]; then systemctl daemon-reload; fi
   if [[ "$VENV_GIVEN" -eq 0 ]]; then
     rm -rf "$(dirname "$VENV")"
   fi
