@@ -147,19 +147,24 @@ def browser_page(chromium, nginx: Nginx, server: Server, site: str):
     return context, page
 
 
+HINT = "must pass the Upgrade and Connection headers (see docs/reverse-proxy.md"
+
+
 @pytest.mark.browser
-@pytest.mark.parametrize(("site", "status"), [
-    ("good", "connected: "),
-    # a proxy that drops the upgrade: the page says why instead of "connecting…"
-    ("no-upgrade", "must pass the Upgrade and Connection headers (see docs/reverse-proxy.md"),
+@pytest.mark.parametrize(("site", "path", "element", "status"), [
+    ("good", "/apps/blog/terminal?shell=/bin/sh", "#terminal-status", "connected: "),
+    ("good", "/apps/blog?tab=logs", "#logs-status", "live"),
+    # a proxy that drops the upgrade: the pages say why instead of "connecting…"
+    ("no-upgrade", "/apps/blog/terminal?shell=/bin/sh", "#terminal-status", HINT),
+    ("no-upgrade", "/apps/blog?tab=logs", "#logs-status", HINT),
 ])
-def test_terminal_page_through_nginx(chromium, nginx, server, site, status):
+def test_websocket_pages_through_nginx(chromium, nginx, server, site, path, element, status):
     from playwright.sync_api import expect
 
     context, page = browser_page(chromium, nginx, server, site)
     try:
-        page.goto("/apps/blog/terminal?shell=/bin/sh")
-        expect(page.locator("#terminal-status")).to_contain_text(status)
+        page.goto(path)
+        expect(page.locator(element)).to_contain_text(status)
     finally:
         context.close()
 
