@@ -108,6 +108,22 @@ def locked(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def _owner_to_keep(path: Path) -> tuple[int, int] | None:
+    """The replaced file's owner when root writes it (else the new file is ours anyway).
+
+    ``sudo pruvon user passwd admin`` must leave /etc/pruvon.yml owned by the
+    ``pruvon`` service user: a root-owned 0600 replacement would lock the
+    service out of its own config.
+    """
+    if os.geteuid() != 0:
+        return None
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return info.st_uid, info.st_gid
+
+
 def atomic_write(
     path: Path, data: str | bytes, mode: int = FILE_MODE, durable: bool = True
 ) -> None:
@@ -119,11 +135,14 @@ def atomic_write(
     """
     directory = path.parent
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    owner = _owner_to_keep(path)
     with writing(path):
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
         try:
             try:
                 os.fchmod(fd, mode)
+                if owner is not None:
+                    os.fchown(fd, *owner)
                 _write_all(fd, payload)
                 if durable:
                     os.fsync(fd)

@@ -492,13 +492,28 @@ def secret_rotate() -> None:
 # --------------------------------------------------------------------------- check
 @click.command("check")
 @click.option("--strict", is_flag=True, help="Also exit 1 on warnings.")
+@click.option("--url", "url", metavar="URL",
+              help="Check the running service at URL instead (as operators reach it: through "
+                   "the proxy, HTTPS, WebSocket upgrades).")
+@click.option("--insecure", is_flag=True, help="With --url: accept a self-signed certificate.")
 @format_option
 @pass_ctx
-def check_command(obj: CliContext, strict: bool, fmt: str) -> None:
+def check_command(obj: CliContext, strict: bool, url: str | None, insecure: bool,
+                  fmt: str) -> None:
     """Security self-audit. Exit 0 when nothing high (or, with --strict, warn) is found."""
     from pruvon_auth.check import exit_code, run_checks
 
-    findings = run_checks(Path(obj.config_file), state_dir(create=False))
+    if insecure and url is None:
+        raise click.UsageError("--insecure goes with --url")
+    if url is not None:
+        from pruvon_auth.urlcheck import BadUrl, check_url
+
+        try:
+            findings = check_url(url, insecure)
+        except BadUrl as exc:
+            raise click.UsageError(str(exc)) from None
+    else:
+        findings = run_checks(Path(obj.config_file), state_dir(create=False))
     code = exit_code(findings, strict)
     if fmt == "json":
         echo_json({"ok": code == 0, "findings": [f.as_dict() for f in findings]})

@@ -90,7 +90,10 @@ class TrustedProxyMiddleware:
     writes whatever headers its page's script asks for.
     The client address is the right-most X-Forwarded-For entry that is not
     itself a trusted proxy (entries to its left were written by the client and
-    prove nothing).  Untrusted peers' headers are ignored entirely.
+    prove nothing) -- or that is the very address of the proxy that appended
+    it: a proxy does not forward to itself, so that entry is a client on the
+    proxy's host (a browser on the host going through nginx on 127.0.0.1),
+    and what it wrote further left must not name its address.  Untrusted peers' headers are ignored entirely.
     X-Forwarded-Host is believed only when ``forwarded_host()`` says so
     (``security.trust_forwarded_host``): a proxy that does not set it passes
     the client's own header through unchanged.
@@ -108,11 +111,12 @@ class TrustedProxyMiddleware:
         if _in_networks(peer, networks):
             forwarded = [_hop_address(hop) for hop in
                          _split_header(environ.get("HTTP_X_FORWARDED_FOR"))]
-            client = peer
+            client, appended_by = peer, peer
             for hop in reversed(forwarded):
                 client = hop
-                if not _in_networks(hop, networks):
+                if not _in_networks(hop, networks) or _same_address(hop, appended_by):
                     break
+                appended_by = hop
             if forwarded and _valid_ip(client):
                 environ["REMOTE_ADDR"] = client
             proto = (_split_header(environ.get("HTTP_X_FORWARDED_PROTO")) or [""])[0].lower()
@@ -122,6 +126,19 @@ class TrustedProxyMiddleware:
             if host and self.forwarded_host():
                 environ["HTTP_HOST"] = host
         return self.app(environ, start_response)
+
+
+def _same_address(first: str, second: str) -> bool:
+    """Equal IP addresses, an IPv4-mapped IPv6 address equal to its IPv4 form."""
+    def normal(value: str) -> Any:
+        try:
+            ip = ipaddress.ip_address(value)
+        except ValueError:
+            return value
+        mapped = getattr(ip, "ipv4_mapped", None)
+        return mapped if mapped is not None else ip
+
+    return normal(first) == normal(second)
 
 
 def _split_header(value: str | None) -> list[str]:
@@ -232,6 +249,37 @@ def check_host() -> Response | None:
     if is_api_path(request.path) or is_ws_path(request.path):
         return json_error(message, 400)
     return Response(message + "\n", status=400, mimetype="text/plain")
+
+
+UPGRADE_HINT = ("if a reverse proxy is in front, it must pass them (nginx: proxy_http_version 1.1; "
+                'proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"; '
+                "see docs/reverse-proxy.md)")
+
+
+def missing_upgrade_headers(headers: Any) -> list[str]:
+    """Which of the two hop-by-hop headers a WebSocket handshake needs did not arrive."""
+    missing = []
+    if headers.get("Upgrade", "").strip().lower() != "websocket":
+        missing.append("Upgrade")
+    if "upgrade" not in [part.strip().lower() for part in headers.get("Connection", "").split(",")]:
+        missing.append("Connection")
+    return missing
+
+
+def check_ws_upgrade() -> Response | None:
+    """A ``/ws/`` request that is not an upgrade: 426 naming the missing headers.
+
+    Runs before identity and origin checks so that ``pruvon check --url`` (which
+    sends both headers, without credentials) learns whether a proxy dropped
+    them; the answer reveals nothing but which headers arrived.
+    """
+    if not is_ws_path(request.path):
+        return None
+    missing = missing_upgrade_headers(request.headers)
+    if not missing:
+        return None
+    message = f"WebSocket upgrade headers missing ({', '.join(missing)}): {UPGRADE_HINT}"
+    return json_error(message, 426, missing=missing)
 
 
 # --------------------------------------------------------------------------- sessions
@@ -477,7 +525,8 @@ def enforce_access() -> Response | None:
     if is_ws_path(request.path) and not ws_origin_ok():
         log.warning("refused WebSocket %s from %s: origin %r", request.path, client_ip(),
                     request.headers.get("Origin"))
-        return json_error("WebSocket origin not allowed", 403)
+        return json_error("WebSocket origin not allowed" + origin_hint(request.headers.get("Origin")),
+                          403)
     if endpoint in PUBLIC_ENDPOINTS:
         return check_csrf()
     identity: Identity | None = g.identity
@@ -530,7 +579,7 @@ def check_csrf() -> Response | None:
     given = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
     problem = None
     if not origin_allowed(request.headers.get("Origin"), allow_missing=True):
-        problem = "cross-origin request refused" + scheme_hint(request.headers.get("Origin"))
+        problem = "cross-origin request refused" + origin_hint(request.headers.get("Origin"))
     elif not expected or not given:
         problem = "CSRF token missing: reload the page and try again"
     elif not hmac.compare_digest(str(expected), str(given)):
@@ -558,10 +607,24 @@ def ws_origin_ok() -> bool:
     return origin_allowed(origin)
 
 
-def scheme_hint(origin: str | None) -> str:
-    """Why a same-host origin differs: HTTPS ended at a proxy Pruvon was not told about."""
+def origin_hint(origin: str | None) -> str:
+    """Why an origin on this very host differs from what Pruvon was told by a proxy.
+
+    Two proxy mistakes look like a cross-origin request: HTTPS ended at a proxy
+    Pruvon does not trust (the scheme differs), and a proxy on a port other than
+    443 that passed ``Host`` without the port (nginx's ``$host``).
+    """
     parts = urlsplit(origin or "")
-    if parts.netloc.lower() != request.host.lower() or parts.scheme == request.scheme:
+    got_host, got_port = split_host(parts.netloc)
+    host, port = split_host(request.host)
+    if not got_host or got_host != host:
+        return ""
+    if got_port != port:
+        return (f" (the page is {parts.scheme}://{parts.netloc} but Pruvon received Host "
+                f"{request.host!r} without that port: a reverse proxy on a port other than 443 "
+                "must pass it, nginx: proxy_set_header Host $http_host; or list the origin in "
+                "security.allowed_origins; see docs/reverse-proxy.md)")
+    if parts.scheme == request.scheme:
         return ""
     return (f" (the page is {parts.scheme}://{parts.netloc} but Pruvon received "
             f"{request.scheme}: behind a TLS proxy, list its address in "
@@ -616,6 +679,7 @@ def install(app: Flask, state: WebState) -> None:
         SESSION_REFRESH_EACH_REQUEST=False,
     )
     app.before_request(check_host)
+    app.before_request(check_ws_upgrade)
     app.before_request(load_identity)
     app.before_request(enforce_access)
     app.after_request(add_security_headers)

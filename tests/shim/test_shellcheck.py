@@ -1,4 +1,4 @@
-"""Static analysis of every shell script of the plugin and the build script."""
+"""Static analysis of every shell script of the plugin, the build script and the installer."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tests.shim.conftest import PLUGIN_DIR, REPO
 def _scripts() -> list[str]:
     found = [str(p) for p in sorted(PLUGIN_DIR.rglob("*"))
              if p.is_file() and p.read_bytes().startswith(b"#!/usr/bin/env bash")]
-    return [*found, str(REPO / "scripts" / "build-dokku-plugin")]
+    return [*found, *(str(REPO / "scripts" / name) for name in ("build-dokku-plugin", "install.sh"))]
 
 
 def test_every_plugin_script_is_bash_and_executable():

@@ -64,3 +64,21 @@ def test_modes_are_set_whatever_the_umask(tmp_path):
         assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
     for path in (deep / "x.lock", deep / "y.json"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another user")
+def test_root_replacing_a_file_keeps_its_owner(tmp_path):
+    """``sudo pruvon user passwd admin`` on the installed /etc/pruvon.yml (owner pruvon):
+    a root-owned 0600 replacement would lock the service out of its config."""
+    from pruvon_core.files import atomic_write
+
+    path = tmp_path / "pruvon.yml"
+    path.write_text("old\n")
+    os.chown(path, 65534, 65534)
+    atomic_write(path, "new\n", mode=0o600)
+    info = path.stat()
+    assert (info.st_uid, info.st_gid, info.st_mode & 0o777) == (65534, 65534, 0o600)
+    assert path.read_text() == "new\n"
+    fresh = tmp_path / "fresh.yml"
+    atomic_write(fresh, "x\n")
+    assert fresh.stat().st_uid == 0

@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -49,13 +50,18 @@ class Server:
         return (self.root / "server.log").read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, signal.SIGTERM, 15)
+
+
+def stop_process(process: subprocess.Popen, sig: int, timeout: float) -> None:
+    """Send ``sig``, then kill what is still running after ``timeout`` seconds."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def server_env(root: Path, sim: Path, state: Path, config: Path) -> dict[str, str]:
@@ -114,11 +120,12 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 class Browser:
     """A tiny cookie-keeping HTTP client (stdlib only) for the e2e tests."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, context: ssl.SSLContext | None = None) -> None:
         self.base = base
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), NoRedirect()
+            urllib.request.HTTPCookieProcessor(self.jar), NoRedirect(),
+            urllib.request.HTTPSHandler(context=context),
         )
 
     def request(self, path: str, data: dict[str, str] | None = None,

@@ -56,3 +56,16 @@ def test_untrusted_and_garbage_stay_as_they_were():
     assert _client("127.0.0.1", "1.2.3.4:99999") == "127.0.0.1"  # not a port
     assert _client("127.0.0.1", "1.2.3.4:\u00b2, 198.51.100.7") == "198.51.100.7"  # '²'.isdigit()
     assert _client("127.0.0.1", "1.2.3.4:\u00b2") == "127.0.0.1"
+
+
+def test_a_client_on_the_proxys_own_address_cannot_name_another():
+    """nginx on 127.0.0.1 with ``trusted_proxies: [127.0.0.1]`` and a browser on the host
+    (or an SSH tunnel) going through it: nginx appends 127.0.0.1, which is trusted, so the
+    old walk skipped it and believed what the client wrote further left -- a fresh login
+    throttle bucket per forged header and a made-up address in the audit log."""
+    assert _client("127.0.0.1", "198.51.100.7, 127.0.0.1") == "127.0.0.1"
+    assert _client("::ffff:127.0.0.1", "198.51.100.7, 127.0.0.1") == "127.0.0.1"
+    assert _client("127.0.0.1", "198.51.100.7, 127.0.0.1", ("127.0.0.1/32",)) == "127.0.0.1"
+    # a chain of two different trusted proxies is still walked through
+    assert _client("127.0.0.1", "198.51.100.7, 10.0.0.3",
+                   ("127.0.0.1/32", "10.0.0.3/32")) == "198.51.100.7"

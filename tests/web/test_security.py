@@ -60,7 +60,9 @@ def test_session_cookie_is_httponly_and_samesite_strict(client):
 
 
 def test_proxy_headers_only_from_trusted_peers():
-    forwarded = {"HTTP_X_FORWARDED_FOR": "198.51.100.7, 10.0.0.2", "HTTP_X_FORWARDED_HOST": "p.example"}
+    # two proxies: 10.0.0.3 saw the client, 10.0.0.2 saw 10.0.0.3 (an entry equal to the
+    # appending proxy's own address would be a client on that address: see test_review_proxy_forms)
+    forwarded = {"HTTP_X_FORWARDED_FOR": "198.51.100.7, 10.0.0.3", "HTTP_X_FORWARDED_HOST": "p.example"}
     trusted = _rewrite({"REMOTE_ADDR": "10.0.0.2", **forwarded}, ("10.0.0.0/8",))
     assert trusted["REMOTE_ADDR"] == "198.51.100.7"  # right-most untrusted hop
     assert trusted["HTTP_HOST"] == "p.example"
@@ -208,7 +210,8 @@ def test_websocket_extra_origins_from_config(client, login_as, pruvon_config):
     pruvon_config.write(text + "security:\n  allowed_origins: ['https://ops.example']\n")
     login_as("admin")
     ok = client.get("/ws/ping", headers={"Origin": "https://ops.example"})
-    assert ok.status_code == 400  # passed the gate; refused only for not being a real upgrade
+    assert ok.status_code == 426  # not a real upgrade: the answer names the headers a proxy must pass
+    assert ok.get_json()["missing"] == ["Upgrade", "Connection"]
 
 
 # --------------------------------------------------------------------------- errors

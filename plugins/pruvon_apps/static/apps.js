@@ -90,8 +90,11 @@
         : (process ? "?process=" + encodeURIComponent(process) : "");
       var path = box.getAttribute("data-ws") + query;
       socket = new WebSocket(wsUrl(path));
-      socket.onopen = function () { status.textContent = "live"; };
-      socket.onclose = function () { status.textContent = "disconnected"; };
+      var opened = false;
+      socket.onopen = function () { opened = true; status.textContent = "live"; };
+      socket.onclose = function () {
+        status.textContent = opened ? "disconnected" : window.PRUVON_WS_HINT;
+      };
       socket.onmessage = function (event) {
         var line = event.data;
         if (line.charAt(0) === "{") {
@@ -155,7 +158,11 @@
       errorBox.hidden = true;
       rollback.hidden = true;
       var socket = new WebSocket(wsUrl(form.getAttribute("data-ws")));
-      socket.onopen = function () { socket.send(JSON.stringify(data)); };
+      var opened = false;
+      socket.onopen = function () { opened = true; socket.send(JSON.stringify(data)); };
+      socket.onclose = function () {
+        if (!opened) { errorBox.hidden = false; errorBox.textContent = window.PRUVON_WS_HINT; }
+      };
       socket.onmessage = function (event) {
         var msg = JSON.parse(event.data);
         if (msg.type === "progress") {

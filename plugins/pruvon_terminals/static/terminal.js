@@ -107,7 +107,9 @@
     setStatus("connecting…");
     ws = new WebSocket(url());
     ws.binaryType = "arraybuffer";
+    var opened = false;
     ws.onopen = function () {
+      opened = true;
       if (command !== null) { sendControl({ type: "start", cmd: command }); }
       pingTimer = window.setInterval(function () { sendControl({ type: "ping" }); }, 25000);
       term.focus();
@@ -121,7 +123,9 @@
     };
     ws.onclose = function (event) {
       window.clearInterval(pingTimer);
-      if (!finished && statusEl.className.indexOf("bad") < 0) {
+      if (!opened) {
+        setStatus(window.PRUVON_WS_HINT, "bad");
+      } else if (!finished && statusEl.className.indexOf("bad") < 0) {
         setStatus("disconnected" + (event.reason ? ": " + event.reason : ""), "bad");
       }
       reconnectBtn.hidden = false;

@@ -1,6 +1,12 @@
 /* Pruvon web UI: theme choice and confirmations. No inline script anywhere (CSP). */
 (function () {
   "use strict";
+  /* Shown by every page whose WebSocket closed before it ever opened (terminals,
+   * live logs, import/create progress) instead of spinning: the usual cause is a
+   * reverse proxy that does not pass the Upgrade and Connection headers. */
+  window.PRUVON_WS_HINT = "Could not open a WebSocket. If Pruvon is behind a reverse proxy, " +
+    "it must pass the Upgrade and Connection headers (see docs/reverse-proxy.md; " +
+    "`pruvon check --url URL` names what is missing).";
   var root = document.documentElement;
   var stored = null;
   try { stored = window.localStorage.getItem("pruvon-theme"); } catch (e) { stored = null; }
