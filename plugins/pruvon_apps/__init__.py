@@ -7,10 +7,12 @@ imported only when the web plugin asks for blueprints), ``templates/apps``.
 
 from pruvon_core.hookspecs import hookimpl
 from pruvon_core.permissions import Action
+from pruvon_core.route_grants import RouteGrant
 
 ACTIONS = [
     Action("apps.read", "See apps, their state, domains and processes", True, "app"),
-    Action("apps.config.read", "Read an app's environment variables", True, "app"),
+    Action("apps.config.read", "Read an app's environment variables", True, "app",
+           sensitive=True),
     Action("apps.config.write", "Set or unset an app's environment variables", False, "app"),
     Action("apps.domains.write", "Add, remove or set an app's domains", False, "app"),
     Action("apps.ports.write", "Change an app's port mappings", False, "app"),
@@ -32,6 +34,23 @@ ACTIONS = [
 @hookimpl
 def pruvon_register_actions():
     return ACTIONS
+
+
+@hookimpl
+def pruvon_route_grants():
+    """``/apps`` lists apps, ``/apps/<app>…`` is app ``<app>``, ``/apps/create`` creates one."""
+    return [RouteGrant("/apps", resource_kind="app", create_action="apps.create",
+                       create_flag="can_create_apps")]
+
+
+@hookimpl
+def pruvon_validate_config(data):
+    """The apps plugin owns ``apps:`` (see ``configuration.py``)."""
+    if isinstance(data, dict) and data.get("apps") is not None:
+        from pruvon_apps.configuration import validate
+
+        return validate(data["apps"])
+    return []
 
 
 @hookimpl

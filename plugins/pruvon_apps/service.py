@@ -36,7 +36,7 @@ from pruvon_core.files import atomic_write, open_private, private_dir
 from pruvon_core.operations import Context, StepTimeout
 from pruvon_core.permissions import PermissionDenied, Resource, check
 
-STORAGE_DIR = "/var/lib/dokku/data/storage"
+STORAGE_DIR = docker_policy.STORAGE_DIR  # Dokku's storage directory (apps.storage_dir overrides)
 MASK = "••••••••"
 DOMAIN_INDEX_MAX_AGE = 300.0
 SETTLE_TIMEOUT = 120.0

@@ -2,6 +2,7 @@
 
 from pruvon_core.hookspecs import hookimpl
 from pruvon_core.permissions import Action
+from pruvon_core.route_grants import RouteGrant
 
 ACTIONS = [
     Action("services.read", "See services and their status", True, "service"),
@@ -18,3 +19,10 @@ ACTIONS = [
 @hookimpl
 def pruvon_register_actions():
     return ACTIONS
+
+
+@hookimpl
+def pruvon_route_grants():
+    """``/services/<type>/<name>…`` is one service; ``/services/create`` creates one."""
+    return [RouteGrant("/services", resource_kind="service", create_action="services.create",
+                       create_flag="can_create_services")]

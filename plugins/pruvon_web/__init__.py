@@ -7,6 +7,7 @@ Only this module is imported by the CLI; Flask is imported lazily by the
 
 from pruvon_core.hookspecs import hookimpl
 from pruvon_core.permissions import Action
+from pruvon_core.route_grants import RouteGrant
 
 ACTIONS = [
     Action("dashboard.read", "See the dashboard", True, None),
@@ -25,6 +26,15 @@ MENU = [
 @hookimpl
 def pruvon_register_actions():
     return ACTIONS
+
+
+@hookimpl
+def pruvon_route_grants():
+    """The dashboard (``/``) and the audit log page (``/logs``, served as ``/api/v1/audit``)."""
+    return [
+        RouteGrant("/", actions=("dashboard.read",)),
+        RouteGrant("/logs", actions=("audit.read",), api_aliases=("/audit",)),
+    ]
 
 
 @hookimpl
