@@ -2,7 +2,9 @@
 
 Layers (DESIGN §2): ``service.py`` (Dokku operations, pure Python),
 ``cli.py`` (``pruvon apps …``), ``web.py`` (pages, JSON API, WebSockets;
-imported only when the web plugin asks for blueprints), ``templates/apps``.
+imported only when the web plugin asks for blueprints), ``api_list.py``
+(``GET /api/v1/apps``), ``configuration.py`` (the ``apps:`` config section),
+``templates/apps``.  Service facts come from :mod:`pruvon_services.public`.
 """
 
 from pruvon_core.hookspecs import hookimpl
@@ -62,11 +64,14 @@ def pruvon_register_commands(cli):
 
 @hookimpl
 def pruvon_web_blueprints():
-    from pruvon_apps import web_settings  # registers the settings and git-deploy routes
+    from pruvon_apps import (
+        api_list,
+        web_settings,  # registers the settings and git-deploy routes
+    )
     from pruvon_apps.web import bp
 
     assert web_settings.bp is bp
-    return [bp]
+    return [bp, api_list.bp]
 
 
 @hookimpl

@@ -1,25 +1,18 @@
 """The web plugin's own dashboard card: the host at a glance.
 
 Dokku's version, apps by state (``apps_overview``: a constant number of calls
-whatever the number of apps), services per installed service plugin, and the
-host's disk and memory.  Each part fails on its own: an unreachable Dokku
+whatever the number of apps), and the host's disk and memory.  Services are
+counted on the services plugin's own card.  Each part fails on its own: an unreachable Dokku
 shows its message on the card while disk and memory still render.
 """
 
 from __future__ import annotations
 
 import shutil
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-# Dokku's official datastore plugins (``dokku-<type>``); their ``<type>:list`` is counted.
-SERVICE_PLUGINS = (
-    "clickhouse", "couchdb", "elasticsearch", "mariadb", "meilisearch", "memcached", "mongo",
-    "mysql", "nats", "omnisci", "postgres", "pushpin", "rabbitmq", "redis", "rethinkdb", "solr",
-    "typesense",
-)
 MEMINFO = Path("/proc/meminfo")
 
 
@@ -55,28 +48,6 @@ def human_bytes(value: float) -> str:
     return f"{value:.1f} TiB"
 
 
-_plugin_cache: dict[int, tuple[float, set[str]]] = {}
-PLUGIN_CACHE_SECONDS = 300.0
-
-
-def installed_service_plugins(client: Any, summary: dict[str, Any]) -> set[str]:
-    """Enabled datastore plugins, remembered for 5 minutes per client.
-
-    ``plugin:list`` costs about 0.65 s on a real host and plugins are installed
-    rarely, so the dashboard does not pay for it on every load.
-    """
-    now = time.monotonic()
-    cached = _plugin_cache.get(id(client))
-    if cached and now - cached[0] < PLUGIN_CACHE_SECONDS:
-        return cached[1]
-    plugins = _attempt(summary, client.plugins)
-    if plugins is None:
-        return set()
-    installed = {p.name for p in plugins if p.enabled and p.name in SERVICE_PLUGINS}
-    _plugin_cache[id(client)] = (now, installed)
-    return installed
-
-
 def _attempt(summary: dict[str, Any], read: Any) -> Any:
     """Run one read; a Dokku error is noted on the card and the others still run."""
     from pruvon_core.dokku import errors
@@ -89,21 +60,14 @@ def _attempt(summary: dict[str, Any], read: Any) -> Any:
 
 
 def dokku_summary(client: Any, visible_app: Any) -> dict[str, Any]:
-    """Version, app states and service counts, each read failing on its own."""
-    summary: dict[str, Any] = {"version": None, "apps": None, "states": {}, "services": {},
-                               "errors": []}
+    """Version and app states, each read failing on its own."""
+    summary: dict[str, Any] = {"version": None, "apps": None, "states": {}, "errors": []}
     summary["version"] = _attempt(summary, client.version)
     overview = _attempt(summary, client.apps_overview)
     if overview is not None:
         apps = [a for a in overview if visible_app(a.name)]
         summary["apps"] = len(apps)
         summary["states"] = dict(Counter(a.state for a in apps))
-    installed = installed_service_plugins(client, summary)
-    for kind in SERVICE_PLUGINS:
-        if kind in installed:
-            found = _attempt(summary, lambda kind=kind: client.services(kind))
-            if found is not None:
-                summary["services"][kind] = len(found)
     return summary
 
 
