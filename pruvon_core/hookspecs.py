@@ -57,7 +57,8 @@ def pruvon_route_grants(pruvon: Any) -> list[Any]:
     page path lists or opens which resource kind (``/apps/<app>`` is app
     ``<app>``), which global actions a ``routes:`` entry for the page grants
     (``/backups`` grants ``backups.run``), which creation action
-    ``<page>/create`` opens, and which API resources are served as the page.
+    ``<page>/create`` opens, which API resources are served as the page, and
+    whether every signed-in user may open it (own account, sign-out).
     API (``/api/v1/…``) and WebSocket (``/ws/…``) paths are covered by the
     grant of the page they serve.  Core knows no page of its own.
     """

@@ -96,10 +96,6 @@ SYSTEM = Actor(id="system", kind="system", role="admin", username=None)
 # caller restricts the target to the actor's own keys.
 SELF_SERVICE_ACTIONS = frozenset({"apikeys.write"})
 
-# Pages every signed-in user may open, whatever their grants.
-ALWAYS_ALLOWED_PATHS = frozenset({"/", "/logout", "/account"})
-ALWAYS_ALLOWED_PREFIXES = ("/account/", "/static/")
-
 # Path segments below a resource kind's page that name no resource: the list
 # page itself and the creation page.
 _RESERVED_SEGMENTS = frozenset({"", "create"})
@@ -354,7 +350,7 @@ def route_allowed(record: Any, path: str) -> bool:
         return True
     table = route_table()
     page = _page_path(path.split("?", 1)[0], table) or "/"
-    if page in ALWAYS_ALLOWED_PATHS or page.startswith(ALWAYS_ALLOWED_PREFIXES):
+    if table.open_to_all(page):
         return True
     parent, _, last = page.rpartition("/")
     creator = table.pages.get(parent)

@@ -35,6 +35,9 @@ class RouteGrant:
     the user record's boolean ``create_flag`` (``can_create_apps``).
     ``api_aliases`` are API resources served as this page (``/audit`` for
     ``/logs``: ``GET /api/v1/audit`` is covered by the ``/logs`` grant).
+    ``open_to_all`` pages (own account, sign-out, static files) open to every
+    signed-in user whatever their grants, with the paths below them (except
+    below ``/``, which would be everything).
     """
 
     page: str
@@ -43,6 +46,7 @@ class RouteGrant:
     create_action: str | None = None
     create_flag: str | None = None
     api_aliases: tuple[str, ...] = ()
+    open_to_all: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,15 @@ class RouteTable:
     action_pages: dict[str, str]
     create_flags: dict[str, str]
     api_aliases: dict[str, str]
+
+    def open_to_all(self, page: str) -> bool:
+        """Whether every signed-in user may open ``page``."""
+        for grant in self.pages.values():
+            if grant.open_to_all and (
+                page == grant.page or (grant.page != "/" and page.startswith(grant.page + "/"))
+            ):
+                return True
+        return False
 
     def kind_page(self, kind: str) -> str | None:
         """The page that lists resources of ``kind`` (``/apps`` for ``app``)."""

@@ -30,10 +30,14 @@ def pruvon_register_actions():
 
 @hookimpl
 def pruvon_route_grants():
-    """The dashboard (``/``) and the audit log page (``/logs``, served as ``/api/v1/audit``)."""
+    """The dashboard, the audit log (served as ``/api/v1/audit`` too) and the pages
+    every signed-in user opens whatever their grants: own account, sign-out, static files."""
     return [
-        RouteGrant("/", actions=("dashboard.read",)),
+        RouteGrant("/", actions=("dashboard.read",), open_to_all=True),
         RouteGrant("/logs", actions=("audit.read",), api_aliases=("/audit",)),
+        RouteGrant("/logout", open_to_all=True),
+        RouteGrant("/account", open_to_all=True),
+        RouteGrant("/static", open_to_all=True),
     ]
 
 

@@ -88,6 +88,17 @@ def _string_constants(path: Path) -> set[str]:
 
 def test_core_permission_code_names_no_plugin_page_or_action():
     strings = set().union(*(_string_constants(CORE / n) for n in ("permissions.py", "route_grants.py")))
-    plugin_words = ("/apps", "/services", "/backups", "/logs", "/audit", "apps.", "services.",
-                    "backups.", "audit.", "dashboard.", "can_create")
+    plugin_words = ("/apps", "/services", "/backups", "/logs", "/audit", "/account", "/logout",
+                    "/static", "apps.", "services.", "backups.", "audit.", "dashboard.",
+                    "can_create")
     assert sorted(s for s in strings if s.startswith(plugin_words)) == []
+
+
+def test_pages_open_to_every_signed_in_user_are_the_web_plugins(pruvon_config):
+    nobody = _user()  # a user with no grant at all
+    for path in ("/", "/logout", "/account", "/account/totp", "/static/pruvon.css"):
+        assert route_allowed(nobody, path), path
+    for path in ("/logs", "/settings", "/apps", "/backups", "/accounting"):
+        assert not route_allowed(nobody, path), path
+    table = build([RouteGrant("/", open_to_all=True)])
+    assert table.open_to_all("/") and not table.open_to_all("/settings")
