@@ -1,8 +1,10 @@
 """``/etc/pruvon.yml``: loading, validation, safe writes and reload on change.
 
 Pruvon's existing config format is read unchanged (``pruvon.listen``, ``users``,
-legacy top-level ``admin``, ``backup``); our additions live beside it
-(``dokku``, ``security``, ``terminals``, ``web``).  Unknown keys are kept.
+legacy top-level ``admin``); our additions live beside it (``dokku``,
+``security``).  Sections a feature owns (``backup:``, ``apps:``, ``terminals:``)
+are validated by that feature's plugin through ``pruvon_validate_config``.
+Unknown keys are kept.
 
 The file is parsed with ruamel's round-trip loader so that a write made by the
 program keeps the operator's comments and key order.  Writes are serialised
@@ -27,6 +29,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from pruvon_core.dokku.validate import SERVICE_RE
 from pruvon_core.files import atomic_write, locked, private_dir, remove_stale_temp_files
 
 DEFAULT_CONFIG_PATH = Path("/etc/pruvon.yml")
@@ -35,7 +38,6 @@ DEFAULT_LISTEN = "127.0.0.1:8080"
 ROLES = ("admin", "user", "viewer")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 BCRYPT_RE = re.compile(r"^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$")
-SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 HOST_RE = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(?::(\d{1,5}))?$")
 ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:]+\](:\d{1,5})?$")
 APP_GRANT_RE = re.compile(r"^(\*|[a-z0-9][a-z0-9._-]*\*?)$")
@@ -243,29 +245,10 @@ def _validate_user(errors: list[str], path: str, raw: Any, seen: set[str]) -> No
             for kind, names in services.items():
                 _check_string_list(errors, f"{path}.services.{kind}", names)
                 for index, svc in enumerate(names or []):
-                    if isinstance(svc, str) and svc != "*" and not SERVICE_NAME_RE.fullmatch(svc):
+                    if isinstance(svc, str) and svc != "*" and not SERVICE_RE.fullmatch(svc):
                         errors.append(f"{path}.services.{kind}[{index}]: invalid service name")
     for key in ("disabled", "can_create_apps", "can_create_services"):
         _check_bool(errors, f"{path}.{key}", raw.get(key))
-
-
-def _validate_backup(errors: list[str], raw: Any) -> None:
-    if not isinstance(raw, dict):
-        errors.append("backup: must be a mapping")
-        return
-    if "backup_dir" in raw and not (
-        isinstance(raw["backup_dir"], str) and raw["backup_dir"].startswith("/")
-    ):
-        errors.append("backup.backup_dir: must be an absolute path")
-    for key in ("do_weekly", "do_monthly"):
-        _check_bool(errors, f"backup.{key}", raw.get(key))
-    for key in ("keep_daily_days", "keep_weekly_num", "keep_monthly_num"):
-        value = raw.get(key)
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 0
-        ):
-            errors.append(f"backup.{key}: must be a whole number ≥ 0")
-    _check_string_list(errors, "backup.db_types", raw.get("db_types"))
 
 
 def _validate_security(errors: list[str], raw: Any) -> None:
@@ -373,7 +356,6 @@ def validate(data: Any) -> list[str]:
             for index, raw in enumerate(users):
                 _validate_user(errors, f"users[{index}]", raw, seen)
     for key, check in (
-        ("backup", _validate_backup),
         ("security", _validate_security),
         ("dokku", _validate_dokku),
     ):

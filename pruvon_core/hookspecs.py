@@ -50,6 +50,21 @@ def pruvon_register_actions(pruvon: Any) -> list[Any]:
 
 
 @hookspec
+def pruvon_route_grants(pruvon: Any) -> list[Any]:
+    """Declare the pages this plugin serves, as ``route_grants.RouteGrant`` objects.
+
+    Pruvon grants pages (a user's ``routes:``), not actions: a grant says which
+    page path lists or opens which resource kind (``/apps/<app>`` is app
+    ``<app>``), which global actions a ``routes:`` entry for the page grants
+    (``/backups`` grants ``backups.run``), which creation action
+    ``<page>/create`` opens, which API resources are served as the page, and
+    whether every signed-in user may open it (own account, sign-out).
+    API (``/api/v1/…``) and WebSocket (``/ws/…``) paths are covered by the
+    grant of the page they serve.  Core knows no page of its own.
+    """
+
+
+@hookspec
 def pruvon_permission_allowed(
     actor: Any, action: str, resource: Any, pruvon: Any
 ) -> bool | None:

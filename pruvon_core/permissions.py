@@ -30,6 +30,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from pruvon_core import route_grants
+from pruvon_core.config import ROLES
+from pruvon_core.route_grants import RouteTable, route_table
+
 log = logging.getLogger("pruvon.permissions")
 
 
@@ -87,34 +91,14 @@ class PermissionDenied(Exception):
 
 SYSTEM = Actor(id="system", kind="system", role="admin", username=None)
 
-# Reads that reveal secret values even though they change nothing.  Plugins mark
-# new ones with ``Action(sensitive=True)``; this set covers actions declared
-# before that field existed.
-SENSITIVE_ACTIONS = frozenset({"apps.config.read"})
-
-# Global actions a non-admin may be granted through a ``routes:`` entry for the
-# page that offers them (Pruvon grants pages, not actions).  Everything global
-# that is not listed here (users, API keys of others, settings, host terminal,
-# terminal administration) is for admins only.
-ROUTE_GRANTED_ACTIONS = {
-    "dashboard.read": "/",
-    "backups.read": "/backups",
-    "backups.run": "/backups",
-    "backups.restore": "/backups",
-    "backups.delete": "/backups",
-    "audit.read": "/logs",
-}
-
 # Global actions every ``user`` may perform on their own behalf: an API key can
 # never carry more than its owner holds, so minting one escalates nothing.  The
 # caller restricts the target to the actor's own keys.
 SELF_SERVICE_ACTIONS = frozenset({"apikeys.write"})
 
-# Pages every signed-in user may open, whatever their grants.
-ALWAYS_ALLOWED_PATHS = frozenset({"/", "/logout", "/account"})
-ALWAYS_ALLOWED_PREFIXES = ("/account/", "/static/")
-
-_RESERVED_APP_SEGMENTS = frozenset({"", "create"})
+# Path segments below a resource kind's page that name no resource: the list
+# page itself and the creation page.
+_RESERVED_SEGMENTS = frozenset({"", "create"})
 
 
 # --------------------------------------------------------------------------- registry
@@ -165,14 +149,15 @@ def _merge(known: Action, again: Action) -> Action:
 
 
 def reset_actions() -> None:
-    """Forget the cached registry (tests that register plugins at run time)."""
+    """Forget the cached registries (tests that register plugins at run time)."""
     global _registry, _registry_owner
     with _registry_lock:
         _registry = _registry_owner = None
+    route_grants.reset()
 
 
 def is_sensitive(action: Action) -> bool:
-    return action.sensitive or action.name in SENSITIVE_ACTIONS
+    return action.sensitive
 
 
 # --------------------------------------------------------------------------- actors
@@ -209,33 +194,42 @@ def name_matches(pattern: str, name: str) -> bool:
     return pattern == name
 
 
+def _app_route(route: str) -> str | None:
+    """The part of a ``routes:`` entry after the apps page (``blog*`` of ``/apps/blog*``)."""
+    apps_page = route_table().kind_page("app")
+    if apps_page is None or not route.startswith(apps_page + "/"):
+        return None
+    return route[len(apps_page) + 1 :]
+
+
+def _app_pattern(route: str) -> str | None:
+    """What a ``routes:`` entry says about apps: ``*`` all, a pattern, or None (no app)."""
+    return "*" if route in ("*", "/*") else _app_route(route)
+
+
 def _route_grants_any_app(route: str) -> bool:
-    if route in ("*", "/*", "/apps/*"):
-        return True
-    if not route.startswith("/apps/"):
-        return False
-    pattern = route[len("/apps/") :]
+    pattern = _app_pattern(route)
+    if pattern is None or pattern == "*":
+        return pattern == "*"
     if pattern.endswith("/*"):
         pattern = pattern[:-2]
     elif pattern.endswith("*"):
         return bool(pattern[:-1]) and "/" not in pattern
-    return "/" not in pattern and pattern not in _RESERVED_APP_SEGMENTS
+    return "/" not in pattern and pattern not in _RESERVED_SEGMENTS
 
 
 def _route_grants_app(route: str, app: str) -> bool:
     """Whether a ``routes:`` entry opens app ``app`` (Pruvon's RouteGrantsApp)."""
-    if route in ("*", "/*", "/apps/*"):
-        return True
-    if not route.startswith("/apps/"):
-        return False
-    pattern = route[len("/apps/") :]
+    pattern = _app_pattern(route)
+    if pattern is None or pattern == "*":
+        return pattern == "*"
     if pattern.endswith("/*"):
         exact = pattern[:-2]
-        return exact == app and "/" not in exact and exact not in _RESERVED_APP_SEGMENTS
+        return exact == app and "/" not in exact and exact not in _RESERVED_SEGMENTS
     if pattern.endswith("*"):
         prefix = pattern[:-1]
         return bool(prefix) and "/" not in prefix and app.startswith(prefix)
-    return pattern == app and pattern not in _RESERVED_APP_SEGMENTS
+    return pattern == app and pattern not in _RESERVED_SEGMENTS
 
 
 def app_granted(record: Any, app: str) -> bool:
@@ -267,18 +261,19 @@ def any_service_granted(record: Any) -> bool:
 
 
 # --------------------------------------------------------------------------- routes
-# API resources whose page has another name (``GET /api/v1/audit`` is the ``/logs`` page).
-API_PAGE_ALIASES = {"/audit": "/logs"}
+def _page_path(path: str, table: RouteTable) -> str:
+    """Map an API or WebSocket path onto the page path whose grant covers it.
 
-
-def _page_path(path: str) -> str:
-    """Map an API or WebSocket path onto the page path whose grant covers it."""
+    ``/api/v1/apps/blog`` and ``/ws/apps/blog`` are ``/apps/blog``; an API
+    resource a plugin declared as an alias is its page (``/api/v1/audit`` is
+    ``/logs``).
+    """
     for prefix in ("/api/v1/", "/api/", "/ws/"):
         if path.startswith(prefix):
             page = "/" + path[len(prefix) :]
             if prefix != "/ws/":
                 head, sep, rest = page[1:].partition("/")
-                alias = API_PAGE_ALIASES.get("/" + head)
+                alias = table.api_aliases.get("/" + head)
                 if alias is not None:
                     page = alias + sep + rest
             return page
@@ -288,29 +283,54 @@ def _page_path(path: str) -> str:
 
 
 def _route_pattern_allows(route: str, path: str) -> bool:
-    """Pruvon's hasRouteAccess: prefix routes do not leak into ``/apps/`` by accident."""
+    """Pruvon's hasRouteAccess: prefix routes do not leak into the apps pages by accident."""
     if route.endswith("*"):
         prefix = route[:-1]
         return path.startswith(prefix) and (
-            not path.startswith("/apps/") or route.startswith("/apps/")
+            _app_route(path) is None or _app_route(route) is not None
         )
     return route == path
 
 
-def _path_app(path: str) -> str | None:
-    if not path.startswith("/apps/"):
-        return None
-    segment = path[len("/apps/") :].split("/", 1)[0]
-    return None if segment in _RESERVED_APP_SEGMENTS else segment
+def _path_resource(table: RouteTable, page: str) -> tuple[str, list[str]] | None:
+    """``(kind, segments)`` when ``page`` lies below a resource kind's page.
+
+    ``/apps/blog/logs`` is ``("app", ["blog", "logs"])``; None for paths
+    that name no resource (the list and creation pages, unknown pages).
+    """
+    for grant in table.pages.values():
+        if grant.resource_kind is None or not page.startswith(grant.page + "/"):
+            continue
+        segments = page[len(grant.page) + 1 :].split("/")
+        if segments[0] in _RESERVED_SEGMENTS:
+            return None
+        return grant.resource_kind, segments
+    return None
 
 
-def _path_service(path: str) -> tuple[str, str | None] | None:
-    if not path.startswith("/services/"):
-        return None
-    parts = path[len("/services/") :].split("/")
-    if not parts[0] or parts[0] == "create":
-        return None
-    return parts[0], (parts[1] if len(parts) > 1 and parts[1] else None)
+def _resource_page_allowed(record: Any, kind: str, segments: list[str]) -> bool:
+    """Whether ``record`` opens the page of one resource (``segments`` below its kind's page).
+
+    An app page is ``<app>…``; a service page is ``<type>/<name>…``, and the
+    page of a whole service type needs the ``*`` grant of that type.
+    """
+    if kind == "app":
+        return app_granted(record, segments[0])
+    service_type = segments[0]
+    name = segments[1] if len(segments) > 1 and segments[1] else None
+    if name is None:
+        return "*" in record.services.get(service_type, ())
+    return service_granted(record, service_type, name)
+
+
+def _any_granted(record: Any, kind: str) -> bool:
+    return any_app_granted(record) if kind == "app" else any_service_granted(record)
+
+
+def _may_create(record: Any, table: RouteTable, action: str) -> bool:
+    """Creation needs the ``user`` role and the record's flag (``can_create_apps``)."""
+    flag = table.create_flags.get(action)
+    return flag is not None and record.role == "user" and getattr(record, flag, False) is True
 
 
 def route_allowed(record: Any, path: str) -> bool:
@@ -321,47 +341,37 @@ def route_allowed(record: Any, path: str) -> bool:
     ``*`` prefix), or when it is the page of an app or service they are granted
     (``/apps/<app>…``, ``/services/<type>/<name>…``), or the list page of a kind
     they hold at least one grant of.  ``/api/v1/…`` and ``/ws/…`` are matched as
-    the page path they serve.  Creation pages need ``can_create_*``.
+    the page path they serve.  Creation pages need ``can_create_*``.  Which
+    pages exist is what the plugins declare through ``pruvon_route_grants``.
     """
     if record is None or record.disabled or record.role not in ROLES:
         return False
     if record.role == "admin":
         return True
-    page = _page_path(path.split("?", 1)[0]) or "/"
-    if page in ALWAYS_ALLOWED_PATHS or page.startswith(ALWAYS_ALLOWED_PREFIXES):
+    table = route_table()
+    page = _page_path(path.split("?", 1)[0], table) or "/"
+    if table.open_to_all(page):
         return True
-    if page == "/apps/create":
-        return record.can_create_apps and record.role == "user"
-    if page == "/services/create":
-        return record.can_create_services and record.role == "user"
+    parent, _, last = page.rpartition("/")
+    creator = table.pages.get(parent)
+    if last == "create" and creator is not None and creator.create_action:
+        return _may_create(record, table, creator.create_action)
     if _wildcard_routes(record) or any(_route_pattern_allows(r, page) for r in record.routes):
         return True
-    if page == "/apps":
-        return any_app_granted(record)
-    app = _path_app(page)
-    if app is not None:
-        return app_granted(record, app)
-    if page == "/services":
-        return any_service_granted(record)
-    service = _path_service(page)
-    if service is not None:
-        kind, name = service
-        if name is None:
-            return "*" in record.services.get(kind, ())
-        return service_granted(record, kind, name)
-    return False
+    listed = table.pages.get(page)
+    if listed is not None and listed.resource_kind is not None:
+        return _any_granted(record, listed.resource_kind)
+    found = _path_resource(table, page)
+    return found is not None and _resource_page_allowed(record, *found)
 
 
 # --------------------------------------------------------------------------- decision
-ROLES = ("admin", "user", "viewer")
-
 
 def _resource_allowed(record: Any, action: Action, resource: Resource | None) -> bool:
     """The grant part of the role policy for ``user`` and ``viewer``."""
-    if action.name == "apps.create":
-        return record.role == "user" and record.can_create_apps
-    if action.name == "services.create":
-        return record.role == "user" and record.can_create_services
+    table = route_table()
+    if action.name in table.create_flags:
+        return _may_create(record, table, action.name)
     if action.resource_kind == "app":
         if resource is None:
             return any_app_granted(record)
@@ -374,7 +384,7 @@ def _resource_allowed(record: Any, action: Action, resource: Resource | None) ->
         )
     if action.name in SELF_SERVICE_ACTIONS:
         return record.role == "user" and resource is None
-    page = ROUTE_GRANTED_ACTIONS.get(action.name)
+    page = table.action_pages.get(action.name)
     if page is None or not route_allowed(record, page):
         return False
     if resource is None:

@@ -2,15 +2,19 @@
 
 Layers (DESIGN §2): ``service.py`` (Dokku operations, pure Python),
 ``cli.py`` (``pruvon apps …``), ``web.py`` (pages, JSON API, WebSockets;
-imported only when the web plugin asks for blueprints), ``templates/apps``.
+imported only when the web plugin asks for blueprints), ``api_list.py``
+(``GET /api/v1/apps``), ``configuration.py`` (the ``apps:`` config section),
+``templates/apps``.  Service facts come from :mod:`pruvon_services.public`.
 """
 
 from pruvon_core.hookspecs import hookimpl
 from pruvon_core.permissions import Action
+from pruvon_core.route_grants import RouteGrant
 
 ACTIONS = [
     Action("apps.read", "See apps, their state, domains and processes", True, "app"),
-    Action("apps.config.read", "Read an app's environment variables", True, "app"),
+    Action("apps.config.read", "Read an app's environment variables", True, "app",
+           sensitive=True),
     Action("apps.config.write", "Set or unset an app's environment variables", False, "app"),
     Action("apps.domains.write", "Add, remove or set an app's domains", False, "app"),
     Action("apps.ports.write", "Change an app's port mappings", False, "app"),
@@ -35,6 +39,23 @@ def pruvon_register_actions():
 
 
 @hookimpl
+def pruvon_route_grants():
+    """``/apps`` lists apps, ``/apps/<app>…`` is app ``<app>``, ``/apps/create`` creates one."""
+    return [RouteGrant("/apps", resource_kind="app", create_action="apps.create",
+                       create_flag="can_create_apps")]
+
+
+@hookimpl
+def pruvon_validate_config(data):
+    """The apps plugin owns ``apps:`` (see ``configuration.py``)."""
+    if isinstance(data, dict) and data.get("apps") is not None:
+        from pruvon_apps.configuration import validate
+
+        return validate(data["apps"])
+    return []
+
+
+@hookimpl
 def pruvon_register_commands(cli):
     from pruvon_apps.cli import register
 
@@ -43,11 +64,14 @@ def pruvon_register_commands(cli):
 
 @hookimpl
 def pruvon_web_blueprints():
-    from pruvon_apps import web_settings  # registers the settings and git-deploy routes
+    from pruvon_apps import (
+        api_list,
+        web_settings,  # registers the settings and git-deploy routes
+    )
     from pruvon_apps.web import bp
 
     assert web_settings.bp is bp
-    return [bp]
+    return [bp, api_list.bp]
 
 
 @hookimpl

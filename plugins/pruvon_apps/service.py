@@ -28,6 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pruvon_services.public import linked_services
+
 from pruvon_core import audit
 from pruvon_core.dokku import DokkuClient, docker_policy, errors, gitsource, parsers, validate
 from pruvon_core.dokku.client import git_sync_error
@@ -37,17 +39,12 @@ from pruvon_core.files import atomic_write, open_private, private_dir
 from pruvon_core.operations import Context, StepTimeout
 from pruvon_core.permissions import PermissionDenied, Resource, check
 
-STORAGE_DIR = "/var/lib/dokku/data/storage"
+STORAGE_DIR = docker_policy.STORAGE_DIR  # Dokku's storage directory (apps.storage_dir overrides)
 MASK = "••••••••"
 DOMAIN_INDEX_MAX_AGE = 300.0
 SETTLE_TIMEOUT = 120.0
 SETTLE_POLL = 1.0
 PS_ACTIONS = ("start", "stop", "restart", "rebuild")
-DATASTORES = ("postgres", "redis", "mysql", "mariadb", "mongo", "rabbitmq", "memcached",
-              "elasticsearch", "clickhouse", "couchdb", "meilisearch", "nats", "rethinkdb",
-              "solr", "typesense", "pushpin", "omnisci", "graphite")
-
-
 class AppsError(ValueError):
     """Bad input to an app operation; the message says exactly what is wrong."""
 
@@ -1079,18 +1076,6 @@ def rollback_steps(plan: list[tuple[str, Any]]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- destroy
-def linked_services(client: DokkuClient, app: str) -> list[tuple[str, str, list[str]]]:
-    """``(type, name, every app linked)`` for each service linked to ``app``."""
-    installed = {p.name for p in client.plugins() if p.enabled}
-    found = []
-    for kind in (k for k in DATASTORES if k in installed):
-        for service in client.services(kind):
-            links = client.service_links(kind, service.name)
-            if app in links:
-                found.append((kind, service.name, links))
-    return found
-
-
 def snapshot(client: DokkuClient, app: str, state_dir: Path) -> Path:
     """Write the app's configuration (env, domains, ports, storage, scale) to a 0600 file."""
     require_app(client, app)

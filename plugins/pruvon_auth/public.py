@@ -22,6 +22,7 @@ from pruvon_auth.sessions import still_valid as session_still_valid
 from pruvon_auth.throttle import LoginThrottle
 from pruvon_auth.totp import TotpError, TotpStore
 from pruvon_auth.users import (
+    GRANT_KEYS,
     LastAdminError,
     UserError,
     add_user,
@@ -33,6 +34,7 @@ from pruvon_auth.users import (
 from pruvon_auth.users import set_disabled as set_user_disabled
 
 __all__ = [
+    "GRANT_KEYS",
     "ApiKeyExpired",
     "ApiKeyInvalid",
     "ApiKeyNotFound",

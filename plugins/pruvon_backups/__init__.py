@@ -3,6 +3,7 @@
 from pruvon_core.hookspecs import hookimpl
 from pruvon_core.permissions import Action
 from pruvon_core.registry import BackupTarget
+from pruvon_core.route_grants import RouteGrant
 
 ACTIONS = [
     Action("backups.read", "See backups and their manifests", True, None),
@@ -15,6 +16,22 @@ ACTIONS = [
 @hookimpl
 def pruvon_register_actions():
     return ACTIONS
+
+
+@hookimpl
+def pruvon_route_grants():
+    """A ``routes:`` entry for ``/backups`` grants every backup action (Pruvon grants pages)."""
+    return [RouteGrant("/backups", actions=tuple(a.name for a in ACTIONS))]
+
+
+@hookimpl
+def pruvon_validate_config(data):
+    """The backups plugin owns ``backup:`` (Pruvon's meaning, see ``settings.py``)."""
+    if isinstance(data, dict) and data.get("backup") is not None:
+        from pruvon_backups.settings import validate
+
+        return validate(data["backup"])
+    return []
 
 
 @hookimpl

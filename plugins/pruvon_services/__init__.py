@@ -1,7 +1,14 @@
-"""Built-in plugin: Dokku services (postgres, redis, … through their Dokku plugins)."""
+"""Built-in plugin: Dokku services (postgres, redis, … through their Dokku plugins).
+
+Layers: ``service.py`` (facts read from Dokku: installed datastore plugins,
+services linked to an app), ``console.py`` (the service console terminal
+target), ``cards.py`` (the dashboard card).  Other plugins use it through
+:mod:`pruvon_services.public` or these hooks.
+"""
 
 from pruvon_core.hookspecs import hookimpl
 from pruvon_core.permissions import Action
+from pruvon_core.route_grants import RouteGrant
 
 ACTIONS = [
     Action("services.read", "See services and their status", True, "service"),
@@ -18,3 +25,25 @@ ACTIONS = [
 @hookimpl
 def pruvon_register_actions():
     return ACTIONS
+
+
+@hookimpl
+def pruvon_route_grants():
+    """``/services/<type>/<name>…`` is one service; ``/services/create`` creates one."""
+    return [RouteGrant("/services", resource_kind="service", create_action="services.create",
+                       create_flag="can_create_services")]
+
+
+@hookimpl
+def pruvon_terminal_targets():
+    """The service console; the terminals plugin runs it like any other target."""
+    from pruvon_services.console import ServiceConsoleTarget
+
+    return [ServiceConsoleTarget()]
+
+
+@hookimpl
+def pruvon_dashboard_cards(actor, pruvon):
+    from pruvon_services.cards import services_card
+
+    return services_card(actor, pruvon)

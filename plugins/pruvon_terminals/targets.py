@@ -15,6 +15,9 @@ action it needs and turns a validated :class:`TerminalRequest` into a
 * ``host`` - a login shell on the host as ``terminals.host_user`` (``nobody``
   unless configured), only when ``terminals.host_shell: true``; admins only.
 
+Other plugins add their own (the services plugin's console, in
+``pruvon_services/console.py``) from the classes in :mod:`pruvon_terminals.public`.
+
 Nothing here builds a shell string: every argv word is validated on its own.
 """
 
@@ -290,37 +293,6 @@ class RunTarget(AppResource, TerminalTarget):
             label=f"run {app} {program}",
             start=lambda cols, rows: client.pty(args, cols, rows),
             details={"command": program},
-        )
-
-
-class ServiceConsoleTarget(TerminalTarget):
-    """A service's own console (``dokku postgres:connect NAME`` → psql, redis-cli).
-
-    Not registered here: the services plugin returns it from its
-    ``pruvon_terminal_targets`` and serves ``/ws/services/<type>/<name>/console``
-    with ``serve_terminal(ws, "service", service_type=TYPE, service=NAME)``.
-    """
-
-    name = "service"
-    label = "Service console"
-    action = "services.console"
-
-    def resource(self, request: TerminalRequest) -> Resource | None:
-        try:
-            kind = validate.service_type(request.service_type)
-            name = validate.service_name(request.service)
-        except ValueError as exc:
-            raise TargetError(str(exc)) from exc
-        return Resource("service", name, service_type=kind)
-
-    def prepare(self, request: TerminalRequest, ctx: TargetContext) -> Launch:
-        resource = self.resource(request)
-        assert resource is not None and resource.service_type is not None
-        client = ctx.client
-        args = client.connect_args(resource.service_type, resource.name)
-        return Launch(
-            label=f"{resource.service_type}:connect {resource.name}",
-            start=lambda cols, rows: client.pty(args, cols, rows),
         )
 
 

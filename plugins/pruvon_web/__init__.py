@@ -7,6 +7,7 @@ Only this module is imported by the CLI; Flask is imported lazily by the
 
 from pruvon_core.hookspecs import hookimpl
 from pruvon_core.permissions import Action
+from pruvon_core.route_grants import RouteGrant
 
 ACTIONS = [
     Action("dashboard.read", "See the dashboard", True, None),
@@ -25,6 +26,19 @@ MENU = [
 @hookimpl
 def pruvon_register_actions():
     return ACTIONS
+
+
+@hookimpl
+def pruvon_route_grants():
+    """The dashboard, the audit log (served as ``/api/v1/audit`` too) and the pages
+    every signed-in user opens whatever their grants: own account, sign-out, static files."""
+    return [
+        RouteGrant("/", actions=("dashboard.read",), open_to_all=True),
+        RouteGrant("/logs", actions=("audit.read",), api_aliases=("/audit",)),
+        RouteGrant("/logout", open_to_all=True),
+        RouteGrant("/account", open_to_all=True),
+        RouteGrant("/static", open_to_all=True),
+    ]
 
 
 @hookimpl

@@ -166,47 +166,6 @@ def me() -> Any:
     }
 
 
-# --------------------------------------------------------------------------- apps
-APPS_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "apps": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "name": {"type": "string"},
-                    "state": {"type": "string",
-                              "enum": ["running", "stopped", "mixed", "not deployed"]},
-                },
-            },
-        },
-        "live_state": {  # available false: docker unreadable, states from ps:report
-            "type": "object",
-            "properties": {
-                "available": {"type": "boolean"},
-                "source": {"type": "string", "enum": ["docker", "report"]},
-                "age": {"type": "number"},
-                "error": {"type": ["string", "null"]},
-            },
-        },
-    },
-}
-
-
-@endpoint("/apps", "GET", "Every app the caller may see, with its live state",
-          action="apps.read", response_schema=APPS_SCHEMA,
-          responses={"200": "OK", **DOKKU_RESPONSES})
-def apps() -> Any:
-    from pruvon_core.permissions import Resource
-
-    overview = web_state().client().apps_overview()  # Dokku errors: statuses.dokku_status
-    visible = [a for a in overview if allowed(g.identity, "apps.read", Resource("app", a.name))]
-    live = web_state().client().live_state()  # what that overview found (this process)
-    return {"apps": [{"name": a.name, "state": a.state} for a in visible],
-            "live_state": live.as_dict() if live is not None else None}
-
-
 # --------------------------------------------------------------------------- users
 USER_SCHEMA = {
     "type": "object",

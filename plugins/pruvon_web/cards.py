@@ -1,27 +1,19 @@
 """The web plugin's own dashboard card: the host at a glance.
 
 Dokku's version, apps by state (``apps_overview``: a constant number of calls
-whatever the number of apps), services per installed service plugin, and the
-host's disk and memory.  Each part fails on its own: an unreachable Dokku
+whatever the number of apps), and the host's disk and memory.  Services are
+counted on the services plugin's own card.  Each part fails on its own: an unreachable Dokku
 shows its message on the card while disk and memory still render.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-# Dokku's official datastore plugins (``dokku-<type>``); their ``<type>:list`` is counted.
-SERVICE_PLUGINS = (
-    "clickhouse", "couchdb", "elasticsearch", "mariadb", "meilisearch", "memcached", "mongo",
-    "mysql", "nats", "omnisci", "postgres", "pushpin", "rabbitmq", "redis", "rethinkdb", "solr",
-    "typesense",
-)
 MEMINFO = Path("/proc/meminfo")
 
 
@@ -74,28 +66,6 @@ def human_bytes(value: float) -> str:
     return f"{value:.1f} TiB"
 
 
-_plugin_cache: dict[int, tuple[float, set[str]]] = {}
-PLUGIN_CACHE_SECONDS = 300.0
-
-
-def installed_service_plugins(client: Any, summary: dict[str, Any]) -> set[str]:
-    """Enabled datastore plugins, remembered for 5 minutes per client.
-
-    ``plugin:list`` costs about 0.65 s on a real host and plugins are installed
-    rarely, so the dashboard does not pay for it on every load.
-    """
-    now = time.monotonic()
-    cached = _plugin_cache.get(id(client))
-    if cached and now - cached[0] < PLUGIN_CACHE_SECONDS:
-        return cached[1]
-    plugins = _attempt(summary, client.plugins)
-    if plugins is None:
-        return set()
-    installed = {p.name for p in plugins if p.enabled and p.name in SERVICE_PLUGINS}
-    _plugin_cache[id(client)] = (now, installed)
-    return installed
-
-
 def _attempt(summary: dict[str, Any], read: Any) -> Any:
     """Run one read; a Dokku error is noted on the card and the others still run."""
     from pruvon_core.dokku import errors
@@ -108,31 +78,22 @@ def _attempt(summary: dict[str, Any], read: Any) -> Any:
 
 
 def dokku_summary(client: Any, visible_app: Any) -> dict[str, Any]:
-    """Version, app states and service counts, each read failing on its own.
+    """Version and app states, each read failing on its own.
 
-    The reads are independent, so they run side by side: one after another, the
-    first dashboard after a start (nothing cached yet) cost the sum of six Dokku
-    calls, over 2 s on a busy demo host.
+    The two reads are independent, so they run side by side: one after another,
+    the first dashboard after a start (nothing cached yet) cost their sum.
     """
-    summary: dict[str, Any] = {"version": None, "apps": None, "states": {}, "services": {},
-                               "errors": []}
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    summary: dict[str, Any] = {"version": None, "apps": None, "states": {}, "errors": []}
+    with ThreadPoolExecutor(max_workers=2) as pool:
         version = pool.submit(_attempt, summary, client.version)
         overview_read = pool.submit(_attempt, summary, client.apps_overview)
-        installed = installed_service_plugins(client, summary)
-        kinds = [kind for kind in SERVICE_PLUGINS if kind in installed]
-        services = list(pool.map(lambda kind: _attempt(summary, partial(client.services, kind)),
-                                 kinds))
         summary["version"] = version.result()
         overview = overview_read.result()
     if overview is not None:
         apps = [a for a in overview if visible_app(a.name)]
         summary["apps"] = len(apps)
         summary["states"] = dict(Counter(a.state for a in apps))
-    for kind, found in zip(kinds, services, strict=True):
-        if found is not None:
-            summary["services"][kind] = len(found)
-    summary["errors"].sort()  # filled from several threads: a stable order on the card
+    summary["errors"].sort()  # filled from two threads: a stable order on the card
     return summary
 
 

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from pruvon_auth.public import GRANT_KEYS
+
 from pruvon_core.config import ROLES, USERNAME_RE, Config, ConfigError, ConfigStore
 from pruvon_core.files import DiskFull
 
@@ -147,7 +149,7 @@ def update_user(
     """
     check_role(role)
     wanted: dict[str, Any] = {"role": role, "disabled": disabled,
-                              **{key: getattr(grants, key) for key in GRANT_FIELDS}}
+                              **{key: getattr(grants, key) for key in GRANT_KEYS}}
     if original is None:
         return patch_user(store, username, password=password, **wanted)
     changes, add, remove = form_difference(original, wanted)
@@ -175,14 +177,11 @@ def form_difference(
     return changes, add, remove
 
 
-GRANT_FIELDS = ("apps", "services", "routes", "can_create_apps", "can_create_services")
-
-
 def patch_user(store: ConfigStore, username: str, **changes: Any) -> Config:
     """Apply only the given fields, on the user as it is on disk now (one locked write).
 
     ``changes`` holds any of role, disabled, password (plain, checked and
-    hashed here) and :data:`GRANT_FIELDS`; what is absent keeps its value, so
+    hashed here) and :data:`GRANT_KEYS`; what is absent keeps its value, so
     a concurrent edit of another field (a CLI grant) is never overwritten.
     """
     from pruvon_auth.public import update_user

@@ -10,7 +10,6 @@ reads briefly and counts every process it starts in :attr:`DokkuClient.calls`.
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
 import time
 from collections import deque
@@ -20,6 +19,8 @@ from typing import IO, Any, TypeVar
 from pruvon_core.dokku import docker_policy, parsers, validate
 from pruvon_core.dokku.cache import Revalidating, TTLCache
 from pruvon_core.dokku.errors import (
+    APP_NOT_FOUND_RE,
+    NOT_DEPLOYED_RE,
     AppNotFound,
     DokkuError,
     DokkuTimeout,
@@ -79,10 +80,7 @@ DOCKER_HINT = (
     "add the Pruvon user to the docker group (or set dokku.docker_command); until then "
     "the app list falls back to Dokku's slower ps:report"
 )
-_LIFECYCLE_FAILURES = [
-    (re.compile(r"^App \S+ has not been deployed$"), NotDeployed),
-    (re.compile(r"^App \S+ does not exist$"), AppNotFound),
-]
+_LIFECYCLE_FAILURES = [(NOT_DEPLOYED_RE, NotDeployed), (APP_NOT_FOUND_RE, AppNotFound)]
 
 
 class DokkuClient:

@@ -129,14 +129,17 @@ _SUDO_REFUSED = re.compile(
     r".*is not in the sudoers file|unknown user)"
 )
 _SUDO_NOT_FOUND = re.compile(r"^sudo: \S+: command not found$", re.MULTILINE)
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+APP_NOT_FOUND_RE = re.compile(r"^App \S+ does not exist$")
+NOT_DEPLOYED_RE = re.compile(r"^App \S+ has not been deployed$")
 _RULES: list[tuple[re.Pattern[str], type[DokkuError]]] = [
-    (re.compile(r"^App \S+ does not exist$"), AppNotFound),
+    (APP_NOT_FOUND_RE, AppNotFound),
     (re.compile(r"^\w[\w ]* service \S+ does not exist$"), ServiceNotFound),
     (re.compile(r"^Name is already taken$"), NameTaken),
     (re.compile(r"^\w[\w ]* service \S+ already exists$"), NameTaken),
     (re.compile(r"^App name must begin with"), InvalidName),
     (re.compile(r"^Please specify a valid name for the service"), InvalidName),
-    (re.compile(r"^App \S+ has not been deployed$"), NotDeployed),
+    (NOT_DEPLOYED_RE, NotDeployed),
     (re.compile(r"^Already linked as "), AlreadyLinked),
     (re.compile(r"^Not linked to app "), AlreadyLinked),
     (re.compile(r"^Cannot delete linked service$"), ServiceLinked),
@@ -146,7 +149,7 @@ _RULES: list[tuple[re.Pattern[str], type[DokkuError]]] = [
 
 def dokku_messages(text: str) -> list[str]:
     """The `` !     `` lines of ``text``, prefix removed (ANSI colour codes ignored)."""
-    plain = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
+    plain = ANSI_RE.sub("", text)
     return [line[len(PREFIX) :].rstrip() for line in plain.splitlines() if line.startswith(PREFIX)]
 
 

@@ -13,6 +13,7 @@ import json
 import re
 from typing import Any
 
+from pruvon_core.dokku.errors import ANSI_RE, PREFIX
 from pruvon_core.dokku.models import (
     AppReport,
     Container,
@@ -25,8 +26,8 @@ from pruvon_core.dokku.models import (
     ServiceInfo,
     StorageMount,
 )
+from pruvon_core.dokku.validate import EXISTING_APP_RE, SERVICE_RE
 
-ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 VERSION_RE = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 HEADER_RE = re.compile(r"^=====> (\S+) (.+) information$")
 ROW_RE = re.compile(r"^ {7}([^:]+?):(?: (.*))?$")
@@ -48,9 +49,8 @@ REPORT_PREFIXES = {
 }
 
 
-WARNING_PREFIX = " !     "  # dokku_log_warn: Dokku's own warnings, never data
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")  # an existing app (validate.EXISTING_APP_RE)
-SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+WARNING_PREFIX = PREFIX  # dokku_log_warn: Dokku's own warnings, never data
+NAME_RE = EXISTING_APP_RE  # an existing app's name
 MAX_SHOWN = 80
 
 
@@ -432,7 +432,7 @@ def parse_service_list(text: str) -> list[str]:
         first = line.split()[0]
         if first == "NAME":  # the column header of dokku-postgres < 1.30
             continue
-        if not SERVICE_NAME_RE.match(first):
+        if not SERVICE_RE.match(first):
             raise unexpected_line("service list", text, number, line)
         names.append(first)
     return names

@@ -10,6 +10,7 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from pruvon_services.console import ServiceConsoleTarget
 from pruvon_terminals import settings
 from pruvon_terminals.procs import kill_session, process_start, session_members
 from pruvon_terminals.registry import Entry, LimitReached, Registry
@@ -17,7 +18,6 @@ from pruvon_terminals.targets import (
     AppShellTarget,
     HostTarget,
     RunTarget,
-    ServiceConsoleTarget,
     TargetContext,
     TargetError,
     TerminalRequest,

@@ -1,0 +1,80 @@
+"""The ``backup:`` section of ``/etc/pruvon.yml``, read with Pruvon's meaning.
+
+Pruvon's own ``backup:`` section is read unchanged, so a host moving from
+Pruvon keeps its schedule: ``do_weekly`` is the weekday of the weekly backup
+(``1``-``6`` Monday to Saturday, ``0`` or ``7`` Sunday) and ``do_monthly`` the
+day of the month of the monthly one.  Defaults are Pruvon's.  A bad value is
+refused with the exact key and the reason, never replaced by a default: an
+operator who wrote ``do_monthly: 31`` expecting "last day" must see it checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_BACKUP_DIR = "/var/lib/dokku/data/pruvon-backup"
+DEFAULT_DB_TYPES = ("postgres", "mariadb", "mongo", "redis")
+DEFAULTS: dict[str, Any] = {
+    "backup_dir": DEFAULT_BACKUP_DIR,
+    "do_weekly": 0,
+    "do_monthly": 1,
+    "db_types": list(DEFAULT_DB_TYPES),
+    "keep_daily_days": 7,
+    "keep_weekly_num": 6,
+    "keep_monthly_num": 3,
+}
+# key -> (lowest, highest, what the number means); None = no upper bound
+_RANGES: dict[str, tuple[int, int | None, str]] = {
+    "do_weekly": (0, 7, "a weekday from 0 to 7 (1-6 Monday to Saturday, 0 or 7 Sunday)"),
+    "do_monthly": (1, 31, "a day of the month from 1 to 31"),
+    "keep_daily_days": (0, None, "a whole number ≥ 0"),
+    "keep_weekly_num": (0, None, "a whole number ≥ 0"),
+    "keep_monthly_num": (0, None, "a whole number ≥ 0"),
+}
+
+
+def _whole_number_problem(key: str, value: Any) -> str | None:
+    """``backup.<key>: must be …`` when ``value`` is not a whole number in range."""
+    low, high, meaning = _RANGES[key]
+    # bool is an int in Python, but ``do_weekly: true`` is not a weekday
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"backup.{key}: must be {meaning}, not {value!r}"
+    if value < low or (high is not None and value > high):
+        return f"backup.{key}: must be {meaning}, not {value}"
+    return None
+
+
+def validate(raw: Any) -> list[str]:
+    """Every problem in the ``backup:`` section, each naming its key."""
+    if not isinstance(raw, dict):
+        return ["backup: must be a mapping"]
+    errors: list[str] = []
+    backup_dir = raw.get("backup_dir")
+    if backup_dir is not None and not (isinstance(backup_dir, str) and backup_dir.startswith("/")):
+        errors.append("backup.backup_dir: must be an absolute path")
+    for key in _RANGES:
+        if raw.get(key) is not None:
+            problem = _whole_number_problem(key, raw[key])
+            if problem:
+                errors.append(problem)
+    db_types = raw.get("db_types")
+    if db_types is not None and (
+        not isinstance(db_types, list) or not all(isinstance(v, str) for v in db_types)
+    ):
+        errors.append("backup.db_types: must be a list of strings")
+    return errors
+
+
+def backup_settings(data: Any) -> dict[str, Any]:
+    """The effective ``backup:`` section of the config mapping ``data``.
+
+    Pruvon's defaults fill absent keys (an empty ``db_types`` means all four).
+    It assumes a validated config, which every loaded config is.
+    """
+    section = data.get("backup") if isinstance(data, dict) else None
+    merged = dict(DEFAULTS)
+    if isinstance(section, dict):
+        merged.update({k: v for k, v in section.items() if v is not None})
+    if not merged["db_types"]:
+        merged["db_types"] = list(DEFAULT_DB_TYPES)
+    return merged
