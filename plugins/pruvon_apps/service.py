@@ -2,8 +2,10 @@
 
 Pure Python: no Flask, no click.  Everything goes through the Dokku client
 (``pruvon_core.dokku``); names and values are validated before any call.
-Permission checks and audit records are done by :class:`Guard`, which both
-front ends use, so the rules cannot differ between them.
+Permission checks and audit records are done by the core
+:class:`~pruvon_core.guard.Guard` and the operations runner
+(``operations.py`` declares each operation once), which every front end
+uses, so the rules cannot differ between them.
 
 Reads are cheap on purpose: the list is ``apps:list`` + ONE ``docker ps``
 whatever the number of apps; the domains column comes from a small index in
@@ -27,14 +29,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pruvon_core import audit
+from pruvon_core import guard
 from pruvon_core.dokku import DokkuClient, docker_policy, errors, parsers, validate
 from pruvon_core.dokku.client import git_sync_error
 from pruvon_core.dokku.errors import dokku_messages
 from pruvon_core.dokku.models import Container, DomainsReport, LiveState, StorageMount
 from pruvon_core.files import atomic_write, open_private, private_dir
 from pruvon_core.operations import Context, StepTimeout
-from pruvon_core.permissions import PermissionDenied, Resource, check
 
 STORAGE_DIR = "/var/lib/dokku/data/storage"
 MASK = "••••••••"
@@ -52,80 +53,16 @@ class AppsError(ValueError):
 
 
 HOST_ACCESS = "apps.host_access"
+HostAccessDenied = guard.HostAccessDenied
 
 
-class HostAccessDenied(PermissionDenied):
-    """A change that reaches past the app's containers, by an actor without ``apps.host_access``.
-
-    ``reason`` names what was refused (the docker flag, the path, the git URL).
-    """
-
-    def __init__(self, actor: Any, reason: str) -> None:
-        super().__init__(actor, HOST_ACCESS, None)
-        self.reason = reason
-
-
-# --------------------------------------------------------------------------- guard
 @dataclass
-class Guard:
-    """Permission check + audit for one actor, shared by CLI and web.
+class Guard(guard.Guard):
+    """The core :class:`pruvon_core.guard.Guard` on apps: ``apps.host_access`` lets a
+    change reach past the app's containers."""
 
-    ``config`` is the current ``Config`` (so a revoked user is refused at once),
-    ``state_dir`` where the audit log lives, ``source_ip`` the client (web).
-    """
-
-    actor: Any
-    config: Any = None
-    state_dir: Path | None = None
-    source_ip: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def allowed(self, action: str, app: str | None = None) -> bool:
-        resource = Resource("app", app) if app is not None else None
-        return check(self.actor, action, resource, config=self.config)
-
-    def require(self, action: str, app: str | None = None) -> None:
-        """Raise :class:`PermissionDenied` (and audit the refusal) unless allowed."""
-        if not self.allowed(action, app):
-            resource = Resource("app", app) if app is not None else None
-            self.record(action, app, "denied")
-            raise PermissionDenied(self.actor, action, resource)
-
-    def record(self, action: str, app: str | None, result: str, **details: Any) -> None:
-        target = Resource("app", app) if app is not None else None
-        audit.record(self.actor, action, target, result, source_ip=self.source_ip,
-                     state_dir=self.state_dir, **self.extra, **details)
-
-    def host_access(self, action: str, app: str | None, reason: str | None) -> dict[str, Any]:
-        """Gate a change that reaches past the app (``reason`` says how; None: it does not).
-
-        Only actors holding ``apps.host_access`` (admins; an admin's API key
-        only with that scope) pass; a refusal is audited as ``denied``.  Returns
-        the audit details that mark the change as host access.
-        """
-        if reason is None:
-            return {}
-        if not self.allowed(HOST_ACCESS):
-            self.record(action, app, "denied", host_access=True, reason=reason)
-            raise HostAccessDenied(self.actor, reason)
-        return {"host_access": True, "host_access_reason": reason}
-
-    @contextlib.contextmanager
-    def mutation(self, action: str, app: str | None, reach: str | None = None,
-                 **details: Any) -> Any:
-        """Check, run the body, audit ``ok`` or ``failed`` (with Dokku's message).
-
-        ``reach`` is why the change reaches past the app, if it does
-        (:meth:`host_access`).
-        """
-        self.require(action, app)
-        details.update(self.host_access(action, app, reach))
-        try:
-            yield
-        except Exception as exc:
-            self.record(action, app, "failed", error=str(exc)[:500], **details)
-            raise
-        self.record(action, app, "ok", **details)
+    kind: str = "app"
+    host_action: str | None = HOST_ACCESS
 
 
 # --------------------------------------------------------------------------- list
@@ -550,6 +487,22 @@ def parse_pairs(pairs: Iterable[str]) -> dict[str, str]:
 DOMAIN_ACTIONS = ("add", "remove", "set", "clear")
 
 
+def check_domains(action: object, names: list[str]) -> tuple[str, list[str]]:
+    """A domains change, checked before any operation starts."""
+    if not isinstance(action, str) or action not in DOMAIN_ACTIONS:
+        raise AppsError(f"domain action must be one of {', '.join(DOMAIN_ACTIONS)}")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise AppsError("domains: must be a list of strings")
+    if action == "clear":
+        return action, []
+    if not names:
+        raise AppsError(f"domains {action} needs at least one domain")
+    try:
+        return action, validate.domains(names)
+    except errors.DokkuError as exc:
+        raise AppsError(exc.message) from exc
+
+
 def change_domains(
     client: DokkuClient, app: str, action: str, names: Iterable[str],
     ctx: Context | None = None, index: DomainIndex | None = None,
@@ -582,6 +535,21 @@ def parse_port(text: str) -> tuple[str, int, int]:
     except errors.DokkuError as exc:
         raise AppsError(f"port mapping {text!r}: {exc.message}") from exc
     return parts[0], int(parts[1]), int(parts[2])
+
+
+def check_ports(action: object, mappings: list[str]) -> tuple[str, list[str]]:
+    """A ports change, checked before any operation starts."""
+    if not isinstance(action, str) or action not in PORT_ACTIONS:
+        raise AppsError(f"port action must be one of {', '.join(PORT_ACTIONS)}")
+    if not isinstance(mappings, list) or not all(isinstance(m, str) for m in mappings):
+        raise AppsError("mappings: must be a list of strings")
+    if action == "clear":
+        return action, []
+    if not mappings:
+        raise AppsError("give at least one port mapping, e.g. http:80:5000")
+    for mapping in mappings:
+        parse_port(mapping)
+    return action, mappings
 
 
 def change_ports(
@@ -821,6 +789,14 @@ def scale(
         wait_for_state(client, app, full, False, ctx, settle_timeout)
     if ctx is not None:
         ctx.done("state confirmed")
+
+
+def check_image(image: object) -> str:
+    """A docker image reference to deploy, checked before any operation starts."""
+    try:
+        return validate.image(image)
+    except errors.DokkuError as exc:
+        raise AppsError(exc.message) from exc
 
 
 def deploy_image(
