@@ -23,9 +23,11 @@ Quick changes (``spec.background`` False, ≈50 ms) run in the caller inside
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pruvon_core.guard import Guard
@@ -93,11 +95,26 @@ class Call:
 class Runner:
     """Runs specs for one actor and front end: validate, permit, lock, audit, post-act."""
 
-    def __init__(self, guard: Guard, manager: OperationManager, deps: Any) -> None:
+    def __init__(self, guard: Guard, state_dir: Path, deps: Any) -> None:
         self.guard = guard
-        self.manager = manager
+        self.state_dir = state_dir
         self.deps = deps
         self._finished: dict[str, threading.Event] = {}
+
+    @functools.cached_property
+    def manager(self) -> OperationManager:
+        """Made on first use: a refused request leaves no trace in the state directory."""
+        return OperationManager(self.state_dir)
+
+    def validate(self, spec: OperationSpec, target: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Only the validation: the input as the spec normalises it, or its typed error.
+
+        Front ends that must refuse bad input before any other work (looking
+        the target up in Dokku) call it first; :meth:`prepare` validates again.
+        """
+        call = Call(spec, target, dict(params), self.deps, self.guard.for_kind(spec.resource))
+        spec.check(call)
+        return call.params
 
     def prepare(self, spec: OperationSpec, target: str, params: dict[str, Any]) -> Call:
         """Validation, then permission and host access; the audit details of the call."""
@@ -124,9 +141,13 @@ class Runner:
                 done.set()
 
         guard.record(action, target, "ok", phase="started", **call.audit)
-        op = self.manager.start(spec.kind, f"{spec.resource}:{target}", spec.steps(call),
-                                lambda ctx: spec.run(call, ctx), actor=self.guard.actor.id,
-                                title=spec.title(call), on_finish=finished)
+        try:
+            op = self.manager.start(spec.kind, f"{spec.resource}:{target}", spec.steps(call),
+                                    lambda ctx: spec.run(call, ctx), actor=self.guard.actor.id,
+                                    title=spec.title(call), on_finish=finished)
+        except Exception as exc:  # busy target, disk full: the start has an outcome too
+            guard.record(action, target, "failed", error=str(exc)[:500], **call.audit)
+            raise
         self._finished[op.id] = done
         return op
 

@@ -25,6 +25,7 @@ from pruvon_apps import operations, service
 from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
 from pruvon_core.config import state_dir
 from pruvon_core.dokku import client_from_config, errors, validate
+from pruvon_core.errors import InputError
 from pruvon_core.operations import Operation, OperationConflict, follow
 from pruvon_core.opspecs import OperationSpec
 from pruvon_core.permissions import SYSTEM
@@ -68,7 +69,7 @@ def dokku_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except service.AppsError as exc:
+        except InputError as exc:  # the feature's bad input (service.AppsError …)
             raise CliError(str(exc), 2) from exc
         except (errors.InvalidName, errors.InvalidValue) as exc:
             raise CliError(exc.message, 2) from exc

@@ -18,7 +18,7 @@ from typing import Any
 from pruvon_apps import service, settings
 from pruvon_core.dokku import DokkuClient, validate
 from pruvon_core.guard import Guard
-from pruvon_core.operations import Context, OperationManager
+from pruvon_core.operations import Context
 from pruvon_core.opspecs import Call, OperationSpec, Runner, action_of
 
 
@@ -35,7 +35,7 @@ class AppsDeps:
 
 def runner(guard: Guard, deps: AppsDeps) -> Runner:
     """The one runner for this actor and front end."""
-    return Runner(guard, OperationManager(deps.state_dir), deps)
+    return Runner(guard, deps.state_dir, deps)
 
 
 def _step(ctx: Context | None, name: str) -> None:
@@ -85,7 +85,12 @@ SCALE = OperationSpec(
 
 # --------------------------------------------------------------------------- config
 def _check_config(call: Call) -> None:
-    service.check_config_change(call.params.get("set", {}), call.params.get("unset", []))
+    values, unset = call.params.get("set", {}), call.params.get("unset", [])
+    if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
+        raise service.AppsError("set: must be an object of string values")
+    if not isinstance(unset, list) or not all(isinstance(k, str) for k in unset):
+        raise service.AppsError("unset: must be a list of keys")
+    service.check_config_change(values, unset)
 
 
 def _config_details(call: Call) -> dict[str, Any]:

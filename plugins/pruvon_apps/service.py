@@ -34,6 +34,7 @@ from pruvon_core.dokku import DokkuClient, docker_policy, errors, parsers, valid
 from pruvon_core.dokku.client import git_sync_error
 from pruvon_core.dokku.errors import dokku_messages
 from pruvon_core.dokku.models import Container, DomainsReport, LiveState, StorageMount
+from pruvon_core.errors import InputError
 from pruvon_core.files import atomic_write, open_private, private_dir
 from pruvon_core.operations import Context, StepTimeout
 
@@ -48,7 +49,7 @@ DATASTORES = ("postgres", "redis", "mysql", "mariadb", "mongo", "rabbitmq", "mem
               "solr", "typesense", "pushpin", "omnisci", "graphite")
 
 
-class AppsError(ValueError):
+class AppsError(InputError):
     """Bad input to an app operation; the message says exactly what is wrong."""
 
 

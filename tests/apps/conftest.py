@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,19 @@ def sim_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         sim(root, "git:from-image", app, "example/web:1")
     sim(root, "apps:create", "empty")
     return root
+
+
+@pytest.fixture
+def dokku_calls(tmp_path: Path, sim_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``PRUVON_DOKKU_COMMAND`` = the simulator behind a script that logs each argv."""
+    log = tmp_path / "dokku-calls.log"
+    log.touch()
+    wrapper = tmp_path / "recording-dokku"
+    sim_command = Path(sys.executable).parent / "pruvon-dokku-sim"
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\nexec "{sim_command}" "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PRUVON_DOKKU_COMMAND", str(wrapper))
+    return log
 
 
 @pytest.fixture

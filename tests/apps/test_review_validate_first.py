@@ -9,7 +9,6 @@ around the simulator logs every ``dokku`` invocation.
 from __future__ import annotations
 
 import os
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -21,18 +20,6 @@ from pruvon_core.operations import OperationStore
 
 SIM = Path(sys.executable).parent / "pruvon-dokku-sim"
 PRUVON = str(Path(sys.executable).parent / "pruvon")
-
-
-@pytest.fixture
-def dokku_calls(tmp_path: Path, sim_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """``PRUVON_DOKKU_COMMAND`` = the simulator behind a script that logs each argv."""
-    log = tmp_path / "dokku-calls.log"
-    log.touch()
-    wrapper = tmp_path / "recording-dokku"
-    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\nexec "{SIM}" "$@"\n')
-    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PRUVON_DOKKU_COMMAND", str(wrapper))
-    return log
 
 
 def _nothing_happened(pruvon_config: Any, dokku_calls: Path) -> None:
