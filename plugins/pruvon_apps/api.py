@@ -50,8 +50,7 @@ def start(app: str, spec: OperationSpec, params: dict[str, Any]) -> tuple[dict[s
 
 
 def mounts(app: str) -> dict[str, Any]:
-    return {"mounts": [{"host": m.host_path, "container": m.container_path}
-                       for m in service.storage_list(client(), app)]}
+    return {"mounts": service.mounts_view(client(), app)}
 
 
 # --------------------------------------------------------------------------- reads
@@ -69,9 +68,7 @@ def api_config(app: str) -> Any:
 
 
 def api_ports_get(app: str) -> Any:
-    report = client().ports(visible_app(app))
-    return {"configured": [str(m) for m in report.configured],
-            "detected": [str(m) for m in report.detected]}
+    return service.ports_view(client(), visible_app(app))
 
 
 def api_storage_get(app: str) -> Any:

@@ -464,7 +464,7 @@ def config_show(obj: CliContext, app: str, fmt: str) -> None:
     """All variables with their values (``env``: a .env file)."""
     env = Env(obj)
     env.guard.require("apps.config.read", app)
-    values = env.client.config(app)
+    values = service.config_values(env.client, app)
     if fmt == "json":
         echo_json(values)
     elif fmt == "env":
@@ -540,12 +540,9 @@ def ports_command(obj: CliContext, app: str, action: str | None, mappings: tuple
     env = Env(obj)
     service.require_app(env.client, app)
     if action is None:
-        report = env.client.ports(app)
-        data = {"configured": [str(m) for m in report.configured],
-                "detected": [str(m) for m in report.detected]}
-        show(fmt, data, [{"mapping": str(m), "kind": "configured"} for m in report.configured]
-             + [{"mapping": str(m), "kind": "detected"} for m in report.detected],
-             ["mapping", "kind"])
+        data = service.ports_view(env.client, app)
+        show(fmt, data, [{"mapping": m, "kind": kind} for kind in ("configured", "detected")
+                         for m in data[kind]], ["mapping", "kind"])
         return
     run_operation(env, operations.PORTS, app, change=action, ports=list(mappings))
 
@@ -564,8 +561,7 @@ def storage_command(obj: CliContext, app: str, action: str | None, host: str | N
     env = Env(obj)
     service.require_app(env.client, app)
     if action is None:
-        mounts = [{"host": m.host_path, "container": m.container_path}
-                  for m in env.client.storage(app)]
+        mounts = service.mounts_view(env.client, app)
         show(fmt, mounts, mounts, ["host", "container"])
         return
     if not host or not container:
@@ -585,7 +581,7 @@ def storage_command(obj: CliContext, app: str, action: str | None, host: str | N
 def logs_command(obj: CliContext, app: str, lines: int, process: str | None, tail: bool) -> None:
     """The app's logs (``dokku logs``)."""
     env = Env(obj)
-    stream = env.client.logs(app, tail=tail, lines=lines, process=process)
+    stream = service.log_stream(env.client, app, lines=lines, process=process, tail=tail)
     try:
         for line in stream:
             click.echo(line)

@@ -119,7 +119,7 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
         if reveal:
             check.record("apps.config.read", app, "ok", what="reveal")
     elif tab == "ports":
-        context["ports"] = dokku.ports(app)
+        context["ports"] = service.ports_view(dokku, app)
     elif tab == "storage":
         context["mounts"] = service.storage_list(dokku, app)
         context["storage_dir"] = storage_dir()
@@ -153,7 +153,7 @@ def config_download(app: str) -> Any:
     visible_app(app)
     check = guard()
     check.require("apps.config.read", app)
-    values = client().config(app)
+    values = service.config_values(client(), app)
     check.record("apps.config.read", app, "ok", what="download")
     return Response(service.dotenv(values), mimetype="text/plain", headers={
         "Content-Disposition": f'attachment; filename="{app}.env"'})

@@ -402,7 +402,7 @@ def run_streamed(
 # --------------------------------------------------------------------------- config
 def config_view(client: DokkuClient, app: str, reveal: bool) -> list[tuple[str, str]]:
     """``(key, value)`` sorted; values replaced by a mask unless ``reveal``."""
-    values = client.config(validate.app_name(app))
+    values = config_values(client, app)
     return [(k, values[k] if reveal else MASK) for k in sorted(values)]
 
 
@@ -553,6 +553,13 @@ def check_ports(action: object, mappings: list[str]) -> tuple[str, list[str]]:
     return action, mappings
 
 
+def ports_view(client: DokkuClient, app: str) -> dict[str, list[str]]:
+    """Configured and detected mappings (``http:80:5000``), as every front end shows them."""
+    report = client.ports(validate.app_name(app))
+    return {"configured": [str(m) for m in report.configured],
+            "detected": [str(m) for m in report.detected]}
+
+
 def change_ports(
     client: DokkuClient, app: str, action: str, mappings: Iterable[str],
     ctx: Context | None = None,
@@ -625,6 +632,12 @@ def create_reach(req: CreateRequest, storage_dir: str = STORAGE_DIR) -> str | No
 
 def storage_list(client: DokkuClient, app: str) -> list[StorageMount]:
     return client.storage(validate.app_name(app))
+
+
+def mounts_view(client: DokkuClient, app: str) -> list[dict[str, str]]:
+    """The app's mounts as every front end shows them: ``{"host", "container"}``."""
+    return [{"host": m.host_path, "container": m.container_path}
+            for m in storage_list(client, app)]
 
 
 def storage_change(
@@ -845,6 +858,19 @@ def rollback_image(operations: Iterable[Any]) -> str | None:
 
 
 LOG_SOURCES = {"app": None, "nginx-access": "nginx:access-logs", "nginx-error": "nginx:error-logs"}
+
+
+def log_stream(client: DokkuClient, app: str, source: str = "app", lines: int = 100,
+               process: str | None = None, tail: bool = True) -> Any:
+    """A cancellable stream of the app's logs (``dokku logs``) or its nginx logs."""
+    if source == "app":
+        return client.logs(validate.app_name(app), tail=tail, lines=lines, process=process)
+    return client.stream(nginx_log_args(app, source, tail))
+
+
+def config_values(client: DokkuClient, app: str) -> dict[str, str]:
+    """Every variable with its value (the caller has checked ``apps.config.read``)."""
+    return client.config(validate.app_name(app))
 
 
 def nginx_log_args(app: str, source: str, tail: bool = True) -> list[str]:

@@ -117,13 +117,9 @@ def logs_socket(ws: Any, app: str) -> None:
         return
     try:
         service.require_app(client(), app)
-        source = request.args.get("source", "app")
-        if source == "app":
-            process = request.args.get("process") or None
-            lines = min(max(int(request.args.get("lines", "100")), 1), MAX_LOG_LINES)
-            stream = client().logs(app, tail=True, lines=lines, process=process)
-        else:
-            stream = client().stream(service.nginx_log_args(app, source))
+        lines = min(max(int(request.args.get("lines", "100")), 1), MAX_LOG_LINES)
+        stream = service.log_stream(client(), app, request.args.get("source", "app"), lines,
+                                    request.args.get("process") or None)
     except (ValueError, errors.DokkuError) as exc:
         return ws_close(ws, error_message(exc),
                         1011 if isinstance(exc, errors.DokkuError) else 1008)
