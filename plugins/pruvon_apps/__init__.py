@@ -1,10 +1,13 @@
 """Built-in plugin: the app lifecycle (list, detail, config, domains, scale …).
 
-Layers (DESIGN §2): ``service.py`` (Dokku operations, pure Python),
-``cli.py`` (``pruvon apps …``), ``web.py`` (pages, JSON API, WebSockets;
-imported only when the web plugin asks for blueprints), ``api_list.py``
-(``GET /api/v1/apps``), ``configuration.py`` (the ``apps:`` config section),
-``templates/apps``.  Service facts come from :mod:`pruvon_services.public`.
+Layers (docs/development.md): ``service.py`` and ``settings.py`` (Dokku
+operations, pure Python), ``operations.py`` (each operation declared once for
+the core runner), ``cli.py`` (``pruvon apps …``), and the web front ends,
+imported only when the web plugin asks for blueprints: ``pages.py``,
+``api.py``, ``ws.py``, ``settings_web.py`` (sharing ``web.py``), their routes
+added by ``routes.py``; ``api_list.py`` (``GET /api/v1/apps``),
+``configuration.py`` (the ``apps:`` config section), ``templates/apps``.
+Service facts come from :mod:`pruvon_services.public`.
 """
 
 from pruvon_core.hookspecs import hookimpl
@@ -64,14 +67,10 @@ def pruvon_register_commands(cli):
 
 @hookimpl
 def pruvon_web_blueprints():
-    from pruvon_apps import (
-        api_list,
-        web_settings,  # registers the settings and git-deploy routes
-    )
-    from pruvon_apps.web import bp
+    from pruvon_apps import api_list
+    from pruvon_apps.routes import blueprint
 
-    assert web_settings.bp is bp
-    return [bp, api_list.bp]
+    return [blueprint(), api_list.bp]
 
 
 @hookimpl
@@ -81,6 +80,6 @@ def pruvon_web_menu(actor):
 
 @hookimpl
 def pruvon_dashboard_cards(actor, pruvon):
-    from pruvon_apps.web import operations_card
+    from pruvon_apps.pages import operations_card
 
     return [operations_card(actor, pruvon)]

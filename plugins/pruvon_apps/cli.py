@@ -21,16 +21,13 @@ from typing import Any
 
 import click
 
-from pruvon_apps import service
+from pruvon_apps import operations, service
 from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
 from pruvon_core.config import state_dir
 from pruvon_core.dokku import client_from_config, errors, validate
-from pruvon_core.operations import (
-    Operation,
-    OperationConflict,
-    OperationManager,
-    follow,
-)
+from pruvon_core.errors import InputError
+from pruvon_core.operations import Operation, OperationConflict, follow
+from pruvon_core.opspecs import OperationSpec
 from pruvon_core.permissions import SYSTEM
 
 EXIT_BUSY = 3
@@ -54,8 +51,11 @@ class Env:
         user = os.environ.get("SUDO_USER") or getpass.getuser()
         self.guard = service.Guard(SYSTEM, self.config, self.state_dir,
                                    extra={"os_user": user, "via": "cli"})
-        self.ops = OperationManager(self.state_dir)
         self.index = service.DomainIndex(self.state_dir)
+        self.deps = operations.AppsDeps(self.client, self.state_dir, self.storage_dir,
+                                        self.index, obj.store if self.config is not None else None)
+        self.runner = operations.runner(self.guard, self.deps)
+        self.ops = self.runner.manager
 
     @property
     def storage_dir(self) -> str:
@@ -69,7 +69,7 @@ def dokku_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except service.AppsError as exc:
+        except InputError as exc:  # the feature's bad input (service.AppsError …)
             raise CliError(str(exc), 2) from exc
         except (errors.InvalidName, errors.InvalidValue) as exc:
             raise CliError(exc.message, 2) from exc
@@ -85,15 +85,15 @@ def dokku_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def run_operation(
-    env: Env, kind: str, app: str, action: str, steps: list[str],
-    runner: Callable[[Any], Any], title: str, **details: Any,
-) -> Operation:
-    """Start, print output live, audit the outcome; Ctrl-C asks the runner to stop."""
-    env.guard.require(action, app)
+def run_operation(env: Env, spec: OperationSpec, app: str, **params: Any) -> Operation:
+    """Run ``spec`` through the one runner, print its output live; Ctrl-C asks it to stop.
+
+    Validation, permission, the per-app lock and the audit (``started`` and
+    the outcome) are the runner's, exactly as for the web.
+    """
     for stale in env.ops.store.recover(kill=True):  # what a killed runner left behind
         click.echo(f"operation {stale.id} ({stale.title}) was {stale.error}", err=True)
-    op = env.ops.start(kind, f"app:{app}", steps, runner, actor="system", title=title)
+    op = env.runner.start(spec, app, params)
     try:
         for _record, lines in follow(env.ops.store, op.id, interval=0.2):
             for line in lines:
@@ -104,14 +104,11 @@ def run_operation(
         for _record, lines in follow(env.ops.store, op.id, interval=0.2):
             for line in lines:
                 click.echo(line)
-    final = env.ops.store.get(op.id)
-    result = "ok" if final.status == "succeeded" else "failed"
-    env.guard.record(action, app, result, operation=final.id, status=final.status,
-                     error=final.error or None, **details)
+    final = env.runner.wait(op)
     if final.status == "timed_out":
         raise CliError(final.error, EXIT_TIMEOUT)
     if final.status != "succeeded":
-        raise CliError(f"{title} {final.status}: {final.error}", 1)
+        raise CliError(f"{final.title} {final.status}: {final.error}", 1)
     return final
 
 
@@ -216,16 +213,8 @@ def create_command(obj: CliContext, app: str, **options: Any) -> None:
     """Create an app, optionally link services, configure and deploy it."""
     env = Env(obj)
     request = build_create_request(app, **options)
-    service.check_create(env.client, request, env.storage_dir)
-    reach = env.guard.host_access("apps.create", app,
-                                  service.create_reach(request, env.storage_dir))
-
-    def runner(ctx: Any) -> Any:
-        return service.run_create(env.client, request, ctx, env.storage_dir)
-
     try:
-        op = run_operation(env, "apps.create", app, "apps.create",
-                           service.create_steps(request), runner, f"create {app}", **reach)
+        op = run_operation(env, operations.CREATE, app, request=request)
     except CliError:
         _explain_failed_create(env, app)
         raise
@@ -294,13 +283,8 @@ def destroy_command(obj: CliContext, app: str, force: bool, with_services: bool)
         confirm = click.prompt("", prompt_suffix="> ", default="", show_default=False)
     if confirm != app:
         raise CliError(f"confirmation did not match {app}; nothing destroyed", 2)
-
-    def runner(ctx: Any) -> Any:
-        return service.destroy(env.client, app, confirm, env.state_dir, with_services, ctx,
-                               env.index)
-
-    op = run_operation(env, "apps.destroy", app, "apps.destroy", service.destroy_steps(), runner,
-                       f"destroy {app}", with_services=with_services)
+    op = run_operation(env, operations.DESTROY, app, confirm=confirm,
+                       with_services=with_services)
     click.echo(f"destroyed {app}; configuration snapshot: {op.result.get('snapshot')}", err=True)
 
 
@@ -312,16 +296,11 @@ def _ps_command(action: str) -> click.Command:
     @pass_ctx
     @dokku_errors
     def command(obj: CliContext, app: str, process: str | None, timeout: float) -> None:
-        _, process = service.check_ps(action, process)  # before any Dokku call or operation
+        service.check_ps(action, process)  # before any Dokku call or operation
         validate.app_name(app)
         env = Env(obj)
         service.require_app(env.client, app)
-
-        def runner(ctx: Any) -> Any:
-            return service.ps_action(env.client, app, action, process, ctx, timeout)
-
-        run_operation(env, "apps.ps", app, "apps.ps.write", ["run", "verify"], runner,
-                      f"{action} {app}{' ' + process if process else ''}", ps=action)
+        run_operation(env, operations.PS, app, action=action, process=process, timeout=timeout)
 
     command.__doc__ = f"ps:{action} the app and wait until Dokku reports it done."
     return apps_group.command(action)(command)
@@ -351,11 +330,8 @@ def scale_command(obj: CliContext, app: str, counts: tuple[str, ...], skip_deplo
              ["process", "count"])
         return
 
-    def runner(ctx: Any) -> Any:
-        return service.scale(env.client, app, wanted, ctx, skip_deploy, timeout)
-
-    run_operation(env, "apps.scale", app, "apps.ps.write", ["run", "verify"], runner,
-                  f"scale {app}", scale=wanted)
+    run_operation(env, operations.SCALE, app, counts=wanted, skip_deploy=skip_deploy,
+                  timeout=timeout)
 
 
 @apps_group.command("deploy")
@@ -374,38 +350,19 @@ def deploy_command(obj: CliContext, app: str, image: str | None, git_repo: str,
         raise CliError("--ref needs --git", 2)
     if image:
         validate.image(image)  # before any Dokku call or operation
+    else:
+        validate.git_repo(git_repo)
+        if git_ref:
+            validate.git_ref(git_ref)
     env = Env(obj)
     service.require_app(env.client, app)
     if git_repo:
-        _deploy_git(env, app, git_repo, git_ref)
+        run_operation(env, operations.DEPLOY_GIT, app, git_repo=git_repo, git_ref=git_ref)
         return
-
-    def runner(ctx: Any) -> Any:
-        ctx.step("deploy")
-        result = service.deploy_image(env.client, app, image, ctx)
-        ctx.done(image)
-        return result
-
-    op = run_operation(env, "apps.deploy", app, "apps.deploy", ["deploy"], runner,
-                       f"deploy {image} to {app}", image=image)
+    op = run_operation(env, operations.DEPLOY, app, image=image)
     if op.result.get("previous_image"):
         click.echo(f"deployed {image}; to roll back: pruvon apps deploy {app} "
                    f"{op.result['previous_image']}", err=True)
-
-
-def _deploy_git(env: Env, app: str, repo: str, ref: str) -> None:
-    env.client.git_sync_args(app, repo, ref or None)  # validate before the operation starts
-    reach = env.guard.host_access("apps.deploy", app, service.git_reach(repo))
-
-    def runner(ctx: Any) -> Any:
-        ctx.step("deploy from git")
-        result = service.deploy_git(env.client, app, repo, ref or None, ctx)
-        ctx.done(repo)
-        return result
-
-    run_operation(env, "apps.deploy", app, "apps.deploy", ["deploy from git"], runner,
-                  f"deploy {repo}{'#' + ref if ref else ''} to {app}", git_repo=repo,
-                  git_ref=ref, **reach)
 
 
 # kind -> the names its positional words fill, in order (``KEY=VALUE`` words go by name)
@@ -470,22 +427,11 @@ def settings_command(obj: CliContext, app: str, kind: str | None, words: tuple[s
         _print_settings(view, settings.OPTIONAL_PLUGINS)
         return
     data = setting_data(kind, words, process_type)
-    if kind in settings.PLUGIN_KINDS:
-        title = settings.check_plugin_change(env.client, kind, data)
-
-        def runner(ctx: Any) -> Any:
-            ctx.step(kind)
-            result = settings.run_plugin_change(env.client, app, kind, data, ctx)
-            ctx.done()
-            return result
-
-        run_operation(env, f"apps.{kind}", app, "apps.settings.write", [kind], runner,
-                      f"{title} on {app}", setting=kind)
+    spec = operations.setting_spec(kind)
+    if spec.background:
+        run_operation(env, spec, app, data=data)
         return
-    details = {f"setting_{k}": v for k, v in data.items() if k != "kind" and v}
-    reach = settings.host_reach(env.client, app, kind, data, env.storage_dir)
-    with env.guard.mutation("apps.settings.write", app, reach, setting=kind, **details):
-        click.echo(settings.change(env.client, app, kind, data))
+    click.echo(env.runner.apply(spec, app, {"data": data}))
 
 
 def _print_settings(view: Any, install: dict[str, str]) -> None:
@@ -518,7 +464,7 @@ def config_show(obj: CliContext, app: str, fmt: str) -> None:
     """All variables with their values ('env': a .env file)."""
     env = Env(obj)
     env.guard.require("apps.config.read", app)
-    values = env.client.config(app)
+    values = service.config_values(env.client, app)
     if fmt == "json":
         echo_json(values)
     elif fmt == "env":
@@ -531,20 +477,10 @@ def _config_change(obj: CliContext, app: str, values: dict[str, str], unset: lis
                    no_restart: bool) -> None:
     env = Env(obj)
     service.require_app(env.client, app)
-    service.check_config_change(values, unset)
-    details = {"set": sorted(values), "unset": sorted(unset), "restart": not no_restart}
     if no_restart:
-        with env.guard.mutation("apps.config.write", app, **details):
-            service.set_config(env.client, app, values, unset, restart=False)
+        env.runner.apply(operations.CONFIG_NO_RESTART, app, {"set": values, "unset": unset})
         return
-
-    def runner(ctx: Any) -> Any:
-        ctx.step("apply")
-        service.set_config(env.client, app, values, unset, restart=True, ctx=ctx)
-        ctx.done()
-
-    run_operation(env, "apps.config", app, "apps.config.write", ["apply"], runner,
-                  f"config change on {app}", **details)
+    run_operation(env, operations.CONFIG, app, set=values, unset=unset)
 
 
 @config_group.command("set")
@@ -588,18 +524,7 @@ def domains_command(obj: CliContext, app: str, action: str | None, names: tuple[
                 "global": report.global_vhosts}
         show(fmt, data, [{"domain": d} for d in report.app_vhosts], ["domain"])
         return
-    if action != "clear" and not names:
-        raise CliError(f"domains {action} needs at least one domain", 2)
-    if action != "clear":
-        validate.domains(names)  # bad input: exit 2 before anything starts
-
-    def runner(ctx: Any) -> Any:
-        ctx.step("apply")
-        after = service.change_domains(env.client, app, action, names, ctx, env.index)
-        ctx.done(" ".join(after))
-
-    run_operation(env, "apps.domains", app, "apps.domains.write", ["apply"], runner,
-                  f"domains {action} on {app}", domains=list(names), change=action)
+    run_operation(env, operations.DOMAINS, app, change=action, domains=list(names))
 
 
 @apps_group.command("ports")
@@ -615,23 +540,11 @@ def ports_command(obj: CliContext, app: str, action: str | None, mappings: tuple
     env = Env(obj)
     service.require_app(env.client, app)
     if action is None:
-        report = env.client.ports(app)
-        data = {"configured": [str(m) for m in report.configured],
-                "detected": [str(m) for m in report.detected]}
-        show(fmt, data, [{"mapping": str(m), "kind": "configured"} for m in report.configured]
-             + [{"mapping": str(m), "kind": "detected"} for m in report.detected],
-             ["mapping", "kind"])
+        data = service.ports_view(env.client, app)
+        show(fmt, data, [{"mapping": m, "kind": kind} for kind in ("configured", "detected")
+                         for m in data[kind]], ["mapping", "kind"])
         return
-    for mapping in mappings:
-        service.parse_port(mapping)
-
-    def runner(ctx: Any) -> Any:
-        ctx.step("apply")
-        service.change_ports(env.client, app, action, mappings, ctx)
-        ctx.done()
-
-    run_operation(env, "apps.ports", app, "apps.ports.write", ["apply"], runner,
-                  f"ports {action} on {app}", ports=list(mappings), change=action)
+    run_operation(env, operations.PORTS, app, change=action, ports=list(mappings))
 
 
 @apps_group.command("storage")
@@ -648,17 +561,13 @@ def storage_command(obj: CliContext, app: str, action: str | None, host: str | N
     env = Env(obj)
     service.require_app(env.client, app)
     if action is None:
-        mounts = [{"host": m.host_path, "container": m.container_path}
-                  for m in env.client.storage(app)]
+        mounts = service.mounts_view(env.client, app)
         show(fmt, mounts, mounts, ["host", "container"])
         return
     if not host or not container:
         raise CliError(f"storage {action} needs HOST and CONTAINER paths", 2)
-    reach = service.storage_reach(app, host, env.storage_dir) if action == "mount" else None
-    with env.guard.mutation("apps.storage.write", app, reach, change=action, host=host,
-                            container=container):
-        service.storage_change(env.client, app, action == "mount", host, container,
-                               env.storage_dir)
+    env.runner.apply(operations.STORAGE, app,
+                     {"change": action, "host": host, "container": container})
 
 
 # --------------------------------------------------------------------------- logs, operations
@@ -672,7 +581,7 @@ def storage_command(obj: CliContext, app: str, action: str | None, host: str | N
 def logs_command(obj: CliContext, app: str, lines: int, process: str | None, tail: bool) -> None:
     """The app's logs ('dokku logs')."""
     env = Env(obj)
-    stream = env.client.logs(app, tail=tail, lines=lines, process=process)
+    stream = service.log_stream(env.client, app, lines=lines, process=process, tail=tail)
     try:
         for line in stream:
             click.echo(line)

@@ -2,8 +2,10 @@
 
 Pure Python: no Flask, no click.  Everything goes through the Dokku client
 (``pruvon_core.dokku``); names and values are validated before any call.
-Permission checks and audit records are done by :class:`Guard`, which both
-front ends use, so the rules cannot differ between them.
+Permission checks and audit records are done by the core
+:class:`~pruvon_core.guard.Guard` and the operations runner
+(``operations.py`` declares each operation once), which every front end
+uses, so the rules cannot differ between them.
 
 Reads are cheap on purpose: the list is ``apps:list`` + ONE ``docker ps``
 whatever the number of apps; the domains column comes from a small index in
@@ -30,14 +32,14 @@ from typing import Any
 
 from pruvon_services.public import linked_services
 
-from pruvon_core import audit
+from pruvon_core import guard
 from pruvon_core.dokku import DokkuClient, docker_policy, errors, gitsource, parsers, validate
 from pruvon_core.dokku.client import git_sync_error
 from pruvon_core.dokku.errors import dokku_messages
 from pruvon_core.dokku.models import Container, DomainsReport, LiveState, StorageMount
+from pruvon_core.errors import InputError
 from pruvon_core.files import atomic_write, open_private, private_dir
 from pruvon_core.operations import Context, StepTimeout
-from pruvon_core.permissions import PermissionDenied, Resource, check
 
 STORAGE_DIR = docker_policy.STORAGE_DIR  # Dokku's storage directory (apps.storage_dir overrides)
 MASK = "••••••••"
@@ -45,85 +47,21 @@ DOMAIN_INDEX_MAX_AGE = 300.0
 SETTLE_TIMEOUT = 120.0
 SETTLE_POLL = 1.0
 PS_ACTIONS = ("start", "stop", "restart", "rebuild")
-class AppsError(ValueError):
+class AppsError(InputError):
     """Bad input to an app operation; the message says exactly what is wrong."""
 
 
 HOST_ACCESS = "apps.host_access"
+HostAccessDenied = guard.HostAccessDenied
 
 
-class HostAccessDenied(PermissionDenied):
-    """A change that reaches past the app's containers, by an actor without ``apps.host_access``.
-
-    ``reason`` names what was refused (the docker flag, the path, the git URL).
-    """
-
-    def __init__(self, actor: Any, reason: str) -> None:
-        super().__init__(actor, HOST_ACCESS, None)
-        self.reason = reason
-
-
-# --------------------------------------------------------------------------- guard
 @dataclass
-class Guard:
-    """Permission check + audit for one actor, shared by CLI and web.
+class Guard(guard.Guard):
+    """The core :class:`pruvon_core.guard.Guard` on apps: ``apps.host_access`` lets a
+    change reach past the app's containers."""
 
-    ``config`` is the current ``Config`` (so a revoked user is refused at once),
-    ``state_dir`` where the audit log lives, ``source_ip`` the client (web).
-    """
-
-    actor: Any
-    config: Any = None
-    state_dir: Path | None = None
-    source_ip: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def allowed(self, action: str, app: str | None = None) -> bool:
-        resource = Resource("app", app) if app is not None else None
-        return check(self.actor, action, resource, config=self.config)
-
-    def require(self, action: str, app: str | None = None) -> None:
-        """Raise :class:`PermissionDenied` (and audit the refusal) unless allowed."""
-        if not self.allowed(action, app):
-            resource = Resource("app", app) if app is not None else None
-            self.record(action, app, "denied")
-            raise PermissionDenied(self.actor, action, resource)
-
-    def record(self, action: str, app: str | None, result: str, **details: Any) -> None:
-        target = Resource("app", app) if app is not None else None
-        audit.record(self.actor, action, target, result, source_ip=self.source_ip,
-                     state_dir=self.state_dir, **self.extra, **details)
-
-    def host_access(self, action: str, app: str | None, reason: str | None) -> dict[str, Any]:
-        """Gate a change that reaches past the app (``reason`` says how; None: it does not).
-
-        Only actors holding ``apps.host_access`` (admins; an admin's API key
-        only with that scope) pass; a refusal is audited as ``denied``.  Returns
-        the audit details that mark the change as host access.
-        """
-        if reason is None:
-            return {}
-        if not self.allowed(HOST_ACCESS):
-            self.record(action, app, "denied", host_access=True, reason=reason)
-            raise HostAccessDenied(self.actor, reason)
-        return {"host_access": True, "host_access_reason": reason}
-
-    @contextlib.contextmanager
-    def mutation(self, action: str, app: str | None, reach: str | None = None,
-                 **details: Any) -> Any:
-        """Check, run the body, audit ``ok`` or ``failed`` (with Dokku's message).
-
-        ``reach`` is why the change reaches past the app, if it does
-        (:meth:`host_access`).
-        """
-        self.require(action, app)
-        details.update(self.host_access(action, app, reach))
-        try:
-            yield
-        except Exception as exc:
-            self.record(action, app, "failed", error=str(exc)[:500], **details)
-            raise
-        self.record(action, app, "ok", **details)
+    kind: str = "app"
+    host_action: str | None = HOST_ACCESS
 
 
 # --------------------------------------------------------------------------- list
@@ -487,7 +425,7 @@ def run_streamed(
 # --------------------------------------------------------------------------- config
 def config_view(client: DokkuClient, app: str, reveal: bool) -> list[tuple[str, str]]:
     """``(key, value)`` sorted; values replaced by a mask unless ``reveal``."""
-    values = client.config(validate.app_name(app))
+    values = config_values(client, app)
     return [(k, values[k] if reveal else MASK) for k in sorted(values)]
 
 
@@ -573,6 +511,22 @@ def parse_pairs(pairs: Iterable[str]) -> dict[str, str]:
 DOMAIN_ACTIONS = ("add", "remove", "set", "clear")
 
 
+def check_domains(action: object, names: list[str]) -> tuple[str, list[str]]:
+    """A domains change, checked before any operation starts."""
+    if not isinstance(action, str) or action not in DOMAIN_ACTIONS:
+        raise AppsError(f"domain action must be one of {', '.join(DOMAIN_ACTIONS)}")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise AppsError("domains: must be a list of strings")
+    if action == "clear":
+        return action, []
+    if not names:
+        raise AppsError(f"domains {action} needs at least one domain")
+    try:
+        return action, validate.domains(names)
+    except errors.DokkuError as exc:
+        raise AppsError(exc.message) from exc
+
+
 def change_domains(
     client: DokkuClient, app: str, action: str, names: Iterable[str],
     ctx: Context | None = None, index: DomainIndex | None = None,
@@ -605,6 +559,28 @@ def parse_port(text: str) -> tuple[str, int, int]:
     except errors.DokkuError as exc:
         raise AppsError(f"port mapping {text!r}: {exc.message}") from exc
     return parts[0], int(parts[1]), int(parts[2])
+
+
+def check_ports(action: object, mappings: list[str]) -> tuple[str, list[str]]:
+    """A ports change, checked before any operation starts."""
+    if not isinstance(action, str) or action not in PORT_ACTIONS:
+        raise AppsError(f"port action must be one of {', '.join(PORT_ACTIONS)}")
+    if not isinstance(mappings, list) or not all(isinstance(m, str) for m in mappings):
+        raise AppsError("mappings: must be a list of strings")
+    if action == "clear":
+        return action, []
+    if not mappings:
+        raise AppsError("give at least one port mapping, e.g. http:80:5000")
+    for mapping in mappings:
+        parse_port(mapping)
+    return action, mappings
+
+
+def ports_view(client: DokkuClient, app: str) -> dict[str, list[str]]:
+    """Configured and detected mappings (``http:80:5000``), as every front end shows them."""
+    report = client.ports(validate.app_name(app))
+    return {"configured": [str(m) for m in report.configured],
+            "detected": [str(m) for m in report.detected]}
 
 
 def change_ports(
@@ -687,6 +663,12 @@ def create_reach(req: CreateRequest, storage_dir: str = STORAGE_DIR) -> str | No
 
 def storage_list(client: DokkuClient, app: str) -> list[StorageMount]:
     return client.storage(validate.app_name(app))
+
+
+def mounts_view(client: DokkuClient, app: str) -> list[dict[str, str]]:
+    """The app's mounts as every front end shows them: ``{"host", "container"}``."""
+    return [{"host": m.host_path, "container": m.container_path}
+            for m in storage_list(client, app)]
 
 
 def storage_change(
@@ -854,6 +836,14 @@ def scale(
         ctx.done("state confirmed")
 
 
+def check_image(image: object) -> str:
+    """A docker image reference to deploy, checked before any operation starts."""
+    try:
+        return validate.image(image)
+    except errors.DokkuError as exc:
+        raise AppsError(exc.message) from exc
+
+
 def deploy_image(
     client: DokkuClient, app: str, image: str, ctx: Context | None = None
 ) -> dict[str, str]:
@@ -899,6 +889,19 @@ def rollback_image(operations: Iterable[Any]) -> str | None:
 
 
 LOG_SOURCES = {"app": None, "nginx-access": "nginx:access-logs", "nginx-error": "nginx:error-logs"}
+
+
+def log_stream(client: DokkuClient, app: str, source: str = "app", lines: int = 100,
+               process: str | None = None, tail: bool = True) -> Any:
+    """A cancellable stream of the app's logs (``dokku logs``) or its nginx logs."""
+    if source == "app":
+        return client.logs(validate.app_name(app), tail=tail, lines=lines, process=process)
+    return client.stream(nginx_log_args(app, source, tail))
+
+
+def config_values(client: DokkuClient, app: str) -> dict[str, str]:
+    """Every variable with its value (the caller has checked ``apps.config.read``)."""
+    return client.config(validate.app_name(app))
 
 
 def nginx_log_args(app: str, source: str, tail: bool = True) -> list[str]:

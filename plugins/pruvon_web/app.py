@@ -19,13 +19,16 @@ from werkzeug.exceptions import HTTPException
 from pruvon_core.config import ConfigStore
 from pruvon_core.config import state_dir as default_state_dir
 from pruvon_core.dokku import errors
+from pruvon_core.errors import InputError
 from pruvon_core.files import as_disk_full, private_dir
+from pruvon_core.operations import OperationError
+from pruvon_core.permissions import PermissionDenied
 from pruvon_core.plugins import PluginManager, flatten, get_plugin_manager
 from pruvon_core.runtime import bind
 from pruvon_web import security
 from pruvon_web.context import WebState
 from pruvon_web.inputs import PruvonRequest, StrictJSONProvider
-from pruvon_web.statuses import dokku_status
+from pruvon_web.statuses import dokku_status, error_message, error_status
 
 log = logging.getLogger("pruvon.web")
 
@@ -97,6 +100,13 @@ def _register_error_handlers(app: Flask) -> None:
         status = dokku_status(exc) or 502
         log.warning("%s %s: Dokku error %d: %s", request.method, request.path, status, exc)
         return _error_response(status, str(exc), render_error)
+
+    def typed_error(exc: Exception) -> Any:
+        """Bad input, a refused permission, a busy target: the message and its status."""
+        return _error_response(error_status(exc) or 400, error_message(exc), render_error)
+
+    for kind in (InputError, PermissionDenied, OperationError):
+        app.register_error_handler(kind, typed_error)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:

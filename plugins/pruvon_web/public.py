@@ -15,7 +15,7 @@ from pruvon_web.context import WebState, web_state
 from pruvon_web.errors import render_error
 from pruvon_web.inputs import parse_json, query_int
 from pruvon_web.security import audit_event, client_ip, json_error
-from pruvon_web.statuses import dokku_status
+from pruvon_web.statuses import dokku_status, error_message, error_status
 from pruvon_web.usersedit import UserEditError
 from pruvon_web.views import allowed
 from pruvon_web.ws import Revalidator, authorize, close, release, route
@@ -33,6 +33,8 @@ __all__ = [
     "close",
     "dokku_status",
     "endpoint",
+    "error_message",
+    "error_status",
     "json_error",
     "parse_json",
     "query_int",

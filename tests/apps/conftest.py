@@ -44,6 +44,19 @@ def sim_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def dokku_calls(tmp_path: Path, sim_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``PRUVON_DOKKU_COMMAND`` = the simulator behind a script that logs each argv."""
+    log = tmp_path / "dokku-calls.log"
+    log.touch()
+    wrapper = tmp_path / "recording-dokku"
+    sim_command = Path(sys.executable).parent / "pruvon-dokku-sim"
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\nexec "{sim_command}" "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PRUVON_DOKKU_COMMAND", str(wrapper))
+    return log
+
+
+@pytest.fixture
 def apps_client(sim_root: Path) -> Any:
     return client_for_sim(sim_root)
 
@@ -118,15 +131,3 @@ def register_image(root: Path, ref: str) -> None:
     base = images.lookup(state, "example/web:1")
     assert base is not None
     images.register_image(state, ref, cmd=base.cmd, ports=base.ports)
-
-
-@pytest.fixture
-def dokku_calls(tmp_path: Path, sim_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """``PRUVON_DOKKU_COMMAND`` = the simulator behind a script that logs each argv."""
-    log = tmp_path / "dokku-calls.log"
-    log.touch()
-    wrapper = tmp_path / "recording-dokku"
-    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\nexec "{SIM}" "$@"\n')
-    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PRUVON_DOKKU_COMMAND", str(wrapper))
-    return log
