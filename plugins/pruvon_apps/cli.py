@@ -59,8 +59,7 @@ class Env:
 
     @property
     def storage_dir(self) -> str:
-        value = self.config.get("apps.storage_dir") if self.config is not None else None
-        return str(value or service.STORAGE_DIR)
+        return service.storage_dir(self.config)
 
 
 def dokku_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

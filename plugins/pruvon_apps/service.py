@@ -47,6 +47,17 @@ DOMAIN_INDEX_MAX_AGE = 300.0
 SETTLE_TIMEOUT = 120.0
 SETTLE_POLL = 1.0
 PS_ACTIONS = ("start", "stop", "restart", "rebuild")
+
+
+def storage_dir(config: Any) -> str:
+    """Dokku's storage directory: ``apps.storage_dir`` when set, else Dokku's default.
+
+    One reading for the CLI and the web, so both confine scoped mounts alike.
+    """
+    value = config.get("apps.storage_dir") if config is not None else None
+    return str(value or STORAGE_DIR)
+
+
 class AppsError(InputError):
     """Bad input to an app operation; the message says exactly what is wrong."""
 

@@ -43,7 +43,7 @@ def domain_index() -> service.DomainIndex:
 
 
 def storage_dir() -> str:
-    return str(web_state().config().get("apps.storage_dir") or service.STORAGE_DIR)
+    return service.storage_dir(web_state().config())
 
 
 def deps() -> operations.AppsDeps:
