@@ -543,10 +543,12 @@ def enforce_access() -> Response | None:
 
 def _unauthenticated() -> Response:
     message = g.session_ended or "Please sign in."
+    if g.session_ended:
+        # Flashed even on an API/WebSocket 401: a page's background request
+        # often finds the ended session first, and the next page must say why.
+        flash(message, "warning")
     if is_api_path(request.path) or is_ws_path(request.path):
         return json_error(message if g.session_ended else "authentication required", 401)
-    if g.session_ended:
-        flash(message, "warning")
     target = request.full_path if request.method == "GET" else "/"
     return redirect(url_for("auth.login", next=target.rstrip("?")))
 

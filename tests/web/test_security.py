@@ -292,3 +292,15 @@ def test_revocations_survive_a_failed_prune(tmp_path, monkeypatch):
     fresh = RevokedSessions(path)
     assert fresh.is_revoked("sid-kept")
     assert not list(tmp_path.glob(".revoked.*.tmp"))
+
+
+def test_reason_for_ending_a_session_survives_a_background_request(client, login_as, pruvon_config):
+    """Regression: a dashboard card's htmx/API call that found the session ended
+    used to swallow the reason, so the next page said only "Please sign in"."""
+    login_as("alice")
+    _edit_config(pruvon_config, "  - username: alice\n", "  - username: alice2\n")
+    assert client.get("/api/v1/apps").status_code == 401
+    response = client.get("/account")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "no longer active" in page
