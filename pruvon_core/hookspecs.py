@@ -137,6 +137,18 @@ def pruvon_backup_targets(pruvon: Any) -> list[Any]:
 
 
 @hookspec
+def pruvon_before_destroy(target: dict[str, str], pruvon: Any) -> dict[str, Any] | None:
+    """Protect data before an app or a service is destroyed (the safety backup).
+
+    ``target`` is ``{"kind": "app", "name": …}`` or ``{"kind": "service",
+    "type": "postgres", "name": …}``.  Return ``{"ok": True, "message": …}``
+    after saving what would be lost, ``{"ok": False, "message": why}`` to stop
+    the destroy, or None when there is nothing to do.  Called through
+    :func:`pruvon_core.safeguards.before_destroy` by the destroy operations.
+    """
+
+
+@hookspec
 def pruvon_terminal_targets(pruvon: Any) -> list[Any]:
     """Return terminal targets: what an interactive terminal can open.
 
