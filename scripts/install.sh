@@ -12,9 +12,10 @@
 #                                    (printed once, stored only as a bcrypt hash); kept on upgrade
 #   /var/lib/pruvon           0700   pruvon:pruvon, state (secrets, audit log, locks); kept
 #   /var/backups/pruvon       0700   pruvon:pruvon, backups; kept
-#   /etc/default/pruvon       0644   root, PRUVON_BIN/PRUVON_CONFIG/PRUVON_STATE_DIR
+#   /etc/default/pruvon       0644   root, PRUVON_BIN/PRUVON_USER/PRUVON_CONFIG/PRUVON_STATE_DIR
 #   /etc/systemd/system/pruvon.service  0644 root
-#   /etc/sudoers.d/pruvon     0440   root, checked with `visudo -c` before it is put in place
+#   /etc/sudoers.d/pruvon     0440   root, pruvon->dokku and dokku->pruvon rules, checked
+#                                    with `visudo -c` before it is put in place
 #   the Dokku plugin (`dokku plugin:install`), then the service is (re)started.
 #
 # Every value taken from the command line is validated against a strict pattern
@@ -187,13 +188,27 @@ set_paths() {
   if [[ "$VENV_GIVEN" -eq 0 ]]; then
     VENV="$ROOT$DEFAULT_VENV"
   fi
-  if [[ -n "$ROOT" ]]; then
+  RUN_AS="$SERVICE_USER"
+  if [[ -n "$ROOT" ]] && root_user_ids >/dev/null; then
+    # a throwaway root that has its own pruvon user (a test's simulated host):
+    # its files belong to that user, by the ids in DIR/etc/passwd
+    OWNER="$(root_user_ids | cut -d: -f1)"
+    GROUP="$(root_user_ids | cut -d: -f2)"
+  elif [[ -n "$ROOT" ]]; then
     OWNER="$(id -un)"
     GROUP="$(id -gn)"
+    RUN_AS="$OWNER"
   else
     OWNER="$SERVICE_USER"
     GROUP="$SERVICE_USER"
   fi
+}
+
+root_user_ids() {
+  declare desc="uid:gid of the service user in --root's DIR/etc/passwd (fails when absent)"
+  [[ -r "$ROOT/etc/passwd" ]] || return 1
+  awk -F: -v user="$SERVICE_USER" '$1 == user { print $3 ":" $4; found = 1 } END { exit !found }' \
+    "$ROOT/etc/passwd"
 }
 
 logical() {
@@ -354,6 +369,8 @@ write_defaults() {
 # Written by scripts/install.sh: read by the pruvon service (systemd
 # EnvironmentFile) and by the Dokku plugin shim (which only parses PRUVON_BIN).
 PRUVON_BIN=$(logical "$VENV")/bin/pruvon
+# the Dokku plugin runs pruvon as this user (sudo rule in /etc/sudoers.d/pruvon)
+PRUVON_USER=$RUN_AS
 PRUVON_CONFIG=/etc/pruvon.yml
 PRUVON_STATE_DIR=/var/lib/pruvon
 defaults_text
@@ -386,7 +403,7 @@ write_sudoers() {
   command -v visudo >/dev/null || fail "visudo not found (apt-get install sudo): cannot check the sudoers rule"
   local tmp
   tmp="$(mktemp "$SUDOERS.XXXXXX")"
-  cp "$REPO/etc/sudoers.d/pruvon" "$tmp"
+  sed "s#/opt/pruvon/venv/bin/pruvon#$(logical "$VENV")/bin/pruvon#" "$REPO/etc/sudoers.d/pruvon" >"$tmp"
   chmod 0440 "$tmp"
   if ! visudo -c -q -f "$tmp" >&2; then
     rm -f "$tmp"
