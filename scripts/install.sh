@@ -8,8 +8,10 @@
 # What it writes (docs/install.md describes each step and its commands):
 #   the `pruvon` system user (group pruvon, member of docker)
 #   /opt/pruvon/venv                 the venv with pruvon[web] (or --venv, used as given)
-#   /etc/pruvon.yml           0600   pruvon:pruvon, one admin with a fresh random password
+#   /etc/pruvon/pruvon.yml    0600   pruvon:pruvon, one admin with a fresh random password
 #                                    (printed once, stored only as a bcrypt hash); kept on upgrade
+#   /etc/pruvon               0700   pruvon:pruvon, the config's directory (the service rewrites
+#                                    its config there); /etc/pruvon.yml is a symlink to the file
 #   /var/lib/pruvon           0700   pruvon:pruvon, state (secrets, audit log, locks); kept
 #   /var/backups/pruvon       0700   pruvon:pruvon, backups; kept
 #   /etc/default/pruvon       0644   root, PRUVON_BIN/PRUVON_USER/PRUVON_CONFIG/PRUVON_STATE_DIR
@@ -180,6 +182,8 @@ check_system() {
 # ---------------------------------------------------------------- paths
 set_paths() {
   CONFIG="$ROOT/etc/pruvon.yml"
+  CONFIG_DIR="$ROOT/etc/pruvon"
+  CONFIG_FILE="$CONFIG_DIR/pruvon.yml"
   DEFAULTS="$ROOT/etc/default/pruvon"
   STATE="$ROOT/var/lib/pruvon"
   BACKUPS="$ROOT/var/backups/pruvon"
@@ -313,9 +317,38 @@ proxy_text
   fi
 }
 
+ensure_config_dir() {
+  declare desc="/etc/pruvon (0700, the service's) holds the config; /etc/pruvon.yml links to it"
+  # The service may rewrite its config (users and grants from the web UI):
+  # an atomic rename needs a directory it can write, and systemd's
+  # ProtectSystem=full leaves only ReadWritePaths (/etc/pruvon) writable.
+  install -d -m 0700 "$CONFIG_DIR"
+  chown "$OWNER:$GROUP" "$CONFIG_DIR"
+  if [[ -f "$CONFIG" && ! -L "$CONFIG" ]]; then
+    [[ -e "$CONFIG_FILE" ]] && fail "both $(logical "$CONFIG") and $(logical "$CONFIG_FILE") exist: keep one, then run the installer again"
+    mv "$CONFIG" "$CONFIG_FILE"
+    chown "$OWNER:$GROUP" "$CONFIG_FILE"
+    note "moved $(logical "$CONFIG") to $(logical "$CONFIG_FILE") (unchanged); $(logical "$CONFIG") now links to it"
+  fi
+}
+
+link_config() {
+  declare desc="/etc/pruvon.yml -> pruvon/pruvon.yml, the path operators and Pruvon's docs use"
+  [[ -L "$CONFIG" && "$(readlink "$CONFIG")" == pruvon/pruvon.yml ]] && return 0
+  [[ -e "$CONFIG" && ! -L "$CONFIG" ]] && fail "$(logical "$CONFIG") is in the way of the config symlink"
+  ln -sfn pruvon/pruvon.yml "$CONFIG"
+}
+
 ensure_config() {
   declare desc="write a new config with a fresh admin password; an existing one is kept as is"
-  if [[ -e "$CONFIG" ]]; then
+  if [[ -L "$CONFIG" && "$(readlink "$CONFIG")" != pruvon/pruvon.yml ]]; then
+    note "kept $(logical "$CONFIG") -> $(readlink "$CONFIG") (your own link: for edits from the web UI, the service must be able to write the target's directory)"
+    validate_existing_config
+    return 0
+  fi
+  ensure_config_dir
+  if [[ -e "$CONFIG_FILE" ]]; then
+    link_config
     note "kept $(logical "$CONFIG")"
     if [[ -n "$LISTEN" || -n "$PUBLIC_NAME" ]]; then
       note "--listen/--public-name apply to a new config only: edit $(logical "$CONFIG") (docs/install.md)"
@@ -327,7 +360,7 @@ ensure_config() {
   password="$(new_password)"
   hash="$(printf '%s' "$password" | hash_password)" || fail "could not hash the admin password"
   [[ "$hash" =~ ^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$ ]] || fail "unexpected password hash from $VENV"
-  tmp="$(mktemp "$CONFIG.XXXXXX")"
+  tmp="$(mktemp "$CONFIG_FILE.XXXXXX")"
   chmod 0600 "$tmp"
   write_config_text "$hash" "${LISTEN:-$DEFAULT_LISTEN}" >"$tmp"
   if ! "$VENV/bin/pruvon" --config "$tmp" config validate >/dev/null; then
@@ -335,8 +368,9 @@ ensure_config() {
     fail "the generated config does not validate (see above)"
   fi
   chown "$OWNER:$GROUP" "$tmp"
-  mv "$tmp" "$CONFIG"
-  note "wrote $(logical "$CONFIG")"
+  mv "$tmp" "$CONFIG_FILE"
+  link_config
+  note "wrote $(logical "$CONFIG_FILE") ($(logical "$CONFIG") links to it)"
   echo
   echo "  Pruvon admin user: admin"
   echo "  Pruvon admin password: $password"
@@ -471,7 +505,7 @@ do_uninstall() {
     rm -rf "$(dirname "$VENV")"
   fi
   if [[ "$PURGE" -eq 1 ]]; then
-    rm -rf "$CONFIG" "$STATE" "$BACKUPS"
+    rm -rf "$CONFIG" "$CONFIG_DIR" "$STATE" "$BACKUPS"
     if [[ -z "$ROOT" ]] && getent passwd "$SERVICE_USER" >/dev/null; then
       userdel "$SERVICE_USER"
     fi
