@@ -392,7 +392,8 @@ NOOP_RE = re.compile(
     r"^\s*(/\*!.*\*/|lock\s+tables|unlock\s+tables|set\s|use\s|start\s+transaction|begin|commit)",
     re.I | re.S,
 )
-FAST_INSERT_RE = re.compile(rf"^INSERT INTO {NAME} VALUES\s*\(", re.I)
+# mysqldump's own INSERT form (as this module writes it): kept verbatim, never parsed
+FAST_INSERT_RE = re.compile(r"^INSERT INTO `(\w+)` VALUES \(")
 DROP_RE = re.compile(rf"^\s*drop\s+table\s+(if\s+exists\s+)?{NAME}\s*;?\s*$", re.I)
 TABLE_REF_RE = re.compile(rf"\b(?:from|into|update|join)\s+{NAME}", re.I)
 WRITE_RE = re.compile(rf"^\s*(?:insert\s+into|update|delete\s+from|replace\s+into)\s+{NAME}", re.I)
