@@ -466,3 +466,80 @@ def test_seed_services_makes_real_services(tmp_path: Path) -> None:
     assert ok(tmp_path, "mongo:info", "mongo-2", "--status") == "running\n"
     with pytest.raises(SeedError, match="unknown service kind 'oracle'"):
         seed_services(tmp_path, "oracle", 1)
+
+
+# -- mongo archives: CRC-64-ECMA and big streams ------------------------------------------------
+def ecma(data: bytes) -> int:
+    from pruvon_testing.sim.services_mongo import ECMA_TABLE, MASK
+    from pruvon_testing.sim.services_rdb import crc64
+
+    return crc64(data, MASK, ECMA_TABLE) ^ MASK
+
+
+def test_crc64_ecma_and_combine() -> None:
+    from pruvon_testing.sim.services_mongo import crc64_combine
+
+    assert ecma(b"123456789") == 0x995DC9BBDF1939FA  # CRC-64/GO-ECMA check value
+    for size in (0, 1, 7, 100, 4099):
+        first, second = os.urandom(size * 3 + 1), os.urandom(size)
+        assert crc64_combine(ecma(first), ecma(second), len(second)) == ecma(first + second)
+
+
+def eof_crcs(archive: bytes) -> dict[str, int]:
+    """collection -> the CRC of its EOF header in an (ungzipped) archive."""
+    from pruvon_testing.sim.services_mongo import decode_doc
+
+    crcs, pos = {}, 4
+    while pos < len(archive):
+        if archive[pos:pos + 4] == b"\xff\xff\xff\xff":
+            pos += 4
+            continue
+        doc, pos = decode_doc(archive, pos)
+        if doc.get("EOF") is True:
+            crcs[doc["collection"]] = int(doc["CRC"]) & (2**64 - 1)
+    return crcs
+
+
+def test_mongo_import_into_existing_documents_keeps_the_crc_right(host: Path) -> None:
+    ok(host, "mongo:connect", "svc-db", stdin=b"db.items.insertOne({n: 1})\n")
+    archive = raw(host, "mongo:export", "svc-db")
+    ok(host, "mongo:connect", "svc-db", stdin=b"db.items.insertOne({n: 2})\n")
+    ok(host, "mongo:import", "svc-db", stdin=archive)  # appends (mongorestore without --drop)
+    assert ok(host, "mongo:connect", "svc-db", stdin=b"db.items.countDocuments()\n") == "3\n"
+    stored = (host / "services" / "mongo" / "svc-db" / "data" / "svc_db" / "items.bson")
+    assert eof_crcs(gzip.decompress(raw(host, "mongo:export", "svc-db"))) == {
+        "items": ecma(stored.read_bytes())}
+
+
+def big_archive(path: Path, segments: int) -> None:
+    """A mongodump archive of ``segments`` MiB-sized runs of documents (CRC by combining)."""
+    from pruvon_testing.sim import services_mongo as mongo
+
+    run_docs = b"".join(mongo.encode_doc({"_id": mongo.ObjectId(f"{i:024x}"), "v": "x" * 200})
+                        for i in range(4600))
+    run_crc, total = ecma(run_docs), 0
+    for _ in range(segments):
+        total = mongo.crc64_combine(total, run_crc, len(run_docs)) if total else run_crc
+    head = {"db": "svc_db", "collection": "big", "EOF": False, "CRC": mongo.Long(0)}
+    with gzip.open(path, "wb", compresslevel=1) as out:
+        out.write(mongo.MAGIC + mongo.encode_doc({"concurrent_collections": 4, "version": "0.1"}))
+        out.write(mongo.encode_doc({"db": "svc_db", "collection": "big", "metadata": "{}"}))
+        out.write(mongo.TERMINATOR)
+        for _ in range(segments):
+            out.write(mongo.encode_doc(head) + run_docs + mongo.TERMINATOR)
+        eof = {**head, "EOF": True, "CRC": mongo.Long(mongo.signed(total))}
+        out.write(mongo.encode_doc(eof) + mongo.TERMINATOR)
+
+
+def test_big_mongo_import_streams(host: Path, tmp_path_factory) -> None:
+    archive = tmp_path_factory.mktemp("dump") / "big.archive.gz"
+    big_archive(archive, 64)
+    baseline = peak_rss_kib(host, ["mongo:exists", "svc-db"], subprocess.DEVNULL)
+    with archive.open("rb") as source:
+        peak = peak_rss_kib(host, ["mongo:import", "svc-db"], source)
+    assert peak - baseline < 16 * 1024  # KiB, for ~64 MiB of documents
+    stored = host / "services" / "mongo" / "svc-db" / "data" / "svc_db" / "big.bson"
+    assert stored.stat().st_size == 64 * (stored.stat().st_size // 64) > 60 * 2**20
+    exported = gzip.decompress(raw(host, "mongo:export", "svc-db"))
+    original = gzip.decompress(archive.read_bytes())
+    assert eof_crcs(exported) == eof_crcs(original)

@@ -23,6 +23,7 @@ import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from pruvon_testing.sim.core import Ctx
 from pruvon_testing.sim.services_rdb import crc64, crc64_table
@@ -313,22 +314,15 @@ class Collections:
     def set_meta(self, name: str, meta: dict) -> None:
         (self.dir / f"{name}.meta.json").write_text(json.dumps(meta))
 
-    def append(self, name: str, raw_docs: list[bytes], crc: bool = True) -> None:
-        """Documents at the end of the collection; the running CRC follows them unless
-        the caller sets it afterwards (``set_crc``, a restore into an empty collection)."""
+    def append(self, name: str, raw_docs: list[bytes]) -> None:
+        """Documents at the end of the collection (mongosh writes); the running CRC
+        (the register, pre-inverted as Go's crc64 does) follows them."""
         meta = self.meta(name)
         with self.path(name).open("ab") as handle:
             for raw in raw_docs:
                 handle.write(raw)
-                if crc:
-                    meta["crc"] = crc64(raw, meta["crc"], ECMA_TABLE)
+                meta["crc"] = crc64(raw, meta["crc"], ECMA_TABLE)
                 meta["count"] += 1
-        self.set_meta(name, meta)
-
-    def set_crc(self, name: str, checksum: int) -> None:
-        """The archive's CRC of exactly the documents in the file (computed by mongodump)."""
-        meta = self.meta(name)
-        meta["crc"] = (checksum & MASK) ^ MASK
         self.set_meta(name, meta)
 
     def documents(self, name: str) -> Iterator[dict]:
@@ -587,6 +581,9 @@ class MongoEngine:
         return 0
 
     def restore(self, stream, store: Collections, log) -> int:
+        """Namespace segments are appended to the collection files as they arrive; each
+        EOF header's CRC (mongodump's, of that namespace's documents) is folded into the
+        collection's running CRC, so no byte is checksummed in Python on the way in."""
         if read_exact(stream, 4) != MAGIC:
             raise MongoError("stream or file does not appear to be a mongodump archive")
         read_doc_bytes(stream)  # the header
@@ -594,35 +591,23 @@ class MongoEngine:
         while (raw := read_doc_bytes(stream)) not in (TERMINATOR, None):
             names.append(decode_doc(raw)[0]["collection"])
         log("preparing collections to restore from")
-        database = store.database
-        counts: dict[str, int] = {}
-        fresh = {name for name in names if not store.path(name).exists()}
         for name in names:
-            log(f"reading metadata for {database}.{name} from archive on stdin")
-        current = None
-        while (raw := read_doc_bytes(stream)) is not None:
-            if raw == TERMINATOR:
-                current = None
-                continue
-            if current is None:
-                header = decode_doc(raw)[0]
-                current = header["collection"]
-                if header.get("EOF"):
-                    count = counts.get(current, 0)
-                    if current in fresh:
-                        store.set_crc(current, int(header.get("CRC", 0)))
-                    log(f"finished restoring {database}.{current} ({count} document"
-                        f"{'s' if count != 1 else ''}, 0 failures)")
-                    continue
-                if current not in counts:
-                    counts[current] = 0
-                    log(f"restoring {database}.{current} from archive on stdin")
-                continue
-            store.append(current, [raw], crc=current not in fresh)
-            counts[current] += 1
+            log(f"reading metadata for {store.database}.{name} from archive on stdin")
+        with Restore(store, log) as restore:
+            current = None
+            while (raw := read_doc_bytes(stream)) is not None:
+                if raw == TERMINATOR:
+                    current = None
+                elif current is None:
+                    header = decode_doc(raw)[0]
+                    current = header["collection"]
+                    if header.get("EOF"):
+                        restore.finish(current, int(header.get("CRC", 0)))
+                else:
+                    restore.add(current, raw)
         for name in names:
-            log(f"no indexes to restore for collection {database}.{name}")
-        return sum(counts.values())
+            log(f"no indexes to restore for collection {store.database}.{name}")
+        return sum(restore.counts.values())
 
     def copy_data(self, source: Service, target: Service, env: dict[str, str]) -> None:
         """``clone``: export piped into import (output suppressed by the plugin)."""
@@ -633,6 +618,97 @@ class MongoEngine:
         # the plugin pipes export|import with ``|| true`` and >/dev/null 2>&1
         with suppress(MongoError):
             self.restore(_Gunzip(io.BytesIO(data)), Collections(target), lambda _text: None)
+
+
+class Restore:
+    """The collections one mongorestore run writes: open files, counts, bytes."""
+
+    def __init__(self, store: Collections, log) -> None:
+        self.store, self.log = store, log
+        self.handles: dict[str, BinaryIO] = {}
+        self.counts: dict[str, int] = {}
+        self.sizes: dict[str, int] = {}
+
+    def __enter__(self) -> Restore:
+        return self
+
+    def add(self, name: str, raw: bytes) -> None:
+        handle = self.handles.get(name)
+        if handle is None:
+            self.log(f"restoring {self.store.database}.{name} from archive on stdin")
+            handle = self.handles[name] = self.store.path(name).open("ab")
+            self.counts[name], self.sizes[name] = 0, 0
+        handle.write(raw)
+        self.counts[name] += 1
+        self.sizes[name] += len(raw)
+
+    def finish(self, name: str, checksum: int) -> None:
+        """EOF of a namespace: fold its documents' CRC and count into the collection."""
+        handle = self.handles.pop(name, None)
+        if handle is not None:
+            handle.close()
+        count, size = self.counts.get(name, 0), self.sizes.get(name, 0)
+        meta = self.store.meta(name)
+        before = meta["crc"] ^ MASK
+        meta["crc"] = crc64_combine(before, checksum & MASK, size) ^ MASK
+        meta["count"] += count
+        self.store.set_meta(name, meta)
+        self.sizes[name] = 0
+        self.log(f"finished restoring {self.store.database}.{name} ({count} document"
+                 f"{'s' if count != 1 else ''}, 0 failures)")
+
+    def __exit__(self, *exc: object) -> None:
+        """A namespace cut off before its EOF: its documents are there, checksum them."""
+        for name, handle in list(self.handles.items()):
+            handle.close()
+            size = self.sizes[name]
+            path = self.store.path(name)
+            with path.open("rb") as source:
+                source.seek(path.stat().st_size - size)
+                tail_crc = crc64(source.read(), MASK, ECMA_TABLE) ^ MASK
+            meta = self.store.meta(name)
+            meta["crc"] = crc64_combine(meta["crc"] ^ MASK, tail_crc, size) ^ MASK
+            meta["count"] += self.counts[name]
+            self.store.set_meta(name, meta)
+        self.handles.clear()
+
+
+def _gf2_times(matrix: list[int], vector: int) -> int:
+    total, index = 0, 0
+    while vector:
+        if vector & 1:
+            total ^= matrix[index]
+        vector >>= 1
+        index += 1
+    return total
+
+
+def _gf2_square(matrix: list[int]) -> list[int]:
+    return [_gf2_times(matrix, row) for row in matrix]
+
+
+def crc64_combine(crc1: int, crc2: int, length2: int) -> int:
+    """CRC-64-ECMA of A+B from CRC(A), CRC(B) and len(B) (zlib's crc32_combine method:
+    length2 zero bytes applied to crc1 by squaring the one-zero-bit operator)."""
+    if length2 == 0:
+        return crc1
+    odd = [0xC96C5795D7870F42] + [1 << n for n in range(63)]  # one zero bit
+    even = _gf2_square(odd)  # two zero bits
+    odd = _gf2_square(even)  # four zero bits
+    while True:
+        even = _gf2_square(odd)
+        if length2 & 1:
+            crc1 = _gf2_times(even, crc1)
+        length2 >>= 1
+        if not length2:
+            break
+        odd = _gf2_square(even)
+        if length2 & 1:
+            crc1 = _gf2_times(odd, crc1)
+        length2 >>= 1
+        if not length2:
+            break
+    return crc1 ^ crc2
 
 
 def segments(path: Path) -> Iterator[bytes]:
