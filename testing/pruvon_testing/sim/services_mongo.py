@@ -689,25 +689,16 @@ def _gf2_square(matrix: list[int]) -> list[int]:
 
 def crc64_combine(crc1: int, crc2: int, length2: int) -> int:
     """CRC-64-ECMA of A+B from CRC(A), CRC(B) and len(B) (zlib's crc32_combine method:
-    length2 zero bytes applied to crc1 by squaring the one-zero-bit operator)."""
-    if length2 == 0:
-        return crc1
-    odd = [0xC96C5795D7870F42] + [1 << n for n in range(63)]  # one zero bit
-    even = _gf2_square(odd)  # two zero bits
-    odd = _gf2_square(even)  # four zero bits
-    while True:
-        even = _gf2_square(odd)
+    length2 zero bytes applied to crc1 with squared one-zero-bit operators)."""
+    operator = [0xC96C5795D7870F42] + [1 << n for n in range(63)]  # one zero bit
+    for _ in range(3):
+        operator = _gf2_square(operator)  # 2, 4, 8 zero bits: one zero byte
+    while length2:
         if length2 & 1:
-            crc1 = _gf2_times(even, crc1)
+            crc1 = _gf2_times(operator, crc1)
         length2 >>= 1
-        if not length2:
-            break
-        odd = _gf2_square(even)
-        if length2 & 1:
-            crc1 = _gf2_times(odd, crc1)
-        length2 >>= 1
-        if not length2:
-            break
+        if length2:
+            operator = _gf2_square(operator)
     return crc1 ^ crc2
 
 
