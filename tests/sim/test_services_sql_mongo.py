@@ -543,3 +543,34 @@ def test_big_mongo_import_streams(host: Path, tmp_path_factory) -> None:
     exported = gzip.decompress(raw(host, "mongo:export", "svc-db"))
     original = gzip.decompress(archive.read_bytes())
     assert eof_crcs(exported) == eof_crcs(original)
+
+
+def test_big_postgres_import_and_export_stream(host: Path) -> None:
+    """pg_restore reads the archive block by block and COPY rows go in as they are
+    inflated; pg_dump writes each table's rows as it reads them (no whole payload)."""
+    from pruvon_testing.sim.core import SimState
+    from pruvon_testing.sim.services_engines import PostgresEngine
+    from pruvon_testing.sim.services_store import Service
+    from pruvon_testing.sim.services_types import POSTGRES
+
+    ok(host, "postgres:create", "pg-a")
+    ok(host, "postgres:create", "pg-b")
+    ok(host, "postgres:connect", "pg-a", stdin=b"create table big (id serial primary key, v text);")
+    db = PostgresEngine().open(Service(SimState(host), POSTGRES, "pg-a"))
+    try:
+        rows = ([i, f"{i:08d}" + "x" * 200] for i in range(1, 300_001))
+        assert db.insert_rows(db.table("big"), ["id", "v"], rows) == 300_000  # ~62 MiB of COPY text
+    finally:
+        db.close()
+    dump = host / "big.dump"
+    baseline = peak_rss_kib(host, ["postgres:exists", "pg-a"], subprocess.DEVNULL)
+    with dump.open("wb") as out:
+        env = dict(os.environ, PRUVON_SIM_ROOT=str(host))
+        proc = subprocess.run([sys.executable, "-c", MEASURED, "postgres:export", "pg-a"], env=env,
+                              stdout=out, stderr=subprocess.PIPE, check=True, timeout=300)
+    assert int(proc.stderr.decode().rsplit("MAXRSS ", 1)[1]) - baseline < 16 * 1024
+    assert dump.read_bytes()[:5] == b"PGDMP"
+    with dump.open("rb") as source:
+        assert peak_rss_kib(host, ["postgres:import", "pg-b"], source) - baseline < 16 * 1024
+    out = ok(host, "postgres:connect", "pg-b", stdin=b"select count(*) from big;")
+    assert out.splitlines()[2].strip() == "300000"

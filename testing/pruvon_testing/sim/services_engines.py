@@ -257,23 +257,24 @@ class PostgresEngine:
                 buffer = ""
 
     def export(self, ctx: Ctx, service: Service) -> int:
-        from pruvon_testing.sim.services_pgdump import dump
+        """``pg_dump -Fc`` to stdout, written as it is produced (tables of any size)."""
+        from pruvon_testing.sim.services_pgdump import dump_chunks
 
         db = self.open(service)
         try:
-            data = dump(db, service.database, now(ctx.env))
+            for chunk in dump_chunks(db, service.database, now(ctx.env)):
+                ctx.stdout.write(chunk)
         finally:
             db.close()
-        ctx.stdout.write(data)
         ctx.stdout.flush()
         return 0
 
     def export_size(self, service: Service, env: dict[str, str]) -> int:
-        from pruvon_testing.sim.services_pgdump import dump
+        from pruvon_testing.sim.services_pgdump import dump_chunks
 
         db = self.open(service)
         try:
-            return len(dump(db, service.database, now(env)))
+            return sum(len(chunk) for chunk in dump_chunks(db, service.database, now(env)))
         finally:
             db.close()
 
@@ -285,10 +286,9 @@ class PostgresEngine:
             from pruvon_testing.sim.services_commands import docker_exec_check
 
             docker_exec_check(ctx, service)
-        data = ctx.stdin.read()
         db = self.open(service)
         try:
-            restore(db, data)
+            restore(db, ctx.stdin)  # streamed: block by block, never the whole archive
         except RestoreError as error:
             ctx.err(f"pg_restore: error: {error}")
             return 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import shlex
+import shutil
 import stat
 import time
 from collections.abc import Callable
@@ -590,7 +591,8 @@ class RedisEngine:
                 f"{host_path}: Permission denied"
             )
             return 1
-        path.write_bytes(ctx.stdin.read())
+        with path.open("wb") as out:  # ``cat > dump.rdb``: streamed, not held in memory
+            shutil.copyfileobj(ctx.stdin, out, 1 << 20)
         start_service(quiet, service)
         return 0
 
