@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from pruvon_testing.sim.binreader import read_up_to
 from pruvon_testing.sim.core import Ctx
 from pruvon_testing.sim.services_rdb import crc64, crc64_table
 from pruvon_testing.sim.services_store import Service, now
@@ -144,12 +145,7 @@ def read_doc_bytes(stream) -> bytes | None:
 
 
 def read_exact(stream, count: int, required: bool = False) -> bytes:
-    data = b""
-    while len(data) < count:
-        chunk = stream.read(count - len(data))
-        if not chunk:
-            break
-        data += chunk
+    data = read_up_to(stream, count)
     if required and len(data) < count:
         raise MongoError("unexpected EOF")
     return data

@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from pruvon_testing.sim.binreader import ByteReader
+from pruvon_testing.sim.binreader import ByteReader, read_up_to
 from pruvon_testing.sim.services_psql import (
     SERVER_VERSION,
     Column,
@@ -457,17 +457,6 @@ class StreamReader(Reader):
             return False
         self.data, self.pos = read_up_to(self.stream, 1 << 16), 0
         return not self.data
-
-
-def read_up_to(stream, count: int) -> bytes:
-    """Up to ``count`` bytes; fewer only at the end of the stream (pipes return less)."""
-    data = b""
-    while len(data) < count:
-        chunk = stream.read(count - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return data
 
 
 def check_header(data: bytes, stream=None) -> Reader:
