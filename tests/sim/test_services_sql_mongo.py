@@ -43,6 +43,17 @@ def raw(root: Path, *argv: str, stdin: bytes = b"", env: dict | None = None) -> 
     return out
 
 
+def mongosh(root: Path, name: str, script: bytes) -> list[str]:
+    """``mongo:connect`` from a pipe: the banner, then one ``<db>> `` prompt per line read
+    (input not echoed); returns what followed each prompt."""
+    out = ok(root, "mongo:connect", name, stdin=script)
+    banner, _, repl = out.partition("For mongosh info see: https://www.mongodb.com/docs/"
+                                    "mongodb-shell/\n\n")
+    assert banner.startswith("Current Mongosh Log ID:\t") and repl.endswith("> \n")
+    prompt = name.replace("-", "_") + "> "
+    return repl.split(prompt)[1:-1]
+
+
 @pytest.fixture
 def host(tmp_path: Path) -> Path:
     ok(tmp_path, "apps:create", "svc-app")
@@ -242,7 +253,7 @@ def test_clone_and_upgrade(host: Path) -> None:
     assert ok(host, "mysql:connect", "copy", stdin=b"select v from t order by id;") == (
         "v\none\ntwo\n")
     ok(host, "mongo:clone", "svc-db", "copy")
-    assert ok(host, "mongo:connect", "copy", stdin=b"db.things.countDocuments()\n") == "1\n"
+    assert mongosh(host, "copy", b"db.things.countDocuments()\n") == ["1\n"]
     out = ok(host, "mysql:upgrade", "svc-db", "-I", "9.8.0")
     assert out.startswith("=====> Upgrading svc-db to mysql:9.8.0\n")
     assert ok(host, "mysql:info", "svc-db", "--version") == "mysql:9.8.0\n"
@@ -282,21 +293,22 @@ def test_mysql_values_escapes_and_errors(host: Path) -> None:
 
 
 def test_mongo_shell(host: Path) -> None:
-    out = ok(host, "mongo:connect", "svc-db", stdin=(
+    replies = mongosh(host, "svc-db", (
         b"db.runCommand({ping: 1})\n"
         b"db.items.insertMany([{name: 'alpha'}, {name: \"beta\", n: 2}])\n"
         b"db.items.countDocuments({name: 'beta'})\n"
         b"show collections\n"
         b"db.items.deleteOne({name: 'alpha'})\n"
         b"db.items.find()\n"))
-    lines = out.splitlines()
-    assert lines[0] == "{ ok: 1 }"
-    assert "insertedIds: {" in out and "1\nitems\n{ acknowledged: true, deletedCount: 1 }\n" in out
-    assert re.search(r"\[\n  \{ _id: ObjectId\('[0-9a-f]{24}'\), name: 'beta', n: 2 \}\n\]\n$", out)
-    stats = ok(host, "mongo:connect", "svc-db", stdin=b"db.stats()\n")
+    assert replies[0] == "{ ok: 1 }\n"
+    assert replies[1].startswith("{\n  acknowledged: true,\n  insertedIds: {\n    '0': ObjectId('")
+    assert replies[2:5] == ["1\n", "items\n", "{ acknowledged: true, deletedCount: 1 }\n"]
+    assert re.fullmatch(r"\[\n  \{ _id: ObjectId\('[0-9a-f]{24}'\), name: 'beta', n: 2 \}\n\]\n",
+                        replies[5])
+    (stats,) = mongosh(host, "svc-db", b"db.stats()\n")
     assert "db: 'svc_db'" in stats and "objects: Long('1')" in stats and "ok: 1" in stats
-    code, out, _ = sh(host, "mongo:connect", "svc-db", stdin=b"nosuch()\n")
-    assert (code, out) == (1, "ReferenceError: nosuch is not defined\n")
+    # errors are the REPL's output; end of input still ends mongosh with 0
+    assert mongosh(host, "svc-db", b"nosuch()\n") == ["ReferenceError: nosuch is not defined\n"]
 
 
 def test_consoles_under_a_real_pty(host: Path) -> None:
@@ -313,8 +325,10 @@ def test_consoles_under_a_real_pty(host: Path) -> None:
     text = output.decode().replace("\r\n", "\n")
     assert code == 0 and "Using MongoDB:\t\t8.2.9" in text and "svc_db> " in text
     assert "{ ok: 1 }\n" in text
+    # subcommands/connect-admin: mongosh -u admin ... --authenticationDatabase admin "$SERVICE"
     code, output = run_tty(host, "mongo:connect-admin", "svc-db", script=b"exit\n")
-    assert code == 0 and b"authSource=admin" in output
+    assert code == 0 and b"/svc-db?directConnection=true" in output
+    assert b"authSource=admin" in output and b"svc-db> " in output
 
 
 def test_connect_to_a_stopped_service(host: Path) -> None:
@@ -396,7 +410,7 @@ def test_mongo_export_is_a_gzipped_archive_and_round_trips(host: Path) -> None:
     assert err.endswith("3 document(s) restored successfully. 0 document(s) failed to restore.\n")
     second = gzip.decompress(raw(host, "mongo:export", "svc-dx"))
     assert second == archive.replace(b"svc_db", b"svc_dx")
-    assert ok(host, "mongo:connect", "svc-dx", stdin=b"db.items.countDocuments({n: 2.5})\n") == "1\n"
+    assert mongosh(host, "svc-dx", b"db.items.countDocuments({n: 2.5})\n") == ["1\n"]
 
 
 def test_mongo_import_errors(host: Path) -> None:
@@ -505,7 +519,7 @@ def test_mongo_import_into_existing_documents_keeps_the_crc_right(host: Path) ->
     archive = raw(host, "mongo:export", "svc-db")
     ok(host, "mongo:connect", "svc-db", stdin=b"db.items.insertOne({n: 2})\n")
     ok(host, "mongo:import", "svc-db", stdin=archive)  # appends (mongorestore without --drop)
-    assert ok(host, "mongo:connect", "svc-db", stdin=b"db.items.countDocuments()\n") == "3\n"
+    assert mongosh(host, "svc-db", b"db.items.countDocuments()\n") == ["3\n"]
     stored = (host / "services" / "mongo" / "svc-db" / "data" / "svc_db" / "items.bson")
     assert eof_crcs(gzip.decompress(raw(host, "mongo:export", "svc-db"))) == {
         "items": ecma(stored.read_bytes())}

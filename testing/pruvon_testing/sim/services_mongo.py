@@ -488,28 +488,25 @@ class MongoEngine:
         service.log(text)
 
     def connect(self, ctx: Ctx, service: Service, admin: bool = False) -> int:
-        """mongosh: results (and errors) on stdout; a banner and prompts on a terminal."""
-        from pruvon_testing.sim.services_engines import is_tty
-
+        """mongosh: the connection banner, then a REPL that prints its ``<db>> `` prompt
+        before every line it reads - also when stdin is a pipe (the input is not echoed
+        then) - with results and errors on stdout; end of input ends it, exit 0.
+        ``connect-admin`` connects as ``admin`` to the database named after the service."""
+        database = service.name if admin else service.database
         shell = Shell(Collections(service), now(ctx.env))
-        tty = is_tty(ctx)
-        prompt = f"{service.database if not admin else service.name}> "
         write = lambda text: (ctx.stdout.write(text.encode()), ctx.stdout.flush())  # noqa: E731
-        if tty:
-            write(f"Current Mongosh Log ID:\t{ObjectId.new(now(ctx.env))}\n"
-                  f"Connecting to:\t\tmongodb://<credentials>@127.0.0.1:27017/"
-                  f"{service.database}?directConnection=true&serverSelectionTimeoutMS=2000"
-                  f"&authSource={'admin' if admin else service.database}"
-                  f"&appName=mongosh+{MONGOSH_VERSION}\n"
-                  f"Using MongoDB:\t\t{SERVER_VERSION}\nUsing Mongosh:\t\t{MONGOSH_VERSION}\n\n"
-                  "For mongosh info see: https://www.mongodb.com/docs/mongodb-shell/\n\n")
-        failed = False
+        write(f"Current Mongosh Log ID:\t{ObjectId.new(now(ctx.env))}\n"
+              f"Connecting to:\t\tmongodb://<credentials>@127.0.0.1:27017/{database}"
+              "?directConnection=true&serverSelectionTimeoutMS=2000"
+              f"&authSource={'admin' if admin else database}&appName=mongosh+{MONGOSH_VERSION}\n"
+              f"Using MongoDB:\t\t{SERVER_VERSION}\nUsing Mongosh:\t\t{MONGOSH_VERSION}\n\n"
+              "For mongosh info see: https://www.mongodb.com/docs/mongodb-shell/\n\n")
         while True:
-            if tty:
-                write(prompt)
+            write(f"{database}> ")
             line = ctx.stdin.readline()
             if not line:
-                return 1 if failed and not tty else 0
+                write("\n")
+                return 0
             text = line.decode(errors="replace")
             if text.strip() in ("exit", "quit", "exit()", "quit()"):
                 return 0
@@ -517,7 +514,7 @@ class MongoEngine:
                 with service.state.lock():
                     output = shell.evaluate(text)
             except MongoError as error:
-                output, failed = str(error), True
+                output = str(error)
             if output:
                 write(output + "\n")
 
