@@ -161,6 +161,7 @@ def test_info_flags_and_list(host: Path) -> None:
     assert sh(host, "mysql:info", "svc-nope") == (
         1, "", " !     MySQL service svc-nope does not exist\n")
     ok(host, "mysql:create", "-x")
+    # common-functions service_list (line 690): a heading and bare names, no columns
     assert ok(host, "mysql:list") == "=====> MySQL services\n-x\nsvc-db\n"
     assert ok(host, "mongo:exists", "svc-db") == "-----> Service svc-db exists\n"
 
@@ -209,6 +210,12 @@ def test_link_alias_and_querystring(host: Path) -> None:
     ok(host, "mysql:link", "second", "svc-app")
     # DATABASE_URL is taken by mariadb: the first free colour of PLUGIN_ALT_ALIAS
     assert ok(host, "config:get", "svc-app", "DOKKU_MYSQL_AQUA_URL").startswith("mysql://mysql:")
+    # common-functions update_plugin_scheme_for_app: <VARIABLE>_DATABASE_SCHEME (link help:
+    # "mysql2://...") replaces the scheme of the URL an app links to
+    ok(host, "apps:create", "rails-app")
+    ok(host, "config:set", "--no-restart", "rails-app", "MYSQL_DATABASE_SCHEME=mysql2")
+    ok(host, "mysql:link", "second", "rails-app")
+    assert ok(host, "config:get", "rails-app", "DATABASE_URL").startswith("mysql2://mysql:")
 
 
 # -- lifecycle -----------------------------------------------------------------------------------------
