@@ -358,8 +358,22 @@ def test_mysql_export_is_a_mysqldump(host: Path) -> None:
     assert "DROP TABLE IF EXISTS `t`;\n" in text
     assert "INSERT INTO `t` VALUES (1,'a\\nb');\n" in text
     assert text.endswith("-- Dump completed on 2026-09-21 14:13:20\n")
-    dump = raw(host, "mariadb:export", "svc-db", env=PINNED).decode()
+    # mariadb functions service_export: mariadb-dump (no password warning); its own
+    # header line, NOTE_VERBOSITY, a row per line, the hour padded with a space
+    ok(host, "mariadb:connect", "svc-db", stdin=b"create table t (id int primary key, v text);\n"
+       b"insert into t values (1, 'a'), (2, 'b');\n")
+    code, out, err = run(["mariadb:export", "svc-db"], root=host,
+                         env={"SOURCE_DATE_EPOCH": "1789920000"})  # 2026-09-20 16:00:00
+    dump = out.decode()
+    assert (code, err) == (0, b"")
     assert dump.startswith("/*M!999999\\- enable the sandbox mode */ \n-- MariaDB dump 10.19-12.2.2")
+    assert "/*M!100616 SET @OLD_NOTE_VERBOSITY=@@NOTE_VERBOSITY, NOTE_VERBOSITY=0 */;\n" in dump
+    assert "  `id` int(11) NOT NULL,\n" in dump
+    assert "INSERT INTO `t` VALUES\n(1,'a'),\n(2,'b');\n" in dump
+    assert dump.endswith("/*M!100616 SET NOTE_VERBOSITY=@OLD_NOTE_VERBOSITY */;\n\n"
+                         "-- Dump completed on 2026-09-20 16:00:00\n")
+    morning = raw(host, "mariadb:export", "svc-db", env={"SOURCE_DATE_EPOCH": "1789894800"})
+    assert morning.endswith(b"-- Dump completed on 2026-09-20  9:00:00\n")
 
 
 @pytest.mark.parametrize("kind", ["mysql", "mariadb"])

@@ -48,6 +48,12 @@ class Flavour:
     password_warning: bool  # MySQL's tools warn about --password on stderr
     set_names_version: str  # ``/*!50503 SET NAMES utf8mb4 */`` (MySQL) or 40101 (MariaDB)
     int_widths: bool  # MariaDB's SHOW CREATE TABLE prints int(11)
+    # MariaDB's dump: one row per line after ``VALUES``, NOTE_VERBOSITY instead of
+    # SQL_NOTES, the hour of "Dump completed on" padded with a space
+    multiline_inserts: bool
+    notes_set: str  # header line saving the server's notes setting
+    notes_restore: str  # footer line restoring it
+    completed_format: str
     banner: str
     prompt: str
 
@@ -62,6 +68,10 @@ MYSQL_FLAVOUR = Flavour(
     password_warning=True,
     set_names_version="50503",
     int_widths=False,
+    multiline_inserts=False,
+    notes_set="/*!40111 SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0 */;",
+    notes_restore="/*!40111 SET SQL_NOTES=@OLD_SQL_NOTES */;",
+    completed_format="%Y-%m-%d %H:%M:%S",
     banner=(
         "Welcome to the MySQL monitor.  Commands end with ; or \\g.\n"
         "Your MySQL connection id is 9\n"
@@ -84,6 +94,10 @@ MARIADB_FLAVOUR = Flavour(
     password_warning=False,
     set_names_version="40101",
     int_widths=True,
+    multiline_inserts=True,
+    notes_set="/*M!100616 SET @OLD_NOTE_VERBOSITY=@@NOTE_VERBOSITY, NOTE_VERBOSITY=0 */;",
+    notes_restore="/*M!100616 SET NOTE_VERBOSITY=@OLD_NOTE_VERBOSITY */;",
+    completed_format="%Y-%m-%d {hour:>2}:%M:%S",
     banner=(
         "Welcome to the MariaDB monitor.  Commands end with ; or \\g.\n"
         "Your MariaDB connection id is 9\n"
@@ -353,10 +367,9 @@ class Store:
                 table = self.table(name)
                 assert table is not None
                 self.db.execute(table.sqlite_ddl())
-                with self.rows_path(name).open() as handle:
-                    for statement in handle:
-                        if statement.strip():
-                            self.db.execute(to_sqlite(statement))
+                with self.rows_path(name).open("rb") as handle:
+                    for statement, _line in statements(handle):  # MariaDB's span lines
+                        self.db.execute(to_sqlite(statement.decode(errors="replace")))
         return self.db
 
     def write_back(self) -> None:
@@ -376,7 +389,7 @@ class Store:
                 table.next_id = max(table.next_id, top + 1) if rows else table.next_id
             self.schema_path(name).write_text(table.create_sql(self.flavour) + "\n")
             with self.rows_path(name).open("w") as handle:
-                for statement in insert_statements(name, rows):
+                for statement in insert_statements(name, rows, self.flavour.multiline_inserts):
                     handle.write(statement)
         self.touched.clear()
 
@@ -387,29 +400,31 @@ class Store:
             self.db = None
 
 
-def insert_statements(name: str, rows: list[tuple]) -> Iterator[str]:
-    """Extended INSERTs of at most ~1 MB each (mysqldump's default net buffer)."""
-    head = f"INSERT INTO `{name}` VALUES "  # noqa: S608 - dump text; name matched \w+
+def insert_statements(name: str, rows: list[tuple], multiline: bool = False) -> Iterator[str]:
+    """Extended INSERTs of at most ~1 MB each (mysqldump's default net buffer); MariaDB
+    puts each row on a line of its own."""
+    head = f"INSERT INTO `{name}` VALUES" + ("\n" if multiline else " ")
+    separator = ",\n" if multiline else ","
     chunk: list[str] = []
     size = 0
     for row in rows:
         text = "(" + ",".join(literal(v) for v in row) + ")"
         if chunk and size + len(text) > ROWS_PER_STATEMENT_BYTES:
-            yield head + ",".join(chunk) + ";\n"
+            yield head + separator.join(chunk) + ";\n"
             chunk, size = [], 0
         chunk.append(text)
         size += len(text) + 1
     if chunk:
-        yield head + ",".join(chunk) + ";\n"
+        yield head + separator.join(chunk) + ";\n"
 
 
 # -- statements -----------------------------------------------------------------------------------
 NOOP_RE = re.compile(
-    r"^\s*(/\*!.*\*/|lock\s+tables|unlock\s+tables|set\s|use\s|start\s+transaction|begin|commit)",
+    r"^\s*(/\*M?!.*\*/|lock\s+tables|unlock\s+tables|set\s|use\s|start\s+transaction|begin|commit)",
     re.I | re.S,
 )
 # mysqldump's own INSERT form (as this module writes it): kept verbatim, never parsed
-FAST_INSERT_RE = re.compile(rb"^INSERT INTO `(\w+)` VALUES \(")
+FAST_INSERT_RE = re.compile(rb"^INSERT INTO `(\w+)` VALUES[ \n]\(")
 DROP_RE = re.compile(rf"^\s*drop\s+table\s+(if\s+exists\s+)?{NAME}\s*;?\s*$", re.I)
 TABLE_REF_RE = re.compile(rf"\b(?:from|into|update|join)\s+{NAME}", re.I)
 WRITE_RE = re.compile(rf"^\s*(?:insert\s+into|update|delete\s+from|replace\s+into)\s+{NAME}", re.I)
@@ -534,14 +549,21 @@ def statements(stream) -> Iterator[tuple[bytes, int]]:
     (``INSERT INTO `t` VALUES (…);``, its strings' newlines escaped) is passed on
     without looking at its characters: a 1 GiB dump streams at disk speed."""
     pending: list[bytes] = []
-    open_quote = False
+    open_quote = dump_rows = False
     number = 0
     for line in iter(stream.readline, b""):
         number += 1
+        if pending and dump_rows and line.startswith(b"(") and line.endswith((b"),\n", b");\n")):
+            pending.append(line)  # MariaDB's row-per-line INSERT: a whole row, escaped
+            if line.endswith(b";\n"):
+                yield b"".join(pending), number
+                pending, dump_rows = [], False
+            continue
         if not pending:
             if line.startswith(b"INSERT INTO `") and line.endswith(b");\n"):
                 yield line, number
                 continue
+            dump_rows = line.startswith(b"INSERT INTO `") and line.endswith(b"` VALUES\n")
             stripped = line.strip()
             if not stripped or stripped.startswith((b"--", b"#")):
                 continue
@@ -722,7 +744,7 @@ class MySQLEngine:
             + "/*!40014 SET @OLD_UNIQUE_CHECKS=@@UNIQUE_CHECKS, UNIQUE_CHECKS=0 */;\n"
             + "/*!40014 SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0 */;\n"
             + "/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;\n"
-            + "/*!40111 SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0 */;\n"
+            + self.flavour.notes_set + "\n"
         )
 
     def export_size(self, service: Service, env: dict[str, str]) -> int:
@@ -769,7 +791,8 @@ def table_head(name: str, create: str, flavour: Flavour) -> str:
 
 
 def dump_footer(flavour: Flavour, moment: float) -> str:
-    stamp = datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    when = datetime.fromtimestamp(moment, UTC)
+    stamp = when.strftime(flavour.completed_format.format(hour=when.hour))
     return (
         "/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;\n\n"
         "/*!40101 SET SQL_MODE=@OLD_SQL_MODE */;\n"
@@ -778,7 +801,7 @@ def dump_footer(flavour: Flavour, moment: float) -> str:
         "/*!40101 SET CHARACTER_SET_CLIENT=@OLD_CHARACTER_SET_CLIENT */;\n"
         "/*!40101 SET CHARACTER_SET_RESULTS=@OLD_CHARACTER_SET_RESULTS */;\n"
         "/*!40101 SET COLLATION_CONNECTION=@OLD_COLLATION_CONNECTION */;\n"
-        "/*!40111 SET SQL_NOTES=@OLD_SQL_NOTES */;\n\n"
+        f"{flavour.notes_restore}\n\n"
         f"-- Dump completed on {stamp}\n"
     )
 
