@@ -356,6 +356,9 @@ def test_mysql_export_is_a_mysqldump(host: Path) -> None:
         "-- MySQL dump 10.13  Distrib 9.7.0, for Linux (x86_64)\n--\n"
         "-- Host: localhost    Database: svc_db\n")
     assert "DROP TABLE IF EXISTS `t`;\n" in text
+    # SHOW CREATE TABLE as MySQL 8+/9 prints it: no int display width, no DEFAULT NULL on text
+    assert ("CREATE TABLE `t` (\n  `id` int NOT NULL,\n  `v` text,\n  PRIMARY KEY (`id`)\n"
+            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;\n") in text
     assert "INSERT INTO `t` VALUES (1,'a\\nb');\n" in text
     assert text.endswith("-- Dump completed on 2026-09-21 14:13:20\n")
     # mariadb functions service_export: mariadb-dump (no password warning); its own
@@ -368,7 +371,7 @@ def test_mysql_export_is_a_mysqldump(host: Path) -> None:
     assert (code, err) == (0, b"")
     assert dump.startswith("/*M!999999\\- enable the sandbox mode */ \n-- MariaDB dump 10.19-12.2.2")
     assert "/*M!100616 SET @OLD_NOTE_VERBOSITY=@@NOTE_VERBOSITY, NOTE_VERBOSITY=0 */;\n" in dump
-    assert "  `id` int(11) NOT NULL,\n" in dump
+    assert "  `id` int(11) NOT NULL,\n  `v` text DEFAULT NULL,\n" in dump
     assert "INSERT INTO `t` VALUES\n(1,'a'),\n(2,'b');\n" in dump
     assert dump.endswith("/*M!100616 SET NOTE_VERBOSITY=@OLD_NOTE_VERBOSITY */;\n\n"
                          "-- Dump completed on 2026-09-20 16:00:00\n")

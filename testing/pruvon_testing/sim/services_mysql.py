@@ -54,6 +54,7 @@ class Flavour:
     notes_set: str  # header line saving the server's notes setting
     notes_restore: str  # footer line restoring it
     completed_format: str
+    bare_blobs: bool  # MySQL: nullable TEXT/BLOB/JSON columns show no DEFAULT NULL
     banner: str
     prompt: str
 
@@ -72,6 +73,7 @@ MYSQL_FLAVOUR = Flavour(
     notes_set="/*!40111 SET @OLD_SQL_NOTES=@@SQL_NOTES, SQL_NOTES=0 */;",
     notes_restore="/*!40111 SET SQL_NOTES=@OLD_SQL_NOTES */;",
     completed_format="%Y-%m-%d %H:%M:%S",
+    bare_blobs=True,
     banner=(
         "Welcome to the MySQL monitor.  Commands end with ; or \\g.\n"
         "Your MySQL connection id is 9\n"
@@ -98,6 +100,7 @@ MARIADB_FLAVOUR = Flavour(
     notes_set="/*M!100616 SET @OLD_NOTE_VERBOSITY=@@NOTE_VERBOSITY, NOTE_VERBOSITY=0 */;",
     notes_restore="/*M!100616 SET NOTE_VERBOSITY=@OLD_NOTE_VERBOSITY */;",
     completed_format="%Y-%m-%d {hour:>2}:%M:%S",
+    bare_blobs=False,
     banner=(
         "Welcome to the MariaDB monitor.  Commands end with ; or \\g.\n"
         "Your MariaDB connection id is 9\n"
@@ -166,8 +169,8 @@ class Table:
                 text += " AUTO_INCREMENT"
             elif column.default is not None:
                 text += f" DEFAULT {column.default}"
-            elif not column.notnull:
-                text += " DEFAULT NULL"
+            elif not column.notnull and not (flavour.bare_blobs and is_blob(column.type)):
+                text += " DEFAULT NULL"  # MySQL prints none for TEXT/BLOB/JSON columns
             lines.append(text)
         if self.pkey:
             lines.append("  PRIMARY KEY (" + ",".join(f"`{c}`" for c in self.pkey) + ")")
@@ -192,6 +195,11 @@ class Table:
         if self.pkey and not auto_pk:
             parts.append("PRIMARY KEY (" + ",".join(f'"{c}"' for c in self.pkey) + ")")
         return f'CREATE TABLE "{self.name}" ({", ".join(parts)})'
+
+
+def is_blob(spec: str) -> bool:
+    base = spec.lower().split("(")[0].strip()
+    return base.endswith(("text", "blob")) or base in ("json", "geometry")
 
 
 def column_type(spec: str, flavour: Flavour) -> str:
