@@ -102,8 +102,8 @@ def test_help_pages(host: Path) -> None:
 def test_create_prints_progress_and_the_info_block(tmp_path: Path) -> None:
     ok(tmp_path, "plugin:install", "https://github.com/dokku/dokku-mariadb.git")
     out = ok(tmp_path, "mariadb:create", "svc-db")
-    # functions service_create_container: only "Waiting for container to be ready" (no
-    # createdb step as postgres has), then "$PLUGIN_SERVICE container created: $SERVICE"
+    # mariadb functions:152 "Waiting for container to be ready" (no createdb step as
+    # postgres has), functions:160 "$PLUGIN_SERVICE container created: $SERVICE"
     assert out.startswith(
         "       Waiting for container to be ready\n"
         "=====> MariaDB container created: svc-db\n"
@@ -118,23 +118,23 @@ def test_dsn_and_password_files_follow_functions(host: Path) -> None:
     for kind, user, chars in (("mysql", "mysql", 16), ("mariadb", "mariadb", 16)):
         password = (services / kind / "svc-db" / "PASSWORD").read_text().strip()
         root_password = (services / kind / "svc-db" / "ROOTPASSWORD").read_text().strip()
-        assert len(password) == len(root_password) == chars  # openssl rand -hex 8
-        # functions service_url: $PLUGIN_SCHEME://<user>:$PASSWORD@<dns>:3306/$DATABASE_NAME
+        assert len(password) == len(root_password) == chars  # functions:53-54 rand -hex 8
+        # mysql functions:231 service_url: $PLUGIN_SCHEME://mysql:$PASSWORD@<dns>:3306/<db>
         assert ok(host, f"{kind}:info", "svc-db", "--dsn") == (
             f"mysql://{user}:{password}@dokku-{kind}-svc-db:3306/svc_db\n")
     password = (services / "mongo" / "svc-db" / "PASSWORD").read_text().strip()
-    assert len(password) == 32  # openssl rand -hex 16
-    # mongo service_url: the user is the service name
+    assert len(password) == 32  # mongo functions:52 openssl rand -hex 16
+    # mongo functions:227 service_url: the user is the service name
     assert ok(host, "mongo:info", "svc-db", "--dsn") == (
         f"mongodb://svc-db:{password}@dokku-mongo-svc-db:27017/svc_db\n")
-    # mysql functions service_create: the two cnf files in config/
+    # mysql functions:51-52: the two cnf files in config/
     assert (services / "mysql" / "svc-db" / "config" / "charset_utf8.cnf").read_text() == (
         "[mysqld]\ncharacter-set-server = utf8mb4\ncollation-server = utf8mb4_unicode_ci\n")
     assert oct((services / "mysql" / "svc-db" / "ROOTPASSWORD").stat().st_mode & 0o777) == "0o640"
 
 
 def test_create_errors(host: Path) -> None:
-    # functions service_create: the same three checks as every plugin
+    # functions service_create (mysql functions:25-27): the checks of every plugin
     assert sh(host, "mysql:create", "svc-db") == (
         1, "", " !     MySQL service svc-db already exists\n")
     assert sh(host, "mongo:create", "bad name") == (
@@ -189,14 +189,15 @@ def test_link_sets_the_plugins_variable(host: Path, kind: str, variable: str, pr
     assert ok(host, f"{kind}:links", "svc-db") == "svc-app\n"
     assert ok(host, f"{kind}:app-links", "svc-app") == "svc-db\n"
     assert ok(host, f"{kind}:info", "svc-db", "--links") == "svc-app \n"
+    # common-functions:644
     assert sh(host, f"{kind}:link", "svc-db", "svc-app") == (
         1, "", f" !     Already linked as {variable}\n")
-    # common-functions service_destroy: linked services are refused, --force or not
+    # subcommands/destroy:25: linked services are refused, --force or not
     assert sh(host, f"{kind}:destroy", "svc-db", "--force") == (
         1, "", " !     Cannot delete linked service\n")
     ok(host, f"{kind}:unlink", "svc-db", "svc-app")
     assert sh(host, "config:get", "svc-app", variable)[0] == 1
-    assert sh(host, f"{kind}:unlink", "svc-db", "svc-app") == (
+    assert sh(host, f"{kind}:unlink", "svc-db", "svc-app") == (  # common-functions:1001
         1, "", " !     Not linked to app svc-app\n")
 
 
@@ -210,7 +211,7 @@ def test_link_alias_and_querystring(host: Path) -> None:
     ok(host, "mysql:link", "second", "svc-app")
     # DATABASE_URL is taken by mariadb: the first free colour of PLUGIN_ALT_ALIAS
     assert ok(host, "config:get", "svc-app", "DOKKU_MYSQL_AQUA_URL").startswith("mysql://mysql:")
-    # common-functions update_plugin_scheme_for_app: <VARIABLE>_DATABASE_SCHEME (link help:
+    # common-functions:1019 update_plugin_scheme_for_app: <VARIABLE>_DATABASE_SCHEME (link help:
     # "mysql2://...") replaces the scheme of the URL an app links to
     ok(host, "apps:create", "rails-app")
     ok(host, "config:set", "--no-restart", "rails-app", "MYSQL_DATABASE_SCHEME=mysql2")
@@ -229,7 +230,7 @@ def test_stop_start_restart_expose(host: Path) -> None:
     out = ok(host, "mongo:restart", "svc-db")
     assert out.endswith("=====> Container started\n-----> Please call dokku ps:restart on all "
                         "linked apps\n")
-    # config PLUGIN_DATASTORE_PORTS=(27017 27018 27019 28017): four host ports in order
+    # mongo config PLUGIN_DATASTORE_PORTS=(27017 27018 27019 28017); common-functions:847
     assert sh(host, "mongo:expose", "svc-db", "27017") == (
         1, "", " !     4 ports to be exposed need to be provided in the following order: "
         "27017 27018 27019 28017\n")
@@ -269,7 +270,7 @@ def test_clone_and_upgrade(host: Path) -> None:
 # -- consoles ------------------------------------------------------------------------------------------
 def test_mysql_batch_client(host: Path) -> None:
     code, out, err = sh(host, "mysql:connect", "svc-db", stdin=b"SELECT 1;\n")
-    # functions service_connect: mysql --password=... => MySQL's client warning on stderr
+    # mysql functions:13 service_connect: mysql --password=... => the client's warning
     assert (code, out, err) == (
         0, "1\n1\n",
         "mysql: [Warning] Using a password on the command line interface can be insecure.\n")
@@ -400,7 +401,7 @@ def test_sql_round_trip_is_byte_faithful(host: Path, kind: str) -> None:
 
 def test_sql_import_errors(host: Path) -> None:
     warning = "mysql: [Warning] Using a password on the command line interface can be insecure.\n"
-    # functions service_import: `mysql ... < stdin`: empty input is a silent success
+    # mysql functions:180 service_import: `mysql ... < stdin`: empty input is a success
     assert sh(host, "mysql:import", "svc-db") == (0, "", warning)
     code, _, err = sh(host, "mysql:import", "svc-db", stdin=b"this is not a dump\n")
     assert code == 1 and err == warning + (
@@ -410,7 +411,7 @@ def test_sql_import_errors(host: Path) -> None:
     code, _, err = sh(host, "mariadb:import", "svc-db", stdin=b"garbage;\n")
     assert code == 1 and "your MariaDB server version" in err
     code, output = run_tty(host, "mysql:import", "svc-db")
-    # functions service_import: [[ -t 0 ]] => dokku_log_fail "No data provided on stdin."
+    # mysql functions:189: [[ -t 0 ]] => dokku_log_fail "No data provided on stdin."
     assert code == 1 and b"No data provided on stdin." in output
     assert sh(host, "mysql:import", "svc-nope")[2] == " !     MySQL service svc-nope does not exist\n"
 
@@ -420,7 +421,7 @@ def test_mongo_export_is_a_gzipped_archive_and_round_trips(host: Path) -> None:
         b"db.items.insertMany([{name: 'alpha', n: 1}, {name: 'beta', n: 2.5, on: true}])\n"
         b"db.other.insertOne({when: new Date(), big: Long('9007199254740993'), none: null})\n"))
     first = raw(host, "mongo:export", "svc-db", env=PINNED)
-    # functions service_export: mongodump --gzip --archive => gzip of the archive
+    # mongo functions:162 service_export: mongodump --gzip --archive => gzip of the archive
     assert first[:2] == b"\x1f\x8b"
     archive = gzip.decompress(first)
     assert archive[:4] == bytes.fromhex("6de29981")  # 0x8199e26d little-endian
