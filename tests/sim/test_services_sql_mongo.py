@@ -134,7 +134,7 @@ def test_dsn_and_password_files_follow_functions(host: Path) -> None:
 
 
 def test_create_errors(host: Path) -> None:
-    # functions service_create (mysql functions:25-27): the checks of every plugin
+    # functions service_create (mysql functions:27-29): the checks of every plugin
     assert sh(host, "mysql:create", "svc-db") == (
         1, "", " !     MySQL service svc-db already exists\n")
     assert sh(host, "mongo:create", "bad name") == (
