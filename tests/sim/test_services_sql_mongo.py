@@ -298,6 +298,9 @@ def test_mysql_values_escapes_and_errors(host: Path) -> None:
         "ERROR 1054 (42S22) at line 1: Unknown column 'nope' in 'field list'\n")
     assert ok(host, "mysql:connect", "svc-db", stdin=b"show tables;\n") == (
         "Tables_in_svc_db\nitems\n")
+    # the client splits a line on every ';' outside quotes
+    assert ok(host, "mysql:connect", "svc-db", stdin=b"select 1; select 'a;b' as x;\n") == (
+        "1\n1\nx\na;b\n")
 
 
 def test_mongo_shell(host: Path) -> None:

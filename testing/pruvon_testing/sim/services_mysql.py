@@ -457,6 +457,15 @@ class Executor:
         self.database = store.service.database
         self.count_rows = count_rows  # "Query OK, N rows affected" is only shown on a TTY
 
+    def run(self, statement: bytes) -> Iterator[Result]:
+        """What the client sends for one input statement: a dump's INSERT as it is, other
+        text split on every ``;`` outside quotes (``SELECT 1; SELECT 2;`` is two)."""
+        if FAST_INSERT_RE.match(statement):
+            yield self.execute(statement)
+            return
+        for part in split_sql(statement.decode(errors="replace")):
+            yield self.execute(part)
+
     def execute(self, statement: str | bytes) -> Result:
         """One statement; a dump's INSERT arrives as bytes and is stored undecoded."""
         if isinstance(statement, bytes):
@@ -547,6 +556,30 @@ class Executor:
 
 
 # -- the client: statements from a stream --------------------------------------------------------
+def split_sql(text: str) -> list[str]:
+    """Statements of a line of SQL: ``;`` ends one unless inside '…', "…" or `…`
+    (backslash escapes honoured, as in MySQL string literals)."""
+    parts, current, quote, escaped = [], [], "", False
+    for char in text:
+        current.append(char)
+        if escaped:
+            escaped = False
+        elif quote:
+            if char == "\\" and quote != "`":
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "'\"`":
+            quote = char
+        elif char == ";":
+            parts.append("".join(current))
+            current = []
+    rest = "".join(current)
+    if rest.strip():
+        parts.append(rest)
+    return parts
+
+
 ESCAPED_RE = re.compile(rb"\\.", re.S)
 
 
@@ -678,14 +711,14 @@ class MySQLEngine:
         executor = Executor(store)
         for statement, line in statements(ctx.stdin):
             try:
-                result = executor.execute(statement)
+                for result in executor.run(statement):
+                    text = batch_text(result)
+                    if text:
+                        ctx.stdout.write(text.encode())
             except MySQLError as error:
                 store.write_back()
                 ctx.err(error.render(line).rstrip("\n"))
                 return 1
-            text = batch_text(result)
-            if text:
-                ctx.stdout.write(text.encode())
         store.write_back()
         ctx.stdout.flush()
         return 0
@@ -711,7 +744,8 @@ class MySQLEngine:
             if not buffer.rstrip().endswith(";"):
                 continue
             try:
-                write(interactive_text(executor.execute(buffer)))
+                for result in executor.run(buffer.encode()):
+                    write(interactive_text(result))
             except MySQLError as error:
                 write(error.render(None))
             buffer = ""
@@ -772,7 +806,8 @@ class MySQLEngine:
         reader = _ChunkReader(self.dump_chunks(source, now(env)))
         try:
             for statement, _line in statements(reader):
-                executor.execute(statement)
+                for _result in executor.run(statement):
+                    pass
         except MySQLError:
             pass  # the plugin pipes export|import with ``|| true`` and >/dev/null 2>&1
         finally:
