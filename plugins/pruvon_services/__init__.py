@@ -50,3 +50,10 @@ def pruvon_dashboard_cards(actor, pruvon):
     from pruvon_services.cards import services_card
 
     return services_card(actor, pruvon)
+
+
+@hookimpl
+def pruvon_register_commands(cli):
+    from pruvon_services.cli import register
+
+    register(cli)
