@@ -199,6 +199,13 @@ class OperationStore:
             raise OperationError(f"operation {op_id} is unreadable: {exc}") from exc
         return Operation.from_dict(data)
 
+    def as_json(self, op: Operation, after: int | None = None) -> dict[str, Any]:
+        """The record for an API answer; with ``after``, its output lines after that many."""
+        data = op.as_dict()
+        if after is not None:
+            data["output"] = self.output(op.id, after=after)
+        return data
+
     def get(self, op_id: str) -> Operation:
         """The record; a ``running`` one whose runner died is reported ``interrupted``."""
         op = self._load(op_id)

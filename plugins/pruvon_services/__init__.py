@@ -57,3 +57,10 @@ def pruvon_register_commands(cli):
     from pruvon_services.cli import register
 
     register(cli)
+
+
+@hookimpl
+def pruvon_web_blueprints():
+    from pruvon_services.routes import blueprint
+
+    return [blueprint()]
