@@ -158,3 +158,19 @@ def test_kinds_without_export_refuse_it() -> None:
     with pytest.raises(ServicesError, match="no import"):
         check_dump(kind_facts("rabbitmq"), b"anything")
     assert kinds_mod.OFFICIAL["rabbitmq"].exportable is False
+
+
+@pytest.mark.parametrize("kind", ["mysql", "mariadb", "mongo"])
+def test_each_kinds_own_export_imports_back_and_a_foreign_one_is_refused(
+        host: Path, client: Any, kind: str) -> None:
+    sim(host, "plugin:install", f"https://github.com/dokku/dokku-{kind}.git")
+    facts = require_kind(available_kinds(client, max_age=0), kind)
+    sim(host, f"{kind}:create", "d1")
+    with export_stream(client, facts, "d1") as stream:
+        data = b"".join(stream.chunks())
+    check_dump(facts, data[:64])
+    import_stream(client, facts, "d1", io.BytesIO(data), len(data), lambda n: None)
+    client.reset_calls()
+    with pytest.raises(ServicesError, match=f"not a {facts.title} export"):
+        import_stream(client, facts, "d1", io.BytesIO(b"PGDMP\x01\x10"), 7, lambda n: None)
+    assert client.calls == []
