@@ -33,6 +33,7 @@ from pruvon_services.service import (
     import_stream,
     open_dump,
     require_kind,
+    require_unlinked,
 )
 
 CONFIG_OPTIONS_REACH = ("--config-options passes raw docker options to the service container "
@@ -180,10 +181,7 @@ def _destroy(call: Call, ctx: Context | None) -> dict[str, Any]:
     kind, name = _kind(call), _name(call)
     client = call.deps.client
     _step(ctx, "check links")
-    links = client.service_links(kind.name, name)
-    if links:
-        raise ServicesError(f"{call.target} is linked to {', '.join(links)}: unlink "
-                            f"{', '.join(links)} first")
+    require_unlinked(client, kind, name)
     _done(ctx)
     _step(ctx, "safeguards")
     notes: list[str] = []

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
 from pruvon_core.dokku import validate
-from pruvon_core.dokku.errors import DokkuError
+from pruvon_core.dokku.errors import DokkuError, ServiceLinked
 from pruvon_core.dokku.transports import Stream
 from pruvon_core.errors import InputError
 from pruvon_services.kinds import (
@@ -194,6 +194,15 @@ def service_detail(client: Any, kind: ServiceKind, name: str) -> ServiceDetail:
     row = ServiceRow(kind.name, info.name, info.status, version, image, info.exposed_ports,
                      list(info.links))
     return ServiceDetail(row, fields, info.dsn)
+
+
+def require_unlinked(client: Any, kind: ServiceKind, name: str) -> None:
+    """ServiceLinked (Dokku's own refusal, said earlier and with the apps) while linked."""
+    links = client.service_links(kind.name, check_name(name))
+    if links:
+        apps = ", ".join(links)
+        raise ServiceLinked(f"{kind.name}/{name} is linked to {apps}: unlink {apps} first "
+                            f"(pruvon services unlink {kind.name} {name} APP)")
 
 
 def linked_services(client: Any, app: str) -> list[tuple[str, str, list[str]]]:
