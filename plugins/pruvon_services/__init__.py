@@ -29,9 +29,10 @@ def pruvon_register_actions():
 
 @hookimpl
 def pruvon_route_grants():
-    """``/services/<type>/<name>…`` is one service; ``/services/create`` creates one."""
+    """``/services/<type>/<name>…`` is one service; ``/services/create`` creates one;
+    ``/ws/services/import/<task>`` is an import's progress (its socket checks the service)."""
     return [RouteGrant("/services", resource_kind="service", create_action="services.create",
-                       create_flag="can_create_services")]
+                       create_flag="can_create_services", task_segments=("import",))]
 
 
 @hookimpl
@@ -47,3 +48,15 @@ def pruvon_dashboard_cards(actor, pruvon):
     from pruvon_services.cards import services_card
 
     return services_card(actor, pruvon)
+
+
+@hookimpl
+def pruvon_web_blueprints():
+    from pruvon_services.routes import blueprint
+
+    return [blueprint()]
+
+
+@hookimpl
+def pruvon_web_menu(actor):
+    return [{"label": "Services", "href": "/services", "order": 15, "action": "services.read"}]
