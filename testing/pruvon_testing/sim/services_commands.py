@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Callable
 from functools import partial
 
+from pruvon_testing.sim import routing
 from pruvon_testing.sim import services_engines as engines
 from pruvon_testing.sim import services_help as helppages
 from pruvon_testing.sim.core import Ctx, SimExit, call, command
@@ -419,16 +420,16 @@ def docker_link_option(service: Service) -> str:
 
 
 def set_docker_link(ctx: Ctx, service: Service, app: str, present: bool) -> None:
-    """``add/remove_passed_docker_option`` for the build, deploy and run phases."""
+    """``dokku docker-options:add|remove APP build,deploy,run "--link …"``: Dokku >= 0.38.25
+    has no ``add_passed_docker_option`` and keeps docker options as properties, so the
+    link shows in ``docker-options:report`` like any option added by hand."""
     option = docker_link_option(service)
-    for phase in ("BUILD", "DEPLOY", "RUN"):
-        path = ctx.state.app_dir(app) / f"DOCKER_OPTIONS_{phase}"
-        lines = path.read_text().splitlines() if path.exists() else []
-        lines = [line for line in lines if line != option]
+    for phase in ("build", "deploy", "run"):
+        lines = [line for line in routing.read_list(ctx.state, "docker-options", app, phase)
+                 if line != option]
         if present:
             lines.append(option)
-        if lines or path.exists():
-            path.write_text("".join(f"{line}\n" for line in lines))
+        routing.write_list(ctx.state, "docker-options", app, phase, lines)
 
 
 def no_restart(ctx: Ctx, flags: dict[str, str]) -> bool:
