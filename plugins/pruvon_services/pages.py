@@ -35,6 +35,7 @@ from pruvon_services.web import (
     visible,
 )
 
+UPGRADE_FORM = ("--image", "--image-version")  # the upgrade form's fields (other flags: CLI/API)
 WRITE_ACTIONS = ("services.link", "services.manage", "services.destroy", "services.console",
                  "services.export", "services.import", "services.create")
 
@@ -133,7 +134,8 @@ def service_page(kind: str, name: str) -> Any:
 def link_post(kind: str, name: str) -> Any:
     spec = operations.LINK if request.form.get("action", "link") == "link" else operations.UNLINK
     params = {"app": request.form.get("app", "").strip(),
-              "alias": request.form.get("alias", "").strip() or None}
+              "alias": request.form.get("alias", "").strip() or None,
+              "querystring": request.form.get("querystring", "").strip() or None}
     return start(spec, kind, name, params)
 
 
@@ -162,9 +164,8 @@ def clone_post(kind: str, name: str) -> Any:
 
 @detail_form
 def upgrade_post(kind: str, name: str) -> Any:
-    return start(operations.UPGRADE, kind, name, {
-        "image": request.form.get("image", "").strip() or None,
-        "image_version": request.form.get("image_version", "").strip() or None})
+    flags = {flag: request.form.get(flag.lstrip("-"), "").strip() for flag in UPGRADE_FORM}
+    return start(operations.UPGRADE, kind, name, {"flags": {k: v for k, v in flags.items() if v}})
 
 
 def start(spec: Any, kind: str, name: str, params: dict[str, Any]) -> Response:
@@ -212,7 +213,7 @@ def create_params(form: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             flags[flag] = value
     apps = [a for a in str(form.get("link", "")).replace(",", " ").split() if a]
     name = str(form.get("name", "")).strip()
-    return target(kind, name), {"type": kind, "name": name, "flags": flags, "link": apps}
+    return target(kind, name), {"flags": flags, "link": apps}
 
 
 def _create_form(status: int) -> tuple[Any, int]:

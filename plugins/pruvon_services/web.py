@@ -22,15 +22,11 @@ from pruvon_core.opspecs import Runner
 from pruvon_core.permissions import Resource
 from pruvon_services import operations
 from pruvon_services.kinds import ServiceKind, kind_facts
+from pruvon_services.operations import target
 
 
 def resource(kind: str, name: str) -> Resource:
     return Resource("service", name, service_type=kind)
-
-
-def target(kind: str, name: str) -> str:
-    """The operations' target name, ``<type>/<name>``."""
-    return f"{kind}/{name}"
 
 
 def can(action: str, kind: str | None = None, name: str | None = None) -> bool:
@@ -57,7 +53,7 @@ def runner() -> Runner:
     """The services' one operations runner, for this request's actor."""
     state = web_state()
     return operations.runner(guard(), operations.ServicesDeps(
-        client(), state.state_dir, state.pruvon, state.store))
+        client(), state.state_dir, store=state.store, pruvon=state.pruvon))
 
 
 def not_found(kind: str, name: str) -> errors.ServiceNotFound:

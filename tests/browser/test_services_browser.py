@@ -69,7 +69,7 @@ def test_create_link_console_export_import_unlink_destroy(page: Any, server: Any
     page.fill("input[name=name]", "shop-db")
     page.click("#create-service-form button[type=submit]")
     assert wait_operation(page) == "succeeded"
-    expect(page.locator("#op-progress")).to_have_attribute("value", "100.0")
+    expect(page.locator("#op-percent")).to_have_text("100")
 
     page.goto("/services/postgres/shop-db")
     page.select_option("#link-form select[name=app]", "blog")
