@@ -19,6 +19,9 @@ ACTIONS = [
     Action("services.console", "Open a service console", False, "service"),
     Action("services.export", "Export a service's data", False, "service"),
     Action("services.import", "Import data into a service", False, "service"),
+    # global (no resource kind) and not route-granted: only admins hold it
+    Action("services.host_access", "Reach past a service's container: raw docker options "
+           "(--config-options) for its container", False, None),
 ]
 
 

@@ -12,6 +12,7 @@ per-service lock, audit ``started`` and outcome, the creator grant).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from pruvon_services.service import ServicesError, check_name, require_kind
 
 CONFIG_OPTIONS_REACH = ("--config-options passes raw docker options to the service container "
                         "(volumes, devices, privileges: the whole host); only an admin may set them")
+HOST_ACCESS = "services.host_access"
 LINK_APP_ACTION = "apps.config.write"  # a link sets <ALIAS>_URL on the app and restarts it
 
 
@@ -49,7 +51,9 @@ class ServicesDeps:
 
 
 def runner(guard: Guard, deps: ServicesDeps) -> Runner:
-    """The one runner for this actor and front end."""
+    """The one runner for this actor and front end (host access: ``services.host_access``)."""
+    if guard.host_action is None:
+        guard = dataclasses.replace(guard, host_action=HOST_ACCESS)
     return Runner(guard, deps.state_dir, deps)
 
 
