@@ -97,7 +97,7 @@ def pump(ws: Any, stream: Any, revalidator: Revalidator) -> None:
 # --------------------------------------------------------------------------- console
 def console_socket(ws: Any, kind: str, name: str) -> None:
     """The terminals plugin serves it (limits, registry, audit, revalidation)."""
-    from pruvon_terminals.web import serve_terminal
+    from pruvon_terminals.public import serve_terminal
 
     serve_terminal(ws, "service", service_type=kind, service=name)
 
