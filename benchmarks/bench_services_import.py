@@ -28,6 +28,7 @@ import os
 import re
 import resource
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
@@ -52,10 +53,19 @@ def size_mib() -> int:
 
 
 def make_dump(path: Path, size: int) -> None:
-    """``REDIS0011`` then zeros (a sparse tail: reading it costs no disk)."""
+    """A valid RDB of ``size`` bytes: one key whose string value fills the file.
+
+    ``REDIS0011``, SELECTDB 0, a string key ``k`` with a 64-bit length, then
+    zeros (sparse: writing and reading them costs no disk), EOF and a zero
+    checksum (redis skips the check for 0), so the simulator loads it fast.
+    """
+    head = b"REDIS0011\xfe\x00\x00\x01k\x81"
+    tail = b"\xff" + b"\0" * 8
+    value = size - len(head) - 8 - len(tail)
     with open(path, "wb") as out:
-        out.write(b"REDIS0011")
-        out.truncate(size)
+        out.write(head + struct.pack(">Q", value))
+        out.seek(size - len(tail))
+        out.write(tail)
 
 
 def rss_mb(pid: int) -> float:
