@@ -63,3 +63,10 @@ def pruvon_web_blueprints():
 @hookimpl
 def pruvon_web_menu(actor):
     return [{"label": "Services", "href": "/services", "order": 15, "action": "services.read"}]
+
+
+@hookimpl
+def pruvon_register_commands(cli):
+    from pruvon_services.cli import register
+
+    register(cli)

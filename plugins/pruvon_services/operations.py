@@ -13,6 +13,8 @@ per-service lock, audit ``started`` and outcome, the creator grant).
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,13 @@ from pruvon_core.opspecs import Call, OperationSpec, Runner, action_of, creator_
 from pruvon_core.opspecs import done as _done
 from pruvon_core.opspecs import step as _step
 from pruvon_services.kinds import UPGRADE_FLAGS, ServiceKind, available_kinds
-from pruvon_services.service import ServicesError, check_name, require_kind
+from pruvon_services.service import (
+    ServicesError,
+    check_name,
+    import_stream,
+    open_dump,
+    require_kind,
+)
 
 CONFIG_OPTIONS_REACH = ("--config-options passes raw docker options to the service container "
                         "(volumes, devices, privileges: the whole host); only an admin may set them")
@@ -363,7 +371,65 @@ UPGRADE = OperationSpec(
     reach=_config_reach, run=_upgrade,
 )
 
-SPECS = (CREATE, DESTROY, LINK, UNLINK, START, STOP, RESTART, EXPOSE, UNEXPOSE, CLONE, UPGRADE)
+# --------------------------------------------------------------------------- import
+PROGRESS_EVERY = 0.5  # seconds between progress writes (a 1 GiB import is 16 k chunks)
+
+
+def _check_import(call: Call) -> None:
+    kind = _kind(call)
+    _name(call)
+    source, size = call.params.get("source"), call.params.get("size")
+    if not hasattr(source, "read"):
+        raise ServicesError("give the dump to import")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+        raise ServicesError("size must be a number of bytes")
+    # a bad file never starts an operation; a pipe is read ahead once (start() only)
+    call.params["source"] = open_dump(kind, source)
+
+
+def _progress(ctx: Context | None, size: int | None) -> Callable[[int], None]:
+    """Bytes sent → the operation's percentage (and detail), at most every 0.5 s."""
+    last = [0.0]
+
+    def report(sent: int) -> None:
+        now = time.monotonic()
+        if ctx is None or now - last[0] < PROGRESS_EVERY:
+            return
+        last[0] = now
+        ctx.op.result = {"bytes": sent, "total": size}  # for /ws/services/import/<task>
+        if size:
+            ctx.fraction(min(sent / size, 1.0), f"{sent} of {size} bytes")
+        else:
+            ctx.fraction(0.0, f"{sent} bytes")
+
+    return report
+
+
+def _import(call: Call, ctx: Context | None) -> dict[str, Any]:
+    kind, size = _kind(call), call.params.get("size")
+    _step(ctx, "import")
+    sent = [0]
+
+    def progress(count: int) -> None:
+        sent[0] = count
+        report(count)
+
+    report = _progress(ctx, size)
+    import_stream(call.deps.client, kind, _name(call), call.params["source"], size, progress)
+    _done(ctx, f"{sent[0]} bytes")
+    return {"service": call.target, "bytes": sent[0], "total": size}
+
+
+IMPORT = OperationSpec(
+    kind="services.import", action="services.import", resource="service", check=_check_import,
+    steps=lambda c: ["import"], title=lambda c: f"import into {c.target}",
+    details=lambda c: {"size": c.params.get("size"),
+                       "filename": c.params.get("filename") or None},
+    run=_import,
+)
+
+SPECS = (CREATE, DESTROY, LINK, UNLINK, START, STOP, RESTART, EXPOSE, UNEXPOSE, CLONE, UPGRADE,
+         IMPORT)
 BY_NAME: dict[str, OperationSpec] = {spec.kind.split(".", 1)[1]: spec for spec in SPECS}
 
 

@@ -246,6 +246,25 @@ def _peek(source: IO[bytes], size: int) -> bytes:
     return head
 
 
+def open_dump(kind: ServiceKind, source: IO[bytes]) -> IO[bytes]:
+    """``source`` checked by its first bytes (:func:`check_dump`), as a reader from byte 0.
+
+    Only :data:`DUMP_HEAD` bytes are read ahead, so a pipe or an upload works
+    as well as a file, and nothing is buffered beyond them.  A seekable file
+    is rewound and returned as is; a pipe comes back wrapped (check it once).
+    """
+    seekable = getattr(source, "seekable", None)
+    if seekable is not None and seekable():
+        start = source.tell()
+        head = _peek(source, DUMP_HEAD)
+        source.seek(start)
+        check_dump(kind, head)
+        return source  # checking it again (validate, then start) reads the same bytes
+    head = _peek(source, DUMP_HEAD)
+    check_dump(kind, head)
+    return _Prefixed(head, source)  # type: ignore[return-value]
+
+
 def import_stream(client: Any, kind: ServiceKind, name: str, source: IO[bytes],
                   size: int | None, progress: Callable[[int], None]) -> None:
     """Feed ``source`` to ``<type>:import NAME`` over stdin, in chunks.
@@ -256,6 +275,4 @@ def import_stream(client: Any, kind: ServiceKind, name: str, source: IO[bytes],
     percentage).  A failure raises the DokkuError carrying Dokku's own text.
     """
     service = check_name(name)
-    head = _peek(source, DUMP_HEAD)
-    check_dump(kind, head)
-    client.service_import(kind.name, service, _Prefixed(head, source), progress)
+    client.service_import(kind.name, service, open_dump(kind, source), progress)

@@ -1,15 +1,13 @@
-"""Import uploads: spooled to disk in bounded chunks, checked, fed to ``<type>:import``.
+"""Import uploads: spooled to disk in bounded chunks and checked before any Dokku call.
 
-Pure Python (no Flask) so the upload path can be measured on its own
-(``benchmarks/bench_services_import.py``).  An upload is read from its stream
-one chunk at a time into a private file under ``<state_dir>/imports/`` (never
-held whole in memory: a 1 GiB dump costs the server a chunk, not a GiB); its
-first bytes are checked against the kind's export format before the rest is
-accepted, so a wrong file is refused at once and nothing reaches Dokku.  The
-import itself is an operation (:data:`IMPORT`) run by the services' runner:
-permission, per-service lock and audit as for every other change, its
-progress - bytes sent against the upload's size - in the operation record
-that ``/ws/services/import/<task>`` streams.
+Pure Python (no Flask).  An upload is read from its stream one chunk at a
+time into a private file under ``<state_dir>/imports/`` (never held whole in
+memory: a 1 GiB dump costs the server a chunk, not a GiB); its first bytes
+are checked against the kind's export format as soon as they arrive, so a
+wrong file is refused at once and nothing reaches Dokku.  The caller then
+opens the file, unlinks it (the open handle keeps the data until the import
+ends; a crash leaves nothing behind) and hands it to the services'
+``IMPORT`` operation.
 """
 
 from __future__ import annotations
@@ -18,21 +16,17 @@ import contextlib
 import os
 import shutil
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from pruvon_core.files import private_dir
-from pruvon_core.operations import Context
-from pruvon_core.opspecs import Call, OperationSpec
-from pruvon_services.kinds import ServiceKind, kind_facts
-from pruvon_services.service import ServicesError, check_dump, import_stream
+from pruvon_services.kinds import ServiceKind
+from pruvon_services.service import ServicesError, check_dump
 
 CHUNK = 1024 * 1024  # bytes read from the upload per step
 HEAD = 64  # bytes a dump's format is recognised by
 MAX_UPLOAD = 64 * 1024 ** 3  # 64 GiB: an upload larger than this is refused before any byte
 DISK_MARGIN = 256 * 1024 ** 2  # free space left on the state disk after an upload
-PROGRESS_EVERY = 0.25  # seconds between two progress writes (each rewrites the record)
 
 
 def imports_dir(state_dir: Path) -> Path:
@@ -87,57 +81,11 @@ def receive(stream: IO[bytes], kind: ServiceKind, state_dir: Path, size: int | N
     return path
 
 
-def discard(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.unlink()
-
-
-class Progress:
-    """Writes bytes sent into the operation record, at most every :data:`PROGRESS_EVERY` s."""
-
-    def __init__(self, ctx: Context | None, total: int) -> None:
-        self.ctx = ctx
-        self.total = total
-        self._last = 0.0
-
-    def __call__(self, sent: int) -> None:
-        now = time.monotonic()
-        if self.ctx is None or (now - self._last < PROGRESS_EVERY and sent < self.total):
-            return
-        self._last = now
-        self.ctx.op.result = {"bytes": sent, "total": self.total}
-        self.ctx.fraction(sent / self.total if self.total else 1.0,
-                          f"{sent} of {self.total} bytes")
-
-
-def _check_import(call: Call) -> None:
-    path = call.params.get("path")
-    if not isinstance(path, Path) or not path.is_file():
-        raise ServicesError("the uploaded file is gone; upload it again")
-    call.params["size"] = path.stat().st_size
-
-
-def run_import(call: Call, ctx: Context | None, feed: Callable[..., None] = import_stream
-               ) -> dict[str, Any]:
-    """Feed the spooled file to ``<type>:import``; the file is removed however it ends."""
-    kind, name = call.target.split("/", 1)
-    path, total = call.params["path"], call.params["size"]
-    if ctx is not None:
-        ctx.step("import")
+def detach(path: Path) -> IO[bytes]:
+    """The spooled file opened for reading and already unlinked: its data lives as long
+    as the handle, so however the import ends (or the server dies) no file is left."""
     try:
-        with open(path, "rb") as source:
-            feed(call.deps.client, kind_facts(kind, call.deps.pruvon), name, source, total, Progress(ctx, total))
+        return open(path, "rb")  # the import operation owns (and closes) it
     finally:
-        discard(path)
-    if ctx is not None:
-        ctx.op.result = {"bytes": total, "total": total}
-        ctx.done(f"{total} bytes imported")
-    return {"bytes": total, "total": total}
-
-
-IMPORT = OperationSpec(
-    kind="services.import", action="services.import", resource="service", check=_check_import,
-    steps=lambda call: ["import"], title=lambda c: f"import into {c.target.replace('/', ' ')}",
-    details=lambda c: {"bytes": c.params["size"], "file": c.params.get("filename") or None},
-    run=run_import,
-)
+        with contextlib.suppress(OSError):
+            path.unlink()

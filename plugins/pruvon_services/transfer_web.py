@@ -23,7 +23,7 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context
 from pruvon_web.public import error_message, error_status, json_error, web_state
 
 from pruvon_core.permissions import PermissionDenied
-from pruvon_services import transfer
+from pruvon_services import operations, transfer
 from pruvon_services.service import ServicesError, export_stream
 from pruvon_services.web import can, client, guard, readable, runner, target, visible
 
@@ -91,13 +91,13 @@ def start_import(kind: str, name: str) -> Any:
     transfer.check_room(transfer.imports_dir(web_state().state_dir), size)
     visible(facts.name, name)
     request.max_content_length = transfer.MAX_UPLOAD
-    path = transfer.receive(request.stream, facts, web_state().state_dir, size)
+    source = transfer.detach(transfer.receive(request.stream, facts, web_state().state_dir, size))
     filename = FILENAME_RE.sub("_", request.headers.get("X-Filename", ""))[:120]
     try:
-        op = runner().start(transfer.IMPORT, target(facts.name, name),
-                            {"path": path, "filename": filename})
+        op = runner().start(operations.IMPORT, target(facts.name, name),
+                            {"source": source, "size": size, "filename": filename})
     except BaseException:
-        transfer.discard(path)
+        source.close()
         raise
     return jsonify({"task": op.id, "ws": f"/ws/services/import/{op.id}",
                     "operation": f"/services/{facts.name}/{name}/operations/{op.id}"}), 202

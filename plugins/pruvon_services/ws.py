@@ -168,12 +168,11 @@ def import_socket(ws: Any, task: str) -> None:
 
 def import_frame(op: Operation) -> dict[str, Any]:
     """One progress frame, or the final one once the import ended."""
-    if not op.active:
-        return {"status": FINAL.get(op.status, "failed"), "error": op.error or None,
-                "percent": op.percent, **op.result}
-    done = op.result.get("bytes", 0)
-    total = op.result.get("total")
-    return {"percent": op.percent, "bytes": done, "total": total}
+    progress = {"percent": op.percent, "bytes": op.result.get("bytes", 0),
+                "total": op.result.get("total")}
+    if op.active:
+        return progress
+    return {**progress, "status": FINAL.get(op.status, "failed"), "error": op.error or None}
 
 
 def register(bp: Blueprint) -> None:
