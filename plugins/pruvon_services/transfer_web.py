@@ -25,7 +25,16 @@ from pruvon_web.public import error_message, error_status, json_error, web_state
 from pruvon_core.permissions import PermissionDenied
 from pruvon_services import operations, transfer
 from pruvon_services.service import ServicesError, export_stream
-from pruvon_services.web import can, client, guard, readable, runner, target, visible
+from pruvon_services.web import (
+    can,
+    client,
+    guard,
+    readable,
+    require_idle,
+    runner,
+    target,
+    visible,
+)
 
 FILENAME_RE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -90,6 +99,7 @@ def start_import(kind: str, name: str) -> Any:
         raise ServicesError("send the file with a Content-Length (the progress bar needs it)")
     transfer.check_room(transfer.imports_dir(web_state().state_dir), size)
     visible(facts.name, name)
+    require_idle(facts.name, name)
     request.max_content_length = transfer.MAX_UPLOAD
     source = transfer.detach(transfer.receive(request.stream, facts, web_state().state_dir, size))
     filename = FILENAME_RE.sub("_", request.headers.get("X-Filename", ""))[:120]

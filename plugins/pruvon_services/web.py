@@ -17,11 +17,16 @@ from pruvon_web.public import allowed, client_ip, web_state
 
 from pruvon_core.dokku import errors, validate
 from pruvon_core.guard import Guard
-from pruvon_core.operations import Operation, OperationManager, OperationNotFound
+from pruvon_core.operations import (
+    Operation,
+    OperationConflict,
+    OperationManager,
+    OperationNotFound,
+)
 from pruvon_core.opspecs import Runner
 from pruvon_core.permissions import Resource
 from pruvon_services import operations
-from pruvon_services.kinds import ServiceKind, kind_facts
+from pruvon_services.kinds import ServiceKind, available_kinds, kind_facts
 from pruvon_services.operations import target
 
 
@@ -72,11 +77,24 @@ def readable(kind: str, name: str) -> tuple[ServiceKind, str]:
 
 
 def visible(kind: str, name: str) -> tuple[ServiceKind, str]:
-    """:func:`readable`, and the service exists on the host (one ``:exists`` call)."""
+    """:func:`readable`, its plugin installed (``plugin:list``, remembered) and the
+    service on the host (one ``:exists`` call)."""
     facts, name = readable(kind, name)
-    if not client().service_exists(facts.name, name):
+    dokku = client()
+    if facts.name not in {k.name for k in available_kinds(dokku, web_state().pruvon)}:
+        raise errors.ServiceNotFound(f"no {facts.name} plugin is installed on this host",
+                                     exit_code=20)
+    if not dokku.service_exists(facts.name, name):
         raise not_found(facts.name, name)
     return facts, name
+
+
+def require_idle(kind: str, name: str) -> None:
+    """Refuse at once when another operation holds the service (before a long upload)."""
+    running = manager().store.running(f"service:{target(kind, name)}")
+    if running is not None:
+        raise OperationConflict(f"{running.title} is running on {kind} {name} "
+                                f"({running.percent:.0f}%); try again when it ends", running)
 
 
 def service_operation(kind: str, name: str, op_id: str) -> Operation:

@@ -231,3 +231,48 @@ def test_export_then_import_round_trip(
     assert op.status == "succeeded", op.error
     assert (op.result["bytes"], op.result["total"]) == (len(dump), len(dump))
     assert list((Path(pruvon_config.state_dir) / "imports").glob("*")) == []
+
+
+def test_import_without_the_csrf_header_is_refused(
+    dokku_calls: Path, http: Any, login_as: Any, services: Path
+) -> None:
+    login_as("admin")
+    dokku_calls.write_text("")
+    refused = http.post("/services/postgres/blog-db/import", data=b"PGDMP" + b"\0" * 64,
+                        headers={"Content-Type": "application/octet-stream"})
+    assert refused.status_code == 403
+    assert [c for c in calls(dokku_calls) if ":import" in c] == []
+
+
+def test_import_into_a_busy_service_is_refused_before_the_upload(
+    http: Any, login_as: Any, services: Path, pruvon_config: Any
+) -> None:
+    import threading
+
+    from pruvon_core.operations import OperationManager
+
+    token = login_as("admin")
+    gate = threading.Event()
+    busy = OperationManager(pruvon_config.state_dir).start(
+        "services.restart", "service:postgres/crm-db", ["run"], lambda ctx: gate.wait(30),
+        title="restart postgres/crm-db")
+    try:
+        refused = http.post("/services/postgres/crm-db/import", data=b"PGDMP" + b"\0" * 64,
+                            headers={"X-CSRF-Token": token,
+                                     "Content-Type": "application/octet-stream"})
+    finally:
+        gate.set()
+        wait_operation(pruvon_config.state_dir, busy.id)
+    assert refused.status_code == 409, refused.get_data(as_text=True)
+    assert "restart postgres/crm-db is running" in refused.get_json()["error"]
+    assert list((Path(pruvon_config.state_dir) / "imports").glob("*")) == []
+
+
+def test_a_kind_whose_plugin_is_not_installed_is_a_404(
+    dokku_calls: Path, http: Any, login_as: Any, services: Path
+) -> None:
+    login_as("admin")
+    dokku_calls.write_text("")
+    page = http.get("/services/mysql/shop")
+    assert page.status_code == 404 and "no mysql plugin" in page.get_data(as_text=True)
+    assert [c for c in calls(dokku_calls) if c.startswith("mysql:")] == []
