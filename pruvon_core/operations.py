@@ -67,7 +67,7 @@ KEEP_FINISHED = 200
 KEEP_SECONDS = 14 * 24 * 3600
 _ID_RE = re.compile(r"^[a-f0-9]{16}$")
 # ``kind:name``; a service is ``service:<type>/<name>`` (one '/', never a path of its own)
-_TARGET_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,200}(/[A-Za-z0-9_-]{1,200})?$")
+_TARGET_RE = re.compile(r"^([A-Za-z0-9_.:-]{1,200}|service:[a-z][a-z0-9-]{0,63}/[A-Za-z0-9_-]{1,200})$")
 
 
 class OperationError(Exception):
@@ -198,6 +198,13 @@ class OperationStore:
         except (OSError, ValueError) as exc:
             raise OperationError(f"operation {op_id} is unreadable: {exc}") from exc
         return Operation.from_dict(data)
+
+    def as_json(self, op: Operation, after: int | None = None) -> dict[str, Any]:
+        """The record for an API answer; with ``after``, its output lines after that many."""
+        data = op.as_dict()
+        if after is not None:
+            data["output"] = self.output(op.id, after=after)
+        return data
 
     def get(self, op_id: str) -> Operation:
         """The record; a ``running`` one whose runner died is reported ``interrupted``."""

@@ -1,9 +1,14 @@
 """Built-in plugin: Dokku services (postgres, redis, … through their Dokku plugins).
 
-Layers: ``service.py`` (facts read from Dokku: installed datastore plugins,
-services linked to an app), ``console.py`` (the service console terminal
-target), ``cards.py`` (the dashboard card).  Other plugins use it through
-:mod:`pruvon_services.public` or these hooks.
+Layers: ``kinds.py`` and ``service.py`` (kind facts and reads from Dokku),
+``operations.py`` (every change, declared once for the core runner), ``cli.py``,
+``console.py`` (the service console terminal target), ``cards.py`` (the
+dashboard card), and the web front ends, imported only when the web plugin
+asks for blueprints (``routes.py``): ``api.py``, ``pages.py`` (+ ``templates/``,
+``static/``), ``transfer_web.py`` over ``transfer.py`` (export downloads,
+import uploads) and ``ws.py`` (logs, console, progress sockets), sharing
+``web.py``.  Other plugins use it through :mod:`pruvon_services.public` or
+these hooks.
 """
 
 from pruvon_core.hookspecs import hookimpl

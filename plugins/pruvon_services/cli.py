@@ -12,6 +12,7 @@ another operation, 4 timed out, 20 the service does not exist (as Dokku).
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -95,8 +96,17 @@ def _flag_options(flags: tuple[str, ...]) -> Any:
 
 
 def type_and_name(fn: Any) -> Any:
-    """``TYPE NAME``, Dokku's ``<type>:<command> NAME`` as two arguments."""
-    return click.argument("kind", metavar="TYPE")(click.argument("name")(fn))
+    """``<type> <name>``, Dokku's ``<type>:<command> NAME`` as two arguments.
+
+    The command function gets the type as ``kind`` (``type`` is Python's).
+    """
+
+    def renamed(*args: Any, **kwargs: Any) -> Any:
+        kwargs["kind"] = kwargs.pop("type")
+        return fn(*args, **kwargs)
+
+    functools.update_wrapper(renamed, fn)
+    return click.argument("type")(click.argument("name")(renamed))
 
 
 @click.group("services")
@@ -121,7 +131,7 @@ def types_command(obj: CliContext, fmt: str) -> None:
 
 
 @services_group.command("list")
-@click.option("--type", "kind", default=None, help="Only services of this type.")
+@click.option("--type", "kind", default=None, metavar="TYPE", help="Only services of this type.")
 @format_option
 @pass_ctx
 @service_errors
@@ -221,7 +231,7 @@ def destroy_command(obj: CliContext, kind: str, name: str, force: bool) -> None:
 
 @services_group.command("clone")
 @type_and_name
-@click.argument("new_name", metavar="NEW_NAME")
+@click.argument("new_name")
 @_flag_options(CREATE_FLAGS)
 @pass_ctx
 @service_errors

@@ -19,19 +19,20 @@ from pruvon_web.public import error_message, error_status, render_error, web_sta
 
 from pruvon_core.dokku.errors import DokkuError
 from pruvon_core.operations import Operation
-from pruvon_core.permissions import PermissionDenied
 from pruvon_services import operations
-from pruvon_services.kinds import ServiceKind, available_kinds, kind_facts
+from pruvon_services.kinds import ServiceKind, kind_facts
+from pruvon_services.operations import target
 from pruvon_services.service import ServicesError, list_services, mask_dsn, service_detail
 from pruvon_services.web import (
+    allowed_filter,
     can,
     client,
     guard,
+    kinds,
     manager,
     readable,
     runner,
     service_operation,
-    target,
     visible,
 )
 
@@ -75,22 +76,13 @@ def op_page(op: Operation) -> Response:
     return redirect(f"/services/{kind_name}/operations/{op.id}", 303)
 
 
-def require(action: str, kind: str, name: str) -> None:
-    """403 (audited) unless the actor may ``action`` on this service."""
-    check = guard()
-    if not check.allowed(action, target(kind, name)):
-        check.record(action, target(kind, name), "denied")
-        raise PermissionDenied(check.actor, action, None)
-
-
 # --------------------------------------------------------------------------- list
 def services_list() -> Any:
     if not can("services.read"):
         return render_error(403, "Your account may not see services.")
-    dokku = client()
-    kinds = available_kinds(dokku, web_state().pruvon)
-    rows = list_services(dokku, kinds, allowed=lambda t, n: can("services.read", t, n))
-    return render_template("services/list.html", rows=rows, kinds=kinds,
+    available = kinds()
+    rows = list_services(client(), available, allowed=allowed_filter())
+    return render_template("services/list.html", rows=rows, kinds=available,
                            can_create=can("services.create"))
 
 
@@ -193,8 +185,7 @@ def _links_or_none(kind: str, name: str) -> list[str] | None:
 
 @form_page(_destroy_form)
 def destroy_page(kind: str, name: str) -> Any:
-    facts, name = visible(kind, name)
-    require("services.destroy", facts.name, name)
+    facts, name = visible(kind, name, "services.destroy")
     if request.method == "POST":
         return start(operations.DESTROY, facts.name, name,
                      {"confirm": request.form.get("confirm", "")})
@@ -220,7 +211,7 @@ def _create_form(status: int) -> tuple[Any, int]:
     """The form; on GET prefilled from the query (``?type=postgres&link=blog`` from an app)."""
     form = request.form if request.method == "POST" else request.args
     return render_template("services/create.html", form=form,
-                           kinds=available_kinds(client(), web_state().pruvon)), status
+                           kinds=kinds()), status
 
 
 @form_page(_create_form)
@@ -235,9 +226,7 @@ def create_page() -> Any:
 
 # --------------------------------------------------------------------------- console, ops
 def console_page(kind: str, name: str) -> Any:
-    facts, name = visible(kind, name)
-    if not can("services.console", facts.name, name):
-        return render_error(403, f"You may not open a console on {facts.name} {name}.")
+    facts, name = visible(kind, name, "services.console")
     if not facts.console:
         return render_error(404, f"{facts.title} services have no console.")
     return render_template("services/console.html", kind=facts, name=name,

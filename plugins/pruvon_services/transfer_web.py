@@ -22,32 +22,16 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 from pruvon_web.public import error_message, error_status, json_error, web_state
 
-from pruvon_core.permissions import PermissionDenied
 from pruvon_services import operations, transfer
+from pruvon_services.operations import target
 from pruvon_services.service import ServicesError, export_stream
-from pruvon_services.web import (
-    can,
-    client,
-    guard,
-    readable,
-    require_idle,
-    runner,
-    target,
-    visible,
-)
+from pruvon_services.web import client, guard, readable, require_idle, runner, visible
 
 FILENAME_RE = re.compile(r"[^A-Za-z0-9._-]")
 
 
-def _require(action: str, kind: str, name: str) -> None:
-    if not can(action, kind, name):
-        guard().record(action, target(kind, name), "denied")
-        raise PermissionDenied(guard().actor, action, None)
-
-
 def export_download(kind: str, name: str) -> Any:
-    facts, name = visible(kind, name)
-    _require("services.export", facts.name, name)
+    facts, name = visible(kind, name, "services.export")
     stream = export_stream(client(), facts, name)
     check = guard()
     where = target(facts.name, name)
@@ -92,13 +76,12 @@ def import_upload(kind: str, name: str) -> Any:
 
 def start_import(kind: str, name: str) -> Any:
     """Spool the body to disk, check it, start the import; the task's socket URL."""
-    facts, name = readable(kind, name)
-    _require("services.import", facts.name, name)
+    facts, name = readable(kind, name, "services.import")
     size = request.content_length
     if size is None:
         raise ServicesError("send the file with a Content-Length (the progress bar needs it)")
     transfer.check_room(transfer.imports_dir(web_state().state_dir), size)
-    visible(facts.name, name)
+    visible(facts.name, name, "services.import")
     require_idle(facts.name, name)
     request.max_content_length = transfer.MAX_UPLOAD
     source = transfer.detach(transfer.receive(request.stream, facts, web_state().state_dir, size))

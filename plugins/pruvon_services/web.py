@@ -1,11 +1,12 @@
-"""What the services plugin's pages and WebSockets share: the request's parts.
+"""What the services plugin's pages, API and WebSockets share: the request's parts.
 
-Each web request builds its :class:`~pruvon_core.guard.Guard` (the signed-in
-actor on ``service`` resources, the client address) and so its operations
-runner here; ``pages.py``, ``transfer_web.py`` and ``ws.py`` only parse input,
-call the runner or a service function, and render.  A service this actor may
-not read answers 404 exactly like one that does not exist, so a scoped user
-learns nothing about services outside their grant.
+Each web request builds its guard (the signed-in actor on ``service``
+resources, the client address), its :class:`~pruvon_services.operations.ServicesDeps`
+and so its operations runner here; the front-end modules only parse input,
+call the runner or a service function, and render.  Typed errors are not
+caught by views: the web app's one error handler turns them into the page
+message or ``{"error": …}`` with the status of ``pruvon_web.statuses``
+(PermissionDenied 403, ServicesError 400, ServiceNotFound 404 …).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from flask import g
 from pruvon_web.public import allowed, client_ip, web_state
 
-from pruvon_core.dokku import errors, validate
+from pruvon_core.dokku.errors import ServiceNotFound
 from pruvon_core.guard import Guard
 from pruvon_core.operations import (
     Operation,
@@ -26,10 +27,86 @@ from pruvon_core.operations import (
 from pruvon_core.opspecs import Runner
 from pruvon_core.permissions import Resource
 from pruvon_services import operations
-from pruvon_services.kinds import ServiceKind, available_kinds, kind_facts
-from pruvon_services.operations import target
+from pruvon_services.kinds import ServiceKind
+from pruvon_services.service import Allowed, check_name, require_kind
+
+API = "/api/v1/services"
 
 
+def guard() -> Guard:
+    state = web_state()
+    return Guard(g.identity.actor, state.config(), state.state_dir, client_ip(),
+                 extra={"via": g.identity.via}).for_kind("service")
+
+
+def client() -> Any:
+    return web_state().client()
+
+
+def deps() -> operations.ServicesDeps:
+    """This request's deps; the kinds on the host are looked up once per request."""
+    cached = g.get("pruvon_services_deps")
+    if cached is None:
+        state = web_state()
+        cached = operations.ServicesDeps(client(), state.state_dir, state.store, state.pruvon)
+        g.pruvon_services_deps = cached
+    return cached
+
+
+def runner() -> Runner:
+    """The one operations runner, for this request's actor."""
+    return operations.runner(guard(), deps())
+
+
+def manager() -> OperationManager:
+    return OperationManager(web_state().state_dir)
+
+
+def kinds() -> list[ServiceKind]:
+    return deps().available()
+
+
+def readable(kind: str, name: str, action: str = "services.read") -> tuple[ServiceKind, str]:
+    """The kind and name of a service this actor may ``action`` (403 otherwise, audited).
+
+    The name is checked first (400), then the grant (403, before any Dokku
+    call), then that the kind's plugin is installed (400).
+    """
+    name = check_name(name)
+    guard().require(action, operations.target(kind, name))
+    return require_kind(kinds(), kind), name
+
+
+def allowed_filter() -> Allowed:
+    """``allowed(type, name)`` for :func:`list_services`: the actor's read grant."""
+    check = guard()
+    return lambda kind, name: check.allowed("services.read", operations.target(kind, name))
+
+
+def service_operation(kind: str, name: str, op_id: str) -> Operation:
+    """Operation ``op_id`` of this service (404 when it is another target's)."""
+    op = manager().store.get(op_id)
+    if op.target != f"service:{operations.target(kind, name)}":
+        raise OperationNotFound(f"no operation {op_id!r} on {kind}/{name}")
+    return op
+
+
+def op_json(op: Operation, after: int | None = None) -> dict[str, Any]:
+    return manager().store.as_json(op, after)
+
+
+def cancel(kind: str, name: str, op_id: str) -> Operation:
+    """Ask an operation to stop: it needs the permission that started it (audited)."""
+    readable(kind, name)
+    op = service_operation(kind, name, op_id)
+    action = operations.cancel_action(op.kind)
+    check, target = guard(), operations.target(kind, name)
+    check.require(action, None if op.kind == operations.CREATE.kind else target)
+    check.record(action, target, "ok", what="cancel", operation=op_id)
+    return manager().store.request_cancel(op_id)
+
+
+# --------------------------------------------------------------------------- pages, sockets
 def resource(kind: str, name: str) -> Resource:
     return Resource("service", name, service_type=kind)
 
@@ -40,66 +117,17 @@ def can(action: str, kind: str | None = None, name: str | None = None) -> bool:
     return allowed(g.identity, action, where)
 
 
-def guard() -> Guard:
-    state = web_state()
-    return Guard(g.identity.actor, state.config(), state.state_dir, client_ip(),
-                 extra={"via": g.identity.via}, kind="service")
-
-
-def client() -> Any:
-    return web_state().client()
-
-
-def manager() -> OperationManager:
-    return OperationManager(web_state().state_dir)
-
-
-def runner() -> Runner:
-    """The services' one operations runner, for this request's actor."""
-    state = web_state()
-    return operations.runner(guard(), operations.ServicesDeps(
-        client(), state.state_dir, store=state.store, pruvon=state.pruvon))
-
-
-def not_found(kind: str, name: str) -> errors.ServiceNotFound:
-    return errors.ServiceNotFound(f"{kind} service {name} does not exist", exit_code=20)
-
-
-def readable(kind: str, name: str) -> tuple[ServiceKind, str]:
-    """``(kind facts, name)`` if valid and this actor may read it (no Dokku call); else 404."""
-    try:
-        kind, name = validate.service_type(kind), validate.service_name(name)
-    except ValueError as exc:
-        raise not_found(kind, name) from exc
-    if not can("services.read", kind, name):
-        raise not_found(kind, name)
-    return kind_facts(kind, web_state().pruvon), name
-
-
-def visible(kind: str, name: str) -> tuple[ServiceKind, str]:
-    """:func:`readable`, its plugin installed (``plugin:list``, remembered) and the
-    service on the host (one ``:exists`` call)."""
-    facts, name = readable(kind, name)
-    dokku = client()
-    if facts.name not in {k.name for k in available_kinds(dokku, web_state().pruvon)}:
-        raise errors.ServiceNotFound(f"no {facts.name} plugin is installed on this host",
-                                     exit_code=20)
-    if not dokku.service_exists(facts.name, name):
-        raise not_found(facts.name, name)
+def visible(kind: str, name: str, action: str = "services.read") -> tuple[ServiceKind, str]:
+    """:func:`readable`, and the service exists on the host (one ``:exists`` call, 404)."""
+    facts, name = readable(kind, name, action)
+    if not client().service_exists(facts.name, name):
+        raise ServiceNotFound(f"{facts.name} service {name} does not exist", exit_code=20)
     return facts, name
 
 
 def require_idle(kind: str, name: str) -> None:
     """Refuse at once when another operation holds the service (before a long upload)."""
-    running = manager().store.running(f"service:{target(kind, name)}")
+    running = manager().store.running(f"service:{operations.target(kind, name)}")
     if running is not None:
         raise OperationConflict(f"{running.title} is running on {kind} {name} "
                                 f"({running.percent:.0f}%); try again when it ends", running)
-
-
-def service_operation(kind: str, name: str, op_id: str) -> Operation:
-    """An operation on this service (another service's id is a 404, not a leak)."""
-    op = manager().store.get(op_id)
-    if op.target != f"service:{target(kind, name)}":
-        raise OperationNotFound(f"no operation {op_id!r} on {kind} {name}")
-    return op

@@ -14,7 +14,15 @@ import pytest
 from pruvon_core.guard import Guard
 from pruvon_core.permissions import SYSTEM
 from pruvon_testing.fixtures_client import client_for_sim
-from tests.apps.conftest import sim, sim_root  # noqa: F401  (fixture re-used)
+from tests.apps.conftest import (  # noqa: F401  (fixtures re-used)
+    dokku_calls,
+    http,
+    login_as,
+    sim,
+    sim_root,
+    wait_operation,
+    web_app,
+)
 
 
 @pytest.fixture

@@ -216,3 +216,14 @@ def test_scoped_user_is_limited_to_the_grant_and_owns_what_it_creates(
     op = run.wait(run.start(ops.CREATE, "postgres/new", {}), 60)
     assert op.status == "succeeded", op.error
     assert "new" in pruvon_config.user("alice").services["postgres"]
+
+
+def test_operation_targets_allow_one_service_slash_and_no_path(tmp_path: Path) -> None:
+    from pruvon_core.operations import OperationError, OperationManager
+
+    manager = OperationManager(tmp_path)
+    done = manager.run("t", "service:postgres/db-1", ["one"], lambda ctx: None)
+    assert done.status == "succeeded"
+    for bad in ("service:postgres/../x", "service:postgres/a/b", "app:../x", "service:/x"):
+        with pytest.raises(OperationError):
+            manager.run("t", bad, ["one"], lambda ctx: None)

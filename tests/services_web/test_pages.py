@@ -268,11 +268,12 @@ def test_import_into_a_busy_service_is_refused_before_the_upload(
     assert list((Path(pruvon_config.state_dir) / "imports").glob("*")) == []
 
 
-def test_a_kind_whose_plugin_is_not_installed_is_a_404(
+def test_a_kind_whose_plugin_is_not_installed_is_refused_before_any_call(
     dokku_calls: Path, http: Any, login_as: Any, services: Path
 ) -> None:
     login_as("admin")
     dokku_calls.write_text("")
     page = http.get("/services/mysql/shop")
-    assert page.status_code == 404 and "no mysql plugin" in page.get_data(as_text=True)
+    assert page.status_code == 400  # as the API answers it
+    assert "the mysql plugin is not installed" in page.get_data(as_text=True)
     assert [c for c in calls(dokku_calls) if c.startswith("mysql:")] == []
