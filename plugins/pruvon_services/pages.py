@@ -27,9 +27,11 @@ from pruvon_services.web import (
     allowed_filter,
     can,
     client,
+    create_operation,
     guard,
     kinds,
     manager,
+    op_service,
     readable,
     runner,
     service_operation,
@@ -219,9 +221,12 @@ def create_page() -> Any:
     if not can("services.create"):
         return render_error(403, "Your account may not create services.")
     if request.method == "GET":
+        if request.args.get("operation"):
+            return render_operation(create_operation(request.args["operation"]), create=True)
         return _create_form(200)
     where, params = create_params(request.form.to_dict())
-    return op_page(runner().start(operations.CREATE, where, params))
+    op = runner().start(operations.CREATE, where, params)
+    return redirect(f"/services/create?operation={op.id}", 303)
 
 
 # --------------------------------------------------------------------------- console, ops
@@ -235,8 +240,16 @@ def console_page(kind: str, name: str) -> Any:
 
 def operation_page(kind: str, name: str, op_id: str) -> Any:
     facts, name = readable(kind, name)
-    op = service_operation(facts.name, name, op_id)
-    return render_template("services/operation.html", kind=facts, name=name, op=op,
+    return render_operation(service_operation(facts.name, name, op_id))
+
+
+def render_operation(op: Operation, create: bool = False) -> Any:
+    """An operation's progress page; a create is followed on its own socket (see web.py)."""
+    kind, name = op_service(op)
+    ws_path = (f"/ws/services/create?operation={op.id}" if create
+               else f"/ws/services/{kind}/{name}/operations/{op.id}")
+    return render_template("services/operation.html", kind=kind_facts(kind, web_state().pruvon),
+                           name=name, op=op, ws_path=ws_path,
                            output=manager().store.output(op.id))
 
 

@@ -30,6 +30,11 @@ from pruvon_services.web import client, guard, readable, require_idle, runner, v
 FILENAME_RE = re.compile(r"[^A-Za-z0-9._-]")
 
 
+def extension(kind: Any) -> str:
+    """The kind's export extension, safe in a header (a plugin-declared kind names its own)."""
+    return re.sub(r"[^A-Za-z0-9]", "", kind.export_ext)[:16] or "export"
+
+
 def export_download(kind: str, name: str) -> Any:
     facts, name = visible(kind, name, "services.export")
     stream = export_stream(client(), facts, name)
@@ -58,7 +63,7 @@ def export_download(kind: str, name: str) -> Any:
         check.record("services.export", where, "ok", bytes=sent)
 
     return Response(stream_with_context(body()), mimetype="application/octet-stream", headers={
-        "Content-Disposition": f'attachment; filename="{name}.{facts.export_ext}"',
+        "Content-Disposition": f'attachment; filename="{name}.{extension(facts)}"',
         "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 

@@ -131,3 +131,20 @@ def require_idle(kind: str, name: str) -> None:
     if running is not None:
         raise OperationConflict(f"{running.title} is running on {kind} {name} "
                                 f"({running.percent:.0f}%); try again when it ends", running)
+
+
+def create_operation(op_id: str) -> Operation:
+    """A create this actor started, followed under ``/services/create`` (404 for any other).
+
+    A scoped creator is granted the new service only once it exists, so the
+    service's own operation URL would refuse them while it is being created.
+    """
+    op = manager().store.get(op_id)
+    if op.kind != operations.CREATE.kind or op.actor != guard().actor.id:
+        raise OperationNotFound(f"no create operation {op_id!r} of yours")
+    return op
+
+
+def op_service(op: Operation) -> tuple[str, str]:
+    """``(type, name)`` of a services operation's target ``service:<type>/<name>``."""
+    return operations.split_target(op.target.removeprefix("service:"))

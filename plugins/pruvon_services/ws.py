@@ -15,6 +15,8 @@ actor's grant is refused exactly like a missing one.
 * ``/ws/services/<type>/<name>/operations/<id>`` - progress frames of a
   create/link/… operation: ``{"type":"progress","operation":{…},"output":[…]}``
   then ``{"type":"done","status":…,"error":…}``.
+* ``/ws/services/create?operation=<id>`` - the same for a create its actor
+  started (a scoped creator holds no grant on the service until it exists).
 * ``/ws/services/import/<task>`` - an import's progress:
   ``{"percent": N, "bytes": b, "total": t}`` …, then
   ``{"status": "done"|"failed", "error": <Dokku's text>}``.
@@ -27,13 +29,13 @@ import json
 import threading
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, request
 from pruvon_web.public import Revalidator, authorize, error_message, route
 from pruvon_web.public import close as ws_close
 
 from pruvon_core.dokku import errors, validate
 from pruvon_core.operations import Operation, OperationNotFound, follow
-from pruvon_services.web import client, manager, resource
+from pruvon_services.web import client, create_operation, manager, op_service, resource
 
 FINAL = {"succeeded": "done"}
 
@@ -111,15 +113,6 @@ def _operation(ws: Any, op_id: str) -> Operation | None:
         return None
 
 
-def _op_service(op: Operation) -> tuple[str, str] | None:
-    """The ``(type, name)`` a services operation works on; None for any other."""
-    kind_name = op.target.removeprefix("service:")
-    if kind_name == op.target or "/" not in kind_name:
-        return None
-    kind, name = kind_name.split("/", 1)
-    return kind, name
-
-
 def operation_socket(ws: Any, kind: str, name: str, op_id: str) -> None:
     found = _service(ws, kind, name)
     if found is None:
@@ -131,9 +124,25 @@ def operation_socket(ws: Any, kind: str, name: str, op_id: str) -> None:
     op = _operation(ws, op_id)
     if op is None:
         return
-    if _op_service(op) != found:
+    if not op.target.startswith("service:") or op_service(op) != found:
         return ws_close(ws, f"no operation {op_id}")
-    revalidator = Revalidator(identity, action="services.read", resource=where)
+    progress(ws, op, Revalidator(identity, action="services.read", resource=where))
+
+
+def create_socket(ws: Any) -> None:
+    """``?operation=<id>``: a create the actor started (see ``web.create_operation``)."""
+    identity = authorize(ws, "services.create")
+    if identity is None:
+        return
+    try:
+        op = create_operation(request.args.get("operation", ""))
+    except (OperationNotFound, ValueError) as exc:
+        return ws_close(ws, str(exc))
+    progress(ws, op, Revalidator(identity, action="services.create"))
+
+
+def progress(ws: Any, op: Operation, revalidator: Revalidator) -> None:
+    """Progress frames until the operation ends; closed early when access is revoked."""
     for record, lines in follow(manager().store, op.id, interval=0.25,
                                 stop=lambda: not revalidator.ok()):
         ws.send(json.dumps({"type": "progress", "operation": record.as_dict(),
@@ -141,8 +150,8 @@ def operation_socket(ws: Any, kind: str, name: str, op_id: str) -> None:
         if not record.active:
             ws.send(json.dumps({"type": "done", "status": record.status,
                                 "error": record.error, "operation": record.id}))
-            return None
-    return revalidator.close(ws)
+            return
+    revalidator.close(ws)
 
 
 def import_socket(ws: Any, task: str) -> None:
@@ -150,9 +159,9 @@ def import_socket(ws: Any, task: str) -> None:
     op = _operation(ws, task)
     if op is None:
         return
-    found = _op_service(op)
-    if found is None or op.kind != "services.import":
+    if op.kind != "services.import":
         return ws_close(ws, f"no import {task}")
+    found = op_service(op)
     where = resource(*found)
     identity = authorize(ws, "services.import", where)
     if identity is None:
@@ -181,4 +190,5 @@ def register(bp: Blueprint) -> None:
     route(f"{one}/logs", bp=bp)(logs_socket)
     route(f"{one}/console", bp=bp)(console_socket)
     route(f"{one}/operations/<op_id>", bp=bp)(operation_socket)
+    route("/ws/services/create", bp=bp)(create_socket)
     route("/ws/services/import/<task>", bp=bp)(import_socket)

@@ -5,6 +5,7 @@ what a scoped user sees."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ def sign_in(page: Any, server: Any, username: str) -> None:
 
 
 def wait_operation(page: Any) -> str:
-    page.wait_for_url("**/operations/*")
+    page.wait_for_url(re.compile(r"/operations/\w+$|/services/create\?operation=\w+$"))
     finished = ", ".join(f"#op-status.op-{s}" for s in (
         "succeeded", "failed", "cancelled", "timed_out", "interrupted"))
     page.wait_for_selector(finished, timeout=90000)  # the CSP forbids wait_for_function

@@ -8,17 +8,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.apps.conftest import wait_operation
+from tests.apps.conftest import csrf_from, wait_operation
 from tests.services_web.conftest import audit_events, calls, post
 
-OP_RE = re.compile(r"/services/([\w-]+)/([\w-]+)/operations/(\w+)$")
+OP_RE = re.compile(r"(?:/services/[\w-]+/[\w-]+/operations/|/services/create\?operation=)(\w+)$")
 
 
 def op_id(response: Any) -> str:
     assert response.status_code == 303, response.get_data(as_text=True)
     match = OP_RE.search(response.headers["Location"])
     assert match, response.headers["Location"]
-    return match.group(3)
+    return match.group(1)
 
 
 # --------------------------------------------------------------------------- list
@@ -277,3 +277,27 @@ def test_a_kind_whose_plugin_is_not_installed_is_refused_before_any_call(
     assert page.status_code == 400  # as the API answers it
     assert "the mysql plugin is not installed" in page.get_data(as_text=True)
     assert [c for c in calls(dokku_calls) if c.startswith("mysql:")] == []
+
+
+def test_a_scoped_creator_follows_the_create_and_then_owns_the_service(
+    http: Any, login_as: Any, services: Path, pruvon_config: Any, web_app: Any
+) -> None:
+    """The new service is granted once it exists: its progress is followed under
+    /services/create, which the creator may open all along."""
+    text = pruvon_config.path.read_text()
+    pruvon_config.path.write_text(text.replace(
+        "    can_create_apps: true\n", "    can_create_apps: true\n    can_create_services: true\n",
+        1))
+    token = login_as("alice")
+    response = post(http, "/services/create", token, type="postgres", name="alice-db")
+    assert response.headers["Location"].startswith("/services/create?operation=")
+    page = http.get(response.headers["Location"])
+    assert page.status_code == 200 and 'id="op-progress"' in page.get_data(as_text=True)
+    op = wait_operation(pruvon_config.state_dir, op_id(response))
+    assert op.status == "succeeded", op.error
+    assert http.get("/services/postgres/alice-db").status_code == 200
+    admin = web_app.test_client()  # another actor's create is not theirs to follow there
+    token = csrf_from(admin.get("/login").get_data(as_text=True))
+    admin.post("/login", data={"username": "admin", "csrf_token": token,
+                               "password": pruvon_config.passwords["admin"]})
+    assert admin.get(response.headers["Location"]).status_code == 404

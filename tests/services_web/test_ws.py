@@ -103,3 +103,21 @@ def test_a_failed_import_ends_with_dokkus_own_text(server: Server) -> None:
         assert frame["status"] == "failed" and frame["error"]
     finally:
         sim(server.sim, "postgres:start", "crm-db")
+
+
+def test_create_progress_socket_is_the_creators_own(server: Server) -> None:
+    admin = signed_in(server, "admin")
+    token = admin.csrf("/services/create")
+    status, headers, _ = admin.request("/services/create", {
+        "csrf_token": token, "type": "postgres", "name": "ws-created"})
+    assert status == 303, headers
+    op = headers["Location"].rsplit("=", 1)[1]
+    ws = connect(server, f"/ws/services/create?operation={op}")
+    frames = [json.loads(ws.recv())]
+    while frames[-1]["type"] != "done":
+        frames.append(json.loads(ws.recv()))
+    assert frames[-1]["status"] == "succeeded"
+    assert any(f["type"] == "progress" and f["operation"]["percent"] == 100 for f in frames)
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        connect(server, f"/ws/services/create?operation={op}", user="victor")  # may not create
+    assert refused.value.status_code == 403
