@@ -18,7 +18,12 @@ from pruvon_core.dokku import errors
 from pruvon_core.opspecs import OperationSpec
 from pruvon_services import operations as ops
 from pruvon_services.kinds import CREATE_FLAGS, UPGRADE_FLAGS
-from pruvon_services.service import list_services, require_kind, service_detail
+from pruvon_services.service import (
+    list_services,
+    require_kind,
+    require_unlinked,
+    service_detail,
+)
 from pruvon_services.web import (
     API,
     allowed_filter,
@@ -109,7 +114,12 @@ DESTROY_SCHEMA = {"type": "object", "properties": {
 
 
 def api_destroy(kind: str, name: str) -> Any:
-    return start(kind, name, ops.DESTROY, {"confirm": body(DESTROY_SCHEMA).get("confirm", "")})
+    """409 at once while linked (the operation checks again, under the lock)."""
+    confirm = body(DESTROY_SCHEMA).get("confirm", "")
+    facts, name = readable(kind, name, ops.DESTROY.action)
+    runner().validate(ops.DESTROY, ops.target(facts.name, name), {"confirm": confirm})
+    require_unlinked(client(), facts, name)
+    return start(kind, name, ops.DESTROY, {"confirm": confirm})
 
 
 LINK_SCHEMA = {"type": "object", "required": ["app"], "properties": {

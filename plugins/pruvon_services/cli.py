@@ -38,6 +38,7 @@ from pruvon_services.service import (
     export_stream,
     list_services,
     require_kind,
+    require_unlinked,
     service_detail,
 )
 
@@ -215,11 +216,7 @@ def destroy_command(obj: CliContext, kind: str, name: str, force: bool) -> None:
     """Destroy a service (refused while apps are linked to it)."""
     env = Env(obj)
     service_kind, name = env.kind(kind), check_name(name)
-    links = env.client.service_links(service_kind.name, name)  # ServiceNotFound: exit 20
-    if links:
-        raise ServicesError(f"{kind}/{name} is linked to {', '.join(links)}: unlink "
-                            f"{', '.join(links)} first (pruvon services unlink {kind} {name} "
-                            "APP)")
+    require_unlinked(env.client, service_kind, name)  # before the prompt; missing: exit 20
     confirm = name if force else _confirm(kind, name)
     if confirm != name:
         raise CliError(f"confirmation did not match {name}; nothing destroyed", 2)

@@ -79,9 +79,10 @@ OFFICIAL: dict[str, ServiceKind] = {k.name: k for k in (
               magic=SQL_MAGIC, export=True, clone=True),
     _official("mariadb", "MariaDB", "mariadb:12.2.2", (3306,), console=True, ext="sql",
               magic=SQL_MAGIC, export=True, clone=True),
-    # mongodump --gzip --archive: the archive format's magic 0x8199e26d, little-endian
+    # mongodump --gzip --archive: the whole archive stream gzipped (mongorestore --gzip
+    # --archive reads nothing else)
     _official("mongo", "MongoDB", "mongo:8.2.9", (27017, 27018, 27019, 28017), console=True,
-              ext="archive", magic=(b"\x6d\xe2\x99\x81",), export=True, clone=True),
+              ext="archive", magic=(b"\x1f\x8b",), export=True, clone=True),
     # cat /data/dump.rdb after BGSAVE: an RDB file, magic "REDIS"
     _official("redis", "Redis", "redis:8.8.0", (6379,), console=True, ext="rdb",
               magic=(b"REDIS",), export=True, clone=True),

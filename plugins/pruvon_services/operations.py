@@ -33,6 +33,7 @@ from pruvon_services.service import (
     import_stream,
     open_dump,
     require_kind,
+    require_unlinked,
 )
 
 CONFIG_OPTIONS_REACH = ("--config-options passes raw docker options to the service container "
@@ -147,12 +148,12 @@ def _check_create(call: Call) -> None:
 def _create(call: Call, ctx: Context | None) -> dict[str, Any]:
     kind, name = _kind(call), _name(call)
     _step(ctx, "create")
-    call.deps.client.service_create(kind.name, name, call.params["argv_flags"])
+    call.deps.client.service_create(kind.name, name, call.params["argv_flags"], ctx=ctx)
     call.created(call.target)
     _done(ctx, call.target)
     for app in call.params["link"]:
         _step(ctx, f"link {app}")
-        call.deps.client.service_link(kind.name, name, app)
+        call.deps.client.service_link(kind.name, name, app, ctx=ctx)
         _done(ctx, app)
     return {"type": kind.name, "name": name, "linked": call.params["link"]}
 
@@ -180,10 +181,7 @@ def _destroy(call: Call, ctx: Context | None) -> dict[str, Any]:
     kind, name = _kind(call), _name(call)
     client = call.deps.client
     _step(ctx, "check links")
-    links = client.service_links(kind.name, name)
-    if links:
-        raise ServicesError(f"{call.target} is linked to {', '.join(links)}: unlink "
-                            f"{', '.join(links)} first")
+    require_unlinked(client, kind, name)
     _done(ctx)
     _step(ctx, "safeguards")
     notes: list[str] = []
@@ -192,7 +190,7 @@ def _destroy(call: Call, ctx: Context | None) -> dict[str, Any]:
                                           {"kind": "service", "type": kind.name, "name": name})
     _done(ctx, "; ".join(notes))
     _step(ctx, "destroy")
-    client.service_destroy(kind.name, name)
+    client.service_destroy(kind.name, name, ctx=ctx)
     _done(ctx, call.target)
     return {"type": kind.name, "name": name, "safeguards": notes}
 
@@ -225,7 +223,7 @@ def _link(call: Call, ctx: Context | None) -> dict[str, str]:
     _step(ctx, f"link {app}")
     call.deps.client.service_link(_kind(call).name, _name(call), app,
                                   call.params.get("alias") or None,
-                                  call.params.get("querystring") or None)
+                                  call.params.get("querystring") or None, ctx=ctx)
     _done(ctx, app)
     return {"service": call.target, "app": app}
 
@@ -233,7 +231,7 @@ def _link(call: Call, ctx: Context | None) -> dict[str, str]:
 def _unlink(call: Call, ctx: Context | None) -> dict[str, str]:
     app = call.params["app"]
     _step(ctx, f"unlink {app}")
-    call.deps.client.service_unlink(_kind(call).name, _name(call), app)
+    call.deps.client.service_unlink(_kind(call).name, _name(call), app, ctx=ctx)
     _done(ctx, app)
     return {"service": call.target, "app": app}
 
@@ -262,7 +260,7 @@ def _check_target(call: Call) -> None:
 def _lifecycle(action: str) -> OperationSpec:
     def run(call: Call, ctx: Context | None) -> dict[str, str]:
         _step(ctx, action)
-        call.deps.client.service_action(_kind(call).name, _name(call), action)
+        call.deps.client.service_action(_kind(call).name, _name(call), action, ctx=ctx)
         _done(ctx)
         return {"service": call.target, "action": action}
 
@@ -297,14 +295,14 @@ def _check_expose(call: Call) -> None:
 def _expose(call: Call, ctx: Context | None) -> dict[str, Any]:
     _step(ctx, "expose")
     kind, name = _kind(call), _name(call)
-    call.deps.client.service_expose(kind.name, name, call.params["ports"])
+    call.deps.client.service_expose(kind.name, name, call.params["ports"], ctx=ctx)
     _done(ctx, " ".join(call.params["ports"]) or "random ports")
     return {"service": call.target, "ports": call.params["ports"]}
 
 
 def _unexpose(call: Call, ctx: Context | None) -> dict[str, str]:
     _step(ctx, "unexpose")
-    call.deps.client.service_unexpose(_kind(call).name, _name(call))
+    call.deps.client.service_unexpose(_kind(call).name, _name(call), ctx=ctx)
     _done(ctx)
     return {"service": call.target}
 
@@ -338,7 +336,8 @@ def _check_clone(call: Call) -> None:
 def _clone(call: Call, ctx: Context | None) -> dict[str, str]:
     kind, new = _kind(call), call.params["new_name"]
     _step(ctx, "clone")
-    call.deps.client.service_clone(kind.name, _name(call), new, call.params["argv_flags"])
+    call.deps.client.service_clone(kind.name, _name(call), new, call.params["argv_flags"],
+                                   ctx=ctx)
     call.created(target(kind.name, new))
     _done(ctx, target(kind.name, new))
     return {"service": call.target, "clone": target(kind.name, new)}
@@ -359,7 +358,8 @@ def _check_upgrade(call: Call) -> None:
 
 def _upgrade(call: Call, ctx: Context | None) -> dict[str, Any]:
     _step(ctx, "upgrade")
-    call.deps.client.service_upgrade(_kind(call).name, _name(call), call.params["argv_flags"])
+    call.deps.client.service_upgrade(_kind(call).name, _name(call), call.params["argv_flags"],
+                                     ctx=ctx)
     _done(ctx)
     return {"service": call.target, "flags": call.params["argv_flags"]}
 

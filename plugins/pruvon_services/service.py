@@ -11,13 +11,15 @@ of services.  Changes go through :mod:`pruvon_services.operations`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
 from pruvon_core.dokku import validate
-from pruvon_core.dokku.errors import DokkuError
+from pruvon_core.dokku.errors import DokkuError, ServiceLinked
 from pruvon_core.dokku.transports import Stream
 from pruvon_core.errors import InputError
 from pruvon_services.kinds import (
@@ -31,6 +33,7 @@ from pruvon_services.kinds import (
 DATASTORES = tuple(OFFICIAL)
 Allowed = Callable[[str, str], bool]
 AMBASSADOR_PORT_RE = re.compile(r"(?:([0-9.]+):)?(\d+)->(\d+)/tcp")
+PARALLEL_READS = 4  # the client's own limit of reads in flight (MAX_CONCURRENT_CALLS)
 DUMP_HEAD = 64  # bytes of an import looked at before Dokku sees any
 
 
@@ -143,27 +146,38 @@ def _row(kind: str, listed: dict[str, str], containers: dict[tuple[str, str, str
     return row
 
 
+def _parallel(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run independent Dokku reads at once (the client allows a few in flight); results in
+    order, the first failure raised."""
+    if len(calls) == 1:
+        return [calls[0]()]
+    with ThreadPoolExecutor(max_workers=min(len(calls), PARALLEL_READS)) as pool:
+        futures = [pool.submit(call) for call in calls]
+        return [future.result() for future in futures]
+
+
 def list_services(client: Any, kinds: Iterable[ServiceKind],
                   allowed: Allowed | None = None) -> list[ServiceRow]:
     """Every service of ``kinds`` that ``allowed(type, name)`` lets through, sorted.
 
     Costs one ``<type>:list`` per kind, plus (only when some service is
     listed) one ``docker ps`` and one ``docker-options:report``, whatever the
-    number of services: never an ``:info`` per service.  A Dokku error
-    propagates (the caller shows it).
+    number of services: never an ``:info`` per service.  The lists run at
+    once, then the two bulk reads at once, so the wait is about two calls
+    whatever the number of kinds.  A Dokku error propagates (the caller shows it).
     """
-    listed: list[tuple[str, dict[str, str]]] = []
-    for kind in kinds:
-        for entry in client.service_table(kind.name):
-            if allowed is None or allowed(kind.name, entry["name"]):
-                listed.append((kind.name, entry))
+    chosen = list(kinds)
+    tables = _parallel([functools.partial(client.service_table, k.name) for k in chosen])
+    listed = [(kind.name, entry) for kind, table in zip(chosen, tables, strict=True)
+              for entry in table if allowed is None or allowed(kind.name, entry["name"])]
     if not listed:
         return []
-    containers = _container_facts(client)
-    links = None
-    if any("links" not in entry for _, entry in listed):
-        links = client.service_link_map()
-    rows = [_row(kind, entry, containers, links) for kind, entry in listed]
+    need_links = any("links" not in entry for _, entry in listed)
+    containers, links = _parallel([
+        functools.partial(_container_facts, client),
+        client.service_link_map if need_links else dict])
+    rows = [_row(kind, entry, containers, links if need_links else None)
+            for kind, entry in listed]
     return sorted(rows, key=lambda r: (r.type, r.name))
 
 
@@ -180,6 +194,15 @@ def service_detail(client: Any, kind: ServiceKind, name: str) -> ServiceDetail:
     row = ServiceRow(kind.name, info.name, info.status, version, image, info.exposed_ports,
                      list(info.links))
     return ServiceDetail(row, fields, info.dsn)
+
+
+def require_unlinked(client: Any, kind: ServiceKind, name: str) -> None:
+    """ServiceLinked (Dokku's own refusal, said earlier and with the apps) while linked."""
+    links = client.service_links(kind.name, check_name(name))
+    if links:
+        apps = ", ".join(links)
+        raise ServiceLinked(f"{kind.name}/{name} is linked to {apps}: unlink {apps} first "
+                            f"(pruvon services unlink {kind.name} {name} APP)")
 
 
 def linked_services(client: Any, app: str) -> list[tuple[str, str, list[str]]]:

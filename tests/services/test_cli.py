@@ -77,7 +77,7 @@ def test_destroy_asks_for_the_name_and_refuses_while_linked(
     sim(host, "postgres:create", "db1")
     sim(host, "postgres:link", "db1", "blog")
     linked = pruvon(cli_env, "destroy", "postgres", "db1", "--force")
-    assert linked.returncode == 2 and b"unlink blog first" in linked.stderr
+    assert linked.returncode == 1 and b"unlink blog first" in linked.stderr  # as Dokku: 1
     sim(host, "postgres:unlink", "db1", "blog")
     wrong = pruvon(cli_env, "destroy", "postgres", "db1", stdin=b"db2\n")
     assert wrong.returncode == 2 and b"did not match" in wrong.stderr

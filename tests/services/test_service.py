@@ -158,3 +158,50 @@ def test_kinds_without_export_refuse_it() -> None:
     with pytest.raises(ServicesError, match="no import"):
         check_dump(kind_facts("rabbitmq"), b"anything")
     assert kinds_mod.OFFICIAL["rabbitmq"].exportable is False
+
+
+@pytest.mark.parametrize("kind", ["mysql", "mariadb", "mongo"])
+def test_each_kinds_own_export_imports_back_and_a_foreign_one_is_refused(
+        host: Path, client: Any, kind: str) -> None:
+    sim(host, "plugin:install", f"https://github.com/dokku/dokku-{kind}.git")
+    facts = require_kind(available_kinds(client, max_age=0), kind)
+    sim(host, f"{kind}:create", "d1")
+    with export_stream(client, facts, "d1") as stream:
+        data = b"".join(stream.chunks())
+    check_dump(facts, data[:64])
+    import_stream(client, facts, "d1", io.BytesIO(data), len(data), lambda n: None)
+    client.reset_calls()
+    with pytest.raises(ServicesError, match=f"not a {facts.title} export"):
+        import_stream(client, facts, "d1", io.BytesIO(b"PGDMP\x01\x10"), 7, lambda n: None)
+    assert client.calls == []
+
+
+def test_a_plugin_declared_kind_joins_with_its_facts(client: Any) -> None:
+    import pluggy
+
+    from pruvon_core import hookspecs
+    from pruvon_core.hookspecs import hookimpl
+    from pruvon_core.registry import ServiceType
+
+    class Cockroach:
+        @hookimpl
+        def pruvon_service_types(self) -> list:
+            return [ServiceType("cockroach", "CockroachDB", title="CockroachDB", console=True,
+                                export_ext="sql", dump_magic=(b"--",),
+                                create_flags=("--image", "--image-version")),
+                    ServiceType("broken", "bad facts", dump_magic=("not bytes",)),  # type: ignore[arg-type]
+                    ServiceType("postgres", "a second postgres is ignored")]
+
+    pm = pluggy.PluginManager("pruvon")
+    pm.add_hookspecs(hookspecs)
+    pm.register(Cockroach())
+    context = type("Context", (), {"plugins": pm})()
+    names = [k.name for k in available_kinds(client, context, max_age=0)]
+    assert names == ["postgres", "redis", "cockroach"]
+    roach = kind_facts("cockroach", context)
+    assert (roach.title, roach.console, roach.export_ext, roach.exportable, roach.official) == (
+        "CockroachDB", True, "sql", True, False)
+    assert roach.create_flags == ("--image", "--image-version")
+    check_dump(roach, b"-- dump")
+    with pytest.raises(ServicesError):
+        check_dump(roach, b"PGDMP")
