@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,11 +51,29 @@ def upload(server: Server, browser: Browser, path: str, body: bytes) -> tuple[in
     return response.status, json.loads(response.read())
 
 
-def test_logs_socket_streams_the_service_log(server: Server) -> None:
+def log_tails(name: str) -> list[str]:
+    """Running simulated ``postgres:logs NAME -t`` processes."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            words = (entry / "cmdline").read_bytes().split(b"\0") if entry.name.isdigit() else []
+        except OSError:
+            continue
+        if b"postgres:logs" in words and name.encode() in words:
+            found.append(entry.name)
+    return found
+
+
+def test_logs_socket_streams_the_service_log_and_leaves_no_tail(server: Server) -> None:
     ws = connect(server, "/ws/services/postgres/blog-db/logs")
     first = ws.recv()
     assert first and not first.startswith('{"type": "error"'), first
+    assert log_tails("blog-db"), "the tail runs while the socket is open"
     ws.close()
+    deadline = time.monotonic() + 10
+    while log_tails("blog-db") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert log_tails("blog-db") == []
 
 
 @pytest.mark.parametrize("path", ["/ws/services/postgres/crm-db/logs",
