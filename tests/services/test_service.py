@@ -205,3 +205,14 @@ def test_a_plugin_declared_kind_joins_with_its_facts(client: Any) -> None:
     check_dump(roach, b"-- dump")
     with pytest.raises(ServicesError):
         check_dump(roach, b"PGDMP")
+
+
+def test_without_docker_the_list_still_costs_no_info_calls(host: Path, client: Any) -> None:
+    """Over ssh Pruvon cannot run docker: names and links still come, status stays empty."""
+    sim(host, "postgres:create", "db1")
+    sim(host, "postgres:link", "db1", "blog")
+    client.docker = None
+    rows = list_services(client, [PG, REDIS])
+    assert [(r.name, r.status, r.links) for r in rows] == [("db1", "", ["blog"])]
+    assert sorted(c.argv[0] for c in client.calls) == [
+        "docker-options:report", "postgres:list", "redis:list"]
