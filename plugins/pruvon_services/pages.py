@@ -26,6 +26,7 @@ from pruvon_services.service import ServicesError, list_services, mask_dsn, serv
 from pruvon_services.web import (
     allowed_filter,
     can,
+    cancel,
     client,
     create_operation,
     guard,
@@ -243,13 +244,21 @@ def operation_page(kind: str, name: str, op_id: str) -> Any:
     return render_operation(service_operation(facts.name, name, op_id))
 
 
+def operation_cancel(kind: str, name: str, op_id: str) -> Any:
+    """Ask a running operation to stop (needs the permission that started it; audited)."""
+    cancel(kind, name, op_id)
+    flash("Cancel requested.", "success")
+    return redirect(f"/services/{kind}/{name}/operations/{op_id}", 303)
+
+
 def render_operation(op: Operation, create: bool = False) -> Any:
     """An operation's progress page; a create is followed on its own socket (see web.py)."""
     kind, name = op_service(op)
     ws_path = (f"/ws/services/create?operation={op.id}" if create
                else f"/ws/services/{kind}/{name}/operations/{op.id}")
+    can_cancel = not create and op.active and can(operations.cancel_action(op.kind), kind, name)
     return render_template("services/operation.html", kind=kind_facts(kind, web_state().pruvon),
-                           name=name, op=op, ws_path=ws_path,
+                           name=name, op=op, ws_path=ws_path, can_cancel=can_cancel,
                            output=manager().store.output(op.id))
 
 
@@ -268,5 +277,6 @@ def register(bp: Blueprint) -> None:
         (f"{one}/destroy", destroy_page, ["GET", "POST"]),
         (f"{one}/console", console_page, ["GET"]),
         (f"{one}/operations/<op_id>", operation_page, ["GET"]),
+        (f"{one}/operations/<op_id>/cancel", operation_cancel, ["POST"]),
     ):
         bp.add_url_rule(rule, endpoint=f"page_{view.__name__}", view_func=view, methods=methods)

@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.apps.conftest import csrf_from, wait_operation
 from tests.services_web.conftest import audit_events, calls, post
 
@@ -245,26 +247,14 @@ def test_import_without_the_csrf_header_is_refused(
 
 
 def test_import_into_a_busy_service_is_refused_before_the_upload(
-    http: Any, login_as: Any, services: Path, pruvon_config: Any
+    http: Any, login_as: Any, busy_cache: Any, pruvon_config: Any
 ) -> None:
-    import threading
-
-    from pruvon_core.operations import OperationManager
-
     token = login_as("admin")
-    gate = threading.Event()
-    busy = OperationManager(pruvon_config.state_dir).start(
-        "services.restart", "service:postgres/crm-db", ["run"], lambda ctx: gate.wait(30),
-        title="restart postgres/crm-db")
-    try:
-        refused = http.post("/services/postgres/crm-db/import", data=b"PGDMP" + b"\0" * 64,
-                            headers={"X-CSRF-Token": token,
-                                     "Content-Type": "application/octet-stream"})
-    finally:
-        gate.set()
-        wait_operation(pruvon_config.state_dir, busy.id)
+    refused = http.post("/services/redis/cache/import", data=b"REDIS0011" + b"\0" * 64,
+                        headers={"X-CSRF-Token": token,
+                                 "Content-Type": "application/octet-stream"})
     assert refused.status_code == 409, refused.get_data(as_text=True)
-    assert "restart postgres/crm-db is running" in refused.get_json()["error"]
+    assert "restart redis/cache is running" in refused.get_json()["error"]
     assert list((Path(pruvon_config.state_dir) / "imports").glob("*")) == []
 
 
@@ -301,3 +291,44 @@ def test_a_scoped_creator_follows_the_create_and_then_owns_the_service(
     admin.post("/login", data={"username": "admin", "csrf_token": token,
                                "password": pruvon_config.passwords["admin"]})
     assert admin.get(response.headers["Location"]).status_code == 404
+
+
+@pytest.fixture
+def busy_cache(services: Path, pruvon_config: Any) -> Any:
+    """An operation holding redis/cache (another worker's restart) until the test ends."""
+    import threading
+
+    from pruvon_core.operations import OperationManager
+
+    gate = threading.Event()
+    busy = OperationManager(pruvon_config.state_dir).start(
+        "services.restart", "service:redis/cache", ["run"], lambda ctx: gate.wait(30),
+        title="restart redis/cache")
+    yield busy
+    gate.set()
+    wait_operation(pruvon_config.state_dir, busy.id)
+
+
+def test_cancel_needs_the_permission_that_starts_the_operation(
+    http: Any, login_as: Any, busy_cache: Any, pruvon_config: Any
+) -> None:
+    from pruvon_core.operations import OperationStore
+
+    token = login_as("victor")  # a viewer: sees nothing of redis/cache
+    assert http.post(f"/services/redis/cache/operations/{busy_cache.id}/cancel",
+                     data={"csrf_token": token}).status_code == 403
+    assert not OperationStore(pruvon_config.state_dir).cancel_requested(busy_cache.id)
+
+
+def test_the_operation_page_offers_cancel_while_running(
+    http: Any, login_as: Any, busy_cache: Any, pruvon_config: Any
+) -> None:
+    from pruvon_core.operations import OperationStore
+
+    token = login_as("alice")  # redis * is hers
+    page = http.get(f"/services/redis/cache/operations/{busy_cache.id}").get_data(as_text=True)
+    assert 'id="op-cancel"' in page
+    done = http.post(f"/services/redis/cache/operations/{busy_cache.id}/cancel",
+                     data={"csrf_token": token})
+    assert done.status_code == 303
+    assert OperationStore(pruvon_config.state_dir).cancel_requested(busy_cache.id)

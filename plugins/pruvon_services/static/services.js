@@ -46,6 +46,8 @@
         var error = document.getElementById("op-error");
         if (msg.error) { error.textContent = msg.error; error.hidden = false; }
         document.getElementById("op-next").hidden = false;
+        var cancel = document.getElementById("op-cancel");
+        if (cancel) { cancel.hidden = true; }
       } else if (msg.type === "error") {
         setText("op-status", msg.error);
       }
