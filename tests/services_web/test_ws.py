@@ -13,7 +13,7 @@ import pytest
 import websocket
 
 from tests.apps.conftest import sim
-from tests.web.server import Browser, Server, start_server
+from tests.web.server import Browser, Server, socket_closes, start_server
 
 pytestmark = pytest.mark.e2e
 
@@ -141,3 +141,18 @@ def test_create_progress_socket_is_the_creators_own(server: Server) -> None:
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
         connect(server, f"/ws/services/create?operation={op}", user="victor")  # may not create
     assert refused.value.status_code == 403
+
+
+def test_narrowed_grant_closes_an_open_service_log_socket(server: Server) -> None:
+    """Grants are not in the session fingerprint: the socket re-checks its own permission."""
+    ws = connect(server, "/ws/services/postgres/blog-db/logs", user="alice")
+    original = server.config.read_text()
+    narrowed = original.replace("      postgres:\n        - blog-db\n      redis:",
+                                "      redis:", 1)
+    assert narrowed != original
+    try:
+        server.config.write_text(narrowed)
+        assert socket_closes(ws, "no longer"), "the log socket should close once the grant is gone"
+    finally:
+        server.config.write_text(original)
+        ws.close()
