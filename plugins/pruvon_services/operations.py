@@ -39,7 +39,8 @@ from pruvon_services.service import (
 CONFIG_OPTIONS_REACH = ("--config-options passes raw docker options to the service container "
                         "(volumes, devices, privileges: the whole host); only an admin may set them")
 HOST_ACCESS = "services.host_access"
-LINK_APP_ACTION = "apps.config.write"  # a link sets <ALIAS>_URL on the app and restarts it
+LINK_APP_ACTION = "apps.config.write"
+REVEAL_ACTION = "services.manage"  # the DSN's password: writers only, every reveal audited  # a link sets <ALIAS>_URL on the app and restarts it
 
 
 @dataclass
