@@ -94,9 +94,10 @@ def detail_context(kind: ServiceKind, name: str) -> dict[str, Any]:
     """The service's facts; its DSN masked unless a writer asked to reveal it (audited)."""
     detail = service_detail(client(), kind, name)
     abilities = {a: can(a, kind.name, name) for a in WRITE_ACTIONS}
-    reveal = request.args.get("reveal") == "1" and abilities["services.link"]
-    if reveal:
-        guard().record("services.read", target(kind.name, name), "ok", what="reveal dsn")
+    abilities["reveal"] = can(operations.REVEAL_ACTION, kind.name, name)
+    reveal = request.args.get("reveal") == "1" and abilities["reveal"]
+    if reveal:  # audited like the API's and the CLI's reveal
+        guard().record(operations.REVEAL_ACTION, target(kind.name, name), "ok", reveal="dsn")
     return {
         "kind": kind, "name": name, "detail": detail,
         "dsn": detail.dsn if reveal else mask_dsn(detail.dsn or ""), "revealed": reveal,

@@ -108,7 +108,7 @@ def test_a_writer_reveals_the_dsn_and_it_is_audited(
     dsn = re.search(r'id="service-dsn">([^<]+)<', html).group(1)
     assert "****" not in dsn and re.match(r"postgres://postgres:\w+@", dsn)
     assert [e for e in audit_events(pruvon_config.state_dir)
-            if e.action == "services.read" and e.details.get("what") == "reveal dsn"]
+            if e.action == "services.manage" and e.details.get("reveal") == "dsn"]
 
 
 # --------------------------------------------------------------------------- create
