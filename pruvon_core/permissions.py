@@ -361,6 +361,9 @@ def route_allowed(record: Any, path: str) -> bool:
     listed = table.pages.get(page)
     if listed is not None and listed.resource_kind is not None:
         return _any_granted(record, listed.resource_kind)
+    task_kind = table.task_kind(page)
+    if task_kind is not None:
+        return _any_granted(record, task_kind)
     found = _path_resource(table, page)
     return found is not None and _resource_page_allowed(record, *found)
 

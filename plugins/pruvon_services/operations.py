@@ -397,6 +397,7 @@ def _progress(ctx: Context | None, size: int | None) -> Callable[[int], None]:
         if ctx is None or now - last[0] < PROGRESS_EVERY:
             return
         last[0] = now
+        ctx.op.result = {"bytes": sent, "total": size}  # for /ws/services/import/<task>
         if size:
             ctx.fraction(min(sent / size, 1.0), f"{sent} of {size} bytes")
         else:
@@ -417,7 +418,7 @@ def _import(call: Call, ctx: Context | None) -> dict[str, Any]:
     report = _progress(ctx, size)
     import_stream(call.deps.client, kind, _name(call), call.params["source"], size, progress)
     _done(ctx, f"{sent[0]} bytes")
-    return {"service": call.target, "bytes": sent[0]}
+    return {"service": call.target, "bytes": sent[0], "total": size}
 
 
 IMPORT = OperationSpec(

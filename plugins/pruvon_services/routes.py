@@ -2,8 +2,8 @@
 
 The ``pruvon_web_blueprints`` hook calls :func:`blueprint`; nothing is
 registered as a side effect of importing a module.  Each front-end module
-(``api.py`` here; the pages and WebSockets add theirs to :data:`MODULES`)
-has a ``register(bp)``.  The blueprint is built on the first call and reused
+(``api.py``, ``pages.py``, ``transfer_web.py``, ``ws.py``) has a
+``register(bp)``.  The blueprint is built on the first call and reused
 (Flask refuses new routes on a blueprint an application has registered, and
 the API documentation must list each endpoint once).
 """
@@ -14,10 +14,10 @@ import functools
 
 from flask import Blueprint
 
-from pruvon_services import api
+from pruvon_services import api, pages, transfer_web, ws
 
-# the front-end modules, in registration order (pages and WebSockets add themselves here)
-MODULES = (api,)
+# the front-end modules, in registration order
+MODULES = (api, pages, transfer_web, ws)
 
 
 @functools.cache

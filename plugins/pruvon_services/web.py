@@ -14,11 +14,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from pruvon_web.public import client_ip, web_state
+from pruvon_web.public import allowed, client_ip, web_state
 
+from pruvon_core.dokku.errors import ServiceNotFound
 from pruvon_core.guard import Guard
-from pruvon_core.operations import Operation, OperationManager, OperationNotFound
+from pruvon_core.operations import (
+    Operation,
+    OperationConflict,
+    OperationManager,
+    OperationNotFound,
+)
 from pruvon_core.opspecs import Runner
+from pruvon_core.permissions import Resource
 from pruvon_services import operations
 from pruvon_services.kinds import ServiceKind
 from pruvon_services.service import Allowed, check_name, require_kind
@@ -97,3 +104,47 @@ def cancel(kind: str, name: str, op_id: str) -> Operation:
     check.require(action, None if op.kind == operations.CREATE.kind else target)
     check.record(action, target, "ok", what="cancel", operation=op_id)
     return manager().store.request_cancel(op_id)
+
+
+# --------------------------------------------------------------------------- pages, sockets
+def resource(kind: str, name: str) -> Resource:
+    return Resource("service", name, service_type=kind)
+
+
+def can(action: str, kind: str | None = None, name: str | None = None) -> bool:
+    """Whether the signed-in identity may ``action`` (on one service, or globally)."""
+    where = resource(kind, name) if kind is not None and name is not None else None
+    return allowed(g.identity, action, where)
+
+
+def visible(kind: str, name: str, action: str = "services.read") -> tuple[ServiceKind, str]:
+    """:func:`readable`, and the service exists on the host (one ``:exists`` call, 404)."""
+    facts, name = readable(kind, name, action)
+    if not client().service_exists(facts.name, name):
+        raise ServiceNotFound(f"{facts.name} service {name} does not exist", exit_code=20)
+    return facts, name
+
+
+def require_idle(kind: str, name: str) -> None:
+    """Refuse at once when another operation holds the service (before a long upload)."""
+    running = manager().store.running(f"service:{operations.target(kind, name)}")
+    if running is not None:
+        raise OperationConflict(f"{running.title} is running on {kind} {name} "
+                                f"({running.percent:.0f}%); try again when it ends", running)
+
+
+def create_operation(op_id: str) -> Operation:
+    """A create this actor started, followed under ``/services/create`` (404 for any other).
+
+    A scoped creator is granted the new service only once it exists, so the
+    service's own operation URL would refuse them while it is being created.
+    """
+    op = manager().store.get(op_id)
+    if op.kind != operations.CREATE.kind or op.actor != guard().actor.id:
+        raise OperationNotFound(f"no create operation {op_id!r} of yours")
+    return op
+
+
+def op_service(op: Operation) -> tuple[str, str]:
+    """``(type, name)`` of a services operation's target ``service:<type>/<name>``."""
+    return operations.split_target(op.target.removeprefix("service:"))
