@@ -25,6 +25,13 @@ def pruvon_route_grants():
 
 
 @hookimpl
+def pruvon_register_commands(cli):
+    from pruvon_backups.cli import register
+
+    register(cli)
+
+
+@hookimpl
 def pruvon_validate_config(data, pruvon=None):
     """The backups plugin owns ``backup:`` (Pruvon's meaning, see ``settings.py``)."""
     if isinstance(data, dict) and data.get("backup") is not None:
