@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from pruvon_backups import engine, scan, schedule
+from pruvon_backups import engine, scan, schedule, snapshots
 from pruvon_backups.errors import BackupBusy
 from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
 from pruvon_core.dokku import errors as dokku_errors
@@ -314,5 +314,43 @@ def download_command(obj: CliContext, backup_id: str, output: Path) -> None:
             out.write(chunk)
 
 
+@click.command("restore-snapshot")
+@click.argument("backup_id", metavar="ID")
+@click.option("--app", "app", default=None, help="Recreate under this name instead.")
+@click.option("--identity", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="age identity file, when the env values are encrypted.")
+@format_option
+@pass_ctx
+@_cli_errors
+def restore_snapshot_command(obj: CliContext, backup_id: str, app: str | None,
+                             identity: Path | None, fmt: str) -> None:
+    """Recreate an app from a configuration snapshot (pruvon backup list --type app)."""
+    result = snapshots.restore_snapshot(_context(obj), backup_id, app=app, identity=identity)
+    if fmt == "json":
+        echo_json({"restore_snapshot": result})
+        return
+    for step in result["steps"]:
+        click.echo(step)
+
+
+@click.command("snapshot")
+@click.argument("app")
+@format_option
+@pass_ctx
+@_cli_errors
+def snapshot_command(obj: CliContext, app: str, fmt: str) -> None:
+    """Store a configuration snapshot of an app on the backup targets now."""
+    record = snapshots.capture(_context(obj), app)
+    if fmt == "json":
+        echo_json({"backup": record.as_dict()})
+    else:
+        click.echo(f"snapshot {record.id} of {app}: {record.path or record.key}")
+
+
 def register(cli: click.Group) -> None:
+    """The ``backup`` group; ``restore-snapshot`` and ``snapshot`` join the apps group."""
     cli.add_command(backup_group)
+    apps = cli.commands.get("apps")
+    if isinstance(apps, click.Group):
+        apps.add_command(restore_snapshot_command)
+        apps.add_command(snapshot_command)
