@@ -1,10 +1,12 @@
 """Plugin: S3-compatible object storage as a backup target (``pip install 'pruvon[s3]'``).
 
-Each ``backup.targets`` entry with ``type: s3`` becomes one target (an
-:class:`~pruvon_backup_s3.target.S3Target`) declared through
-``pruvon_backup_targets``; the backups plugin streams every backup to it
-beside the local directory.  The plugin loads without boto3: the entries are
-still validated and declared, and using one says what to install.
+It declares the target kind ``s3`` through ``pruvon_backup_targets``; each
+``backup.targets`` entry with ``type: s3`` is checked by :meth:`S3Kind.problems`
+(called from the backups plugin's ``pruvon_validate_config``) and built by
+:meth:`S3Kind.configure` into an :class:`~pruvon_backup_s3.target.S3Target`,
+to which the backups plugin streams every backup beside the local directory.
+The plugin loads without boto3: entries are still validated, and using one
+says what to install.
 """
 
 from __future__ import annotations
@@ -12,25 +14,27 @@ from __future__ import annotations
 from typing import Any
 
 from pruvon_core.hookspecs import hookimpl
+from pruvon_core.registry import BackupTarget
+
+
+class S3Kind(BackupTarget):
+    """The ``s3`` target kind: options validated here, targets built on demand."""
+
+    def configure(self, options: Any) -> Any:
+        from pruvon_backup_s3.target import S3Target
+
+        return S3Target.from_entry(dict(options))
+
+    def problems(self, options: Any) -> list[str]:
+        from pruvon_backup_s3.settings import problems
+
+        return problems(options)
+
+
+S3_KIND = S3Kind("s3", "S3-compatible object storage (AWS S3, MinIO, Ceph, R2 …); "
+                       "needs pip install 'pruvon[s3]'")
 
 
 @hookimpl
-def pruvon_validate_config(data: Any) -> list[str]:
-    """Problems in the ``type: s3`` entries of ``backup.targets``, each naming its key."""
-    from pruvon_backup_s3.settings import validate
-
-    return validate(data)
-
-
-@hookimpl
-def pruvon_backup_targets(pruvon: Any) -> list[Any]:
-    """One S3 target per configured ``type: s3`` entry (none when no config is bound)."""
-    from pruvon_backup_s3.settings import s3_entries
-    from pruvon_backup_s3.target import S3Target
-    from pruvon_core.context import ContextUnbound
-
-    try:
-        data = pruvon.config.data
-    except ContextUnbound:
-        return []
-    return [S3Target.from_entry(entry) for _, entry in s3_entries(data)]
+def pruvon_backup_targets() -> list[Any]:
+    return [S3_KIND]

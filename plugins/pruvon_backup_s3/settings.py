@@ -16,7 +16,8 @@ An entry looks like::
           keep_daily_days: 30           # retention keys belong to the backups plugin
 
 Only the keys this plugin reads are checked here; ``name``, ``type`` and the
-retention keys are the backups plugin's.  Credentials are either both in the
+retention keys are the backups plugin's, which also calls :func:`problems`
+for each ``type: s3`` entry from its ``pruvon_validate_config``.  Credentials are either both in the
 entry or both left to the environment: half a pair is always a mistake.
 """
 
@@ -33,21 +34,6 @@ MIN_PART_MB, MAX_PART_MB, DEFAULT_PART_MB = 5, 512, 8
 MAX_PREFIX = 512
 S3_KEYS = ("bucket", "prefix", "endpoint_url", "region", "access_key_id", "secret_access_key",
            "part_size_mb")
-
-
-def s3_entries(data: Any) -> list[tuple[int, dict[str, Any]]]:
-    """``(index, entry)`` of every ``type: s3`` mapping in ``backup.targets``."""
-    backup = data.get("backup") if isinstance(data, dict) else None
-    targets = backup.get("targets") if isinstance(backup, dict) else None
-    if not isinstance(targets, list):
-        return []
-    return [(i, entry) for i, entry in enumerate(targets)
-            if isinstance(entry, dict) and entry.get("type") == "s3"]
-
-
-def _text(entry: dict[str, Any], key: str) -> str | None:
-    value = entry.get(key)
-    return value if isinstance(value, str) else None
 
 
 def _endpoint_problem(value: Any) -> str | None:
@@ -76,15 +62,20 @@ def _part_problem(value: Any) -> str | None:
     return None
 
 
-def entry_problems(index: int, entry: dict[str, Any]) -> list[str]:
-    """Every problem of one ``type: s3`` entry, each as ``backup.targets[i].key: reason``."""
-    where = f"backup.targets[{index}]"
-    problems: list[str] = []
+def problems(entry: Any) -> list[str]:
+    """Every problem of one ``type: s3`` entry, each as ``key: reason``.
+
+    The backups plugin's ``pruvon_validate_config`` asks each declared kind
+    about its entries and puts ``backup.targets[i].`` in front.
+    """
+    if not isinstance(entry, dict):
+        return ["must be a mapping"]
+    found: list[str] = []
     bucket = entry.get("bucket")
     if bucket is None:
-        problems.append(f"{where}.bucket: required for an s3 target")
+        found.append("bucket: required for an s3 target")
     elif not isinstance(bucket, str) or not BUCKET_RE.match(bucket):
-        problems.append(f"{where}.bucket: must be an S3 bucket name (3-63 lowercase letters, "
+        found.append("bucket: must be an S3 bucket name (3-63 lowercase letters, "
                         f"digits, '.' and '-'), not {bucket!r}")
     checks = {"endpoint_url": _endpoint_problem, "prefix": _prefix_problem,
               "part_size_mb": _part_problem}
@@ -92,26 +83,18 @@ def entry_problems(index: int, entry: dict[str, Any]) -> list[str]:
         if entry.get(key) is not None:
             problem = check(entry[key])
             if problem:
-                problems.append(f"{where}.{key}: {problem}")
+                found.append(f"{key}: {problem}")
     region = entry.get("region")
     if region is not None and not (isinstance(region, str) and REGION_RE.match(region)):
-        problems.append(f"{where}.region: must be a region name such as eu-central-1, "
+        found.append("region: must be a region name such as eu-central-1, "
                         f"not {region!r}")
     for key in ("access_key_id", "secret_access_key"):
         if entry.get(key) is not None and not (isinstance(entry[key], str) and entry[key]):
-            problems.append(f"{where}.{key}: must be non-empty text")
+            found.append(f"{key}: must be non-empty text")
     if (entry.get("access_key_id") is None) != (entry.get("secret_access_key") is None):
-        problems.append(f"{where}: give both access_key_id and secret_access_key, or neither "
+        found.append("access_key_id: give both access_key_id and secret_access_key, or neither "
                         "(then AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the environment)")
-    return problems
-
-
-def validate(data: Any) -> list[str]:
-    """Problems in every ``type: s3`` entry of the config mapping ``data``."""
-    problems: list[str] = []
-    for index, entry in s3_entries(data):
-        problems.extend(entry_problems(index, entry))
-    return problems
+    return found
 
 
 def part_size(entry: dict[str, Any]) -> int:
@@ -119,4 +102,4 @@ def part_size(entry: dict[str, Any]) -> int:
     return int(entry.get("part_size_mb") or DEFAULT_PART_MB) * 1024 * 1024
 
 
-__all__ = ["S3_KEYS", "entry_problems", "part_size", "s3_entries", "validate"]
+__all__ = ["S3_KEYS", "part_size", "problems"]

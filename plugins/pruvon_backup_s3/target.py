@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from pruvon_backup_s3.settings import DEFAULT_PART_MB, part_size
-from pruvon_core.registry import BackupTarget
 
 INSTALL_HINT = "the s3 backup target needs boto3: pip install 'pruvon[s3]'"
 CONNECT_TIMEOUT, READ_TIMEOUT, RETRIES = 10, 120, 3
@@ -52,10 +51,15 @@ def _described(exc: Exception, what: str) -> S3TargetError:
     return S3TargetError(f"s3 {what}: {reason}")
 
 
+KEEP_KEYS = ("keep_daily_days", "keep_weekly_num", "keep_monthly_num")
+
+
 @dataclass(frozen=True)
-class S3Target(BackupTarget):
+class S3Target:
     """One ``type: s3`` entry of ``backup.targets``; implements the backups ``Target``."""
 
+    name: str
+    description: str
     bucket: str = ""
     prefix: str = ""
     endpoint_url: str | None = None
@@ -63,7 +67,7 @@ class S3Target(BackupTarget):
     access_key_id: str | None = field(default=None, repr=False)
     secret_access_key: str | None = field(default=None, repr=False)
     part_size: int = DEFAULT_PART_MB * 1024 * 1024
-    entry: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    keep: dict[str, int] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_entry(cls, entry: dict[str, Any]) -> S3Target:
@@ -76,7 +80,8 @@ class S3Target(BackupTarget):
                    bucket=bucket, prefix=prefix, endpoint_url=endpoint,
                    region=entry.get("region"), access_key_id=entry.get("access_key_id"),
                    secret_access_key=entry.get("secret_access_key"),
-                   part_size=part_size(entry), entry=dict(entry))
+                   part_size=part_size(entry),
+                   keep={k: int(entry[k]) for k in KEEP_KEYS if entry.get(k) is not None})
 
     # -- the client --------------------------------------------------------------
     @functools.cached_property
@@ -102,9 +107,10 @@ class S3Target(BackupTarget):
         return self.prefix.rstrip("/") + "/" + key
 
     def _call(self, what: str, method: str, **kwargs: Any) -> Any:
+        client = self.client  # S3Unavailable first when boto3 is missing
         botocore_exceptions = _botocore_errors()
         try:
-            return getattr(self.client, method)(Bucket=self.bucket, **kwargs)
+            return getattr(client, method)(Bucket=self.bucket, **kwargs)
         except botocore_exceptions as exc:
             raise _described(exc, what) from exc
 

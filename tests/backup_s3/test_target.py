@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tracemalloc
 from typing import Any
 
 import pytest
-from pruvon_backup_s3.settings import validate
-from pruvon_backup_s3.target import S3Target, S3TargetError
+from pruvon_backup_s3 import S3_KIND
+from pruvon_backup_s3.target import S3Target, S3TargetError, S3Unavailable
 
 from tests.backup_s3.s3server import CuttingProxy, s3_client
 
@@ -134,25 +135,41 @@ def test_credentials_from_the_environment(s3_entry: dict[str, Any],
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"bucket": None}, "backup.targets[0].bucket: required for an s3 target"),
-    ({"bucket": "Bad_Bucket"}, "backup.targets[0].bucket: must be an S3 bucket name"),
-    ({"endpoint_url": "ftp://x"}, "backup.targets[0].endpoint_url: must be an http:// or"),
+    ({"bucket": None}, "bucket: required for an s3 target"),
+    ({"bucket": "Bad_Bucket"}, "bucket: must be an S3 bucket name"),
+    ({"endpoint_url": "ftp://x"}, "endpoint_url: must be an http:// or"),
     ({"endpoint_url": "https://u:p@host"}, "endpoint_url: must be a plain URL"),
-    ({"prefix": "/abs"}, "backup.targets[0].prefix: must be a relative key prefix"),
+    ({"prefix": "/abs"}, "prefix: must be a relative key prefix"),
     ({"prefix": "a/../b"}, "prefix: must be a relative key prefix"),
     ({"part_size_mb": 4}, "part_size_mb: must be a whole number of MiB from 5 to 512"),
     ({"part_size_mb": True}, "part_size_mb: must be a whole number"),
-    ({"region": "EU West"}, "backup.targets[0].region: must be a region name"),
-    ({"secret_access_key": None}, "give both access_key_id and secret_access_key"),
+    ({"region": "EU West"}, "region: must be a region name"),
+    ({"secret_access_key": None}, "access_key_id: give both access_key_id and"),
 ])
 def test_entry_problems_name_the_key(s3_entry: dict[str, Any], change: dict[str, Any],
                                      message: str) -> None:
     entry = {k: v for k, v in {**s3_entry, **change}.items() if v is not None}
-    problems = validate({"backup": {"targets": [entry]}})
-    assert any(message in p for p in problems), problems
+    problems = S3_KIND.problems(entry)
+    assert any(p.startswith(message) for p in problems), problems
 
 
-def test_valid_entry_and_other_types_have_no_problems(s3_entry: dict[str, Any]) -> None:
-    local = {"name": "here", "type": "local", "bucket": "Not Checked"}
-    assert validate({"backup": {"targets": [local, s3_entry]}}) == []
-    assert validate({}) == []
+def test_valid_entry_has_no_problems_and_configures_a_target(s3_entry: dict[str, Any]) -> None:
+    assert S3_KIND.problems(s3_entry) == []
+    built = S3_KIND.configure({**s3_entry, "keep_daily_days": 30})
+    assert (built.name, built.bucket, built.keep) == ("offsite", s3_entry["bucket"],
+                                                      {"keep_daily_days": 30})
+    assert "secret" not in repr(built) and s3_entry["secret_access_key"] not in repr(built)
+
+
+def test_plugin_loads_without_boto3_and_says_what_to_install(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pip install pruvon`` without the extra: entries validate, use names the extra."""
+    for name in ("boto3", "botocore", "botocore.config", "botocore.exceptions"):
+        monkeypatch.setitem(sys.modules, name, None)  # import raises ImportError
+    entry = {"name": "offsite", "type": "s3", "bucket": "my-backups"}
+    assert S3_KIND.problems(entry) == []
+    s3 = S3_KIND.configure(entry)
+    with pytest.raises(S3Unavailable, match=r"pip install 'pruvon\[s3\]'"):
+        s3.exists("x")
+    with pytest.raises(S3Unavailable):
+        s3.open_writer("x").write(b"x" * (9 * MiB))  # a full part goes up
