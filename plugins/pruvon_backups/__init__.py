@@ -38,3 +38,22 @@ def pruvon_validate_config(data):
 def pruvon_backup_targets():
     """The built-in target: a directory on this host (``backup.backup_dir``)."""
     return [BackupTarget("local", "A directory on this host (backup.backup_dir)")]
+
+
+@hookimpl
+def pruvon_web_blueprints():
+    from pruvon_backups.routes import blueprint
+
+    return [blueprint()]
+
+
+@hookimpl
+def pruvon_web_menu(actor):
+    return [{"label": "Backups", "href": "/backups", "order": 30, "action": "backups.read"}]
+
+
+@hookimpl
+def pruvon_dashboard_cards(actor, pruvon):
+    from pruvon_backups.cards import backups_card
+
+    return backups_card(actor, pruvon)
