@@ -36,7 +36,19 @@ class ServiceType(DeclaredKind):
 
 
 class BackupTarget(DeclaredKind):
-    """A place backup files go; ``name`` is what the config refers to."""
+    """A kind of place backup files go; ``name`` is what ``backup.targets[].type`` names.
+
+    A kind that can be configured overrides :meth:`configure` (returning an
+    object with the backups plugin's ``Target`` protocol) and :meth:`problems`.
+    """
+
+    def configure(self, options: Any) -> Any:
+        """The target described by one ``backup.targets`` entry (``options``)."""
+        raise NotImplementedError(f"backup target kind {self.name!r} cannot be configured")
+
+    def problems(self, options: Any) -> list[str]:
+        """What is wrong with ``options`` (each message names its key); empty when fine."""
+        return []
 
 
 def service_types(pruvon: Any) -> list[ServiceType]:

@@ -2,7 +2,7 @@
 
 from pruvon_core.hookspecs import hookimpl
 from pruvon_core.permissions import Action
-from pruvon_core.registry import BackupTarget
+from pruvon_core.registry import backup_targets
 from pruvon_core.route_grants import RouteGrant
 
 ACTIONS = [
@@ -25,19 +25,25 @@ def pruvon_route_grants():
 
 
 @hookimpl
-def pruvon_validate_config(data):
+def pruvon_validate_config(data, pruvon=None):
     """The backups plugin owns ``backup:`` (Pruvon's meaning, see ``settings.py``)."""
     if isinstance(data, dict) and data.get("backup") is not None:
-        from pruvon_backups.settings import validate
+        from pruvon_backups.settings import target_kind_problems, validate
 
-        return validate(data["backup"])
+        problems = validate(data["backup"])
+        if not problems and pruvon is not None:
+            kinds = {kind.name: kind for kind in backup_targets(pruvon)}
+            problems = target_kind_problems(data["backup"], kinds)
+        return problems
     return []
 
 
 @hookimpl
 def pruvon_backup_targets():
     """The built-in target: a directory on this host (``backup.backup_dir``)."""
-    return [BackupTarget("local", "A directory on this host (backup.backup_dir)")]
+    from pruvon_backups.targets import LOCAL_KIND
+
+    return [LOCAL_KIND]
 
 
 @hookimpl
