@@ -5,7 +5,7 @@ backup (age, size, status of the latest run, red when older than twice the
 schedule), the backups an actor may see, and the schedule, retention and
 targets as configured.  Visibility is the services plugin's: a scoped user
 sees only backups of services (``services.read``) and apps (``apps.read``)
-granted to them, so a ``routes: [/backups]`` grant never reveals other
+granted to them (the backup actions checked on each service), so a ``routes: [/backups]`` grant never reveals other
 services' names.  Cost: the catalogue (one SQLite read) and one
 ``<type>:list`` per backed-up kind, whatever the number of services.
 """
@@ -30,11 +30,16 @@ WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "S
             "Sunday")
 
 
-def may_see(pruvon: Any, actor: Any, kind: str, name: str) -> bool:
-    """Whether ``actor`` may see backups of ``kind`` ``name`` (an app snapshot or a service)."""
+def may_see(pruvon: Any, actor: Any, kind: str, name: str, action: str = "backups.read") -> bool:
+    """Whether ``actor`` may perform ``action`` on backups of ``kind`` ``name``.
+
+    The backup actions are checked on the service (or, for a configuration
+    snapshot, the app): a ``routes: [/backups]`` grant covers only the
+    services the user is granted.
+    """
     if kind == "app":
-        return pruvon.allowed(actor, "apps.read", Resource("app", name))
-    return pruvon.allowed(actor, "services.read", Resource("service", name, kind))
+        return pruvon.allowed(actor, action, Resource("app", name))
+    return pruvon.allowed(actor, action, Resource("service", name, kind))
 
 
 @dataclass

@@ -26,6 +26,7 @@ from pruvon_backups.errors import BackupError
 from pruvon_backups.locking import run_lock
 from pruvon_backups.overview import existing_services, may_see
 from pruvon_core.dokku import validate
+from pruvon_core.dokku.errors import AppNotFound, ServiceNotFound
 from pruvon_core.guard import Guard
 from pruvon_core.operations import Context
 from pruvon_core.opspecs import Call, OperationSpec, Runner
@@ -70,10 +71,16 @@ def visible_record(pruvon: Any, actor: Any, backup_id: Any) -> BackupRecord:
     return record
 
 
-def require_visible(pruvon: Any, actor: Any, kind: str, name: str) -> None:
-    """A service the actor may see, else the same error as a missing one."""
-    if not may_see(pruvon, actor, kind, name):
-        raise BackupError(f"{kind} service {name} does not exist")
+def missing_service(kind: str, name: str) -> ServiceNotFound:
+    """The 404 of a service that does not exist, or that the actor may not see (the same)."""
+    return ServiceNotFound(f"{kind} service {name} does not exist")
+
+
+def require_visible(pruvon: Any, actor: Any, kind: str, name: str,
+                    action: str = "backups.read") -> None:
+    """A service the actor may ``action``, else the same error as a missing one."""
+    if not may_see(pruvon, actor, kind, name, action):
+        raise missing_service(kind, name)
 
 
 def not_busy(pruvon: Any) -> None:
@@ -154,9 +161,9 @@ def _run_services(call: Call) -> list[tuple[str, str]]:
     if scope == "service":
         kind = validate.service_type(str(params.get("type") or ""))
         name = validate.service_name(str(params.get("name") or ""))
-        require_visible(pruvon, actor, kind, name)
+        require_visible(pruvon, actor, kind, name, "backups.run")
         if not pruvon.client().service_exists(kind, name):
-            raise BackupError(f"{kind} service {name} does not exist")
+            raise missing_service(kind, name)
         return [(kind, name)]
     if scope == "app":
         from pruvon_services.public import linked_services
@@ -165,15 +172,15 @@ def _run_services(call: Call) -> list[tuple[str, str]]:
 
         app = validate.app_name(str(params.get("app") or ""))
         if not pruvon.allowed(actor, "apps.read", Resource("app", app)):
-            raise BackupError(f"App {app} does not exist")
+            raise AppNotFound(f"App {app} does not exist")
         found = [(kind, name) for kind, name, _ in linked_services(pruvon.client(), app)
-                 if may_see(pruvon, actor, kind, name)]
+                 if may_see(pruvon, actor, kind, name, "backups.run")]
         if not found:
             raise BackupError(f"app {app} has no linked service you may back up")
         return found
     if scope == "all":
         services, errors = existing_services(pruvon)
-        found = [s for s in services if may_see(pruvon, actor, *s)]
+        found = [s for s in services if may_see(pruvon, actor, *s, "backups.run")]
         if not found:
             raise BackupError("no service to back up" + (f" (Dokku: {'; '.join(errors)})"
                                                          if errors else ""))
@@ -236,6 +243,8 @@ RUN = OperationSpec(
 def _check_restore(call: Call) -> None:
     pruvon, actor, params = call.deps.pruvon, call.actor, call.params
     record = visible_record(pruvon, actor, params.get("id"))
+    if not may_see(pruvon, actor, record.type, record.service, "backups.restore"):
+        raise PermissionDenied(actor, "backups.restore", None)
     if record.status != "good":
         raise BackupError(f"backup {record.id} is {record.status}: only a good backup can be "
                           "restored")
@@ -281,13 +290,18 @@ def restore_target(params: dict[str, Any]) -> str:
 
 
 def start_restore(run: Runner, params: dict[str, Any]) -> Any:
-    """Validate, then start the restore on its destination service (locked there)."""
+    """Permission, validation, then the restore on its destination service (locked there)."""
+    run.guard.for_kind(RESTORE.resource).require(RESTORE.action)
     params = run.validate(RESTORE, "restore", params)
     return run.start(RESTORE, restore_target(params), params)
 
 
 def start_run(run: Runner, params: dict[str, Any]) -> Any:
-    """Start a "run now" (every run shares one target: a second one is a 409)."""
+    """Start a "run now" (every run shares one target: a second one is a 409).
+
+    The permission first: a refused actor causes no Dokku call at all.
+    """
+    run.guard.for_kind(RUN.resource).require(RUN.action)
     return run.start(RUN, RUN_TARGET, params)
 
 

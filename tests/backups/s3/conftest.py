@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.backup_s3.s3server import ACCESS, SECRET, moto_server, s3_client
+from tests.backups.s3.s3server import ACCESS, SECRET, moto_server, s3_client
 
 pytest.importorskip("moto.server", reason="the dev extra installs moto[server]")
 

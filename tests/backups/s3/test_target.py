@@ -12,7 +12,7 @@ import pytest
 from pruvon_backup_s3 import S3_KIND
 from pruvon_backup_s3.target import S3Target, S3TargetError, S3Unavailable
 
-from tests.backup_s3.s3server import CuttingProxy, s3_client
+from tests.backups.s3.s3server import CuttingProxy, s3_client
 
 MiB = 1024 * 1024
 
