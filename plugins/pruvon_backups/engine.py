@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -126,13 +127,15 @@ def _open_copies(cat: Catalogue, run_targets: list[Target], kind: str, name: str
     """A writer and a ``running`` row per target; targets that cannot open are failures."""
     copies, failures = [], []
     for target in run_targets:
-        key = _unique_key(cat, target, kind, rotation, name, when.astimezone(), encrypted)
-        common = dict(type=kind, service=name, rotation=rotation, target=target.name, key=key,
+        common = dict(type=kind, service=name, rotation=rotation, target=target.name,
                       encrypted=encrypted, created=iso(when), run_id=run_id)
-        try:
+        key = ""
+        try:  # an unreachable target fails already when asked whether a key exists
+            key = _unique_key(cat, target, kind, rotation, name, when.astimezone(), encrypted)
+            common["key"] = key
             writer = target.open_writer(key)
         except Exception as exc:  # a target that cannot open is that target's failure
-            cat.add(**common, status="failed", error=f"{target.name}: {exc}")
+            cat.add(**{"key": key, **common}, status="failed", error=f"{target.name}: {exc}")
             failures.append(f"{target.name}: {exc}")
             continue
         temp = getattr(writer, "temp", None)
@@ -168,7 +171,9 @@ def _finish_copies(cat: Catalogue, copies: list[_Copy], sink: FanOut,
                 copy.writer.commit()
                 _write_manifest(copy, manifest)
             except Exception as exc:  # recorded as this copy's failure
-                copy.target.delete(copy.key)
+                # best effort: an unreachable target cannot delete either (the row says failed)
+                with suppress(Exception):
+                    copy.target.delete(copy.key)
                 error = exc
         if error is not None:
             cat.update(copy.record.id, status="failed", error=f"{copy.target.name}: {error}",
