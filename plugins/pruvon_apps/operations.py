@@ -275,6 +275,13 @@ def setting_spec(kind: object) -> OperationSpec:
 
 
 # --------------------------------------------------------------------------- destroy
+def _hook_context() -> Any:
+    """The process's bound hook context (CLI root or web app), for the destroy safeguards."""
+    from pruvon_core.plugins import get_plugin_manager
+
+    return get_plugin_manager().pruvon
+
+
 def _check_destroy(call: Call) -> None:
     if call.params.get("confirm") != call.target:
         raise service.AppsError(f"type the app name ({call.target}) exactly to confirm")
@@ -288,7 +295,7 @@ DESTROY = OperationSpec(
     details=lambda c: {"with_services": c.params.get("with_services", False)},
     run=lambda c, ctx: service.destroy(
         c.deps.client, c.target, c.params["confirm"], c.deps.state_dir,
-        c.params.get("with_services", False), ctx, c.deps.index),
+        c.params.get("with_services", False), ctx, c.deps.index, pruvon=_hook_context()),
 )
 
 

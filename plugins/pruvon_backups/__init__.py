@@ -24,6 +24,22 @@ def pruvon_route_grants():
     return [RouteGrant("/backups", actions=tuple(a.name for a in ACTIONS))]
 
 
+@hookimpl(trylast=True)
+def pruvon_register_commands(cli):
+    """``pruvon backup …``, and ``restore-snapshot`` in the apps group (registered first)."""
+    from pruvon_backups.cli import register
+
+    register(cli)
+
+
+@hookimpl
+def pruvon_before_destroy(target, pruvon):
+    """A safety backup of a service, or a snapshot of an app, before it is destroyed."""
+    from pruvon_backups.safety import before_destroy
+
+    return before_destroy(pruvon, target)
+
+
 @hookimpl
 def pruvon_validate_config(data, pruvon=None):
     """The backups plugin owns ``backup:`` (Pruvon's meaning, see ``settings.py``)."""

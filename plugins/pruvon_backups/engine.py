@@ -59,7 +59,7 @@ def _record(cat: Catalogue, backup_id: int | str) -> BackupRecord:
     return record
 
 
-def _stored(pruvon: Any, cat: Catalogue, backup_id: int | str) -> tuple[BackupRecord, Target]:
+def stored(pruvon: Any, cat: Catalogue, backup_id: int | str) -> tuple[BackupRecord, Target]:
     """A good backup and the target that holds it; BackupError when it cannot be read."""
     record = _record(cat, backup_id)
     if record.status != "good":
@@ -72,7 +72,7 @@ def _stored(pruvon: Any, cat: Catalogue, backup_id: int | str) -> tuple[BackupRe
     return record, target
 
 
-def _identities(identity: Any) -> list[Any] | None:
+def identities_from(identity: Any) -> list[Any] | None:
     """Identities from a file path, or as given (a list of pyrage identities)."""
     if identity is None:
         return None
@@ -81,7 +81,9 @@ def _identities(identity: Any) -> list[Any] | None:
     return list(identity)
 
 
-def _audit(pruvon: Any, actor: Any, action: str, target: str, result: str, **details: Any) -> None:
+def audit_outcome(pruvon: Any, actor: Any, action: str, target: str | None, result: str,
+                  **details: Any) -> None:
+    """Audit one outcome (also sent through ``pruvon_event``), as the system actor by default."""
     audit.record(actor or SYSTEM, action, target, result, state_dir=pruvon.state_dir, **details)
 
 
@@ -265,10 +267,10 @@ def run_backup(pruvon: Any, kind: str, name: str, rotation: str = "manual",
                 record = store_stream(pruvon, kind, name, rotation, stream.chunks(), manifest,
                                       progress, now, run_id)
         except Exception as exc:
-            _audit(pruvon, actor, "backups.run", f"{kind}:{name}", "failed", rotation=rotation,
+            audit_outcome(pruvon, actor, "backups.run", f"{kind}:{name}", "failed", rotation=rotation,
                    error=str(exc))
             raise
-    _audit(pruvon, actor, "backups.run", f"{kind}:{name}", "ok", rotation=rotation, id=record.id,
+    audit_outcome(pruvon, actor, "backups.run", f"{kind}:{name}", "ok", rotation=rotation, id=record.id,
            size=record.size, sha256=record.sha256)
     return record
 
@@ -340,8 +342,8 @@ def verify(pruvon: Any, backup_id: int | str, identity: Any = None,
     record's manifest (``verified``) and audited.
     """
     cat = catalogue(pruvon)
-    record, target = _stored(pruvon, cat, backup_id)
-    identities = _identities(identity)
+    record, target = stored(pruvon, cat, backup_id)
+    identities = identities_from(identity)
     result = VerifyResult(record.id, True, None)
     try:
         _check_stored(record, target, result)
@@ -353,7 +355,7 @@ def verify(pruvon: Any, backup_id: int | str, identity: Any = None,
         result.ok, result.problem = False, str(exc)
     cat.update(record.id, manifest={**record.manifest, "verified": {
         "at": iso(utcnow()), "ok": result.ok, "problem": result.problem}})
-    _audit(pruvon, actor, "backups.verify", f"{record.type}:{record.service}",
+    audit_outcome(pruvon, actor, "backups.verify", f"{record.type}:{record.service}",
            "ok" if result.ok else "failed", id=record.id, problem=result.problem)
     return result
 
@@ -420,11 +422,11 @@ def restore(pruvon: Any, backup_id: int | str, into: str | None = None, identity
     DokkuError it raised; nothing is imported when verification fails.
     """
     cat = catalogue(pruvon)
-    record, target = _stored(pruvon, cat, backup_id)
+    record, target = stored(pruvon, cat, backup_id)
     if record.type == "app":
         raise BackupError(f"backup {record.id} is an app configuration snapshot: restore it "
                           "with pruvon apps restore-snapshot")
-    identities = _identities(identity)
+    identities = identities_from(identity)
     if record.encrypted and identities is None:
         raise BackupError(f"backup {record.id} is encrypted: give the age identity file "
                           "(--identity FILE)")
@@ -435,8 +437,8 @@ def restore(pruvon: Any, backup_id: int | str, into: str | None = None, identity
     label = f"{record.type}:{into or record.service}"
     try:
         name, created, safety_id = _restore_target(pruvon, record, into, safety, actor)
-        with target.open_reader(record.key) as stored:
-            stream, close = decoded(stored, record.manifest.get("compression", "zstd"),
+        with target.open_reader(record.key) as source:
+            stream, close = decoded(source, record.manifest.get("compression", "zstd"),
                                     identities if record.encrypted else None)
             counting = _Counting(stream, checked.raw_size, progress)
             try:
@@ -444,11 +446,11 @@ def restore(pruvon: Any, backup_id: int | str, into: str | None = None, identity
             finally:
                 close()
     except Exception as exc:
-        _audit(pruvon, actor, "backups.restore", label, "failed", id=record.id, error=str(exc))
+        audit_outcome(pruvon, actor, "backups.restore", label, "failed", id=record.id, error=str(exc))
         raise
     if progress:
         progress(counting.done, counting.done)
-    _audit(pruvon, actor, "backups.restore", label, "ok", id=record.id, bytes=counting.done,
+    audit_outcome(pruvon, actor, "backups.restore", label, "ok", id=record.id, bytes=counting.done,
            safety_backup=safety_id)
     return RestoreResult(record.id, record.type, name, counting.done, safety_id, created)
 
@@ -456,7 +458,7 @@ def restore(pruvon: Any, backup_id: int | str, into: str | None = None, identity
 # --------------------------------------------------------------------------- download, delete
 def open_download(pruvon: Any, backup_id: int | str) -> Iterator[bytes]:
     """The stored bytes of a backup, in chunks; checked before the first chunk is asked for."""
-    record, target = _stored(pruvon, catalogue(pruvon), backup_id)
+    record, target = stored(pruvon, catalogue(pruvon), backup_id)
     reader = target.open_reader(record.key)
 
     def chunks() -> Iterator[bytes]:
@@ -488,7 +490,7 @@ def delete(pruvon: Any, backup_id: int | str, actor: Any = None) -> BackupRecord
     if record.status == "deleted":
         raise BackupError(f"backup {record.id} is already deleted")
     deleted = _remove(cat, record, targets(pruvon).get(record.target), "deleted by request")
-    _audit(pruvon, actor, "backups.delete", f"{record.type}:{record.service}", "ok", id=record.id,
+    audit_outcome(pruvon, actor, "backups.delete", f"{record.type}:{record.service}", "ok", id=record.id,
            key=record.key)
     return deleted
 
@@ -531,5 +533,5 @@ def prune(pruvon: Any, dry_run: bool = True, now: datetime | None = None,
                 if not dry_run:
                     _remove(cat, record, target, "removed by retention")
     if not dry_run and doomed:
-        _audit(pruvon, actor, "backups.prune", None, "ok", removed=[r.id for r in doomed])
+        audit_outcome(pruvon, actor, "backups.prune", None, "ok", removed=[r.id for r in doomed])
     return doomed

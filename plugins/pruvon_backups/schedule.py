@@ -49,23 +49,43 @@ def due_services(pruvon: Any, now: datetime | None = None) -> list[tuple[str, st
     return due
 
 
+def all_services(pruvon: Any) -> list[tuple[str, str]]:
+    """``(type, name)`` of every service of the backed-up kinds."""
+    section = backup_config.settings(pruvon)
+    client = pruvon.client()
+    return [(kind, service.name) for kind in backed_up_kinds(pruvon, section)
+            for service in client.services(kind)]
+
+
 def run_due(pruvon: Any, now: datetime | None = None, actor: Any = None,
             progress: Any = None) -> dict[str, Any]:
     """Back up every due service with the rotation of the day, then prune.
 
     Returns ``{run, rotation, ok: [ids], failed: [{type, service, error}],
-    skipped: [type:name], pruned: [ids]}``; BackupBusy when a run holds the lock.
+    pruned: [ids]}``; BackupBusy when a run holds the lock.
     """
     section = backup_config.settings(pruvon)
     now = now or utcnow()
     rotation = layout.rotation_of_day(now.astimezone(), section["do_weekly"], section["do_monthly"])
+    return run_many(pruvon, lambda: due_services(pruvon, now), rotation, "auto", now, actor,
+                    progress, prune=True)
+
+
+def run_many(pruvon: Any, services: Any, rotation: str, trigger: str,
+             now: datetime | None = None, actor: Any = None, progress: Any = None,
+             prune: bool = False) -> dict[str, Any]:
+    """Back up each of ``services()`` under one lock; failures are collected, not raised.
+
+    ``progress(kind, name)`` returns the progress callback of one service's run.
+    """
+    now = now or utcnow()
     cat = engine.catalogue(pruvon)
     with run_lock(pruvon.state_dir, cat):
-        run_id = cat.start_run("auto", rotation)
+        run_id = cat.start_run(trigger, rotation)
         summary: dict[str, Any] = {"run": run_id, "rotation": rotation, "ok": [], "failed": [],
                                    "pruned": []}
         try:
-            due = due_services(pruvon, now)
+            due = services()
         except DokkuError as exc:
             summary["failed"].append({"type": None, "service": None, "error": str(exc)})
             due = []
@@ -77,6 +97,8 @@ def run_due(pruvon: Any, now: datetime | None = None, actor: Any = None,
                 summary["ok"].append(record.id)
             except Exception as exc:  # one failing service must not stop the others
                 summary["failed"].append({"type": kind, "service": name, "error": str(exc)})
-        summary["pruned"] = [r.id for r in engine.prune(pruvon, dry_run=False, now=now, actor=actor)]
+        if prune:
+            summary["pruned"] = [r.id for r in engine.prune(pruvon, dry_run=False, now=now,
+                                                            actor=actor)]
         cat.finish_run(run_id, "failed" if summary["failed"] else "ok", summary)
     return summary
