@@ -22,10 +22,21 @@
         bar.value = frame.percent;
         text("op-percent", String(frame.percent));
         text("op-bytes", String(frame.bytes));
-        if (frame.total) { text("op-total", String(frame.total)); }
+        if (frame.total) {
+          text("op-total", String(frame.total));
+          document.getElementById("op-of").hidden = false;
+        }
       }
       if (frame.status) {
-        text("op-status", frame.status === "done" ? "succeeded" : "failed");
+        var status = frame.status === "done" ? "succeeded" : "failed";
+        var label = document.getElementById("op-status");
+        label.textContent = status;
+        label.className = "op-" + status;
+        document.querySelectorAll("#op-steps li.step-running").forEach(function (step) {
+          step.className = status === "succeeded" ? "step-done" : "step-failed";
+          var state = step.querySelector(".step-state");
+          if (state) { state.textContent = status === "succeeded" ? "done" : "failed"; }
+        });
         if (frame.status === "done") {
           bar.value = 100;
           text("op-percent", "100");
