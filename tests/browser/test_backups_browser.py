@@ -3,48 +3,27 @@ into a new service with the progress bar (fed by the WebSocket) reaching 100 %."
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
 
-from tests.backups.conftest import POSTGRES_ROWS, sim
+from tests.backups.conftest import sim
+from tests.backups.web.conftest import backups_server
+from tests.browser import test_apps_browser as apps_browser
 from tests.chromium import SHOTS
-from tests.web.server import start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+# pytest finds fixtures by their name in this module: the apps tests' Chromium page
+page = apps_browser.page
+sign_in = apps_browser.sign_in
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: Any) -> Any:
-    root = tmp_path_factory.mktemp("backups-browser")
-    running = start_server(root, extra_config=f"\nbackup:\n  backup_dir: {root / 'backups'}\n")
-    sim(running.sim, "postgres:create", "blog-db")
-    rows = b"".join(b"INSERT INTO posts (title) VALUES ('%d %s');\n"
-                    % (i, os.urandom(3000).hex().encode()) for i in range(60))
-    sim(running.sim, "postgres:connect", "blog-db", stdin=POSTGRES_ROWS + rows)
+    running = backups_server(tmp_path_factory.mktemp("backups-browser"))
     yield running
     running.stop()
-
-
-@pytest.fixture
-def page(chromium: Any, server: Any) -> Any:
-    context = chromium.new_context(base_url=server.url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30000)
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.problems = problems
-    yield page
-    context.close()
-
-
-def sign_in(page: Any, server: Any, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", server.passwords[username])
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def finished(page: Any) -> str:

@@ -6,6 +6,7 @@ Services: postgres ``blog-db`` (granted to alice and victor) and ``secret-db``
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,20 @@ VICTOR_WITH_BACKUPS = """  - username: victor
     apps:
       - blog
 """
+
+
+def backups_server(root: Path, rows: int = 60) -> Any:
+    """``pruvon serve`` (gunicorn) with a ``backup:`` section and postgres ``blog-db`` holding
+    ``rows`` rows of 6 kB of random hex (a dump large enough for several progress frames)."""
+    from tests.backups.conftest import POSTGRES_ROWS
+    from tests.web.server import start_server
+
+    running = start_server(root, extra_config=f"\nbackup:\n  backup_dir: {root / 'backups'}\n")
+    sim(running.sim, "postgres:create", "blog-db")
+    inserts = b"".join(b"INSERT INTO posts (title) VALUES ('%d %s');\n"
+                       % (i, os.urandom(3000).hex().encode()) for i in range(rows))
+    sim(running.sim, "postgres:connect", "blog-db", stdin=POSTGRES_ROWS + inserts)
+    return running
 
 
 @pytest.fixture

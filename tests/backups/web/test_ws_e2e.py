@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from typing import Any
 
 import pytest
 import websocket
 
-from tests.backups.conftest import POSTGRES_ROWS, sim
-from tests.web.server import Browser, Server, start_server
+from tests.backups.conftest import sim
+from tests.backups.web.conftest import backups_server
+from tests.web.server import Browser, Server
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: Any) -> Any:
-    root = tmp_path_factory.mktemp("backups-ws")
-    running = start_server(root, extra_config=f"\nbackup:\n  backup_dir: {root / 'backups'}\n")
-    sim(running.sim, "postgres:create", "blog-db")
-    rows = b"".join(b"INSERT INTO posts (title) VALUES ('%d %s');\n"
-                    % (i, os.urandom(4000).hex().encode()) for i in range(100))
-    # a dump of several hundred kB: several progress frames
-    sim(running.sim, "postgres:connect", "blog-db", stdin=POSTGRES_ROWS + rows)
+    running = backups_server(tmp_path_factory.mktemp("backups-ws"), rows=100)
     sim(running.sim, "redis:create", "cache")
     yield running
     running.stop()
