@@ -265,6 +265,9 @@ def _check_restore(call: Call) -> None:
     if "identity" in params:  # parsed once: the runner checks a validated call again
         # the secret stays in memory, never in an operation or audit record
         params["identities"] = identities(params.pop("identity"))
+    if record.encrypted and not params.get("identities"):
+        raise BackupError(f"backup {record.id} is encrypted: give the age identity "
+                          "(the text of the identity file) to restore it")
 
 
 def _restore(call: Call, ctx: Context | None) -> dict[str, Any]:
