@@ -26,7 +26,15 @@ from pruvon_backups import crypto, formats, layout
 from pruvon_backups.catalogue import BackupRecord, Catalogue, iso, utcnow
 from pruvon_backups.errors import BackupError, BackupNotFound, TargetWriteFailed, VerifyFailed
 from pruvon_backups.locking import run_lock
-from pruvon_backups.pipeline import CHUNK, CompressingReader, FanOut, HashingReader, decoded, store
+from pruvon_backups.pipeline import (
+    CHUNK,
+    CompressingReader,
+    FanOut,
+    HashingReader,
+    decoded,
+    prefetched,
+    store,
+)
 from pruvon_backups.targets import Target
 from pruvon_core import __version__, audit
 from pruvon_core.dokku import validate
@@ -217,7 +225,9 @@ def store_stream(pruvon: Any, kind: str, name: str, rotation: str, chunks: Itera
         raise TargetWriteFailed(f"no target could store the backup of {kind} {name}: "
                                 + "; ".join(failures))
     started = time.monotonic()
-    source = CompressingReader(chunks, (lambda raw: progress(raw, None)) if progress else None)
+    source = CompressingReader(prefetched(chunks),
+                               (lambda raw: progress(raw, None)) if progress else None,
+                               level=section["compression_level"])
     sink = FanOut([copy.writer for copy in copies])
     try:
         store(source, sink, to)
@@ -231,7 +241,8 @@ def store_stream(pruvon: Any, kind: str, name: str, rotation: str, chunks: Itera
     manifest = {
         **manifest, "service": name, "kind": kind, "rotation": rotation, "created": iso(when),
         "raw_size": source.raw, "size": sink.size, "sha256": sink.sha256.hexdigest(),
-        "compression": "zstd", "encrypted": bool(to),
+        "compression": "zstd", "compression_level": section["compression_level"],
+        "encrypted": bool(to),
         "recipients": [crypto.fingerprint(t) for t in texts],
         "duration_seconds": round(time.monotonic() - started, 3),
         "pruvon_version": __version__,
@@ -264,7 +275,7 @@ def run_backup(pruvon: Any, kind: str, name: str, rotation: str = "manual",
             manifest = {"image_version": info.version, "service_status": info.status,
                         "dokku_version": _dokku_version_of(client)}
             with client.service_export(kind, name) as stream:
-                record = store_stream(pruvon, kind, name, rotation, stream.chunks(), manifest,
+                record = store_stream(pruvon, kind, name, rotation, stream.chunks(CHUNK), manifest,
                                       progress, now, run_id)
         except Exception as exc:
             audit_outcome(pruvon, actor, "backups.run", f"{kind}:{name}", "failed", rotation=rotation,

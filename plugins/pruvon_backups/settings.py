@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "keep_daily_days": 7,
     "keep_weekly_num": 6,
     "keep_monthly_num": 3,
+    "compression_level": 1,
 }
 # key -> (lowest, highest, what the number means); None = no upper bound
 _RANGES: dict[str, tuple[int, int | None, str]] = {
@@ -32,6 +33,7 @@ _RANGES: dict[str, tuple[int, int | None, str]] = {
     "keep_daily_days": (0, None, "a whole number ≥ 0"),
     "keep_weekly_num": (0, None, "a whole number ≥ 0"),
     "keep_monthly_num": (0, None, "a whole number ≥ 0"),
+    "compression_level": (1, 19, "a zstd level from 1 (fastest) to 19"),
 }
 
 

@@ -43,6 +43,7 @@ def test_pruvons_example_with_targets_and_encryption_loads(tmp_path: Path) -> No
     ("  encryption:\n    recipients:\n      - hunter2\n",
      "backup.encryption.recipients[0]: an age recipient starts with age1 or ssh-"),
     ("  encryption: yes\n", "backup.encryption: must be a mapping"),
+    ("  compression_level: 22\n", "backup.compression_level: must be a zstd level from 1"),
 ])
 def test_bad_target_or_encryption_is_refused_naming_its_key(tmp_path: Path, extra: str,
                                                            expected: str) -> None:

@@ -144,6 +144,7 @@ def test_absent_keys_take_pruvons_defaults() -> None:
         "keep_daily_days": 3,
         "keep_weekly_num": 6,
         "keep_monthly_num": 3,
+        "compression_level": 1,  # not Pruvon's (it ran gzip): zstd's fastest level
     }
     assert backup_settings({})["keep_weekly_num"] == 6
 
