@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pruvon_backups import engine
+from pruvon_backups import crypto, engine
 from pruvon_backups.catalogue import BackupRecord
 from pruvon_backups.errors import BackupError
 from pruvon_backups.locking import run_lock
@@ -103,7 +103,7 @@ def identities(text: Any) -> list[Any] | None:
     fd = os.memfd_create("pruvon-identity", os.MFD_CLOEXEC)
     try:
         os.write(fd, text.encode("utf-8"))
-        return engine.crypto.load_identities(f"/proc/self/fd/{fd}")
+        return crypto.load_identities(f"/proc/self/fd/{fd}")
     except BackupError as exc:
         raise BackupError(str(exc).replace(f"/proc/self/fd/{fd}", "identity")) from None
     finally:

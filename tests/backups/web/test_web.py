@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from pruvon_backups import public as backups
 
+from tests.backups.conftest import sim
 from tests.backups.web.conftest import api, wait_operation
 
 
@@ -235,3 +236,39 @@ def test_viewer_may_read_but_not_run_restore_or_delete(
     assert Path(mine.path).is_file()
     page = pruvon_web_client.get("/backups").get_data(as_text=True)
     assert "Run now" not in page and "Restore…" not in page and ">Delete<" not in page
+
+
+def test_page_costs_the_same_dokku_calls_whatever_the_number_of_services(
+        pruvon_web_client: Any, pruvon_web_login: Callable[[str], str], host: Path,
+        dokku_calls: Path) -> None:
+    pruvon_web_login("admin")
+    pruvon_web_client.get("/backups")  # the installed plugins are remembered afterwards
+
+    def cost() -> int:
+        before = len(calls(dokku_calls))
+        assert pruvon_web_client.get("/backups").status_code == 200
+        return len(calls(dokku_calls)) - before
+
+    few = cost()
+    for index in range(6):
+        sim(host, "redis:create", f"extra-{index}")
+    assert cost() == few <= 3  # one <type>:list per backed-up kind
+
+
+def test_run_now_for_one_apps_services(pruvon_web_client: Any,
+                                       pruvon_web_login: Callable[[str], str],
+                                       host: Path) -> None:
+    for app in ("blog", "secret"):
+        sim(host, "apps:create", app)
+    sim(host, "postgres:link", "blog-db", "blog")
+    sim(host, "postgres:link", "secret-db", "secret")
+    token = pruvon_web_login("alice")
+    response = api(pruvon_web_client, token, "POST", "/api/v1/backups/run",
+                   json={"scope": "app", "app": "blog"})
+    assert response.status_code == 202, response.get_json()
+    assert [s["name"] for s in response.get_json()["steps"]] == ["postgres:blog-db"]
+    assert wait_operation(pruvon_web_client, response.get_json()["id"], token)["status"] == \
+        "succeeded"
+    refused = api(pruvon_web_client, token, "POST", "/api/v1/backups/run",
+                  json={"scope": "app", "app": "secret"})
+    assert refused.status_code == 404 and "secret" in refused.get_json()["error"]
