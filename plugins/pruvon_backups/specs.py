@@ -5,10 +5,10 @@ validated, permitted and audited by the runner, locked on their target, with
 progress the pages follow.  Every run shares one operation target
 (``backup:run``) so a second "run now" is refused with 409 at once rather than
 queued; a run of ``pruvon backup auto`` holding the engine's lock is refused
-the same way.  Scoping is per service: the actions are global (a
-``routes: [/backups]`` grant), so :func:`require_visible` checks each service
-against the actor's ``services.read`` grant and answers "not found" for the
-others, never revealing that they exist.
+the same way.  Scoping is per service: a ``routes: [/backups]`` grant holds the
+backup actions globally, so each service is checked with the action on that
+service (:func:`require_visible`, the user's ``services:`` grant) and the
+others answer "not found", never revealing that they exist.
 """
 
 from __future__ import annotations
@@ -259,8 +259,13 @@ def _check_restore(call: Call) -> None:
         if not call.guard.allowed("services.create"):
             call.guard.record("services.create", None, "denied", what="restore into")
             raise PermissionDenied(actor, "services.create", None)
+        if pruvon.client().service_exists(record.type, into):
+            raise BackupError(f"{record.type} service {into} already exists: restoring into "
+                              "a new service needs a name not in use")
     if not isinstance(params.get("safety", True), bool):
         raise BackupError("safety: must be true or false")
+    if into is None and params.get("safety", True):
+        not_busy(pruvon)  # the safety backup needs the run lock: refuse now (409), not later
     params.update(record=record, into=into)
     if "identity" in params:  # parsed once: the runner checks a validated call again
         # the secret stays in memory, never in an operation or audit record

@@ -69,6 +69,8 @@ def test_page_restore_over_the_service_takes_a_safety_backup(
     ({"confirm": "wrong"}, "type the service name (blog-db) exactly to confirm"),
     ({"confirm": ""}, "type the service name (blog-db) exactly to confirm"),
     ({"confirm": "blog-db", "target": "new", "into": "Bad Name!"}, "Bad Name!"),
+    ({"confirm": "blog-db", "target": "new", "into": "secret-db"},
+     "postgres service secret-db already exists"),
 ])
 def test_restore_form_refused_re_renders_with_the_message_and_nothing_reaches_dokku(
         pruvon_web_client: Any, pruvon_web_login: Callable[[str], str], pruvon_web_app: Any,
