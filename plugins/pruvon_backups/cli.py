@@ -33,8 +33,13 @@ LIST_COLUMNS = ["id", "type", "service", "rotation", "created", "size", "status"
 
 
 def _context(obj: CliContext) -> Any:
-    """The bound hook context, after the config was checked (clean error when invalid)."""
-    obj.config()
+    """The bound hook context, after the config was checked (clean error when invalid).
+
+    Without a config file the defaults apply (``backup_dir``, ``db_types`` …), as
+    for the other commands run by root on a fresh host.
+    """
+    if obj.config_file.exists():
+        obj.config()
     return get_plugin_manager().pruvon
 
 

@@ -8,17 +8,42 @@ the section's.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pruvon_backups import crypto
 from pruvon_backups.errors import BackupError
 from pruvon_backups.settings import backup_settings
 from pruvon_backups.targets import KEEP_KEYS, LocalTarget, Target
+from pruvon_core.dokku import client_from_config
 from pruvon_core.registry import backup_targets
 
 
 def settings(pruvon: Any) -> dict[str, Any]:
+    """The ``backup:`` section; Pruvon's defaults when the host has no config file at all.
+
+    The CLI works without a config file (root on a fresh host); an invalid or
+    unreadable one is still an error, raised by ``pruvon.config``.
+    """
+    if not has_config(pruvon):
+        return backup_settings({})
     return backup_settings(pruvon.config.data)
+
+
+def has_config(pruvon: Any) -> bool:
+    return Path(pruvon.store.path).exists()
+
+
+_bare_clients: dict[int, Any] = {}
+
+
+def client(pruvon: Any) -> Any:
+    """The context's Dokku client; without a config file, the defaults' client (kept)."""
+    if has_config(pruvon):
+        return pruvon.client()
+    if id(pruvon) not in _bare_clients:
+        _bare_clients[id(pruvon)] = client_from_config(None)
+    return _bare_clients[id(pruvon)]
 
 
 def retention(section: dict[str, Any], target: Any) -> dict[str, int]:

@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pruvon_services.public import export_stream, import_stream, kind_facts
+
 from pruvon_backups import config as backup_config
 from pruvon_backups import crypto, formats, layout
 from pruvon_backups.catalogue import BackupRecord, Catalogue, iso, utcnow
@@ -269,12 +271,12 @@ def run_backup(pruvon: Any, kind: str, name: str, rotation: str = "manual",
         raise BackupError(f"rotation must be one of {', '.join(layout.ROTATIONS)}, not {rotation!r}")
     cat = catalogue(pruvon)
     with run_lock(pruvon.state_dir, cat):
-        client = pruvon.client()
+        client = backup_config.client(pruvon)
         try:
             info = client.service_info(kind, name)
             manifest = {"image_version": info.version, "service_status": info.status,
                         "dokku_version": _dokku_version_of(client)}
-            with client.service_export(kind, name) as stream:
+            with export_stream(client, kind_facts(kind, pruvon), name) as stream:
                 record = store_stream(pruvon, kind, name, rotation, stream.chunks(CHUNK), manifest,
                                       progress, now, run_id)
         except Exception as exc:
@@ -319,8 +321,8 @@ def _check_stored(record: BackupRecord, target: Target, result: VerifyResult) ->
     result.checks.append(f"sha256 {result.sha256} ({result.size} bytes)")
 
 
-def _check_content(record: BackupRecord, target: Target, identities: list[Any] | None,
-                   result: VerifyResult) -> None:
+def _check_content(pruvon: Any, record: BackupRecord, target: Target,
+                   identities: list[Any] | None, result: VerifyResult) -> None:
     """Decrypt, decompress to the end, and check the dump's first bytes and size."""
     compression = record.manifest.get("compression", "zstd")
     with target.open_reader(record.key) as stored:
@@ -335,7 +337,7 @@ def _check_content(record: BackupRecord, target: Target, identities: list[Any] |
             close()
     result.decrypted = record.encrypted
     result.raw_size = raw
-    problem = formats.check_header(record.type, head)
+    problem = formats.check_header(record.type, head, pruvon)
     if problem:
         raise VerifyFailed(problem)
     if record.raw_size is not None and raw != record.raw_size:
@@ -361,7 +363,7 @@ def verify(pruvon: Any, backup_id: int | str, identity: Any = None,
         if record.encrypted and identities is None:
             result.checks.append("not decrypted: no identity given (--identity FILE)")
         else:
-            _check_content(record, target, identities, result)
+            _check_content(pruvon, record, target, identities, result)
     except (VerifyFailed, BackupError, OSError) as exc:
         result.ok, result.problem = False, str(exc)
     cat.update(record.id, manifest={**record.manifest, "verified": {
@@ -387,25 +389,10 @@ class RestoreResult:
         return asdict(self)
 
 
-class _Counting:
-    """Counts the dump bytes read by ``<type>:import`` for the progress callback."""
-
-    def __init__(self, source: Any, total: int | None, progress: Progress | None) -> None:
-        self._source, self._total, self._progress = source, total, progress
-        self.done = 0
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._source.read(size)
-        self.done += len(data)
-        if self._progress:
-            self._progress(self.done, self._total)
-        return data
-
-
 def _restore_target(pruvon: Any, record: BackupRecord, into: str | None, safety: bool,
                     actor: Any) -> tuple[str, bool, int | None]:
     """The service to import into (created if needed) and the safety backup's id."""
-    client = pruvon.client()
+    client = backup_config.client(pruvon)
     kind = record.type
     if into is not None:
         into = validate.service_name(into)
@@ -448,22 +435,31 @@ def restore(pruvon: Any, backup_id: int | str, into: str | None = None, identity
     label = f"{record.type}:{into or record.service}"
     try:
         name, created, safety_id = _restore_target(pruvon, record, into, safety, actor)
+        total = checked.raw_size
+        done = [0]
+
+        def sent(count: int) -> None:
+            done[0] = count
+            if progress:
+                progress(count, total)
+
         with target.open_reader(record.key) as source:
             stream, close = decoded(source, record.manifest.get("compression", "zstd"),
                                     identities if record.encrypted else None)
-            counting = _Counting(stream, checked.raw_size, progress)
             try:
-                pruvon.client().service_import(record.type, name, counting)
+                import_stream(backup_config.client(pruvon), kind_facts(record.type, pruvon), name, stream,
+                              total, sent)
             finally:
                 close()
     except Exception as exc:
-        audit_outcome(pruvon, actor, "backups.restore", label, "failed", id=record.id, error=str(exc))
+        audit_outcome(pruvon, actor, "backups.restore", label, "failed", id=record.id,
+                      error=str(exc))
         raise
     if progress:
-        progress(counting.done, counting.done)
-    audit_outcome(pruvon, actor, "backups.restore", label, "ok", id=record.id, bytes=counting.done,
-           safety_backup=safety_id)
-    return RestoreResult(record.id, record.type, name, counting.done, safety_id, created)
+        progress(done[0], done[0])
+    audit_outcome(pruvon, actor, "backups.restore", label, "ok", id=record.id, bytes=done[0],
+                  safety_backup=safety_id)
+    return RestoreResult(record.id, record.type, name, done[0], safety_id, created)
 
 
 # --------------------------------------------------------------------------- download, delete

@@ -4,13 +4,16 @@ A service about to be destroyed is backed up first with rotation ``safety``
 (kept apart from the scheduled rotations, never pruned); an app gets an app
 configuration snapshot.  If the backup cannot be written, the destroy is
 refused with the reason: losing data silently is worse than a refused click.
-A service kind whose plugin has no ``:export`` (memcached …) holds nothing
-to save, so the destroy goes on with a note.
+A service kind whose plugin has no ``:export`` (the services plugin's
+``kind_facts``; memcached …) holds nothing to save, so the destroy goes on
+with a note.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from pruvon_services.public import kind_facts
 
 from pruvon_backups import engine, snapshots
 from pruvon_core.dokku.errors import ServiceNotFound, UnknownCommand
@@ -19,6 +22,9 @@ from pruvon_core.dokku.errors import ServiceNotFound, UnknownCommand
 def before_destroy(pruvon: Any, target: dict[str, str]) -> dict[str, Any] | None:
     """``{"ok": True, "message": …}`` once saved, ``{"ok": False, …}`` to stop the destroy."""
     kind, name = target.get("kind"), target.get("name", "")
+    if kind == "service" and not kind_facts(target.get("type", ""), pruvon).exportable:
+        return {"ok": True, "message": f"{target.get('type')} services have no export: "
+                                       f"nothing of {name} could be saved"}
     try:
         if kind == "service":
             record = engine.run_backup(pruvon, target.get("type", ""), name, "safety")

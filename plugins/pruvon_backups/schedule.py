@@ -25,7 +25,7 @@ ALIASES = {"mongodb": "mongo"}
 
 def backed_up_kinds(pruvon: Any, section: dict[str, Any]) -> list[str]:
     """``db_types`` as Dokku names them, leaving out datastore plugins not installed."""
-    installed = set(installed_types(pruvon.client()))
+    installed = set(installed_types(backup_config.client(pruvon)))
     kinds = []
     for kind in section["db_types"]:
         kind = ALIASES.get(kind, kind)
@@ -41,7 +41,7 @@ def due_services(pruvon: Any, now: datetime | None = None) -> list[tuple[str, st
     cat = engine.catalogue(pruvon)
     due = []
     for kind in backed_up_kinds(pruvon, section):
-        for service in pruvon.client().services(kind):
+        for service in backup_config.client(pruvon).services(kind):
             done = any(r.rotation in layout.SCHEDULED and r.created_at.astimezone().date() == today
                        for r in cat.list(type=kind, service=service.name, status="good"))
             if not done:
@@ -52,7 +52,7 @@ def due_services(pruvon: Any, now: datetime | None = None) -> list[tuple[str, st
 def all_services(pruvon: Any) -> list[tuple[str, str]]:
     """``(type, name)`` of every service of the backed-up kinds."""
     section = backup_config.settings(pruvon)
-    client = pruvon.client()
+    client = backup_config.client(pruvon)
     return [(kind, service.name) for kind in backed_up_kinds(pruvon, section)
             for service in client.services(kind)]
 

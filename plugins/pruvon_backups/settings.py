@@ -10,6 +10,7 @@ operator who wrote ``do_monthly: 31`` expecting "last day" must see it checked.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from pruvon_core.registry import KIND_NAME_RE
@@ -145,6 +146,16 @@ def _encryption_problems(encryption: Any) -> list[str]:
     return errors
 
 
+def default_backup_dir() -> str:
+    """Pruvon's default ``backup_dir``, or ``$PRUVON_BACKUP_DIR`` when set.
+
+    Like ``PRUVON_STATE_DIR`` for the state directory, the variable moves the
+    default only (a ``backup_dir`` in the config wins): the test suite points
+    it into its sandbox, so no test writes the host's real backup tree.
+    """
+    return os.environ.get("PRUVON_BACKUP_DIR") or DEFAULT_BACKUP_DIR
+
+
 def backup_settings(data: Any) -> dict[str, Any]:
     """The effective ``backup:`` section of the config mapping ``data``.
 
@@ -152,7 +163,7 @@ def backup_settings(data: Any) -> dict[str, Any]:
     It assumes a validated config, which every loaded config is.
     """
     section = data.get("backup") if isinstance(data, dict) else None
-    merged = dict(DEFAULTS)
+    merged = dict(DEFAULTS, backup_dir=default_backup_dir())
     if isinstance(section, dict):
         merged.update({k: v for k, v in section.items() if v is not None})
     if not merged["db_types"]:

@@ -48,7 +48,7 @@ def capture(pruvon: Any, app: str, rotation: str = "manual", now: datetime | Non
             actor: Any = None) -> BackupRecord:
     """Store a snapshot of ``app``'s configuration on every target; its record."""
     app = validate.app_name(app)
-    data = snapshot_data(pruvon.client(), app)
+    data = snapshot_data(backup_config.client(pruvon), app)
     texts = backup_config.recipient_texts(backup_config.settings(pruvon))
     if texts:
         data = _seal_env(data, texts)
@@ -140,7 +140,7 @@ def restore_snapshot(pruvon: Any, backup_id: int | str, app: str | None = None,
     """Recreate the app of a snapshot (as ``app`` when given); refused if it exists."""
     data = read_snapshot(pruvon, backup_id, identity)
     name = validate.app_name(app or data["app"])
-    client = pruvon.client()
+    client = backup_config.client(pruvon)
     if client.app_exists(name):
         raise BackupError(f"app {name} exists: restore-snapshot recreates a destroyed app; "
                           "give a new name with --app")

@@ -114,3 +114,17 @@ def test_dokku_pruvon_backup_commands_resolve_through_the_shim(name: str) -> Non
 
     with click.Context(cli) as ctx:
         assert resolve_dokku_name(cli, ctx, name) == name.split("-")
+
+
+def test_without_a_config_file_the_defaults_apply(host: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    backups_dir = tmp_path / "default-backups"
+    monkeypatch.setenv("PRUVON_CONFIG", str(tmp_path / "absent.yml"))
+    monkeypatch.setenv("PRUVON_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("PRUVON_BACKUP_DIR", str(backups_dir))
+    ran = pruvon_cli("backup", "run", "redis", "cache", "--format", "json")
+    assert ran.returncode == 0, ran.stderr
+    path = Path(json.loads(ran.stdout)["backup"]["path"])
+    assert path.is_file() and backups_dir in path.parents
+    listed = pruvon_cli("backup", "list", "--format", "json")
+    assert [b["path"] for b in json.loads(listed.stdout)["backups"]] == [str(path)]
