@@ -80,6 +80,20 @@ class RouteTable:
                 return grant.resource_kind
         return None
 
+    def owning_page(self, page: str) -> str | None:
+        """The page of a grant without resource kind that ``page`` lies below, if any.
+
+        ``/backups/7/restore`` belongs to ``/backups``: a ``routes:`` entry for
+        a page opens its forms, API and sockets below it, as the docstring of
+        :class:`RouteGrant` promises.  Pages of a resource kind are not owners
+        (``/apps/other`` is app ``other``'s page, opened by its own grant).
+        """
+        for grant in self.pages.values():
+            if (grant.resource_kind is None and grant.page != "/"
+                    and page.startswith(grant.page + "/")):
+                return grant.page
+        return None
+
     def kind_page(self, kind: str) -> str | None:
         """The page that lists resources of ``kind`` (``/apps`` for ``app``)."""
         return next((g.page for g in self.pages.values() if g.resource_kind == kind), None)

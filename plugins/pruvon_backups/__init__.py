@@ -60,3 +60,22 @@ def pruvon_backup_targets():
     from pruvon_backups.targets import LOCAL_KIND
 
     return [LOCAL_KIND]
+
+
+@hookimpl
+def pruvon_web_blueprints():
+    from pruvon_backups.routes import blueprint
+
+    return [blueprint()]
+
+
+@hookimpl
+def pruvon_web_menu(actor):
+    return [{"label": "Backups", "href": "/backups", "order": 30, "action": "backups.read"}]
+
+
+@hookimpl
+def pruvon_dashboard_cards(actor, pruvon):
+    from pruvon_backups.cards import backups_card
+
+    return backups_card(actor, pruvon)
