@@ -13,21 +13,17 @@ from pruvon_testing.sim.docker_main import run as docker
 from tests.sim.simutil import ok
 
 
+def dokku_objects(root: Path) -> None:
+    dockerobjects.seed_examples(SimState(root))
+
+
 @pytest.fixture
 def host(tmp_path: Path) -> Path:
-    """App ``web`` (one container), a plain ``redis-cache`` on network ``backend`` with a
-    named volume, an unused network, an anonymous volume and a dangling image."""
+    """App ``web`` (one container) and :func:`dockerobjects.seed_examples`."""
     root = tmp_path / "sim"
     ok(root, "apps:create", "web")
     ok(root, "git:from-image", "web", "example/web:1")
-    state = SimState(root)
-    dockerobjects.add_volume(state, "cache-data")
-    dockerobjects.add_volume(state)
-    dockerobjects.add_network(state, "backend")
-    dockerobjects.add_network(state, "spare")
-    dockerobjects.add_dangling_image(state, "old-build")
-    dockerobjects.add_container(state, "redis-cache", "redis:7", volumes=["cache-data"],
-                                networks=["backend"])
+    dokku_objects(root)
     return root
 
 

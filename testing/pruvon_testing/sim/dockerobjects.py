@@ -265,3 +265,20 @@ def created_since(created: str, moment: datetime) -> str:
 
     seconds = (moment - containers.parse_time(created)).total_seconds()
     return f"{human_duration(max(0.0, seconds))} ago"
+
+
+def seed_examples(state: SimState) -> None:
+    """What a lived-in host has besides Dokku's containers (tests, ``make demo``).
+
+    ``redis-cache`` (running ``redis:7`` on network ``backend``, volume
+    ``cache-data``), ``worker`` (an exited ``localbusybox`` container), an unused
+    network ``spare``, an anonymous volume and a dangling image.
+    """
+    add_volume(state, "cache-data")
+    add_volume(state)
+    add_network(state, "backend")
+    add_network(state, "spare")
+    add_dangling_image(state, "old-build")
+    add_container(state, "redis-cache", "redis:7", volumes=["cache-data"],
+                  networks=["backend"])
+    add_container(state, "worker", "localbusybox:latest", running=False)
