@@ -13,7 +13,9 @@ that starts with ``-`` is ever placed where docker expects one.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -58,14 +60,8 @@ def containers(client: Any, usage: bool = True) -> list[HostContainer]:
     return [_with_usage(c, stats) for c in found]
 
 
-def _usage_of(container_id: str, stats: dict[str, Usage]) -> Usage | None:
-    """The stats line of ``container_id`` (docker may print a short or a full id)."""
-    return stats.get(container_id) or next(
-        (u for key, u in stats.items() if container_id.startswith(key)), None)
-
-
 def _with_usage(container: HostContainer, stats: dict[str, Usage]) -> HostContainer:
-    hit = _usage_of(container.id, stats)
+    hit = usage_of(container.id, stats)
     return replace(container, usage=hit) if hit else container
 
 
@@ -73,14 +69,14 @@ def disk_usage(client: Any) -> DiskUsage:
     return client.docker_read(DF, parsers.parse_system_df)
 
 
+def attached_to(network: str, known: list[HostContainer]) -> tuple[str, ...]:
+    """Names of the running containers on ``network`` (docker ps lists their networks)."""
+    return tuple(sorted(c.name for c in known if c.running and network in c.networks))
+
+
 def networks(client: Any, known: list[HostContainer]) -> list[NetworkInfo]:
     """``docker network ls``, each with the running containers attached (from ``ps``)."""
-    attached: dict[str, list[str]] = {}
-    for container in known:
-        if container.running:
-            for name in container.networks:
-                attached.setdefault(name, []).append(container.name)
-    return [replace(n, containers=tuple(sorted(attached.get(n.name, ()))))
+    return [replace(n, containers=attached_to(n.name, known))
             for n in client.docker_read(NETWORKS, parsers.parse_networks)]
 
 
@@ -112,16 +108,32 @@ def _attempt(errors: list[str], read: Callable[[], T], empty: T) -> T:
 
 def overview(client: Any, parts: tuple[str, ...] = ("containers", "images", "volumes",
                                                     "networks")) -> Overview:
-    """The parts asked for; containers are read when networks need them."""
+    """The parts asked for, their reads run side by side (at most four, each once).
+
+    One after another the page would cost the sum of four docker start-ups;
+    a part whose read fails is empty and says why, the others still show.
+    """
     errors: list[str] = []
-    found: list[HostContainer] = []
+    reads: dict[str, tuple[list[str], Callable[[str], Any], Any]] = {}
     if "containers" in parts or "networks" in parts:
-        found = _attempt(errors, lambda: containers(client, "containers" in parts), [])
-    disk = (_attempt(errors, lambda: disk_usage(client), DiskUsage())
-            if "images" in parts or "volumes" in parts else DiskUsage())
-    nets = _attempt(errors, lambda: networks(client, found), []) if "networks" in parts else []
-    return Overview(found if "containers" in parts else [], disk.images, disk.volumes, nets,
-                    errors)
+        reads["ps"] = (PS, parsers.parse_ps, [])
+    if "containers" in parts:
+        reads["stats"] = (STATS, parsers.parse_stats, {})
+    if "images" in parts or "volumes" in parts:
+        reads["df"] = (DF, parsers.parse_system_df, DiskUsage())
+    if "networks" in parts:
+        reads["networks"] = (NETWORKS, parsers.parse_networks, [])
+    with ThreadPoolExecutor(max_workers=max(1, len(reads))) as pool:
+        futures = {name: pool.submit(_attempt, errors, functools.partial(
+            client.docker_read, args, parse), empty) for name, (args, parse, empty) in
+            reads.items()}
+        got = {name: future.result() for name, future in futures.items()}
+    found = got.get("ps", [])
+    stats = got.get("stats", {})
+    disk = got.get("df", DiskUsage())
+    nets = [replace(n, containers=attached_to(n.name, found)) for n in got.get("networks", [])]
+    shown = [_with_usage(c, stats) for c in found] if "containers" in parts else []
+    return Overview(shown, disk.images, disk.volumes, nets, sorted(errors))
 
 
 def find(client: Any, ref: str) -> HostContainer:
@@ -131,6 +143,23 @@ def find(client: Any, ref: str) -> HostContainer:
         if ref in (container.name, container.id) or container.id.startswith(ref):
             return container
     raise ContainerNotFound(f"No such container: {ref}")
+
+
+def container_usage(client: Any) -> dict[str, Usage]:
+    """CPU/memory of every running container by id (one ``docker stats``); ``{}`` without
+    docker (an ssh transport, a refused socket): usage is extra, never an error."""
+    if getattr(client, "docker", None) is None:
+        return {}
+    try:
+        return client.docker_read(STATS, parsers.parse_stats)
+    except DokkuError:
+        return {}
+
+
+def usage_of(container_id: str, stats: dict[str, Usage]) -> Usage | None:
+    """The stats line of ``container_id`` (docker may print a short or a full id)."""
+    return stats.get(container_id) or next(
+        (u for key, u in stats.items() if container_id.startswith(key)), None)
 
 
 @dataclass(frozen=True)
@@ -149,12 +178,10 @@ class AppUsage:
 def app_usage(client: Any) -> dict[str, AppUsage]:
     """Per-app CPU/memory: Dokku's ``ps`` read (shared with the app list) + one ``stats``."""
     dokku = [c for c in client.containers() if c.running]
-    if not dokku:
-        return {}
-    stats = client.docker_read(STATS, parsers.parse_stats)
+    stats = container_usage(client) if dokku else {}
     totals: dict[str, list[float]] = {}
     for container in dokku:
-        hit = _usage_of(container.id, stats)
+        hit = usage_of(container.id, stats)
         if hit is not None:
             cpu, mem, count = totals.get(container.app, [0.0, 0.0, 0.0])
             totals[container.app] = [cpu + hit.cpu_percent, mem + hit.mem_used, count + 1]
