@@ -83,3 +83,10 @@ def test_dashboard_reads_the_ring_not_proc(client, login_as, monkeypatch, tmp_pa
     assert 'id="memory-chart"' in html and 'id="disk-chart"' in html
     assert "CPU <strong>100.0%</strong>" in html and "Load <strong>0.50</strong>" in html
     ring.stop()
+
+
+def test_one_reading_is_drawn_as_a_level() -> None:
+    svg = str(sparkline([None, 40.0], 100, "CPU %", "cpu-chart"))
+    points = svg.split('<polyline points="')[1].split('"')[0].split()
+    assert len(points) == 2 and points[0].split(",")[1] == points[1].split(",")[1]
+    assert 'data-points="1"' in svg
