@@ -137,12 +137,19 @@ def overview(client: Any, parts: tuple[str, ...] = ("containers", "images", "vol
 
 
 def find(client: Any, ref: str) -> HostContainer:
-    """The container ``ref`` names (id, id prefix or name), from the cached ``ps`` read."""
+    """The container ``ref`` names, resolved as docker does: the full id or the name,
+    else a unique id prefix; from the cached ``ps`` read."""
     ref = validate.container_ref(ref)
-    for container in client.docker_read(PS, parsers.parse_ps):
-        if ref in (container.name, container.id) or container.id.startswith(ref):
-            return container
-    raise ContainerNotFound(f"No such container: {ref}")
+    known = client.docker_read(PS, parsers.parse_ps)
+    exact = [c for c in known if ref in (c.id, c.name)]
+    if exact:
+        return exact[0]
+    prefixed = [c for c in known if c.id.startswith(ref)]
+    if len(prefixed) > 1:
+        raise DockerInputError(f"{ref} matches {len(prefixed)} containers: give more of the id")
+    if not prefixed:
+        raise ContainerNotFound(f"No such container: {ref}")
+    return prefixed[0]
 
 
 def container_usage(client: Any) -> dict[str, Usage]:

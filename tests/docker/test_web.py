@@ -235,3 +235,14 @@ def test_api_key_scope_opens_one_operation(http: Any, login_as: Any,
     assert http.post("/api/v1/docker/restart/redis-cache", headers=bearer).status_code == 200
     assert http.post("/api/v1/docker/stop/redis-cache", headers=bearer).status_code == 403
     assert changes(docker_calls) == ["restart redis-cache"]
+
+
+def test_app_page_shows_its_containers_usage_from_one_stats_read(http: Any, login_as: Any,
+                                                                 docker_calls: Path) -> None:
+    login_as("admin")
+    html = http.get("/apps/blog").get_data(as_text=True)
+    cpu = html.split('class="usage-cpu">', 1)[1].split("<", 1)[0]
+    assert cpu.endswith("%") and float(cpu[:-1]) >= 0
+    assert html.split('class="usage-mem">', 1)[1].split("<", 1)[0].endswith("B")
+    assert [c for c in calls(docker_calls) if c.startswith("stats")] == [
+        "stats --no-stream --no-trunc --format {{json .}}"]
