@@ -78,7 +78,7 @@ def remove_page(ref: str) -> Any:
 def remove_post(ref: str) -> Response:
     runner().apply(operations.REMOVE, ref, {
         "force": request.form.get("force") == "on",
-        "confirm_app": request.form.get("confirm_app") or None,
+        "confirm": request.form.get("confirm") or None,
     })
     flash(f"removed container {ref}", "success")
     return redirect("/docker#containers", 303)

@@ -131,12 +131,12 @@ def test_removing_a_dokku_container_needs_its_app_named(http: Any, login_as: Any
     token = login_as("admin")
     page = http.get("/docker/remove/old.web.1").get_data(as_text=True)
     assert 'id="dokku-warning"' in page and "<strong>old</strong>" in page
-    refused = post(http, "/api/v1/docker/remove/old.web.1", token, {"confirm_app": "blog"})
+    refused = post(http, "/api/v1/docker/remove/old.web.1", token, {"confirm": "blog"})
     assert refused.status_code == 400 and "belongs to Dokku app old" in refused.get_json()["error"]
     assert not [c for c in changes(docker_calls) if c.startswith("rm")]
     form = http.post("/docker/remove/old.web.1", data={"csrf_token": token})
-    assert form.status_code == 400 and "confirm by naming the app" in form.get_data(as_text=True)
-    done = post(http, "/api/v1/docker/remove/old.web.1", token, {"confirm_app": "old"})
+    assert form.status_code == 400 and "confirm by typing &#39;old&#39;" in form.get_data(as_text=True)
+    done = post(http, "/api/v1/docker/remove/old.web.1", token, {"confirm": "old"})
     assert done.status_code == 200 and state_of(sim_root, "old.web.1") == "gone"
 
 
@@ -158,7 +158,8 @@ def test_prune_preview_then_typed_confirm(http: Any, login_as: Any, sim_root: Pa
     assert [n["name"] for n in plan["networks"]] == ["spare"]
     assert len(plan["volume_list"]) == 1 and plan["volume_list"][0]["anonymous"]
     page = http.get("/docker/prune?volumes=1").get_data(as_text=True)
-    assert "Stopped containers of Dokku apps go too" in page and "<strong>old</strong>" in page
+    assert "Stopped containers of Dokku apps or services go too" in page
+    assert "<strong>old</strong>" in page
     unconfirmed = post(http, "/api/v1/docker/prune", token, {"volumes": True, "confirm": "yes"})
     assert unconfirmed.status_code == 400 and 'type "prune"' in unconfirmed.get_json()["error"]
     form = http.post("/docker/prune", data={"csrf_token": token, "volumes": "1", "confirm": ""})
@@ -246,3 +247,23 @@ def test_app_page_shows_its_containers_usage_from_one_stats_read(http: Any, logi
     assert html.split('class="usage-mem">', 1)[1].split("<", 1)[0].endswith("B")
     assert [c for c in calls(docker_calls) if c.startswith("stats")] == [
         "stats --no-stream --no-trunc --format {{json .}}"]
+
+
+def test_a_service_container_is_named_and_needs_the_service_typed(
+        http: Any, login_as: Any, sim_root: Path, docker_calls: Path) -> None:
+    from tests.docker.conftest import sim
+
+    sim(sim_root, "postgres:create", "blog-db")
+    token = login_as("admin")
+    html = http.get("/docker").get_data(as_text=True)
+    assert "Dokku postgres service blog-db" in html
+    container = "dokku.postgres.blog-db"
+    page = http.get(f"/docker/remove/{container}").get_data(as_text=True)
+    assert "dokku postgres:start blog-db" in page
+    refused = post(http, f"/api/v1/docker/remove/{container}", token, {"force": True})
+    assert refused.status_code == 400 and "confirm by typing 'blog-db'" in refused.get_json()[
+        "error"]
+    assert not [c for c in changes(docker_calls) if c.startswith("rm")]
+    done = post(http, f"/api/v1/docker/remove/{container}", token,
+                {"force": True, "confirm": "blog-db"})
+    assert done.status_code == 200 and state_of(sim_root, container) == "gone"
