@@ -114,6 +114,11 @@ def stats_command(obj: CliContext, fmt: str) -> None:
                    "apps": {a: u.as_dict() for a, u in sorted(apps.items())}})
         return
     echo_table([_container_row(c) for c in running], ["id", "name", "app", "cpu", "memory"])
+    if apps:
+        click.echo("")
+        echo_table([{"app": a, "containers": u.containers, "cpu": f"{u.cpu_percent:.2f}%",
+                     "memory": human_size(u.mem_used)} for a, u in sorted(apps.items())],
+                   ["app", "containers", "cpu", "memory"])
 
 
 def _lifecycle(action: str) -> None:

@@ -267,3 +267,20 @@ def test_a_service_container_is_named_and_needs_the_service_typed(
     done = post(http, f"/api/v1/docker/remove/{container}", token,
                 {"force": True, "confirm": "blog-db"})
     assert done.status_code == 200 and state_of(sim_root, container) == "gone"
+
+
+def test_docker_failing_is_said_on_the_page_and_a_503_in_the_api(
+        http: Any, login_as: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    broken = tmp_path / "broken-docker"
+    broken.write_text("#!/bin/sh\necho 'permission denied while trying to connect to the "
+                      "Docker daemon socket' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PRUVON_DOCKER_COMMAND", str(broken))
+    token = login_as("admin")
+    page = http.get("/docker")
+    assert page.status_code == 200
+    assert "permission denied while trying to connect" in page.get_data(as_text=True)
+    data = http.get("/api/v1/docker").get_json()
+    assert data["containers"] == [] and data["errors"]
+    restart = post(http, "/api/v1/docker/restart/redis-cache", token)
+    assert restart.status_code == 503 and "docker group" in restart.get_json()["error"]
