@@ -53,9 +53,12 @@ def _flag(name: str) -> bool:
     return value in ("true", "1")
 
 
-def _body(schema: dict[str, Any]) -> dict[str, Any]:
-    """The JSON body (unknown fields refused); no body at all is ``{}``."""
-    return body(schema) if request.get_data() else {}
+def _body(schema: dict[str, Any], optional: bool = False) -> dict[str, Any]:
+    """The JSON body (unknown fields refused).  Only a route that documents no body
+    (start, stop, restart) takes an empty one as ``{}``; the others need an object."""
+    if optional and not request.get_data():
+        return {}
+    return body(schema)
 
 
 def api_overview() -> Any:
@@ -70,7 +73,7 @@ def api_overview() -> Any:
 
 def lifecycle(action: str) -> Any:
     def view(ref: str) -> Any:
-        params = _body(SIGNAL_SCHEMA if action == "kill" else EMPTY_SCHEMA)
+        params = _body(SIGNAL_SCHEMA) if action == "kill" else _body(EMPTY_SCHEMA, True)
         runner().apply(operations.LIFECYCLE[action], ref, params)
         return {"container": ref, "action": action}
 

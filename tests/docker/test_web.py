@@ -25,7 +25,8 @@ def state_of(root: Path, name: str) -> str:
 
 
 def post(http: Any, path: str, token: str, payload: Any = None) -> Any:
-    return http.post(path, data=json.dumps(payload) if payload is not None else None,
+    """A JSON POST; without ``payload`` the body is ``{}`` (what every change route reads)."""
+    return http.post(path, data=json.dumps({} if payload is None else payload),
                      headers={"X-CSRF-Token": token, "Content-Type": "application/json"})
 
 
@@ -233,7 +234,7 @@ def test_api_key_scope_opens_one_operation(http: Any, login_as: Any,
     assert made.status_code == 201, made.get_data(as_text=True)
     bearer = {"Authorization": f"Bearer {made.get_json()['token']}"}
     http.post("/logout", data={"csrf_token": token})
-    assert http.post("/api/v1/docker/restart/redis-cache", headers=bearer).status_code == 200
+    assert http.post("/api/v1/docker/restart/redis-cache", headers=bearer).status_code == 200  # no body
     assert http.post("/api/v1/docker/stop/redis-cache", headers=bearer).status_code == 403
     assert changes(docker_calls) == ["restart redis-cache"]
 
