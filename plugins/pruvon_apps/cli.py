@@ -14,44 +14,29 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
 
 from pruvon_apps import operations, service
-from pruvon_core.cli import (
-    CliContext,
-    CliError,
-    cli_state_dir,
-    echo_json,
-    echo_table,
-    format_option,
-    os_user,
-    pass_ctx,
-)
-from pruvon_core.dokku import client_from_config, errors, validate
-from pruvon_core.errors import InputError
-from pruvon_core.operations import Operation, OperationConflict, follow
+from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
+from pruvon_core.cli_run import CliEnv, echo_lines, run_spec, typed_errors
+from pruvon_core.dokku import errors, validate
+from pruvon_core.operations import Operation
 from pruvon_core.opspecs import OperationSpec
 from pruvon_core.permissions import SYSTEM
 
-EXIT_BUSY = 3
-EXIT_TIMEOUT = 4
 EXIT_INCOMPLETE = 5  # the answer was printed but is incomplete (e.g. no live state)
-EXIT_MISSING = 20
 
 
 # --------------------------------------------------------------------------- plumbing
-class Env:
+class Env(CliEnv):
     """What every command needs: config, client, state dir, guard."""
 
     def __init__(self, obj: CliContext) -> None:
-        self.config = obj.config() if obj.config_file.exists() else None
-        self.state_dir = cli_state_dir()
-        self.client = client_from_config(self.config)
+        super().__init__(obj)
         self.guard = service.Guard(SYSTEM, self.config, self.state_dir,
-                                   extra={"os_user": os_user(), "via": "cli"})
+                                   extra={"os_user": self.os_user, "via": "cli"})
         self.index = service.DomainIndex(self.state_dir)
         self.deps = operations.AppsDeps(self.client, self.state_dir, self.storage_dir,
                                         self.index, obj.store if self.config is not None else None)
@@ -63,53 +48,12 @@ class Env:
         return service.storage_dir(self.config)
 
 
-def dokku_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn typed errors into ``Error: …`` on stderr with a meaningful exit code."""
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except InputError as exc:  # the feature's bad input (service.AppsError …)
-            raise CliError(str(exc), 2) from exc
-        except (errors.InvalidName, errors.InvalidValue) as exc:
-            raise CliError(exc.message, 2) from exc
-        except errors.AppNotFound as exc:
-            raise CliError(exc.message, EXIT_MISSING) from exc
-        except errors.DokkuError as exc:
-            raise CliError(str(exc), 1) from exc
-        except OperationConflict as exc:
-            raise CliError(str(exc), EXIT_BUSY) from exc
-
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper
+dokku_errors = typed_errors((errors.AppNotFound,))
 
 
 def run_operation(env: Env, spec: OperationSpec, app: str, **params: Any) -> Operation:
-    """Run ``spec`` through the one runner, print its output live; Ctrl-C asks it to stop.
-
-    Validation, permission, the per-app lock and the audit (``started`` and
-    the outcome) are the runner's, exactly as for the web.
-    """
-    for stale in env.ops.store.recover(kill=True):  # what a killed runner left behind
-        click.echo(f"operation {stale.id} ({stale.title}) was {stale.error}", err=True)
-    op = env.runner.start(spec, app, params)
-    try:
-        for _record, lines in follow(env.ops.store, op.id, interval=0.2):
-            for line in lines:
-                click.echo(line)
-    except KeyboardInterrupt:
-        env.ops.store.request_cancel(op.id)
-        click.echo("cancelling…", err=True)
-        for _record, lines in follow(env.ops.store, op.id, interval=0.2):
-            for line in lines:
-                click.echo(line)
-    final = env.runner.wait(op)
-    if final.status == "timed_out":
-        raise CliError(final.error, EXIT_TIMEOUT)
-    if final.status != "succeeded":
-        raise CliError(f"{final.title} {final.status}: {final.error}", 1)
-    return final
+    """Run ``spec`` on ``app`` through the one runner, printing its output live."""
+    return run_spec(env.runner, spec, app, params)
 
 
 # --------------------------------------------------------------------------- group
@@ -582,11 +526,7 @@ def logs_command(obj: CliContext, app: str, lines: int, process: str | None, tai
     """The app's logs ('dokku logs')."""
     env = Env(obj)
     stream = service.log_stream(env.client, app, lines=lines, process=process, tail=tail)
-    try:
-        for line in stream:
-            click.echo(line)
-    except KeyboardInterrupt:
-        stream.cancel()
+    echo_lines(stream)
 
 
 @apps_group.command("operations")

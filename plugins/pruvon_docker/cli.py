@@ -2,29 +2,19 @@
 
 Run as root or the ``pruvon`` user, the CLI is the ``system`` actor; every
 change goes through the same operations runner as the web (validated,
-audited with the operating-system user).  Exit codes: 0 ok, 1 docker failed,
-2 bad input (or a refused confirmation), 4 timed out, 20 no such container.
+audited with the operating-system user).  Exit codes (``pruvon_core.cli_run.typed_errors``): 0 ok, 1 docker failed
+or timed out, 2 bad input (or a refused confirmation), 20 no such container.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import click
 
-from pruvon_core.cli import (
-    CliContext,
-    CliError,
-    cli_state_dir,
-    echo_json,
-    echo_table,
-    format_option,
-    os_user,
-    pass_ctx,
-)
-from pruvon_core.dokku import client_from_config, errors
-from pruvon_core.errors import InputError
+from pruvon_core.cli import CliContext, echo_json, echo_table, format_option, pass_ctx
+from pruvon_core.cli_run import CliEnv, echo_lines, typed_errors
+from pruvon_core.dokku import errors
 from pruvon_core.guard import Guard
 from pruvon_core.opspecs import OperationSpec
 from pruvon_core.permissions import SYSTEM
@@ -32,19 +22,14 @@ from pruvon_docker import host, operations
 from pruvon_docker.models import HostContainer
 from pruvon_docker.text import human_size
 
-EXIT_TIMEOUT = 4
-EXIT_MISSING = 20
 
-
-class Env:
-    """The client and the operations runner, as the ``system`` actor."""
+class Env(CliEnv):
+    """Config, client and state dir (:class:`CliEnv`), and the runner as the ``system`` actor."""
 
     def __init__(self, obj: CliContext) -> None:
-        self.config = obj.config() if obj.config_file.exists() else None
-        self.state_dir = cli_state_dir()
-        self.client = client_from_config(self.config)
+        super().__init__(obj)
         guard = Guard(SYSTEM, self.config, self.state_dir,
-                      extra={"os_user": os_user(), "via": "cli"}, kind=operations.RESOURCE)
+                      extra={"os_user": self.os_user, "via": "cli"}, kind=operations.RESOURCE)
         self.runner = operations.runner(guard, operations.DockerDeps(self.client,
                                                                      self.state_dir))
 
@@ -52,24 +37,7 @@ class Env:
         return self.runner.apply(spec, target, params)
 
 
-def docker_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Typed errors become ``Error: …`` on stderr with a meaningful exit code."""
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (InputError, errors.InvalidName, errors.InvalidValue) as exc:
-            raise CliError(str(exc), 2) from exc
-        except errors.ContainerNotFound as exc:
-            raise CliError(str(exc), EXIT_MISSING) from exc
-        except errors.DokkuTimeout as exc:
-            raise CliError(str(exc), EXIT_TIMEOUT) from exc
-        except errors.DokkuError as exc:
-            raise CliError(str(exc), 1) from exc
-
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper
+docker_errors = typed_errors((errors.ContainerNotFound,))
 
 
 @click.group("docker")
@@ -176,13 +144,8 @@ def rm_command(obj: CliContext, container: str, force: bool, confirm: str | None
 def logs_command(obj: CliContext, container: str, lines: int, follow: bool,
                  timestamps: bool) -> None:
     """A container's logs ('docker logs')."""
-    env = Env(obj)
-    stream = env.client.docker_stream(host.logs_args(container, lines, follow, timestamps))
-    try:
-        for line in stream:
-            click.echo(line)
-    except KeyboardInterrupt:
-        stream.cancel()
+    echo_lines(Env(obj).client.docker_stream(host.logs_args(container, lines, follow,
+                                                            timestamps)))
 
 
 @docker_group.command("images")

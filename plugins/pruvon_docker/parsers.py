@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from pruvon_core.dokku.parsers import (
+    SERVICE_CONTAINER_RE,
     ParseError,
     docker_ps_items,
     docker_state,
@@ -79,14 +80,12 @@ def parse_ps(text: str) -> list[HostContainer]:
 
 
 def _service(labels: dict[str, str], names: str) -> str | None:
-    """``"postgres blog-db"`` for a datastore plugin's container (``dokku.service`` label,
-    named ``dokku.<type>.<name>``); its ``expose`` ambassador counts too."""
-    kind = labels.get("dokku.service") or labels.get("dokku.ambassador")
-    prefix = f"dokku.{kind}."
-    name = names.split(",")[0]
-    if not kind or not name.startswith(prefix):
+    """``"postgres blog-db"`` for a datastore plugin's container or its ``expose``
+    ambassador (``dokku=service|ambassador``, named ``dokku.<type>.<name>[.ambassador]``)."""
+    match = SERVICE_CONTAINER_RE.match(names.split(",")[0].lstrip("/"))
+    if labels.get("dokku") not in ("service", "ambassador") or not match:
         return None
-    return f"{kind} {name[len(prefix):].removesuffix('.ambassador')}"
+    return f"{match.group(1)} {match.group(2)}"
 
 
 def _mem(text: str) -> tuple[int, int]:
