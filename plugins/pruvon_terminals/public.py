@@ -6,8 +6,8 @@ subclassing :class:`TerminalTarget`, returning an instance from its
 validated :class:`TerminalRequest` and the :class:`TargetContext` (the Dokku
 client, the ``terminals:`` settings).  :class:`TargetError` carries the
 message the operator sees.  The services plugin's console is the worked
-example.  Everything here is a re-export; no Flask is imported (``serve_terminal``
-imports it when called).
+example; a target with its own socket URL bridges it with :func:`serve_terminal`.
+Everything here is a re-export; no Flask is imported.
 """
 
 from __future__ import annotations
