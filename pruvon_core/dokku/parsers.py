@@ -517,6 +517,11 @@ def docker_ps_items(text: str) -> list[tuple[dict[str, Any], dict[str, str]]]:
     return items
 
 
+def docker_state(item: dict[str, Any]) -> str:
+    """docker's state of one ``ps`` line (``running``, ``exited`` …), for plugins."""
+    return _docker_state(item)
+
+
 def parse_docker_ps(text: str) -> list[Container]:
     """``docker ps -a --format '{{json .}}'``: one object per line, Dokku's containers only."""
     containers = []
@@ -533,7 +538,7 @@ def parse_docker_ps(text: str) -> list[Container]:
                 dyno=labels.get("com.dokku.dyno", ""),
                 container_type=labels.get("com.dokku.container-type", "deploy"),
                 image=str(item.get("Image", "")),
-                state=docker_state(item),
+                state=_docker_state(item),
                 status=str(item.get("Status", "")),
                 created_at=str(item.get("CreatedAt", "")),
             )
@@ -541,7 +546,7 @@ def parse_docker_ps(text: str) -> list[Container]:
     return containers
 
 
-def docker_state(item: dict[str, Any]) -> str:
+def _docker_state(item: dict[str, Any]) -> str:
     """docker's ``State``; older dockers only have ``Status`` (``Up 3 hours``, ``Exited (0)``)."""
     state = str(item.get("State", "")).lower()
     if state:
@@ -605,7 +610,7 @@ def parse_service_containers(text: str) -> list[dict[str, str]]:
         if (role == "ambassador") != bool(match.group(3)):
             continue
         found.append({"kind": match.group(1), "name": match.group(2), "role": role,
-                      "image": str(item.get("Image", "")), "state": docker_state(item),
+                      "image": str(item.get("Image", "")), "state": _docker_state(item),
                       "ports": str(item.get("Ports", ""))})
     return found
 
