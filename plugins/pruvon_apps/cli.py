@@ -16,24 +16,20 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
 
 from pruvon_apps import operations, service
 from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
+from pruvon_core.cli_support import run_live, typed_errors
 from pruvon_core.config import state_dir
-from pruvon_core.dokku import client_from_config, errors, validate
-from pruvon_core.errors import InputError
-from pruvon_core.operations import Operation, OperationConflict, follow
+from pruvon_core.dokku import client_from_config, validate
+from pruvon_core.operations import Operation
 from pruvon_core.opspecs import OperationSpec
 from pruvon_core.permissions import SYSTEM
 
-EXIT_BUSY = 3
-EXIT_TIMEOUT = 4
 EXIT_INCOMPLETE = 5  # the answer was printed but is incomplete (e.g. no live state)
-EXIT_MISSING = 20
 
 
 # --------------------------------------------------------------------------- plumbing
@@ -62,26 +58,7 @@ class Env:
         return service.storage_dir(self.config)
 
 
-def dokku_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn typed errors into ``Error: …`` on stderr with a meaningful exit code."""
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except InputError as exc:  # the feature's bad input (service.AppsError …)
-            raise CliError(str(exc), 2) from exc
-        except (errors.InvalidName, errors.InvalidValue) as exc:
-            raise CliError(exc.message, 2) from exc
-        except errors.AppNotFound as exc:
-            raise CliError(exc.message, EXIT_MISSING) from exc
-        except errors.DokkuError as exc:
-            raise CliError(str(exc), 1) from exc
-        except OperationConflict as exc:
-            raise CliError(str(exc), EXIT_BUSY) from exc
-
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper
+dokku_errors = typed_errors  # the shared mapping of typed errors to exit codes
 
 
 def run_operation(env: Env, spec: OperationSpec, app: str, **params: Any) -> Operation:
@@ -90,25 +67,7 @@ def run_operation(env: Env, spec: OperationSpec, app: str, **params: Any) -> Ope
     Validation, permission, the per-app lock and the audit (``started`` and
     the outcome) are the runner's, exactly as for the web.
     """
-    for stale in env.ops.store.recover(kill=True):  # what a killed runner left behind
-        click.echo(f"operation {stale.id} ({stale.title}) was {stale.error}", err=True)
-    op = env.runner.start(spec, app, params)
-    try:
-        for _record, lines in follow(env.ops.store, op.id, interval=0.2):
-            for line in lines:
-                click.echo(line)
-    except KeyboardInterrupt:
-        env.ops.store.request_cancel(op.id)
-        click.echo("cancelling…", err=True)
-        for _record, lines in follow(env.ops.store, op.id, interval=0.2):
-            for line in lines:
-                click.echo(line)
-    final = env.runner.wait(op)
-    if final.status == "timed_out":
-        raise CliError(final.error, EXIT_TIMEOUT)
-    if final.status != "succeeded":
-        raise CliError(f"{final.title} {final.status}: {final.error}", 1)
-    return final
+    return run_live(env.runner, spec, app, **params)
 
 
 # --------------------------------------------------------------------------- group

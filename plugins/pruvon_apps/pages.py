@@ -9,12 +9,11 @@ and everything else - 403, 404 - goes to the web app's one error handler.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request
-from pruvon_web.public import error_message, error_status, render_error, web_state
+from pruvon_web.public import form_page, render_error, web_state
 
 from pruvon_apps import operations, service
 from pruvon_apps.web import (
@@ -39,30 +38,6 @@ TABS = ("overview", "processes", "config", "domains", "ports", "storage", "setti
 
 
 # --------------------------------------------------------------------------- plumbing
-def form_page(render: Callable[..., tuple[Any, int]]) -> Callable[[Callable[..., Any]], Any]:
-    """Re-render a refused form with its message (``render(status, **view args)``).
-
-    Typed errors a user can act on in the form - bad input (400), a busy app
-    (409), a Dokku failure (5xx) - come back to the form; a refusal (403) or a
-    missing app (404) and bugs go to the app's error handler as for any view.
-    """
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(view)
-        def wrapped(**kwargs: Any) -> Any:
-            try:
-                return view(**kwargs)
-            except Exception as exc:
-                status = error_status(exc)
-                if status is None or status in (403, 404):
-                    raise
-                flash(error_message(exc), "error")
-                return render(status, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
 def tab_form(tab: str) -> Callable[[Callable[..., Any]], Any]:
     """:func:`form_page` for a form on one of the app's tabs."""
     return form_page(lambda status, app, **_: render_detail(app, tab, status))

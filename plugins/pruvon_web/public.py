@@ -13,6 +13,7 @@ from __future__ import annotations
 from pruvon_web.api import DOKKU_RESPONSES, body, endpoint
 from pruvon_web.context import WebState, web_state
 from pruvon_web.errors import render_error
+from pruvon_web.forms import form_page
 from pruvon_web.inputs import parse_json, query_int
 from pruvon_web.security import audit_event, client_ip, json_error
 from pruvon_web.statuses import dokku_status, error_message, error_status
@@ -35,6 +36,7 @@ __all__ = [
     "endpoint",
     "error_message",
     "error_status",
+    "form_page",
     "json_error",
     "parse_json",
     "query_int",
