@@ -14,9 +14,10 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request
 from pruvon_web.public import (
     DOKKU_RESPONSES,
+    add_pages,
+    api_adder,
     body,
     client_ip,
-    endpoint,
     form_page,
     render_error,
     web_state,
@@ -163,19 +164,15 @@ def api_cron() -> Any:
 @functools.cache
 def blueprint() -> Blueprint:
     bp = Blueprint("settings", __name__, template_folder="templates")
-    for rule, view, methods in (
+    add_pages(bp, (
         ("/settings", settings_page, ["GET"]),
         ("/settings/ssh-keys", key_add_post, ["POST"]),
         ("/settings/ssh-keys/<name>/remove", key_remove_post, ["POST"]),
         ("/settings/ssh-keys/sync", sync_post, ["POST"]),
         ("/settings/domains", domains_post, ["POST"]),
         ("/settings/cron", cron_post, ["POST"]),
-    ):
-        bp.add_url_rule(rule, endpoint=view.__name__, view_func=view, methods=methods)
-
-    def add(rule: str, method: str, summary: str, view: Any, action: str, **options: Any) -> None:
-        endpoint(rule, method, summary, bp=bp, prefix="", action=action, **options)(view)
-
+    ))
+    add = api_adder(bp)
     add(API, "GET", "Global domains, cron mail and SSH keys (with fingerprints)", api_get,
         "settings.read")
     add(f"{API}/ssh-keys", "POST", "Add an SSH key (checked: type, base64, length)",
