@@ -14,6 +14,8 @@ ACTIONS = [
     Action("plugins.read", "See Dokku's installed plugins", True, None),
     Action("plugins.write", "Install, update, enable, disable and uninstall Dokku plugins "
            "(code that runs as root on the host)", False, None),
+    Action("plugins.letsencrypt.write", "Set Let's Encrypt's global e-mail and turn its "
+           "auto-renew cron job on or off", False, None),
 ]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from pruvon_core.cli import CliContext, echo_json, echo_table, format_option, pass_ctx
+from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
 from pruvon_core.cli_support import CliParts, run_live, typed_errors
 from pruvon_dokku_plugins import operations, service
 
@@ -62,3 +62,31 @@ def _action(action: str) -> click.Command:
 
 for _name in service.ACTIONS:
     plugins_group.add_command(_action(_name))
+
+
+@plugins_group.command("letsencrypt")
+@click.option("--email", default=None, help="Set the global e-mail ('' clears).")
+@click.option("--autorenew/--no-autorenew", default=None, help="Add or remove the cron job.")
+@format_option
+@pass_ctx
+@typed_errors
+def letsencrypt_command(obj: CliContext, email: str | None, autorenew: bool | None,
+                        fmt: str) -> None:
+    """Let's Encrypt's global settings and every certificate's expiry; change with options."""
+    env = CliParts.of(obj)
+    values = {k: v for k, v in (("email", email), ("autorenew", autorenew)) if v is not None}
+    if values:
+        deps = operations.PluginsDeps(env.client, env.state_dir)
+        operations.runner(env.guard, deps).apply(operations.LETSENCRYPT, "letsencrypt",
+                                                 {"values": values})
+    view = service.letsencrypt_view(env.client)
+    if view is None:
+        raise CliError("the letsencrypt plugin is not installed "
+                       "(pruvon dokku-plugins install letsencrypt)", 1)
+    if fmt == "json":
+        echo_json({"letsencrypt": view})
+        return
+    click.echo(f"email      {view['email'] or '-'}")
+    click.echo(f"autorenew  {'on' if view['autorenew'] else 'off'}")
+    click.echo("")
+    echo_table(view["certificates"], ["app", "expires", "time_left", "renew_in"])

@@ -57,3 +57,15 @@ ACTION = OperationSpec(
     scoped=False, title=lambda c: " ".join(c.params["args"]),
     details=lambda c: {"argv": c.params["args"]}, run=_run,
 )
+
+
+def _check_letsencrypt(call: Call) -> None:
+    call.params["values"] = service.check_letsencrypt(call.params.get("values"))
+
+
+LETSENCRYPT = OperationSpec(
+    kind="plugins.letsencrypt", action="plugins.letsencrypt.write", resource=RESOURCE,
+    check=_check_letsencrypt, scoped=False, background=False,
+    title=lambda c: "Let's Encrypt global settings", details=lambda c: dict(c.params["values"]),
+    run=lambda c, ctx: service.set_letsencrypt(c.deps.client, c.params["values"]),
+)

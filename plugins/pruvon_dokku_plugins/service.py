@@ -83,3 +83,46 @@ def run_plugin_command(client: DokkuClient, args: list[str], ctx: Context | None
     ctx.check_cancel()
     ctx.done(lines[-1] if lines else "")
     return lines
+
+
+# --------------------------------------------------------------------------- letsencrypt
+def letsencrypt_view(client: DokkuClient) -> dict[str, Any] | None:
+    """Global Let's Encrypt settings and every certificate's expiry; None when not installed.
+
+    Three reads (``letsencrypt:report --global``, ``:cron-job``, ``:list``) whatever the
+    number of apps, plus the cached ``plugin:list``.
+    """
+    if not client.plugin_installed("letsencrypt"):
+        return None
+    return {**client.letsencrypt_global(), "autorenew": client.letsencrypt_cron(),
+            "certificates": [c.as_dict() for c in client.letsencrypt_list()]}
+
+
+def check_letsencrypt(values: object) -> dict[str, Any]:
+    """``{"email": str, "autorenew": bool}`` (either or both), checked."""
+    from pruvon_core.dokku.hostcmds import email
+
+    if not isinstance(values, dict) or not values:
+        raise PluginsError("give email and/or autorenew")
+    unknown = sorted(set(values) - {"email", "autorenew"})
+    if unknown:
+        raise PluginsError(f"unknown Let's Encrypt setting {unknown[0]!r}")
+    checked: dict[str, Any] = {}
+    if "email" in values:
+        checked["email"] = email(str(values["email"]).strip())
+    if "autorenew" in values:
+        if not isinstance(values["autorenew"], bool):
+            raise PluginsError("autorenew must be true or false")
+        checked["autorenew"] = values["autorenew"]
+    return checked
+
+
+def set_letsencrypt(client: DokkuClient, values: dict[str, Any]) -> dict[str, Any]:
+    """Write what changes: the global email, the auto-renew cron job."""
+    if not client.plugin_installed("letsencrypt"):
+        raise PluginsError("the letsencrypt plugin is not installed")
+    if "email" in values and client.letsencrypt_global()["email"] != values["email"]:
+        client.letsencrypt_set_global("email", values["email"])
+    if "autorenew" in values and client.letsencrypt_cron() != values["autorenew"]:
+        client.letsencrypt_cron_set(values["autorenew"])
+    return {"email": client.letsencrypt_global()["email"], "autorenew": client.letsencrypt_cron()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from flask import Blueprint, g, redirect, render_template, request
+from flask import Blueprint, flash, g, redirect, render_template, request
 from pruvon_web.public import (
     DOKKU_RESPONSES,
     add_pages,
@@ -59,9 +59,12 @@ def render_page(status: int = 200) -> Any:
         return render_error(403, "Your account may not see Dokku's plugins.")
     store = OperationManager(web_state().state_dir).store
     recent = store.list(target=f"{operations.RESOURCE}:{operations.TARGET}")[:10]
+    client = web_state().client()
     return render_template("dokku_plugins/index.html",
-                           data=service.plugins_view(web_state().client()), recent=recent,
+                           data=service.plugins_view(client), recent=recent,
+                           letsencrypt=service.letsencrypt_view(client),
                            can_write=check.allowed("plugins.write"),
+                           can_letsencrypt=check.allowed("plugins.letsencrypt.write"),
                            form=request.form if request.method == "POST" else {}), status
 
 
@@ -86,6 +89,21 @@ def install_post() -> Any:
 def action_post(name: str) -> Any:
     return op_page(start(operations.ACTION, action=request.form.get("action", ""), name=name,
                          committish=request.form.get("committish") or None))
+
+
+def apply_letsencrypt(values: dict[str, Any]) -> Any:
+    state = web_state()
+    deps = operations.PluginsDeps(state.client(), state.state_dir)
+    return operations.runner(guard(), deps).apply(operations.LETSENCRYPT, "letsencrypt",
+                                                  {"values": values})
+
+
+@form_view
+def letsencrypt_post() -> Any:
+    apply_letsencrypt({"email": request.form.get("email", ""),
+                       "autorenew": request.form.get("autorenew") == "on"})
+    flash("Let's Encrypt settings saved.", "success")
+    return redirect("/plugins#letsencrypt", 303)
 
 
 def operation_page(op_id: str) -> Any:
@@ -122,6 +140,18 @@ def api_action(name: str) -> Any:
                  committish=data.get("committish")).as_dict(), 202
 
 
+def api_letsencrypt_get() -> Any:
+    return {"letsencrypt": service.letsencrypt_view(web_state().client())}
+
+
+LETSENCRYPT_SCHEMA = {"type": "object", "properties": {
+    "email": {"type": "string"}, "autorenew": {"type": "boolean"}}}
+
+
+def api_letsencrypt() -> Any:
+    return {"letsencrypt": apply_letsencrypt(body(LETSENCRYPT_SCHEMA))}
+
+
 def api_operation(op_id: str) -> Any:
     op = plugin_operation(op_id)
     data = op.as_dict()
@@ -139,6 +169,7 @@ def blueprint() -> Blueprint:
         ("/plugins/install", install_post, ["POST"]),
         ("/plugins/<name>/action", action_post, ["POST"]),
         ("/plugins/operations/<op_id>", operation_page, ["GET"]),
+        ("/plugins/letsencrypt", letsencrypt_post, ["POST"]),
     ))
     add = api_adder(bp)
     add(API, "GET", "Installed plugins (version, enabled) and official ones not installed",
@@ -147,6 +178,11 @@ def blueprint() -> Blueprint:
         api_install, "plugins.write", request_schema=INSTALL_SCHEMA, responses=OP_RESPONSES)
     add(f"{API}/<name>", "POST", "update, enable, disable or uninstall (background)", api_action,
         "plugins.write", request_schema=ACTION_SCHEMA, responses=OP_RESPONSES)
+    add(f"{API}/letsencrypt", "GET", "Let's Encrypt global settings and certificate expiries "
+        "(null when not installed)", api_letsencrypt_get, "plugins.read")
+    add(f"{API}/letsencrypt", "PUT", "Set the global e-mail, turn auto-renew on or off",
+        api_letsencrypt, "plugins.letsencrypt.write", request_schema=LETSENCRYPT_SCHEMA,
+        responses={"200": "OK", "400": "Bad input", **DOKKU_RESPONSES})
     add(f"{API}/operations/<op_id>", "GET", "A plugin operation with output after ?after=N",
         api_operation, "plugins.read")
     return bp

@@ -149,3 +149,60 @@ def test_cli_install_prints_dokkus_output_live_and_lists(pruvon_config, sim_root
     assert again.returncode == 1 and "Plugin already enabled" in again.stderr
     bad = cli("uninstall", "git")
     assert bad.returncode == 2 and "core Dokku plugin" in bad.stderr
+
+
+# --------------------------------------------------------------------------- Let's Encrypt
+def test_letsencrypt_section_only_when_installed(web, login_as, dokku_log):
+    token = login_as("admin")
+    assert web.get("/api/v1/plugins/letsencrypt").get_json() == {"letsencrypt": None}
+    assert 'id="letsencrypt"' not in web.get("/plugins").get_data(as_text=True)
+    refused = web.put("/api/v1/plugins/letsencrypt", json={"email": "ops@example.com"},
+                      headers={"X-CSRF-Token": token})
+    assert refused.status_code == 400 and "not installed" in refused.get_json()["error"]
+    assert not [c for c in writes(dokku_log) if c.startswith("letsencrypt")]
+
+
+def test_letsencrypt_email_autorenew_and_expiry_overview(web, login_as, dokku_log, sim_root):
+    from pruvon_testing.sim.main import run
+
+    for argv in (["plugin:install", "https://github.com/dokku/dokku-letsencrypt.git"],
+                 ["apps:create", "blog"], ["git:from-image", "blog", "example/web:1"]):
+        assert run(argv, root=sim_root)[0] == 0
+    token = login_as("admin")
+    response = web.post("/plugins/letsencrypt", data={"csrf_token": token,
+                                                      "email": "ops@example.com",
+                                                      "autorenew": "on"})
+    assert response.status_code == 303
+    assert run(["letsencrypt:enable", "blog"], root=sim_root)[0] == 0
+    data = web.get("/api/v1/plugins/letsencrypt").get_json()["letsencrypt"]
+    assert data["email"] == "ops@example.com" and data["autorenew"] is True
+    [cert] = data["certificates"]
+    assert cert["app"] == "blog" and cert["time_left"].startswith("89d")
+    page = web.get("/plugins").get_data(as_text=True)
+    assert 'value="ops@example.com"' in page and "blog" in page
+    off = web.put("/api/v1/plugins/letsencrypt", json={"autorenew": False},
+                  headers={"X-CSRF-Token": token})
+    assert off.status_code == 200 and off.get_json()["letsencrypt"]["autorenew"] is False
+    changes = [c for c in writes(dokku_log) if c.startswith("letsencrypt")]
+    assert changes == ["letsencrypt:set --global email ops@example.com",
+                       "letsencrypt:cron-job --add", "letsencrypt:cron-job --remove"]
+
+
+@pytest.mark.parametrize("body", [{"email": "nope"}, {"autorenew": "yes"}, {"server": "x"}, {}])
+def test_bad_letsencrypt_settings_are_400(web, login_as, dokku_log, body):
+    token = login_as("admin")
+    response = web.put("/api/v1/plugins/letsencrypt", json=body,
+                       headers={"X-CSRF-Token": token})
+    assert response.status_code == 400
+    assert not [c for c in writes(dokku_log) if c.startswith("letsencrypt")]
+
+
+def test_cli_letsencrypt(pruvon_config, sim_root):
+    assert cli("letsencrypt").returncode == 1
+    assert cli("install", "letsencrypt").returncode == 0
+    result = cli("letsencrypt", "--email", "ops@example.com", "--autorenew", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)["letsencrypt"]
+    assert data["email"] == "ops@example.com" and data["autorenew"] is True
+    bad = cli("letsencrypt", "--email", "x")
+    assert bad.returncode == 2 and "not an e-mail address" in bad.stderr

@@ -74,12 +74,21 @@ BUILTIN_COMMUNITY: dict[str, PluginInfo] = {
         "redis", "1.43.0", "dokku redis service plugin", False,
         "file:///srv/plugins/dokku-redis", "f639c61f1c2ddf19e7f336838597593354fc1689",
         "master"),
+    "letsencrypt": PluginInfo(
+        "letsencrypt", "0.25.1", "Automated installation of let's encrypt TLS certificates",
+        False, "https://github.com/dokku/dokku-letsencrypt.git",
+        "1d5b6cbbd1a4b1f47df1a6c2c4bd3a0d3a6e0b42", "master"),
 }
+# not on a fresh host: installed by ``plugin:install`` (or the ``installed`` knob)
+OFF_BY_DEFAULT = ("letsencrypt",)
 
 
 def builtin_installed(state: SimState, name: str) -> bool:
-    """A built-in community plugin is installed unless the ``uninstalled`` knob lists it."""
-    return name in BUILTIN_COMMUNITY and name not in (state.knobs().get("uninstalled") or [])
+    """A built-in community plugin is installed unless the ``uninstalled`` knob lists it;
+    one of :data:`OFF_BY_DEFAULT` only once installed."""
+    if name not in BUILTIN_COMMUNITY or name in (state.knobs().get("uninstalled") or []):
+        return False
+    return name not in OFF_BY_DEFAULT or name in (state.knobs().get("installed") or [])
 
 
 def is_core_command(name: str) -> bool:
@@ -277,9 +286,12 @@ def _download_and_enable(ctx: Ctx) -> int:
 
     url, options, skip_trigger = _install_args(ctx.args)
     name = _safe_name(ctx, options.get("name") or _plugin_name(url))
-    if name in BUILTIN_COMMUNITY:  # the simulator's own postgres/redis: just (re)enable
+    if name in BUILTIN_COMMUNITY:  # the simulator's own postgres/redis …: just (re)enable
+        if builtin_installed(ctx.state, name):
+            ctx.fail("Plugin already enabled")
         uninstalled = [n for n in ctx.state.knobs().get("uninstalled") or [] if n != name]
-        ctx.state.set_knobs(uninstalled=uninstalled)
+        wanted = [n for n in ctx.state.knobs().get("installed") or [] if n != name]
+        ctx.state.set_knobs(uninstalled=uninstalled, installed=[*wanted, name])
         ctx.info1_quiet(f"Plugin {name} enabled")
         return 0
     target = ctx.state.plugins_dir / name
