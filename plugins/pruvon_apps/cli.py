@@ -328,6 +328,7 @@ SETTING_WORDS = {
     "nginx": ["key", "value"], "resource": ["resource_kind"],
     "resource-clear": ["resource_kind"], "docker-options": ["action", "phases", "option"],
     "letsencrypt": ["action"], "redirect": ["action", "source", "target", "code"],
+    "process": ["key", "value"],
 }
 
 
@@ -372,6 +373,7 @@ def settings_command(obj: CliContext, app: str, kind: str | None, words: tuple[s
     pruvon apps settings APP docker-options add|remove deploy,run OPTION
     pruvon apps settings APP letsencrypt enable|disable
     pruvon apps settings APP redirect set SRC DEST [CODE] | unset SRC
+    pruvon apps settings APP process restart-policy|procfile-path|appjson-path [VALUE]
     """
     from pruvon_apps import settings
 
@@ -401,6 +403,9 @@ def _print_settings(view: Any, install: dict[str, str]) -> None:
     for phase, options in view.docker_options.items():
         for option in options:
             click.echo(f"docker-options {phase}: {option}")
+    for key in ("restart-policy", "procfile-path", "appjson-path"):
+        click.echo(f"{key}: {view.process.get('computed-' + key) or '-'}"
+                   + ("" if view.process.get(key) else " (default)"))
     cron = "not available on this Dokku" if view.cron is None else len(view.cron)
     click.echo(f"cron tasks: {cron}")
     for name, installed in view.plugins.items():
