@@ -261,16 +261,20 @@ def create_request(data: dict[str, Any]) -> service.CreateRequest:
             return [v.strip() for v in value if v.strip()]
         return text(key).split()
 
+    def for_app(value: str) -> str:
+        """A template's ``{app}`` (``+postgres:{app}-postgres``) is the new app's name."""
+        return value.replace("{app}", text("name"))
+
     env = service.parse_pairs(line for line in text("env").splitlines() if line.strip())
     mounts = []
-    for line in text("mounts").splitlines():
+    for line in for_app(text("mounts")).splitlines():
         if line.strip():
             host, sep, container = line.strip().rpartition(":")
             if not sep:
                 raise service.AppsError(f"mount {line.strip()!r} must look like HOST:CONTAINER")
             mounts.append((host, container))
     links = []
-    for item in words("services"):
+    for item in map(for_app, words("services")):
         create = item.startswith("+")
         kind, sep, name = item.lstrip("+").partition(":")
         if not sep:
@@ -294,11 +298,25 @@ def start_rollback(op: Operation) -> Operation:
 
 
 @form_page(lambda status: (render_template("apps/create.html", form=request.form), status))
+def create_form() -> Any:
+    """The wizard, filled from ``?template=NAME`` when one is chosen."""
+    from pruvon_apps import presets
+
+    pruvon = web_state().pruvon
+    chosen = request.args.get("template", "")
+    template = presets.find(pruvon, chosen) if chosen else None
+    if chosen and template is None:
+        flash(f"No app template named {chosen[:60]!r}.", "error")
+    form = presets.form_fields(template) if template else {}
+    return render_template("apps/create.html", form=form, template=template,
+                           templates=presets.templates(pruvon))
+
+
 def create_page() -> Any:
     if not guard().allowed("apps.create"):
         return render_error(403, "Your account may not create apps.")
     if request.method == "GET":
-        return render_template("apps/create.html", form={})
+        return create_form()
     return op_page(start_create(create_request(request.form.to_dict())))
 
 
