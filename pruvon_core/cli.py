@@ -8,7 +8,9 @@ end with a message on stderr and a meaningful exit code, never a traceback.
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +68,22 @@ class CliContext:
 
 
 pass_ctx = click.make_pass_decorator(CliContext)
+
+
+def cli_state_dir() -> Path:
+    """The state directory (audit log, operations), or a CLI error saying how to get one."""
+    from pruvon_core.config import state_dir
+
+    try:
+        return state_dir()
+    except OSError as exc:
+        raise CliError(f"cannot use the state directory: {exc} (run as root or the pruvon "
+                       "user, or set PRUVON_STATE_DIR)") from exc
+
+
+def os_user() -> str:
+    """Who ran the command, for the audit log (the sudo caller, not root)."""
+    return os.environ.get("SUDO_USER") or getpass.getuser()
 
 def format_config_error(exc: ConfigError) -> str:
     lines = [f"invalid config {exc.path}:" if exc.path else "invalid config:"]

@@ -11,8 +11,6 @@ comes.
 from __future__ import annotations
 
 import functools
-import getpass
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +18,7 @@ from typing import Any
 
 import click
 
-from pruvon_core.cli import CliContext, CliError
-from pruvon_core.config import state_dir
+from pruvon_core.cli import CliContext, CliError, cli_state_dir, os_user
 from pruvon_core.dokku import DokkuClient, client_from_config, errors
 from pruvon_core.errors import InputError
 from pruvon_core.guard import Guard
@@ -46,13 +43,8 @@ class CliParts:
     @classmethod
     def of(cls, obj: CliContext) -> CliParts:
         config = obj.config() if obj.config_file.exists() else None
-        try:
-            where = state_dir()
-        except OSError as exc:
-            raise CliError(f"cannot use the state directory: {exc} (run as root or the pruvon "
-                           "user, or set PRUVON_STATE_DIR)") from exc
-        user = os.environ.get("SUDO_USER") or getpass.getuser()
-        guard = Guard(SYSTEM, config, where, extra={"os_user": user, "via": "cli"})
+        where = cli_state_dir()
+        guard = Guard(SYSTEM, config, where, extra={"os_user": os_user(), "via": "cli"})
         return cls(config, where, client_from_config(config), guard)
 
 

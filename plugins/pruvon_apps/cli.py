@@ -12,18 +12,24 @@ operation, 4 timed out, 20 the app does not exist (as Dokku).
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import sys
 from typing import Any
 
 import click
 
 from pruvon_apps import operations, service
-from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
+from pruvon_core.cli import (
+    CliContext,
+    CliError,
+    cli_state_dir,
+    echo_json,
+    echo_table,
+    format_option,
+    os_user,
+    pass_ctx,
+)
 from pruvon_core.cli_support import run_live, typed_errors
-from pruvon_core.config import state_dir
 from pruvon_core.dokku import client_from_config, validate
 from pruvon_core.operations import Operation
 from pruvon_core.opspecs import OperationSpec
@@ -38,15 +44,10 @@ class Env:
 
     def __init__(self, obj: CliContext) -> None:
         self.config = obj.config() if obj.config_file.exists() else None
-        try:
-            self.state_dir = state_dir()
-        except OSError as exc:
-            raise CliError(f"cannot use the state directory: {exc} (run as root or the pruvon "
-                           "user, or set PRUVON_STATE_DIR)") from exc
+        self.state_dir = cli_state_dir()
         self.client = client_from_config(self.config)
-        user = os.environ.get("SUDO_USER") or getpass.getuser()
         self.guard = service.Guard(SYSTEM, self.config, self.state_dir,
-                                   extra={"os_user": user, "via": "cli"})
+                                   extra={"os_user": os_user(), "via": "cli"})
         self.index = service.DomainIndex(self.state_dir)
         self.deps = operations.AppsDeps(self.client, self.state_dir, self.storage_dir,
                                         self.index, obj.store if self.config is not None else None)

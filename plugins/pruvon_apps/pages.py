@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request
+from pruvon_docker.public import container_usage, human_size
 from pruvon_web.public import form_page, render_error, web_state
 
 from pruvon_apps import operations, service
@@ -84,6 +85,9 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
             "apps.settings.write", service.HOST_ACCESS, "apps.terminal", "apps.run")},
         "running": manager().store.running(f"app:{app}"),
     }
+    if tab == "overview":
+        context["usage"] = container_usage(dokku)  # one docker stats read, shared with /docker
+        context["human_size"] = human_size
     if tab == "processes":
         context["rollback_image"] = service.rollback_image(
             manager().store.list(target=f"app:{app}"))

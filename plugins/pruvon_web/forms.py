@@ -1,9 +1,10 @@
-"""Forms that come back with their message: the one decorator every feature's pages use.
+"""Forms that come back with their message: one decorator for every plugin's pages.
 
-A refused form - bad input (400), a busy resource (409), a Dokku failure
-(5xx) - is re-rendered by ``render(status, **view args)`` with the message
-flashed; a refusal (403), a missing resource (404) and bugs go to the web
-app's one error handler as for any view.
+A form whose input the operations runner refuses - bad input (400), a busy
+target (409), Dokku or docker failing (5xx) - is re-rendered with the message
+and that status, so the user can fix it where they typed it; a permission
+refusal (403), a missing object (404) and bugs go to the app's one error
+handler as for any view.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from flask import flash
 from pruvon_web.statuses import error_message, error_status
 
 
-def form_page(render: Callable[..., Any]) -> Callable[[Callable[..., Any]], Any]:
+def form_page(render: Callable[..., tuple[Any, int]]) -> Callable[[Callable[..., Any]], Any]:
     """Re-render a refused form with its message (``render(status, **view args)``)."""
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)

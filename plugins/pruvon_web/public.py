@@ -20,7 +20,7 @@ from pruvon_web.security import audit_event, client_ip, json_error
 from pruvon_web.statuses import dokku_status, error_message, error_status
 from pruvon_web.usersedit import UserEditError
 from pruvon_web.views import allowed
-from pruvon_web.ws import Revalidator, authorize, close, release, route
+from pruvon_web.ws import Revalidator, authorize, close, pump_lines, release, route
 
 __all__ = [
     "DOKKU_RESPONSES",
@@ -42,6 +42,7 @@ __all__ = [
     "form_page",
     "json_error",
     "parse_json",
+    "pump_lines",
     "query_int",
     "release",
     "render_error",

@@ -22,6 +22,8 @@ from pruvon_core.dokku.errors import (
     APP_NOT_FOUND_RE,
     NOT_DEPLOYED_RE,
     AppNotFound,
+    ContainerNotFound,
+    DockerRefused,
     DokkuError,
     DokkuTimeout,
     DokkuUnavailable,
@@ -270,6 +272,75 @@ class DokkuClient(HostCommands):
                 stderr=result.stderr,
             )
         return result
+
+    # ----------------------------------------------------------------- the host's docker
+    def _require_docker(self) -> None:
+        if self.docker is None:
+            raise DokkuUnavailable(f"the {self.transport.name} transport cannot run docker",
+                                   DOCKER_HINT)
+
+    def docker_read(self, args: Sequence[str], parse: Callable[[str], T],
+                    cache: bool = True) -> T:
+        """A docker read (``ps -a``, ``stats --no-stream``, ``system df -v`` ...), parsed.
+
+        ``args`` are built and validated by the caller (the docker plugin);
+        like Dokku reads, the parsed value is cached briefly and dropped by
+        any change through this client.
+        """
+        self._require_docker()
+
+        def load() -> T:
+            return self._parse(args, self._docker(args).stdout, parse, tool="docker")
+
+        return self._cached(("docker", *args), load) if cache else load()
+
+    def docker_change(self, args: Sequence[str], timeout: float | None = None) -> Result:
+        """A docker change (``restart ID``, ``system prune -f`` ...); the read cache is cleared.
+
+        A refusal by the daemon is typed: an unknown container is
+        :class:`ContainerNotFound`, a state conflict :class:`DockerRefused`.
+        """
+        self._require_docker()
+        assert self.docker is not None
+        self.invalidate()
+        start = time.monotonic()
+        try:
+            with self._slot("docker", args):
+                result = self.docker.run(args, timeout=timeout or self.timeout)
+        except DokkuTimeout:
+            self._record("docker", args, time.monotonic() - start, None)
+            raise
+        finally:
+            self.invalidate()
+        self._record("docker", args, result.duration, result.exit)
+        if result.exit != 0:
+            raise _docker_refusal(args, result.exit, result.stdout, result.stderr)
+        return result
+
+    def docker_stream(self, args: Sequence[str], timeout: float | None = None,
+                      merge_stderr: bool = True) -> Stream:
+        """``docker logs -f ID`` as a cancellable stream of lines (stderr merged in order)."""
+        self._require_docker()
+        assert self.docker is not None
+
+        def finished(argv: tuple[str, ...], duration: float, code: int | None) -> None:
+            self._record("docker", args, duration, code)
+
+        def check(code: int, stdout: str, stderr: str) -> DokkuError | None:
+            return _docker_refusal(args, code, stdout, stderr)
+
+        return self.docker.stream(args, timeout=timeout, check=check, finished=finished,
+                                  merge_stderr=merge_stderr)
+
+    def docker_pty(self, args: Sequence[str], cols: int = 80, rows: int = 24) -> PtyHandle:
+        """``docker exec -it ID SHELL`` on a resizable terminal."""
+        self._require_docker()
+        assert self.docker is not None
+
+        def finished(argv: tuple[str, ...], duration: float, code: int | None) -> None:
+            self._record("docker", args, duration, code)
+
+        return self.docker.pty(args, cols, rows, finished=finished)
 
     # ----------------------------------------------------------------- version
     def version(self) -> str:
@@ -875,6 +946,14 @@ class _CountingReader:
 
 
 # --------------------------------------------------------------------------- parsing
+def _docker_refusal(args: Sequence[str], code: int, stdout: str, stderr: str) -> DokkuError:
+    """docker's own message, typed: an unknown container, or a refused state change."""
+    message = stderr.strip() or stdout.strip() or f"docker exited {code}"
+    message = message.removeprefix("Error response from daemon: ").removeprefix("Error: ")
+    kind = ContainerNotFound if "No such container" in message else DockerRefused
+    return kind(message, exit_code=code, argv=args, stderr=stderr)
+
+
 def _apps_json_or_text(out: str) -> list[str]:
     """``apps:list --format json``; a Dokku that ignores ``--format`` prints text instead."""
     try:

@@ -505,14 +505,22 @@ def parse_docker_labels(text: str) -> dict[str, str]:
     return labels
 
 
-def parse_docker_ps(text: str) -> list[Container]:
-    """``docker ps -a --format '{{json .}}'``: one object per line, Dokku's containers only."""
-    containers = []
+def docker_ps_items(text: str) -> list[tuple[dict[str, Any], dict[str, str]]]:
+    """``docker ps --format '{{json .}}'`` lines as ``(fields, labels)``; each has an ID."""
+    items = []
     for item in parse_ndjson(text, "docker ps json"):
         if not isinstance(item.get("ID"), str) or not item["ID"]:
             raise ParseError("docker ps json", text, f"container without ID: {str(item)[:80]!r}")
         raw_labels = item.get("Labels", "")
         labels = raw_labels if isinstance(raw_labels, dict) else parse_docker_labels(raw_labels)
+        items.append((item, labels))
+    return items
+
+
+def parse_docker_ps(text: str) -> list[Container]:
+    """``docker ps -a --format '{{json .}}'``: one object per line, Dokku's containers only."""
+    containers = []
+    for item, labels in docker_ps_items(text):
         app = labels.get("com.dokku.app-name")
         if not app:
             continue
@@ -525,7 +533,7 @@ def parse_docker_ps(text: str) -> list[Container]:
                 dyno=labels.get("com.dokku.dyno", ""),
                 container_type=labels.get("com.dokku.container-type", "deploy"),
                 image=str(item.get("Image", "")),
-                state=_docker_state(item),
+                state=docker_state(item),
                 status=str(item.get("Status", "")),
                 created_at=str(item.get("CreatedAt", "")),
             )
@@ -533,7 +541,7 @@ def parse_docker_ps(text: str) -> list[Container]:
     return containers
 
 
-def _docker_state(item: dict[str, Any]) -> str:
+def docker_state(item: dict[str, Any]) -> str:
     """docker's ``State``; older dockers only have ``Status`` (``Up 3 hours``, ``Exited (0)``)."""
     state = str(item.get("State", "")).lower()
     if state:

@@ -34,6 +34,8 @@ MAX_DOMAIN = 253
 DOMAIN_CHARS_RE = re.compile(r"^[A-Za-z0-9*][A-Za-z0-9.-]*$")
 MAX_SCALE = 1000
 MAX_VALUE = 64 * 1024
+# docker's own rule for container names (daemon/names.go), or a (partial) hex id
+CONTAINER_REF_RE = re.compile(r"^(?:[a-zA-Z0-9][a-zA-Z0-9_.-]+|[0-9a-f]{12,64})$")
 
 
 def _text(value: object, what: str) -> str:
@@ -172,6 +174,12 @@ def container_path(value: object, what: str = "container path") -> str:
         raise InvalidValue(f"{what} {text!r} must not contain '.', '..', '//' or a "
                            "trailing '/' (it must be normalised)")
     return text
+
+
+def container_ref(ref: object) -> str:
+    """A docker container id (12-64 hex digits) or name, before any ``docker`` argv."""
+    return _name(ref, "container", CONTAINER_REF_RE,
+                 "use the container's id (hex) or its name (letters, digits, _ . -)", 128)
 
 
 def volume_name(name: object) -> str:
