@@ -191,6 +191,19 @@ def api_create() -> Any:
     return op_json(start_create(create_request(body(CREATE_SCHEMA)))), 202
 
 
+def api_kill(app: str, container: str) -> Any:
+    run = runner()
+    params = run.validate(operations.KILL, app, {"container": container})
+    visible_app(app)
+    return run.apply(operations.KILL, app, params)
+
+
+def api_linked(app: str) -> Any:
+    from pruvon_apps import extras
+
+    return {"services": extras.linked(client(), visible_app(app))}
+
+
 def api_templates() -> Any:
     from pruvon_apps import presets
 
@@ -260,6 +273,11 @@ def register(bp: Blueprint) -> None:
     add(f"{API}", "POST", "Create an app (background); the creator is granted it", api_create,
         action="apps.create", request_schema=CREATE_SCHEMA,
         responses={"202": "Operation started", "400": "Bad input", "409": "Name busy"})
+    add(f"{API}/<app>/containers/<container>/kill", "POST",
+        "docker kill one of the app's containers (id, name or dyno such as web.1)", api_kill,
+        action="apps.ps.write", responses=APP_RESPONSES)
+    add(f"{API}/<app>/services", "GET", "Services linked to the app (type, name)", api_linked,
+        action="apps.read", responses=APP_RESPONSES)
     add("/api/v1/app-templates", "GET", "The create wizard's app templates and the fields "
         "each fills", api_templates, action="apps.create")
     add(f"{API}/create", "GET", "Check a new app name: {\"ok\": bool, \"error\": …}",

@@ -203,6 +203,20 @@ def with_template(app: str, name: str, options: dict[str, Any]) -> dict[str, Any
     return merged
 
 
+@apps_group.command("kill")
+@click.argument("app")
+@click.argument("container")
+@pass_ctx
+@dokku_errors
+def kill_command(obj: CliContext, app: str, container: str) -> None:
+    """docker kill one of APP's containers: its dyno (web.1), name or id."""
+    env = Env(obj)
+    params = env.runner.validate(operations.KILL, app, {"container": container})
+    service.require_app(env.client, app)
+    done = env.runner.apply(operations.KILL, app, params)
+    click.echo(f"killed {done['dyno'] or '-'} {done['container']}")
+
+
 @apps_group.command("templates")
 @format_option
 def templates_command(fmt: str) -> None:

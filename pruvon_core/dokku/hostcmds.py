@@ -234,6 +234,12 @@ class HostCommands:
         self._run(["app-json:set", validate.app_name(app), "appjson-path",
                    *([value] if value else [])], mutating=True)
 
+    def service_app_links(self, kind: str, app: str) -> list[str]:
+        """Services of ``kind`` linked to ``app`` (``<type>:app-links APP``, one call per type)."""
+        out = self._read([f"{validate.service_type(kind)}:app-links", validate.app_name(app)],
+                         lambda text: text)
+        return [line.strip() for line in out.splitlines() if line.strip()]
+
     def app_json_path(self, app: str) -> str:
         """The computed app.json path (``app-json:report APP --format json``)."""
         data = self._read(["app-json:report", validate.app_name(app), "--format", "json"],

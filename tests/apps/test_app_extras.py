@@ -84,3 +84,108 @@ def test_cli_process_settings(pruvon_config: Any, sim_root: Path):
     assert bad.returncode == 2 and "restart policy must be" in bad.stderr
     data = json.loads(cli("apps", "settings", "blog", "--format", "json").stdout)
     assert data["process"]["restart-policy"] == "unless-stopped"
+
+
+# --------------------------------------------------------------------------- kill, linked services
+def docker_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every ``docker`` argv Pruvon runs (the docker simulator behind a recorder)."""
+    import stat
+
+    log = tmp_path / "docker-calls.log"
+    log.touch()
+    real = Path(sys.executable).parent / "pruvon-docker-sim"
+    wrapper = tmp_path / "recording-docker"
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\nexec "{real}" "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PRUVON_DOCKER_COMMAND", str(wrapper))
+    return log
+
+
+def test_kill_one_container_of_the_app(http: Any, login_as: Any, sim_root: Path,
+                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    docker = docker_log(tmp_path, monkeypatch)
+    token = login_as("admin")
+    page = http.get("/apps/blog").get_data(as_text=True)
+    assert "/containers/" in page and "Kill" in page
+    response = http.post("/api/v1/apps/blog/containers/web.1/kill",
+                         headers={"X-CSRF-Token": token})
+    assert response.status_code == 200, response.get_json()
+    killed = response.get_json()
+    assert killed["dyno"] == "web.1"
+    assert any(line.startswith("kill ") and killed["container"] in line
+               for line in log_lines(docker))
+    detail = http.get("/api/v1/apps/blog").get_json()
+    assert [c["state"] for c in detail["containers"] if c["dyno"] == "web.1"] != ["running"]
+
+
+@pytest.mark.parametrize(("ref", "status", "message"), [
+    ("web.9", 400, "no container 'web.9' in app blog"),
+    ("-f", 400, "container '-f' starts with '-'"),
+    ("a b", 400, "container 'a b' is invalid"),
+    ("$(id)", 400, "is invalid"),
+])
+def test_kill_refuses_what_is_not_the_apps_container(http: Any, login_as: Any, sim_root: Path,
+                                                     tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     ref, status, message):
+    docker = docker_log(tmp_path, monkeypatch)
+    token = login_as("admin")
+    response = http.post(f"/api/v1/apps/blog/containers/{ref}/kill",
+                         headers={"X-CSRF-Token": token})
+    assert response.status_code == status
+    assert message in response.get_json()["error"]
+    assert not [line for line in log_lines(docker) if line.startswith("kill")]
+
+
+def test_kill_another_apps_container_by_id_is_refused(http: Any, login_as: Any, sim_root: Path,
+                                                      tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch):
+    token = login_as("admin")
+    other = http.get("/api/v1/apps/secret").get_json()["containers"][0]["id"][:12]
+    docker = docker_log(tmp_path, monkeypatch)
+    response = http.post(f"/api/v1/apps/blog/containers/{other}/kill",
+                         headers={"X-CSRF-Token": token})
+    assert response.status_code == 400 and "no container" in response.get_json()["error"]
+    assert not [line for line in log_lines(docker) if line.startswith("kill")]
+
+
+def test_viewer_cannot_kill(http: Any, login_as: Any, sim_root: Path, tmp_path: Path,
+                            monkeypatch: pytest.MonkeyPatch):
+    docker = docker_log(tmp_path, monkeypatch)
+    token = login_as("victor")
+    response = http.post("/api/v1/apps/blog/containers/web.1/kill",
+                         headers={"X-CSRF-Token": token})
+    assert response.status_code == 403
+    assert "Kill" not in http.get("/apps/blog").get_data(as_text=True)
+    assert not [line for line in log_lines(docker) if line.startswith("kill")]
+
+
+def test_overview_lists_linked_services_with_one_call_per_type(http: Any, login_as: Any,
+                                                               sim_root: Path,
+                                                               dokku_calls: Path):
+    from tests.apps.conftest import sim
+
+    sim(sim_root, "postgres:create", "blog-db")
+    sim(sim_root, "postgres:link", "blog-db", "blog")
+    sim(sim_root, "redis:create", "blog-cache")
+    sim(sim_root, "redis:create", "other-cache")
+    sim(sim_root, "redis:link", "blog-cache", "blog")
+    login_as("admin")
+    dokku_calls.write_text("")
+    page = http.get("/apps/blog").get_data(as_text=True)
+    assert "postgres blog-db" in page and "redis blog-cache" in page
+    assert "other-cache" not in page
+    links = [c for c in log_lines(dokku_calls) if ":app-links" in c]
+    assert sorted(links) == ["postgres:app-links blog", "redis:app-links blog"]
+    assert http.get("/api/v1/apps/blog/services").get_json() == {"services": [
+        {"type": "postgres", "name": "blog-db"}, {"type": "redis", "name": "blog-cache"}]}
+
+
+def test_cli_kill(pruvon_config: Any, sim_root: Path):
+    result = cli("apps", "kill", "blog", "web.1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("killed web.1 ")
+    again = cli("apps", "kill", "blog", "web.7")
+    assert again.returncode == 2 and "no container 'web.7' in app blog" in again.stderr
+    missing = cli("apps", "kill", "nope", "web.1")
+    assert missing.returncode == 20
