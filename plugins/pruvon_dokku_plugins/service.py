@@ -7,6 +7,7 @@ output lines are the command's own, live (:func:`run_plugin_command`).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pruvon_core.dokku import DokkuClient
@@ -94,8 +95,12 @@ def letsencrypt_view(client: DokkuClient) -> dict[str, Any] | None:
     """
     if not client.plugin_installed("letsencrypt"):
         return None
-    return {**client.letsencrypt_global(), "autorenew": client.letsencrypt_cron(),
-            "certificates": [c.as_dict() for c in client.letsencrypt_list()]}
+    with ThreadPoolExecutor(max_workers=3) as pool:  # independent reads, side by side
+        settings = pool.submit(client.letsencrypt_global)
+        cron = pool.submit(client.letsencrypt_cron)
+        certificates = pool.submit(client.letsencrypt_list)
+        return {**settings.result(), "autorenew": cron.result(),
+                "certificates": [c.as_dict() for c in certificates.result()]}
 
 
 def check_letsencrypt(values: object) -> dict[str, Any]:

@@ -206,3 +206,33 @@ def test_cli_letsencrypt(pruvon_config, sim_root):
     assert data["email"] == "ops@example.com" and data["autorenew"] is True
     bad = cli("letsencrypt", "--email", "x")
     assert bad.returncode == 2 and "not an e-mail address" in bad.stderr
+
+
+def test_plugins_page_costs_the_same_calls_for_one_or_many_certificates(web, login_as,
+                                                                        dokku_log, sim_root):
+    from pruvon_testing.sim.main import run
+
+    def sim(*argv: str) -> None:
+        assert run(list(argv), root=sim_root)[0] == 0, argv
+
+    sim("plugin:install", "https://github.com/dokku/dokku-letsencrypt.git")
+    sim("letsencrypt:set", "--global", "email", "ops@example.com")
+    login_as("admin")
+
+    def page_calls() -> list[str]:
+        web.application.extensions["pruvon"].client().invalidate()  # as after any change
+        dokku_log.write_text("")
+        page = web.get("/plugins")
+        assert page.status_code == 200
+        return sorted(c for c in calls(dokku_log) if c != "version")  # asked once per client
+
+    for n in range(4):
+        sim("apps:create", f"app{n}")
+        sim("git:from-image", f"app{n}", "example/web:1")
+        sim("letsencrypt:enable", f"app{n}")
+        if n == 0:
+            one = page_calls()
+    many = page_calls()
+    assert many == one
+    assert [c.split()[0] for c in many] == [
+        "letsencrypt:cron-job", "letsencrypt:list", "letsencrypt:report", "plugin:list"]

@@ -119,3 +119,12 @@ def test_keys_url_must_be_https_or_loopback():
     assert "https" in check_keys_url("http://github.com")
     assert check_keys_url("file:///etc/passwd") is not None
     assert check_keys_url("https://user:pw@github.com") is not None
+
+
+def test_config_validate_refuses_a_plain_http_keys_url(pruvon_config):
+    text = pruvon_config.path.read_text() + "\ngithub:\n  keys_url: http://github.example.com\n"
+    pruvon_config.write(text)
+    result = subprocess.run([PRUVON, "config", "validate"], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 1
+    assert "github.keys_url: must be https://" in result.stderr
