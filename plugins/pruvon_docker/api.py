@@ -27,7 +27,8 @@ SIGNAL_SCHEMA = {"type": "object", "additionalProperties": False,
                  "properties": {"signal": {"type": "string", "enum": list(host.SIGNALS)}}}
 REMOVE_SCHEMA = {"type": "object", "additionalProperties": False, "properties": {
     "force": {"type": "boolean"},
-    "confirm_app": {"type": "string", "description": "a Dokku container's app, to confirm"}}}
+    "confirm": {"type": "string",
+                "description": "the owning Dokku app's or service's name, to confirm"}}}
 PRUNE_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["confirm"],
                 "properties": {"all_images": {"type": "boolean"}, "volumes": {"type": "boolean"},
                                "confirm": {"type": "string", "const": operations.PRUNE_WORD}}}
@@ -52,9 +53,12 @@ def _flag(name: str) -> bool:
     return value in ("true", "1")
 
 
-def _body(schema: dict[str, Any]) -> dict[str, Any]:
-    """The JSON body (unknown fields refused); no body at all is ``{}``."""
-    return body(schema) if request.get_data() else {}
+def _body(schema: dict[str, Any], optional: bool = False) -> dict[str, Any]:
+    """The JSON body (unknown fields refused).  Only a route that documents no body
+    (start, stop, restart) takes an empty one as ``{}``; the others need an object."""
+    if optional and not request.get_data():
+        return {}
+    return body(schema)
 
 
 def api_overview() -> Any:
@@ -69,7 +73,7 @@ def api_overview() -> Any:
 
 def lifecycle(action: str) -> Any:
     def view(ref: str) -> Any:
-        params = _body(SIGNAL_SCHEMA if action == "kill" else EMPTY_SCHEMA)
+        params = _body(SIGNAL_SCHEMA) if action == "kill" else _body(EMPTY_SCHEMA, True)
         runner().apply(operations.LIFECYCLE[action], ref, params)
         return {"container": ref, "action": action}
 
@@ -107,7 +111,7 @@ def register(bp: Blueprint) -> None:
                  action=f"docker.{action}", responses=CHANGE_RESPONSES, bp=bp, prefix="",
                  request_schema=SIGNAL_SCHEMA if action == "kill" else None)(lifecycle(action))
     endpoint(f"{API}/remove/<ref>", "POST", "docker rm one container (a Dokku-managed one "
-             "only with confirm_app)", action="docker.remove", responses=CHANGE_RESPONSES,
+             "only with confirm: its app's or service's name)", action="docker.remove", responses=CHANGE_RESPONSES,
              request_schema=REMOVE_SCHEMA, bp=bp, prefix="")(api_remove)
     endpoint(f"{API}/logs/<ref>", "GET", "A container's last ?lines= log lines (stdout and "
              "stderr)", action="docker.logs", responses=CHANGE_RESPONSES, bp=bp,

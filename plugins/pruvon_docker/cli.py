@@ -114,6 +114,11 @@ def stats_command(obj: CliContext, fmt: str) -> None:
                    "apps": {a: u.as_dict() for a, u in sorted(apps.items())}})
         return
     echo_table([_container_row(c) for c in running], ["id", "name", "app", "cpu", "memory"])
+    if apps:
+        click.echo("")
+        echo_table([{"app": a, "containers": u.containers, "cpu": f"{u.cpu_percent:.2f}%",
+                     "memory": human_size(u.mem_used)} for a, u in sorted(apps.items())],
+                   ["app", "containers", "cpu", "memory"])
 
 
 def _lifecycle(action: str) -> None:
@@ -146,15 +151,15 @@ for _action in host.ACTIONS:
 @docker_group.command("rm")
 @click.argument("container")
 @click.option("-f", "--force", is_flag=True, help="Remove it even while it runs.")
-@click.option("--confirm", "confirm_app", default=None, metavar="APP",
-              help="For a Dokku-managed container: its app's name, to confirm.")
+@click.option("--confirm", default=None, metavar="NAME",
+              help="For a Dokku app's or service's container: that app's or service's name.")
 @format_option
 @pass_ctx
 @docker_errors
-def rm_command(obj: CliContext, container: str, force: bool, confirm_app: str | None,
+def rm_command(obj: CliContext, container: str, force: bool, confirm: str | None,
                fmt: str) -> None:
-    """Remove a container; one of Dokku's needs --confirm APP (Dokku recreates it on deploy)."""
-    Env(obj).apply(operations.REMOVE, container, force=force, confirm_app=confirm_app)
+    """Remove a container; one of a Dokku app or service needs --confirm NAME."""
+    Env(obj).apply(operations.REMOVE, container, force=force, confirm=confirm)
     if fmt == "json":
         echo_json({"removed": container})
     else:
@@ -268,8 +273,8 @@ def _print_plan(plan: Any) -> None:
         click.echo("Nothing to prune.")
         return
     for container in plan.containers:
-        owner = f" (Dokku app {container.app}: ps:start cannot bring it back)" if container.app \
-            else ""
+        owner = f" ({container.managed_by}: ps:start cannot bring it back)" if container.app \
+            else (f" ({container.managed_by})" if container.service else "")
         click.echo(f"container {container.short_id} {container.name}{owner}")
     for network in plan.networks:
         click.echo(f"network   {network.name}")

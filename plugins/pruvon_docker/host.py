@@ -137,12 +137,19 @@ def overview(client: Any, parts: tuple[str, ...] = ("containers", "images", "vol
 
 
 def find(client: Any, ref: str) -> HostContainer:
-    """The container ``ref`` names (id, id prefix or name), from the cached ``ps`` read."""
+    """The container ``ref`` names, resolved as docker does: the full id or the name,
+    else a unique id prefix; from the cached ``ps`` read."""
     ref = validate.container_ref(ref)
-    for container in client.docker_read(PS, parsers.parse_ps):
-        if ref in (container.name, container.id) or container.id.startswith(ref):
-            return container
-    raise ContainerNotFound(f"No such container: {ref}")
+    known = client.docker_read(PS, parsers.parse_ps)
+    exact = [c for c in known if ref in (c.id, c.name)]
+    if exact:
+        return exact[0]
+    prefixed = [c for c in known if c.id.startswith(ref)]
+    if len(prefixed) > 1:
+        raise DockerInputError(f"{ref} matches {len(prefixed)} containers: give more of the id")
+    if not prefixed:
+        raise ContainerNotFound(f"No such container: {ref}")
+    return prefixed[0]
 
 
 def container_usage(client: Any) -> dict[str, Usage]:
@@ -211,20 +218,29 @@ def act(client: Any, action: str, ref: str, signal: str | None = None) -> str:
     return client.docker_change(args).stdout.strip()
 
 
-def removal_refusal(container: HostContainer, confirm_app: str | None) -> str | None:
-    """Why removing ``container`` needs a confirmation, or None when it may go."""
-    if container.app and confirm_app != container.app:
-        return (f"container {container.name} belongs to Dokku app {container.app}: "
-                f"removing it takes that {container.dyno or 'process'} away until Dokku "
-                f"deploys again (dokku ps:rebuild {container.app}); confirm by naming the "
-                f"app ({container.app})")
-    return None
+def removal_refusal(container: HostContainer, confirm: str | None) -> str | None:
+    """Why removing ``container`` needs a confirmation, or None when it may go.
+
+    Dokku recreates an app's container only on the next deploy, and a
+    datastore's only on ``<type>:start``: removing one takes that process or
+    database away, so the operator confirms by typing the owner's name.
+    """
+    owner = container.owner_name
+    if owner is None or confirm == owner:
+        return None
+    if container.app:
+        again = f"until Dokku deploys {container.app} again (dokku ps:rebuild {container.app})"
+    else:
+        kind, _, name = (container.service or "").partition(" ")
+        again = f"until the service is started again (dokku {kind}:start {name})"
+    return (f"container {container.name} belongs to {container.managed_by}: removing it takes "
+            f"it away {again}; confirm by typing {owner!r}")
 
 
-def remove(client: Any, ref: str, force: bool = False, confirm_app: str | None = None) -> str:
+def remove(client: Any, ref: str, force: bool = False, confirm: str | None = None) -> str:
     """``docker rm [-f] REF``; a Dokku-managed container only when its app is named."""
     container = find(client, ref)
-    refusal = removal_refusal(container, confirm_app)
+    refusal = removal_refusal(container, confirm)
     if refusal:
         raise DockerInputError(refusal)
     return client.docker_change(["rm", *(["-f"] if force else []), container.id]).stdout.strip()

@@ -40,6 +40,7 @@ class HostContainer:
     process_type: str = ""
     dyno: str = ""
     container_type: str = ""
+    service: str | None = None  # "postgres blog-db": a Dokku datastore plugin's container
     usage: Usage | None = None
 
     @property
@@ -59,11 +60,23 @@ class HostContainer:
 
     @property
     def managed_by(self) -> str:
-        return f"Dokku app {self.app}" if self.app else ""
+        """Who in Dokku owns it: "Dokku app blog", "Dokku postgres service blog-db", or ""."""
+        if self.app:
+            return f"Dokku app {self.app}"
+        if self.service:
+            kind, _, name = self.service.partition(" ")
+            return f"Dokku {kind} service {name}"
+        return ""
+
+    @property
+    def owner_name(self) -> str | None:
+        """The name a removal must be confirmed with: the app's, or the service's."""
+        return self.app or (self.service.partition(" ")[2] if self.service else None)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.update(short_id=self.short_id, running=self.running, uptime=self.uptime,
+                    managed_by=self.managed_by,
                     networks=list(self.networks), mounts=list(self.mounts))
         return data
 
@@ -154,7 +167,7 @@ class PrunePlan:
 
     @property
     def dokku_containers(self) -> list[HostContainer]:
-        return [c for c in self.containers if c.app]
+        return [c for c in self.containers if c.owner_name]
 
     @property
     def reclaimable(self) -> int:
@@ -172,5 +185,6 @@ class PrunePlan:
             "images": [i.as_dict() for i in self.images],
             "volume_list": [v.as_dict() for v in self.volume_list],
             "dokku_apps": sorted({c.app for c in self.dokku_containers if c.app}),
+            "dokku_owners": sorted({c.managed_by for c in self.dokku_containers}),
             "reclaimable": self.reclaimable,
         }

@@ -69,14 +69,14 @@ def _check_remove(call: Call) -> None:
     for flag in ("force",):
         if not isinstance(call.params.get(flag, False), bool):
             raise host.DockerInputError(f"{flag}: must be true or false")
-    confirm = call.params.get("confirm_app")
+    confirm = call.params.get("confirm")
     if confirm is not None and not isinstance(confirm, str):
-        raise host.DockerInputError("confirm_app: must be the app's name")
+        raise host.DockerInputError("confirm: must be the owning app's or service's name")
 
 
 def _remove(call: Call, ctx: Context | None) -> dict[str, Any]:
     host.remove(call.deps.client, call.target, call.params.get("force", False),
-                call.params.get("confirm_app"))
+                call.params.get("confirm"))
     return {"container": call.target, "action": "remove"}
 
 
@@ -84,7 +84,7 @@ REMOVE = OperationSpec(
     kind="docker.remove", action="docker.remove", resource=RESOURCE, scoped=False,
     background=False, check=_check_remove, title=lambda c: f"docker rm {c.target}",
     details=lambda c: {"docker": "rm", "force": c.params.get("force", False),
-                       "confirm_app": c.params.get("confirm_app")},
+                       "confirm": c.params.get("confirm")},
     run=_remove,
 )
 

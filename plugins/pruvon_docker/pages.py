@@ -25,6 +25,11 @@ def _require(action: str) -> None:
         raise PermissionDenied(g.identity.actor, action, None)
 
 
+def shown(ref: str) -> str:
+    """A container reference as people read it: a full id shortened like docker does."""
+    return ref[:12] if len(ref) == 64 else ref
+
+
 # --------------------------------------------------------------------------- the page
 def render_index(status: int = 200, **_: Any) -> tuple[str, int]:
     _require("docker.read")
@@ -51,7 +56,7 @@ def lifecycle_view(action: str) -> Callable[..., Any]:
     def view(ref: str) -> Response:
         params = {"signal": request.form.get("signal") or None} if action == "kill" else {}
         runner().apply(operations.LIFECYCLE[action], ref, params)
-        flash(f"{action}: {ref}", "success")
+        flash(f"{action}: {shown(ref)}", "success")
         return redirect("/docker#containers", 303)
 
     view.__name__ = f"container_{action}"
@@ -73,7 +78,7 @@ def remove_page(ref: str) -> Any:
 def remove_post(ref: str) -> Response:
     runner().apply(operations.REMOVE, ref, {
         "force": request.form.get("force") == "on",
-        "confirm_app": request.form.get("confirm_app") or None,
+        "confirm": request.form.get("confirm") or None,
     })
     flash(f"removed container {ref}", "success")
     return redirect("/docker#containers", 303)

@@ -73,8 +73,20 @@ def parse_ps(text: str) -> list[HostContainer]:
             process_type=labels.get("com.dokku.process-type", ""),
             dyno=labels.get("com.dokku.dyno", ""),
             container_type=labels.get("com.dokku.container-type", ""),
+            service=_service(labels, str(item.get("Names", ""))),
         ))
     return found
+
+
+def _service(labels: dict[str, str], names: str) -> str | None:
+    """``"postgres blog-db"`` for a datastore plugin's container (``dokku.service`` label,
+    named ``dokku.<type>.<name>``); its ``expose`` ambassador counts too."""
+    kind = labels.get("dokku.service") or labels.get("dokku.ambassador")
+    prefix = f"dokku.{kind}."
+    name = names.split(",")[0]
+    if not kind or not name.startswith(prefix):
+        return None
+    return f"{kind} {name[len(prefix):].removesuffix('.ambassador')}"
 
 
 def _mem(text: str) -> tuple[int, int]:

@@ -83,6 +83,9 @@ DOCKER_HINT = (
     "add the Pruvon user to the docker group (or set dokku.docker_command); until then "
     "the app list falls back to Dokku's slower ps:report"
 )
+# the docker CLI's words when it cannot reach the daemon at all (group, socket, daemon down)
+DOCKER_UNREACHABLE = ("Cannot connect to the Docker daemon",
+                      "permission denied while trying to connect to the Docker daemon")
 _LIFECYCLE_FAILURES = [(NOT_DEPLOYED_RE, NotDeployed), (APP_NOT_FOUND_RE, AppNotFound)]
 
 
@@ -950,6 +953,8 @@ def _docker_refusal(args: Sequence[str], code: int, stdout: str, stderr: str) ->
     """docker's own message, typed: an unknown container, or a refused state change."""
     message = stderr.strip() or stdout.strip() or f"docker exited {code}"
     message = message.removeprefix("Error response from daemon: ").removeprefix("Error: ")
+    if any(sign in message for sign in DOCKER_UNREACHABLE):
+        return DokkuUnavailable(message, DOCKER_HINT, exit_code=code, argv=args, stderr=stderr)
     kind = ContainerNotFound if "No such container" in message else DockerRefused
     return kind(message, exit_code=code, argv=args, stderr=stderr)
 

@@ -85,6 +85,7 @@ def test_missing_container_exit_20(pruvon: Any) -> None:
 def test_rm_dokku_container_needs_confirm(pruvon: Any, sim_root: Path) -> None:
     refused = pruvon("rm", "old.web.1")
     assert refused.returncode == 2 and "belongs to Dokku app old" in refused.stderr
+    assert "confirm by typing 'old'" in refused.stderr
     assert pruvon("rm", "old.web.1", "--confirm", "old").returncode == 0
     assert containers.find(SimState(sim_root), "old.web.1") is None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pruvon_docker import host, parsers
 
+from pruvon_core.dokku.errors import ContainerNotFound
 from pruvon_core.dokku.parsers import ParseError
 
 PS_LINE = (
@@ -62,3 +63,26 @@ def test_only_allowlisted_shells() -> None:
     for shell in ("/usr/bin/python3", "sh -c id", "/bin/sh;id"):
         with pytest.raises(host.DockerInputError):
             host.exec_args("redis-cache", shell)
+
+
+class Known:
+    """A client whose ``docker ps`` holds three containers (no process started)."""
+
+    docker = object()
+
+    def docker_read(self, args: list[str], parse: object) -> list:
+        return [parsers.parse_ps(line)[0] for line in (
+            '{"ID":"abc123abc1231111","Names":"web","Image":"x","State":"running"}',
+            '{"ID":"abc123abc1232222","Names":"abc123abc123","Image":"x","State":"running"}',
+            '{"ID":"def456def4563333","Names":"db","Image":"x","State":"exited"}')]
+
+
+def test_find_prefers_exact_id_or_name_then_a_unique_prefix() -> None:
+    client = Known()
+    assert host.find(client, "abc123abc123").id == "abc123abc1232222"  # the name wins
+    assert host.find(client, "def456def456").name == "db"
+    assert host.find(client, "abc123abc1231").name == "web"  # a unique prefix
+    with pytest.raises(host.DockerInputError, match="matches 2 containers"):
+        host.find(client, "abc123abc12")
+    with pytest.raises(ContainerNotFound):
+        host.find(client, "0123456789ab")

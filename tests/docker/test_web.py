@@ -25,7 +25,8 @@ def state_of(root: Path, name: str) -> str:
 
 
 def post(http: Any, path: str, token: str, payload: Any = None) -> Any:
-    return http.post(path, data=json.dumps(payload) if payload is not None else None,
+    """A JSON POST; without ``payload`` the body is ``{}`` (what every change route reads)."""
+    return http.post(path, data=json.dumps({} if payload is None else payload),
                      headers={"X-CSRF-Token": token, "Content-Type": "application/json"})
 
 
@@ -131,12 +132,12 @@ def test_removing_a_dokku_container_needs_its_app_named(http: Any, login_as: Any
     token = login_as("admin")
     page = http.get("/docker/remove/old.web.1").get_data(as_text=True)
     assert 'id="dokku-warning"' in page and "<strong>old</strong>" in page
-    refused = post(http, "/api/v1/docker/remove/old.web.1", token, {"confirm_app": "blog"})
+    refused = post(http, "/api/v1/docker/remove/old.web.1", token, {"confirm": "blog"})
     assert refused.status_code == 400 and "belongs to Dokku app old" in refused.get_json()["error"]
     assert not [c for c in changes(docker_calls) if c.startswith("rm")]
     form = http.post("/docker/remove/old.web.1", data={"csrf_token": token})
-    assert form.status_code == 400 and "confirm by naming the app" in form.get_data(as_text=True)
-    done = post(http, "/api/v1/docker/remove/old.web.1", token, {"confirm_app": "old"})
+    assert form.status_code == 400 and "confirm by typing &#39;old&#39;" in form.get_data(as_text=True)
+    done = post(http, "/api/v1/docker/remove/old.web.1", token, {"confirm": "old"})
     assert done.status_code == 200 and state_of(sim_root, "old.web.1") == "gone"
 
 
@@ -158,7 +159,8 @@ def test_prune_preview_then_typed_confirm(http: Any, login_as: Any, sim_root: Pa
     assert [n["name"] for n in plan["networks"]] == ["spare"]
     assert len(plan["volume_list"]) == 1 and plan["volume_list"][0]["anonymous"]
     page = http.get("/docker/prune?volumes=1").get_data(as_text=True)
-    assert "Stopped containers of Dokku apps go too" in page and "<strong>old</strong>" in page
+    assert "Stopped containers of Dokku apps or services go too" in page
+    assert "<strong>old</strong>" in page
     unconfirmed = post(http, "/api/v1/docker/prune", token, {"volumes": True, "confirm": "yes"})
     assert unconfirmed.status_code == 400 and 'type "prune"' in unconfirmed.get_json()["error"]
     form = http.post("/docker/prune", data={"csrf_token": token, "volumes": "1", "confirm": ""})
@@ -232,6 +234,54 @@ def test_api_key_scope_opens_one_operation(http: Any, login_as: Any,
     assert made.status_code == 201, made.get_data(as_text=True)
     bearer = {"Authorization": f"Bearer {made.get_json()['token']}"}
     http.post("/logout", data={"csrf_token": token})
-    assert http.post("/api/v1/docker/restart/redis-cache", headers=bearer).status_code == 200
+    assert http.post("/api/v1/docker/restart/redis-cache", headers=bearer).status_code == 200  # no body
     assert http.post("/api/v1/docker/stop/redis-cache", headers=bearer).status_code == 403
     assert changes(docker_calls) == ["restart redis-cache"]
+
+
+def test_app_page_shows_its_containers_usage_from_one_stats_read(http: Any, login_as: Any,
+                                                                 docker_calls: Path) -> None:
+    login_as("admin")
+    html = http.get("/apps/blog").get_data(as_text=True)
+    cpu = html.split('class="usage-cpu">', 1)[1].split("<", 1)[0]
+    assert cpu.endswith("%") and float(cpu[:-1]) >= 0
+    assert html.split('class="usage-mem">', 1)[1].split("<", 1)[0].endswith("B")
+    assert [c for c in calls(docker_calls) if c.startswith("stats")] == [
+        "stats --no-stream --no-trunc --format {{json .}}"]
+
+
+def test_a_service_container_is_named_and_needs_the_service_typed(
+        http: Any, login_as: Any, sim_root: Path, docker_calls: Path) -> None:
+    from tests.docker.conftest import sim
+
+    sim(sim_root, "postgres:create", "blog-db")
+    token = login_as("admin")
+    html = http.get("/docker").get_data(as_text=True)
+    assert "Dokku postgres service blog-db" in html
+    container = "dokku.postgres.blog-db"
+    page = http.get(f"/docker/remove/{container}").get_data(as_text=True)
+    assert "dokku postgres:start blog-db" in page
+    refused = post(http, f"/api/v1/docker/remove/{container}", token, {"force": True})
+    assert refused.status_code == 400 and "confirm by typing 'blog-db'" in refused.get_json()[
+        "error"]
+    assert not [c for c in changes(docker_calls) if c.startswith("rm")]
+    done = post(http, f"/api/v1/docker/remove/{container}", token,
+                {"force": True, "confirm": "blog-db"})
+    assert done.status_code == 200 and state_of(sim_root, container) == "gone"
+
+
+def test_docker_failing_is_said_on_the_page_and_a_503_in_the_api(
+        http: Any, login_as: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    broken = tmp_path / "broken-docker"
+    broken.write_text("#!/bin/sh\necho 'permission denied while trying to connect to the "
+                      "Docker daemon socket' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PRUVON_DOCKER_COMMAND", str(broken))
+    token = login_as("admin")
+    page = http.get("/docker")
+    assert page.status_code == 200
+    assert "permission denied while trying to connect" in page.get_data(as_text=True)
+    data = http.get("/api/v1/docker").get_json()
+    assert data["containers"] == [] and data["errors"]
+    restart = post(http, "/api/v1/docker/restart/redis-cache", token)
+    assert restart.status_code == 503 and "docker group" in restart.get_json()["error"]

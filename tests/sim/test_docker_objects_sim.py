@@ -148,3 +148,17 @@ def test_system_prune_all_removes_unused_tagged_images(host: Path) -> None:
     remaining = {(r["Repository"], r["Tag"]) for r in rows(host, "images")}
     assert ("dokku/web", "latest") in remaining  # used by a running container
     assert ("localbusybox", "latest") not in remaining
+
+
+def test_a_pruned_image_is_gone_for_deploys_until_pulled_again(host: Path) -> None:
+    from pruvon_testing.sim import images
+    from pruvon_testing.sim.main import run as dokku
+
+    assert run(host, "system", "prune", "-a", "-f")[0] == 0
+    assert images.lookup(SimState(host), "localbusybox:latest") is None
+    code, _, _ = dokku(["apps:create", "fresh"], root=host)
+    assert code == 0
+    code, out, err = dokku(["git:from-image", "fresh", "localbusybox:latest"], root=host)
+    assert code != 0, (out, err)
+    images.register_image(SimState(host), "localbusybox:latest")  # docker pull
+    assert images.lookup(SimState(host), "localbusybox:latest") is not None

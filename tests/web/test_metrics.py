@@ -83,3 +83,23 @@ def test_dashboard_reads_the_ring_not_proc(client, login_as, monkeypatch, tmp_pa
     assert 'id="memory-chart"' in html and 'id="disk-chart"' in html
     assert "CPU <strong>100.0%</strong>" in html and "Load <strong>0.50</strong>" in html
     ring.stop()
+
+
+def test_one_reading_is_drawn_as_a_level() -> None:
+    svg = str(sparkline([None, 40.0], 100, "CPU %", "cpu-chart"))
+    points = svg.split('<polyline points="')[1].split('"')[0].split()
+    assert len(points) == 2 and points[0].split(",")[1] == points[1].split(",")[1]
+    assert 'data-points="1"' in svg
+
+
+def test_api_returns_the_ring_without_reading(client, login_as, monkeypatch, tmp_path) -> None:
+    ring = metrics.MetricsRing(host(tmp_path, 100, 100, 800), interval=3600, size=10)
+    monkeypatch.setattr(metrics, "_ring", ring)
+    login_as("admin")
+    first = client.get("/api/v1/metrics").get_json()
+    ring.sample()
+    second = client.get("/api/v1/metrics").get_json()
+    assert ring.reads == 2 and (first["interval"], first["size"]) == (3600, 10)
+    assert [len(first["samples"]), len(second["samples"])] == [1, 2]
+    assert set(second["samples"][-1]) >= {"cpu_percent", "load", "mem_percent", "disk_percent"}
+    ring.stop()

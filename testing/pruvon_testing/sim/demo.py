@@ -108,3 +108,6 @@ def seed_demo(root: Path) -> None:
             _dokku(root, "ps:scale", app, *scale)
         for step in after:
             _dokku(root, step, app)
+    from pruvon_testing.sim.dockerobjects import seed_examples
+
+    seed_examples(state)  # what /docker shows beside Dokku's containers

@@ -2,9 +2,9 @@
 
 Containers live in :mod:`containers`; this module keeps what else ``docker``
 shows: named and anonymous volumes, user-defined networks (``bridge``,
-``host`` and ``none`` always exist), dangling images left by rebuilds, and the
-images ``docker image rm``/``prune`` removed (built-in images included), in
-``<root>/docker/objects.json``.  Sizes are derived from ids so repeated calls
+``host`` and ``none`` always exist) and dangling images left by rebuilds, in
+``<root>/docker/objects.json``; images a prune removes are forgotten by
+:mod:`images` (a deploy from one then fails as on an offline host).  Sizes are derived from ids so repeated calls
 agree, and printed with go-units' ``HumanSize`` as the docker CLI does.
 
 Tests and the demo add objects with :func:`add_volume`, :func:`add_network`,
@@ -57,8 +57,7 @@ def load(state: SimState) -> dict[str, Any]:
         data = {}
     if not isinstance(data, dict):
         data = {}
-    for key, empty in (("volumes", {}), ("networks", {}), ("dangling", []),
-                       ("removed_images", [])):
+    for key, empty in (("volumes", {}), ("networks", {}), ("dangling", [])):
         data.setdefault(key, empty)
     return data
 
@@ -105,7 +104,7 @@ def _split_ref(ref: str) -> tuple[str, str]:
 def local_images(state: SimState) -> list[ImageRow]:
     """Every image on the host: built-in, registered, the apps' builds, dangling ones."""
     data = load(state)
-    removed = set(data["removed_images"])
+    removed = images.removed(state)
     found: dict[str, images.Image] = dict(images.BUILTIN)
     found.update({ref: images.Image(**raw) for ref, raw in images._registered(state).items()})
     for app in state.apps():
@@ -131,12 +130,12 @@ def image_users(state: SimState, row: ImageRow) -> list[Container]:
 
 
 def remove_image(state: SimState, row: ImageRow) -> None:
+    if row.repository != "<none>":
+        images.forget(state, row.ref)
+        return
     with locked(state):
         data = load(state)
-        if row.repository == "<none>":
-            data["dangling"] = [i for i in data["dangling"] if i != row.id]
-        else:
-            data["removed_images"] = sorted({*data["removed_images"], row.ref})
+        data["dangling"] = [i for i in data["dangling"] if i != row.id]
         save(state, data)
 
 
