@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pruvon_core.dokku import DokkuClient
-from pruvon_core.dokku.hostcmds import plugin_name
+from pruvon_core.dokku.hostcmds import email, plugin_name
 from pruvon_core.errors import InputError
 from pruvon_core.operations import Context
 
@@ -105,8 +105,6 @@ def letsencrypt_view(client: DokkuClient) -> dict[str, Any] | None:
 
 def check_letsencrypt(values: object) -> dict[str, Any]:
     """``{"email": str, "autorenew": bool}`` (either or both), checked."""
-    from pruvon_core.dokku.hostcmds import email
-
     if not isinstance(values, dict) or not values:
         raise PluginsError("give email and/or autorenew")
     unknown = sorted(set(values) - {"email", "autorenew"})

@@ -25,7 +25,7 @@ from typing import Any
 
 from pruvon_core.dokku import DokkuClient, validate
 from pruvon_core.dokku.errors import InvalidValue
-from pruvon_core.dokku.hostcmds import CRON_GLOBAL_KEYS, GLOBAL_DOMAIN_ACTIONS, SshKey
+from pruvon_core.dokku.hostcmds import CRON_GLOBAL_KEYS, GLOBAL_DOMAIN_ACTIONS, SshKey, email
 from pruvon_core.dokku.sshkeys import PublicKey, key_name, parse_public_key
 from pruvon_core.errors import InputError
 
@@ -82,8 +82,6 @@ def check_cron(values: object) -> dict[str, str]:
     unknown = sorted(set(values) - set(CRON_GLOBAL_KEYS))
     if unknown:
         raise SettingsError(f"unknown cron setting {unknown[0]!r}: use mailto or mailfrom")
-    from pruvon_core.dokku.hostcmds import email
-
     return {key: email(str(value).strip()) for key, value in values.items()}
 
 

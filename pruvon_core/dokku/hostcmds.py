@@ -106,6 +106,8 @@ class HostCommands:
     long_timeout: float
     _run: Callable[..., Result]
     _read: Callable[..., Any]
+    _parse: Callable[..., Any]
+    _error: Callable[..., Exception]
     stream: Callable[..., Stream]
 
     # ----------------------------------------------------------------- ssh keys
@@ -116,8 +118,8 @@ class HostCommands:
         if result.exit == 1:
             if EMPTY_KEYS in result.stderr:  # sshcommand's "error" for an empty file
                 return []
-            raise self._error(args, 1, result.stdout, result.stderr)  # type: ignore[attr-defined]
-        return self._parse(args, result.stdout, _ssh_keys)  # type: ignore[attr-defined]
+            raise self._error(args, 1, result.stdout, result.stderr)
+        return self._parse(args, result.stdout, _ssh_keys)
 
     def ssh_key_add(self, name: str, key: PublicKey) -> str:
         """``ssh-keys:add NAME`` with the checked key on stdin; the fingerprint Dokku printed."""
