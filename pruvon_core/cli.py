@@ -211,8 +211,15 @@ for _shim_command in SHIM_COMMANDS:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
-    cli.main(args=argv, prog_name="pruvon")
+    """Console-script entry point; the Go original's flags are mapped first (``compat``)."""
+    from pruvon_core.compat import CompatError, translate
+
+    try:
+        args = translate(sys.argv[1:] if argv is None else argv)
+    except CompatError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    cli.main(args=args, prog_name="pruvon")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,4 @@
-"""Kinds declared by plugins: service types and backup targets.
+"""Kinds declared by plugins: service types, backup targets and app templates.
 
 The ``pruvon_service_types`` and ``pruvon_backup_targets`` hooks let a plugin
 add a kind of service (beyond Dokku's own postgres, redis … plugins) or a place
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 log = logging.getLogger("pruvon.registry")
@@ -74,6 +74,59 @@ class BackupTarget(DeclaredKind):
         return []
 
 
+@dataclass(frozen=True)
+class AppTemplate(DeclaredKind):
+    """A create-wizard preset: image, ports, env, services to create, storage to mount.
+
+    ``services`` are service types (each created as ``<app>-<type>`` and
+    linked), ``mounts`` container paths (each backed by the app's own storage
+    directory).  Declared through ``pruvon_app_templates``; checked here, so a
+    plugin's malformed template is skipped, never offered.
+    """
+
+    title: str = ""
+    image: str = ""
+    ports: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    services: tuple[str, ...] = ()
+    mounts: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AppTemplate:
+        """From a data file's JSON object (lists become tuples; unknown keys refused)."""
+        known = {"name", "description", "title", "image", "ports", "env", "services", "mounts"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown template keys: {', '.join(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+    def problem(self) -> str | None:
+        """Why this template cannot be offered (a bad image, port, variable …), or None."""
+        from pruvon_core.dokku import validate
+
+        try:
+            validate.image(self.image)
+            for mapping in self.ports:
+                validate.port_mapping(*str(mapping).split(":", 2))
+            for key, value in dict(self.env).items():
+                validate.env_value(validate.env_key(key), value)
+            for kind in self.services:
+                validate.service_type(kind)
+            for path in self.mounts:
+                validate.container_path(path)
+        except (ValueError, TypeError) as exc:
+            return str(exc)
+        if not isinstance(self.title, str) or not 0 < len(self.title) <= 80:
+            return "title must be 1-80 characters"
+        return None
+
+
+def app_templates(pruvon: Any) -> list[AppTemplate]:
+    """Every valid create-wizard preset declared through ``pruvon_app_templates``, by name."""
+    declared = pruvon.plugins.hook.pruvon_app_templates(pruvon=pruvon)
+    return _collect(declared, AppTemplate, "pruvon_app_templates")
+
+
 def service_types(pruvon: Any) -> list[ServiceType]:
     """Every valid service type declared through ``pruvon_service_types``, by name."""
     declared = pruvon.plugins.hook.pruvon_service_types(pruvon=pruvon)
@@ -113,6 +166,8 @@ def _problem(entry: Any, kind: type) -> str | None:
         return "description must be a string"
     if isinstance(entry, ServiceType):
         return _service_type_problem(entry)
+    if isinstance(entry, AppTemplate):
+        return entry.problem()
     return None
 
 

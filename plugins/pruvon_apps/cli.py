@@ -151,11 +151,15 @@ apps_group.add_command(info_command, "show")  # the name `dokku apps:report` use
 @click.option("--link", "links", multiple=True, help="TYPE:NAME existing service to link.")
 @click.option("--new-service", "new_services", multiple=True,
               help="TYPE:NAME service to create and link.")
+@click.option("--template", default=None,
+              help="Start from an app template (pruvon apps templates); options add to it.")
 @pass_ctx
 @dokku_errors
-def create_command(obj: CliContext, app: str, **options: Any) -> None:
+def create_command(obj: CliContext, app: str, template: str | None, **options: Any) -> None:
     """Create an app, optionally link services, configure and deploy it."""
     env = Env(obj)
+    if template:
+        options = with_template(app, template, options)
     request = build_create_request(app, **options)
     try:
         op = run_operation(env, operations.CREATE, app, request=request)
@@ -163,6 +167,54 @@ def create_command(obj: CliContext, app: str, **options: Any) -> None:
         _explain_failed_create(env, app)
         raise
     click.echo(f"created {app} (operation {op.id})", err=True)
+
+
+def with_template(app: str, name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The create options with a template's values (the command line's own come first)."""
+    from pruvon_apps import presets
+    from pruvon_core.plugins import get_plugin_manager
+
+    template = presets.find(get_plugin_manager().pruvon, name)
+    if template is None:
+        raise service.AppsError(f"no app template named {name!r} (see: pruvon apps templates)")
+    merged = dict(options)
+    merged["image"] = options.get("image") or template.image
+    merged["ports"] = (*template.ports, *options.get("ports", ()))
+    merged["env_pairs"] = (*(f"{k}={v}" for k, v in template.env.items()),
+                           *options.get("env_pairs", ()))
+    merged["mounts"] = (*(f"{app}:{path}" for path in template.mounts), *options.get("mounts", ()))
+    merged["new_services"] = (*(f"{kind}:{app}-{kind}" for kind in template.services),
+                              *options.get("new_services", ()))
+    return merged
+
+
+@apps_group.command("kill")
+@click.argument("app")
+@click.argument("container")
+@pass_ctx
+@dokku_errors
+def kill_command(obj: CliContext, app: str, container: str) -> None:
+    """docker kill one of APP's containers: its dyno (web.1), name or id."""
+    env = Env(obj)
+    params = env.runner.validate(operations.KILL, app, {"container": container})
+    service.require_app(env.client, app)
+    done = env.runner.apply(operations.KILL, app, params)
+    click.echo(f"killed {done['dyno'] or '-'} {done['container']}")
+
+
+@apps_group.command("templates")
+@format_option
+def templates_command(fmt: str) -> None:
+    """The create wizard's app templates (shipped and from plugins)."""
+    from pruvon_apps import presets
+    from pruvon_core.plugins import get_plugin_manager
+
+    found = [t.as_dict() for t in presets.templates(get_plugin_manager().pruvon)]
+    if fmt == "json":
+        echo_json({"templates": found})
+    else:
+        echo_table([{**t, "services": " ".join(t["services"]) or "-"} for t in found],
+                   ["name", "title", "image", "services"])
 
 
 def _explain_failed_create(env: Env, app: str) -> None:
@@ -314,6 +366,7 @@ SETTING_WORDS = {
     "nginx": ["key", "value"], "resource": ["resource_kind"],
     "resource-clear": ["resource_kind"], "docker-options": ["action", "phases", "option"],
     "letsencrypt": ["action"], "redirect": ["action", "source", "target", "code"],
+    "process": ["key", "value"],
 }
 
 
@@ -358,6 +411,7 @@ def settings_command(obj: CliContext, app: str, kind: str | None, words: tuple[s
     pruvon apps settings APP docker-options add|remove deploy,run OPTION
     pruvon apps settings APP letsencrypt enable|disable
     pruvon apps settings APP redirect set SRC DEST [CODE] | unset SRC
+    pruvon apps settings APP process restart-policy|procfile-path|appjson-path [VALUE]
     """
     from pruvon_apps import settings
 
@@ -387,6 +441,9 @@ def _print_settings(view: Any, install: dict[str, str]) -> None:
     for phase, options in view.docker_options.items():
         for option in options:
             click.echo(f"docker-options {phase}: {option}")
+    for key in ("restart-policy", "procfile-path", "appjson-path"):
+        click.echo(f"{key}: {view.process.get('computed-' + key) or '-'}"
+                   + ("" if view.process.get(key) else " (default)"))
     cron = "not available on this Dokku" if view.cron is None else len(view.cron)
     click.echo(f"cron tasks: {cron}")
     for name, installed in view.plugins.items():

@@ -266,6 +266,24 @@ def setting_spec(kind: object) -> OperationSpec:
     return PLUGIN_SETTINGS.get(kind, SETTING) if isinstance(kind, str) else SETTING
 
 
+# --------------------------------------------------------------------------- one container
+def _check_kill(call: Call) -> None:
+    call.params["container"] = validate.container_ref(call.params.get("container"))
+
+
+def _kill(call: Call, ctx: Context | None) -> dict[str, Any]:
+    from pruvon_apps import extras
+
+    return extras.kill_container(call.deps.client, call.target, call.params["container"])
+
+
+KILL = OperationSpec(
+    kind="apps.kill", action="apps.ps.write", resource="app", check=_check_kill,
+    background=False, title=lambda c: f"kill {c.params['container']} of {c.target}",
+    details=lambda c: {"container": c.params["container"]}, run=_kill,
+)
+
+
 # --------------------------------------------------------------------------- destroy
 def _hook_context() -> Any:
     """The process's bound hook context (CLI root or web app), for the destroy safeguards."""

@@ -86,8 +86,11 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
         "running": manager().store.running(f"app:{app}"),
     }
     if tab == "overview":
+        from pruvon_apps import extras
+
         context["usage"] = container_usage(dokku)  # one docker stats read, shared with /docker
         context["human_size"] = human_size
+        context["linked"] = extras.linked(dokku, app)
     if tab == "processes":
         context["rollback_image"] = service.rollback_image(
             manager().store.list(target=f"app:{app}"))
@@ -237,6 +240,14 @@ def destroy_page(app: str) -> Any:
 
 
 # --------------------------------------------------------------------------- operations
+@tab_form("overview")
+def kill_post(app: str, container: str) -> Any:
+    visible_app(app)
+    done = runner().apply(operations.KILL, app, {"container": container})
+    flash(f"Killed {done['dyno'] or done['container']} ({done['container']}).", "success")
+    return redirect(f"/apps/{app}", 303)
+
+
 def operation_page(app: str, op_id: str) -> Any:
     op = app_operation(readable(app), op_id)
     return render_template("apps/operation.html", app=app, op=op,
@@ -265,16 +276,20 @@ def create_request(data: dict[str, Any]) -> service.CreateRequest:
             return [v.strip() for v in value if v.strip()]
         return text(key).split()
 
+    def for_app(value: str) -> str:
+        """A template's ``{app}`` (``+postgres:{app}-postgres``) is the new app's name."""
+        return value.replace("{app}", text("name"))
+
     env = service.parse_pairs(line for line in text("env").splitlines() if line.strip())
     mounts = []
-    for line in text("mounts").splitlines():
+    for line in for_app(text("mounts")).splitlines():
         if line.strip():
             host, sep, container = line.strip().rpartition(":")
             if not sep:
                 raise service.AppsError(f"mount {line.strip()!r} must look like HOST:CONTAINER")
             mounts.append((host, container))
     links = []
-    for item in words("services"):
+    for item in map(for_app, words("services")):
         create = item.startswith("+")
         kind, sep, name = item.lstrip("+").partition(":")
         if not sep:
@@ -297,12 +312,34 @@ def start_rollback(op: Operation) -> Operation:
     return runner().start(operations.ROLLBACK, op.target.split(":", 1)[1], {"operation": op})
 
 
-@form_page(lambda status: (render_template("apps/create.html", form=request.form), status))
+def create_form() -> Any:
+    """The wizard, filled from ``?template=NAME`` when one is chosen."""
+    from pruvon_apps import presets
+
+    pruvon = web_state().pruvon
+    chosen = request.args.get("template", "")
+    template = presets.find(pruvon, chosen) if chosen else None
+    if chosen and template is None:
+        flash(f"No app template named {chosen[:60]!r}.", "error")
+    form = presets.form_fields(template) if template else {}
+    return render_template("apps/create.html", form=form, template=template,
+                           templates=presets.templates(pruvon))
+
+
+def refused_create(status: int) -> tuple[Any, int]:
+    """The wizard again with what was typed and why it was refused."""
+    from pruvon_apps import presets
+
+    return render_template("apps/create.html", form=request.form,
+                           templates=presets.templates(web_state().pruvon)), status
+
+
+@form_page(refused_create)
 def create_page() -> Any:
     if not guard().allowed("apps.create"):
         return render_error(403, "Your account may not create apps.")
     if request.method == "GET":
-        return render_template("apps/create.html", form={})
+        return create_form()
     return op_page(start_create(create_request(request.form.to_dict())))
 
 
@@ -332,6 +369,7 @@ def register(bp: Blueprint) -> None:
         ("/apps/<app>/deploy", deploy_post, ["POST"]),
         ("/apps/<app>/destroy", destroy_page, ["GET", "POST"]),
         ("/apps/<app>/operations/<op_id>", operation_page, ["GET"]),
+        ("/apps/<app>/containers/<container>/kill", kill_post, ["POST"]),
         ("/apps/<app>/operations/<op_id>/cancel", operation_cancel, ["POST"]),
     ):
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=view, methods=methods)

@@ -15,6 +15,7 @@ from pruvon_web.context import WebState, web_state
 from pruvon_web.errors import render_error
 from pruvon_web.forms import form_page
 from pruvon_web.inputs import parse_json, query_int
+from pruvon_web.routes import add_pages, api_adder
 from pruvon_web.security import audit_event, client_ip, json_error
 from pruvon_web.statuses import dokku_status, error_message, error_status
 from pruvon_web.usersedit import UserEditError
@@ -26,7 +27,9 @@ __all__ = [
     "Revalidator",
     "UserEditError",
     "WebState",
+    "add_pages",
     "allowed",
+    "api_adder",
     "audit_event",
     "authorize",
     "body",

@@ -35,6 +35,7 @@ from pruvon_core.dokku.errors import (
     classify,
     dokku_messages,
 )
+from pruvon_core.dokku.hostcmds import HostCommands
 from pruvon_core.dokku.models import (
     AppOverview,
     AppReport,
@@ -88,7 +89,7 @@ DOCKER_UNREACHABLE = ("Cannot connect to the Docker daemon",
 _LIFECYCLE_FAILURES = [(NOT_DEPLOYED_RE, NotDeployed), (APP_NOT_FOUND_RE, AppNotFound)]
 
 
-class DokkuClient:
+class DokkuClient(HostCommands):
     """Typed access to one Dokku host through one :class:`Transport`.
 
     ``timeout`` bounds reads and quick writes; ``long_timeout`` bounds commands
