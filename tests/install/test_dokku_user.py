@@ -16,6 +16,7 @@ venv of Debian's python3, which unprivileged users can execute.
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import shutil
@@ -34,7 +35,7 @@ OVERLAID = ("etc", "var/lib", "usr/bin", "usr/local/bin")
 COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "build", "dist", "__pycache__", "*.egg-info",
                                      ".pytest_cache", ".ruff_cache", ".hypothesis", "node_modules")
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # the venv is built under load in CI
 
 
 def _tools_missing() -> str | None:
@@ -189,12 +190,16 @@ def test_plugin_commands_run_as_the_dokku_user(host):
 
 
 @pytest.mark.parametrize("command", [("pruvon:apps-list",), ("pruvon:report",),
-                                     ("pruvon:apps-list", "--format", "json")])
+                                     ("pruvon:apps-list", "--format", "json"),
+                                     ("pruvon:backup-list",),
+                                     ("pruvon:backup-list", "--format", "json")])
 def test_dokku_pruvon_commands_work_for_the_operator(host, command):
     proc = host.dokku(*command)
     assert proc.returncode == 0, f"stdout: {proc.stdout}\nstderr: {proc.stderr}"
     if command[0] == "pruvon:apps-list":
         assert "shop" in proc.stdout
+    if command == ("pruvon:backup-list", "--format", "json"):
+        assert json.loads(proc.stdout) == {"backups": []}  # read as pruvon, from its state
 
 
 def test_without_the_sudo_step_the_simulator_shows_the_hosts_failure(host):
