@@ -94,8 +94,9 @@ VERIFY_SCHEMA = {"type": "object", "properties": {"identity": IDENTITY}}
 
 @not_found
 def api_verify(backup_id: str) -> Any:
+    data = body(VERIFY_SCHEMA)  # bad input is a 400 before any lookup, as everywhere
     found = record(backup_id)
-    identity = specs.identities(body(VERIFY_SCHEMA).get("identity"))
+    identity = specs.identities(data.get("identity"))
     return engine.verify(pruvon(), found.id, identity, actor=actor()).as_dict()
 
 
