@@ -82,28 +82,29 @@ def echo_lines(stream: Any) -> None:
         stream.cancel()
 
 
-def _echo_output(runner: Runner, op: Operation) -> None:
+def _echo_output(runner: Runner, op: Operation, err: bool = False) -> None:
     for _record, lines in follow(runner.manager.store, op.id, interval=0.2):
         for line in lines:
-            click.echo(line)
+            click.echo(line, err=err)
 
 
 def run_spec(runner: Runner, spec: OperationSpec, target: str,
-             params: dict[str, Any]) -> Operation:
+             params: dict[str, Any], err: bool = False) -> Operation:
     """Run ``spec`` through ``runner``, print its output live; Ctrl-C asks it to stop.
 
     Validation, permission, the per-target lock and the audit (``started`` and
-    the outcome) are the runner's, exactly as for the web.
+    the outcome) are the runner's, exactly as for the web.  ``err`` sends the
+    output to stderr (stdout is kept for ``--format json``).
     """
     for stale in runner.manager.store.recover(kill=True):  # what a killed runner left behind
         click.echo(f"operation {stale.id} ({stale.title}) was {stale.error}", err=True)
     op = runner.start(spec, target, params)
     try:
-        _echo_output(runner, op)
+        _echo_output(runner, op, err)
     except KeyboardInterrupt:
         runner.manager.store.request_cancel(op.id)
         click.echo("cancelling…", err=True)
-        _echo_output(runner, op)
+        _echo_output(runner, op, err)
     final = runner.wait(op)
     if final.status == "timed_out":
         raise CliError(final.error, EXIT_TIMEOUT)

@@ -70,9 +70,29 @@ def _context() -> Any:
     return get_plugin_manager().pruvon
 
 
+JSON_META = "pruvon_services.json"
+
+
 def run(env: Env, spec: OperationSpec, kind: str, name: str, **params: Any) -> Operation:
-    """Run ``spec`` on ``TYPE/NAME`` through the one runner, printing its output live."""
-    return run_spec(env.runner, spec, ops.target(kind, name), params)
+    """Run ``spec`` on ``TYPE/NAME`` through the one runner, printing its output live
+    (on stderr under ``--format json``, whose record goes to stdout)."""
+    as_json = click.get_current_context().meta.get(JSON_META, False)
+    return run_spec(env.runner, spec, ops.target(kind, name), params, err=as_json)
+
+
+def reports_operation(fn: Any) -> Any:
+    """``--format json``: the command's finished operation record on stdout."""
+
+    @format_option
+    @functools.wraps(fn)
+    def command(*args: Any, fmt: str, **kwargs: Any) -> Any:
+        click.get_current_context().meta[JSON_META] = fmt == "json"
+        op = fn(*args, **kwargs)
+        if fmt == "json" and op is not None:
+            echo_json(op.as_dict())
+        return op
+
+    return command
 
 
 def _flag_values(options: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, str]:
@@ -188,15 +208,17 @@ def logs_command(obj: CliContext, kind: str, name: str, lines: int | None, tail:
 @_flag_options(CREATE_FLAGS)
 @click.option("--link", "links", multiple=True, help="Link to this app after creating "
               "(repeatable).")
+@reports_operation
 @pass_ctx
 @service_errors
 def create_command(obj: CliContext, kind: str, name: str, links: tuple[str, ...],
-                   **options: Any) -> None:
+                   **options: Any) -> Operation:
     """Create a service (<type>:create NAME [flags]), then link the apps given."""
     env = Env(obj)
-    run(env, ops.CREATE, kind, name, flags=_flag_values(options, CREATE_FLAGS),
-        link=list(links))
+    op = run(env, ops.CREATE, kind, name, flags=_flag_values(options, CREATE_FLAGS),
+             link=list(links))
     click.echo(f"created {kind} service {name}", err=True)
+    return op
 
 
 def _confirm(kind: str, name: str) -> str:
@@ -210,9 +232,10 @@ def _confirm(kind: str, name: str) -> str:
 @services_group.command("destroy")
 @type_and_name
 @click.option("--force", is_flag=True, help="Do not ask for the service name.")
+@reports_operation
 @pass_ctx
 @service_errors
-def destroy_command(obj: CliContext, kind: str, name: str, force: bool) -> None:
+def destroy_command(obj: CliContext, kind: str, name: str, force: bool) -> Operation:
     """Destroy a service (refused while apps are linked to it)."""
     env = Env(obj)
     service_kind, name = env.kind(kind), check_name(name)
@@ -224,29 +247,32 @@ def destroy_command(obj: CliContext, kind: str, name: str, force: bool) -> None:
     for note in op.result.get("safeguards", []):
         click.echo(note, err=True)
     click.echo(f"destroyed {kind} service {name}", err=True)
+    return op
 
 
 @services_group.command("clone")
 @type_and_name
 @click.argument("new_name")
 @_flag_options(CREATE_FLAGS)
+@reports_operation
 @pass_ctx
 @service_errors
 def clone_command(obj: CliContext, kind: str, name: str, new_name: str,
-                  **options: Any) -> None:
+                  **options: Any) -> Operation:
     """Create NEW_NAME with a copy of NAME's data (<type>:clone)."""
-    run(Env(obj), ops.CLONE, kind, name, new_name=new_name,
+    return run(Env(obj), ops.CLONE, kind, name, new_name=new_name,
         flags=_flag_values(options, CREATE_FLAGS))
 
 
 @services_group.command("upgrade")
 @type_and_name
 @_flag_options(UPGRADE_FLAGS)
+@reports_operation
 @pass_ctx
 @service_errors
-def upgrade_command(obj: CliContext, kind: str, name: str, **options: Any) -> None:
+def upgrade_command(obj: CliContext, kind: str, name: str, **options: Any) -> Operation:
     """Recreate the service container on another image or version (<type>:upgrade)."""
-    run(Env(obj), ops.UPGRADE, kind, name, flags=_flag_values(options, UPGRADE_FLAGS))
+    return run(Env(obj), ops.UPGRADE, kind, name, flags=_flag_values(options, UPGRADE_FLAGS))
 
 
 # --------------------------------------------------------------------------- links, lifecycle
@@ -255,30 +281,33 @@ def upgrade_command(obj: CliContext, kind: str, name: str, **options: Any) -> No
 @click.argument("app")
 @click.option("--alias", default=None, help="Set ALIAS_URL instead of the default.")
 @click.option("--querystring", default=None, help="Append ?key=value&… to the URL.")
+@reports_operation
 @pass_ctx
 @service_errors
 def link_command(obj: CliContext, kind: str, name: str, app: str, alias: str | None,
-                 querystring: str | None) -> None:
+                 querystring: str | None) -> Operation:
     """Link the service to APP (sets its URL variable and restarts the app)."""
-    run(Env(obj), ops.LINK, kind, name, app=app, alias=alias, querystring=querystring)
+    return run(Env(obj), ops.LINK, kind, name, app=app, alias=alias, querystring=querystring)
 
 
 @services_group.command("unlink")
 @type_and_name
 @click.argument("app")
+@reports_operation
 @pass_ctx
 @service_errors
-def unlink_command(obj: CliContext, kind: str, name: str, app: str) -> None:
+def unlink_command(obj: CliContext, kind: str, name: str, app: str) -> Operation:
     """Unlink the service from APP (unsets its URL variable and restarts the app)."""
-    run(Env(obj), ops.UNLINK, kind, name, app=app)
+    return run(Env(obj), ops.UNLINK, kind, name, app=app)
 
 
 def _lifecycle(spec: OperationSpec, verb: str) -> None:
     @type_and_name
+    @reports_operation
     @pass_ctx
     @service_errors
-    def command(obj: CliContext, kind: str, name: str) -> None:
-        run(Env(obj), spec, kind, name)
+    def command(obj: CliContext, kind: str, name: str) -> Operation:
+        return run(Env(obj), spec, kind, name)
 
     command.__doc__ = f"{verb.capitalize()} the service container (<type>:{verb})."
     services_group.command(verb)(command)
@@ -292,11 +321,12 @@ for _spec, _verb in ((ops.START, "start"), (ops.STOP, "stop"), (ops.RESTART, "re
 @services_group.command("expose")
 @type_and_name
 @click.argument("ports", nargs=-1)
+@reports_operation
 @pass_ctx
 @service_errors
-def expose_command(obj: CliContext, kind: str, name: str, ports: tuple[str, ...]) -> None:
+def expose_command(obj: CliContext, kind: str, name: str, ports: tuple[str, ...]) -> Operation:
     """Publish the service's ports on the host ([IP:]PORT each; none: random ports)."""
-    run(Env(obj), ops.EXPOSE, kind, name, ports=list(ports))
+    return run(Env(obj), ops.EXPOSE, kind, name, ports=list(ports))
 
 
 # --------------------------------------------------------------------------- data
@@ -379,9 +409,10 @@ def _follow_progress(env: Env, op: Operation) -> Operation:
 @services_group.command("import")
 @type_and_name
 @click.argument("file")
+@reports_operation
 @pass_ctx
 @service_errors
-def import_command(obj: CliContext, kind: str, name: str, file: str) -> None:
+def import_command(obj: CliContext, kind: str, name: str, file: str) -> Operation:
     """Feed a dump to <type>:import (FILE, or '-' for standard input).
 
     A file that does not start like this type's export is refused before
@@ -399,6 +430,7 @@ def import_command(obj: CliContext, kind: str, name: str, file: str) -> None:
     if final.status != "succeeded":
         raise CliError(f"{final.title} {final.status}: {final.error}", 1)
     click.echo(f"imported {final.result.get('bytes')} bytes into {kind}/{name}", err=True)
+    return final
 
 
 @services_group.command("console")

@@ -42,7 +42,7 @@ from pruvon_core.dokku.errors import (
 from pruvon_core.dokku.models import Result
 
 CHUNK = 64 * 1024
-F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux; Python < 3.10 lacks the name
+FEED_CHUNK = 1024 * 1024  # stdin fed from a file or upload (imports): read and written 1 MiB at once
 STDERR_LIMIT = 256 * 1024
 STDOUT_TAIL_LINES = 50  # kept from a line stream, to explain a failure
 KILL_GRACE = 1.0
@@ -105,13 +105,21 @@ def _spawn(argv: list[str], env: dict[str, str] | None, **kwargs: Any) -> subpro
     return proc
 
 
+def _widen(pipe: IO[bytes], size: int = FEED_CHUNK) -> None:
+    """Ask for a ``size`` pipe buffer (Linux F_SETPIPE_SZ): a dump fed or read at disk
+    speed then costs a sixteenth of the wake-ups; the default 64 KiB stays when refused."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
+
+
 def _feed(pipe: IO[bytes], source: bytes | IO[bytes]) -> None:
     """Write ``source`` to the child's stdin in chunks (a file is never read whole)."""
     try:
         if isinstance(source, bytes):
             pipe.write(source)
         else:
-            while chunk := source.read(CHUNK):
+            _widen(pipe)
+            while chunk := source.read(FEED_CHUNK):
                 pipe.write(chunk)
     except (BrokenPipeError, OSError, ValueError):
         pass  # the child stopped reading: its exit status tells why
@@ -196,10 +204,7 @@ class Stream:
         timeout: float | None = None,
         check: Callable[[int, str, str], DokkuError | None] | None = None,
         finished: Finished | None = None,
-        merge_stderr: bool = False,
     ) -> None:
-        """``merge_stderr``: stderr lines come in the same iteration, in order (``docker
-        logs`` replays a container's stderr on its own stderr)."""
         self.argv = tuple(argv)
         self._check = check
         self._finished = finished
@@ -214,11 +219,11 @@ class Stream:
             env,
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
         self._err_reader = threading.Thread(
             target=_drain, args=(self._proc.stderr, self._stderr, STDERR_LIMIT), daemon=True
-        ) if not merge_stderr else threading.Thread(target=lambda: None, daemon=True)
+        )
         self._err_reader.start()
         _start_feeder(self._proc, stdin)
         self._timer = threading.Timer(timeout, self._expire) if timeout else None
@@ -254,8 +259,7 @@ class Stream:
         assert self._proc.stdout is not None
         stdout = self._proc.stdout
         if size > CHUNK:
-            with contextlib.suppress(OSError):
-                fcntl.fcntl(stdout.fileno(), F_SETPIPE_SZ, size)
+            _widen(stdout, size)
         while chunk := stdout.read1(size):
             yield chunk
         self._finish()
@@ -552,8 +556,7 @@ class SshTransport(Transport):
 
 
 class DockerCli:
-    """``docker`` (or ``pruvon-docker-sim``): the bulk container read, and the docker plugin's
-    reads, changes, log streams and exec terminals (through :class:`DokkuClient`)."""
+    """``docker`` (or ``pruvon-docker-sim``) for the cheap bulk container read."""
 
     def __init__(self, prefix: Sequence[str], env: dict[str, str] | None = None) -> None:
         self.prefix = list(prefix)
@@ -566,14 +569,3 @@ class DockerCli:
         return Result(
             tuple(argv), code, out.decode(errors="replace"), err.decode(errors="replace"), duration
         )
-
-    def environment(self) -> dict[str, str] | None:
-        return {**os.environ, **self.extra_env} if self.extra_env else None
-
-    def stream(self, args: Sequence[str], **kwargs: Any) -> Stream:
-        """``docker logs -f`` and co. as a cancellable line stream."""
-        return Stream([*self.prefix, *args], self.environment(), None, **kwargs)
-
-    def pty(self, args: Sequence[str], cols: int = 80, rows: int = 24, **kwargs: Any) -> PtyHandle:
-        """``docker exec -it`` on a resizable terminal."""
-        return PtyHandle([*self.prefix, *args], self.environment(), cols, rows, **kwargs)

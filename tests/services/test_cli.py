@@ -108,3 +108,15 @@ def test_console_runs_connect_with_the_callers_stdio(host: Path,
     done = pruvon(cli_env, "console", "postgres", "db1", stdin=b"select 1;\n")
     assert done.returncode == 0, done.stderr
     assert b"(1 row)" in done.stdout
+
+
+def test_operations_print_their_record_with_format_json(host: Path,
+                                                        cli_env: dict[str, str]) -> None:
+    done = pruvon(cli_env, "create", "redis", "cache", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)  # Dokku's output went to stderr
+    assert (record["kind"], record["status"], record["percent"]) == (
+        "services.create", "succeeded", 100.0)
+    restarted = json.loads(pruvon(cli_env, "restart", "redis", "cache", "--format",
+                                  "json").stdout)
+    assert restarted["kind"] == "services.restart"
