@@ -89,8 +89,8 @@ def api_detail(kind: str, name: str) -> Any:
     reveal = request.args.get("reveal") in ("1", "true")
     if reveal:
         check = guard()
-        check.require("services.manage", ops.target(facts.name, name))
-        check.record("services.manage", ops.target(facts.name, name), "ok", reveal="dsn")
+        check.require(ops.REVEAL_ACTION, ops.target(facts.name, name))
+        check.record(ops.REVEAL_ACTION, ops.target(facts.name, name), "ok", reveal="dsn")
     return service_detail(client(), facts, name).as_dict(reveal=reveal)
 
 

@@ -158,7 +158,7 @@ def info_command(obj: CliContext, kind: str, name: str, reveal: bool, fmt: str) 
     env = Env(obj)
     detail = service_detail(env.client, env.kind(kind), check_name(name))
     if reveal:
-        env.guard.record("services.read", ops.target(kind, name), "ok", reveal="dsn")
+        env.guard.record(ops.REVEAL_ACTION, ops.target(kind, name), "ok", reveal="dsn")
     data = detail.as_dict(reveal=reveal)
     if fmt == "json":
         echo_json(data)

@@ -39,7 +39,8 @@ from pruvon_services.service import (
 CONFIG_OPTIONS_REACH = ("--config-options passes raw docker options to the service container "
                         "(volumes, devices, privileges: the whole host); only an admin may set them")
 HOST_ACCESS = "services.host_access"
-LINK_APP_ACTION = "apps.config.write"  # a link sets <ALIAS>_URL on the app and restarts it
+LINK_APP_ACTION = "apps.config.write"
+REVEAL_ACTION = "services.manage"  # the DSN's password: writers only, every reveal audited  # a link sets <ALIAS>_URL on the app and restarts it
 
 
 @dataclass
@@ -148,12 +149,12 @@ def _check_create(call: Call) -> None:
 def _create(call: Call, ctx: Context | None) -> dict[str, Any]:
     kind, name = _kind(call), _name(call)
     _step(ctx, "create")
-    call.deps.client.service_create(kind.name, name, call.params["argv_flags"])
+    call.deps.client.service_create(kind.name, name, call.params["argv_flags"], ctx=ctx)
     call.created(call.target)
     _done(ctx, call.target)
     for app in call.params["link"]:
         _step(ctx, f"link {app}")
-        call.deps.client.service_link(kind.name, name, app)
+        call.deps.client.service_link(kind.name, name, app, ctx=ctx)
         _done(ctx, app)
     return {"type": kind.name, "name": name, "linked": call.params["link"]}
 
@@ -190,7 +191,7 @@ def _destroy(call: Call, ctx: Context | None) -> dict[str, Any]:
                                           {"kind": "service", "type": kind.name, "name": name})
     _done(ctx, "; ".join(notes))
     _step(ctx, "destroy")
-    client.service_destroy(kind.name, name)
+    client.service_destroy(kind.name, name, ctx=ctx)
     _done(ctx, call.target)
     return {"type": kind.name, "name": name, "safeguards": notes}
 
@@ -223,7 +224,7 @@ def _link(call: Call, ctx: Context | None) -> dict[str, str]:
     _step(ctx, f"link {app}")
     call.deps.client.service_link(_kind(call).name, _name(call), app,
                                   call.params.get("alias") or None,
-                                  call.params.get("querystring") or None)
+                                  call.params.get("querystring") or None, ctx=ctx)
     _done(ctx, app)
     return {"service": call.target, "app": app}
 
@@ -231,7 +232,7 @@ def _link(call: Call, ctx: Context | None) -> dict[str, str]:
 def _unlink(call: Call, ctx: Context | None) -> dict[str, str]:
     app = call.params["app"]
     _step(ctx, f"unlink {app}")
-    call.deps.client.service_unlink(_kind(call).name, _name(call), app)
+    call.deps.client.service_unlink(_kind(call).name, _name(call), app, ctx=ctx)
     _done(ctx, app)
     return {"service": call.target, "app": app}
 
@@ -260,7 +261,7 @@ def _check_target(call: Call) -> None:
 def _lifecycle(action: str) -> OperationSpec:
     def run(call: Call, ctx: Context | None) -> dict[str, str]:
         _step(ctx, action)
-        call.deps.client.service_action(_kind(call).name, _name(call), action)
+        call.deps.client.service_action(_kind(call).name, _name(call), action, ctx=ctx)
         _done(ctx)
         return {"service": call.target, "action": action}
 
@@ -295,14 +296,14 @@ def _check_expose(call: Call) -> None:
 def _expose(call: Call, ctx: Context | None) -> dict[str, Any]:
     _step(ctx, "expose")
     kind, name = _kind(call), _name(call)
-    call.deps.client.service_expose(kind.name, name, call.params["ports"])
+    call.deps.client.service_expose(kind.name, name, call.params["ports"], ctx=ctx)
     _done(ctx, " ".join(call.params["ports"]) or "random ports")
     return {"service": call.target, "ports": call.params["ports"]}
 
 
 def _unexpose(call: Call, ctx: Context | None) -> dict[str, str]:
     _step(ctx, "unexpose")
-    call.deps.client.service_unexpose(_kind(call).name, _name(call))
+    call.deps.client.service_unexpose(_kind(call).name, _name(call), ctx=ctx)
     _done(ctx)
     return {"service": call.target}
 
@@ -336,7 +337,8 @@ def _check_clone(call: Call) -> None:
 def _clone(call: Call, ctx: Context | None) -> dict[str, str]:
     kind, new = _kind(call), call.params["new_name"]
     _step(ctx, "clone")
-    call.deps.client.service_clone(kind.name, _name(call), new, call.params["argv_flags"])
+    call.deps.client.service_clone(kind.name, _name(call), new, call.params["argv_flags"],
+                                   ctx=ctx)
     call.created(target(kind.name, new))
     _done(ctx, target(kind.name, new))
     return {"service": call.target, "clone": target(kind.name, new)}
@@ -357,7 +359,8 @@ def _check_upgrade(call: Call) -> None:
 
 def _upgrade(call: Call, ctx: Context | None) -> dict[str, Any]:
     _step(ctx, "upgrade")
-    call.deps.client.service_upgrade(_kind(call).name, _name(call), call.params["argv_flags"])
+    call.deps.client.service_upgrade(_kind(call).name, _name(call), call.params["argv_flags"],
+                                     ctx=ctx)
     _done(ctx)
     return {"service": call.target, "flags": call.params["argv_flags"]}
 

@@ -753,31 +753,52 @@ class DokkuClient:
         return self._read(args, lambda out: parsers.parse_lines(out, args[0], parsers.NAME_RE),
                           cache=False)
 
-    def service_create(self, kind: str, name: str, flags: Sequence[str] = ()) -> None:
+    def _change(self, args: Sequence[str], ctx: Any = None) -> None:
+        """A service change that may take minutes (a link redeploys the app, ≈50 s).
+
+        With ``ctx`` (a background operation's context: ``line``, ``watch``,
+        ``check_cancel``) Dokku's output is fed to it line by line as it comes
+        and a cancel request kills the command; a failure raises its typed
+        error either way.
+        """
+        if ctx is None:
+            self._run(args, mutating=True, timeout=self.long_timeout)
+            return
+        stream = self.stream(args, timeout=self.long_timeout, mutating=True)
+        with ctx.watch(stream.cancel):
+            for line in stream:
+                ctx.line(line)
+        ctx.check_cancel()
+
+    def service_create(self, kind: str, name: str, flags: Sequence[str] = (),
+                       ctx: Any = None) -> None:
         """``<type>:create NAME [flags]``; ``flags`` from :func:`validate.service_flags`."""
         args = [f"{validate.service_type(kind)}:create", validate.service_name(name), *flags]
-        self._run(args, mutating=True, timeout=self.long_timeout)
+        self._change(args, ctx)
 
-    def service_clone(self, kind: str, name: str, new: str, flags: Sequence[str] = ()) -> None:
+    def service_clone(self, kind: str, name: str, new: str, flags: Sequence[str] = (),
+                      ctx: Any = None) -> None:
         """``<type>:clone NAME NEW [flags]``: a new service with a copy of the data."""
         args = [f"{validate.service_type(kind)}:clone", validate.service_name(name),
                 validate.service_name(new), *flags]
-        self._run(args, mutating=True, timeout=self.long_timeout)
+        self._change(args, ctx)
 
-    def service_upgrade(self, kind: str, name: str, flags: Sequence[str] = ()) -> None:
+    def service_upgrade(self, kind: str, name: str, flags: Sequence[str] = (),
+                        ctx: Any = None) -> None:
         """``<type>:upgrade NAME [flags]``: recreate the container on another image/version."""
         args = [f"{validate.service_type(kind)}:upgrade", validate.service_name(name), *flags]
-        self._run(args, mutating=True, timeout=self.long_timeout)
+        self._change(args, ctx)
 
-    def service_expose(self, kind: str, name: str, ports: Sequence[str] = ()) -> None:
+    def service_expose(self, kind: str, name: str, ports: Sequence[str] = (),
+                       ctx: Any = None) -> None:
         """``<type>:expose NAME [[ip:]port…]``; no ports: Dokku picks random ones."""
         args = [f"{validate.service_type(kind)}:expose", validate.service_name(name),
                 *(validate.expose_port(p) for p in ports)]
-        self._run(args, mutating=True, timeout=self.long_timeout)
+        self._change(args, ctx)
 
-    def service_unexpose(self, kind: str, name: str) -> None:
+    def service_unexpose(self, kind: str, name: str, ctx: Any = None) -> None:
         args = [f"{validate.service_type(kind)}:unexpose", validate.service_name(name)]
-        self._run(args, mutating=True, timeout=self.long_timeout)
+        self._change(args, ctx)
 
     def service_logs(self, kind: str, name: str, tail: bool = False,
                      lines: int | None = None) -> Stream:
@@ -789,42 +810,42 @@ class DokkuClient:
             args += ["-n", str(validate.count(lines, "lines", MAX_LOG_LINES))]
         return self.stream(args)
 
-    def service_destroy(self, kind: str, name: str) -> None:
+    def service_destroy(self, kind: str, name: str, ctx: Any = None) -> None:
         """Destroy (``--force``); Dokku refuses while linked: :class:`ServiceLinked`."""
         args = [f"{validate.service_type(kind)}:destroy", validate.service_name(name), "--force"]
-        self._run(args, mutating=True, timeout=self.long_timeout)
+        self._change(args, ctx)
 
     def _link_change(self, action: str, kind: str, name: str, app: str,
-                     extra: Sequence[str] = ()) -> None:
+                     extra: Sequence[str] = (), ctx: Any = None) -> None:
         args = [
             f"{validate.service_type(kind)}:{action}",
             validate.service_name(name),
             validate.app_name(app),
             *extra,
         ]
-        self._run(args, mutating=True, timeout=self.long_timeout)
+        self._change(args, ctx)
 
     def service_link(self, kind: str, name: str, app: str, alias: str | None = None,
-                     querystring: str | None = None) -> None:
+                     querystring: str | None = None, ctx: Any = None) -> None:
         """``<type>:link NAME APP [--alias A] [--querystring Q]`` (restarts the app)."""
         extra: list[str] = []
         if alias:
             extra += ["--alias", validate.link_alias(alias)]
         if querystring:
             extra += ["--querystring", validate.querystring(querystring)]
-        self._link_change("link", kind, name, app, extra)
+        self._link_change("link", kind, name, app, extra, ctx)
 
-    def service_unlink(self, kind: str, name: str, app: str) -> None:
-        self._link_change("unlink", kind, name, app)
+    def service_unlink(self, kind: str, name: str, app: str, ctx: Any = None) -> None:
+        self._link_change("unlink", kind, name, app, ctx=ctx)
 
-    def service_action(self, kind: str, name: str, action: str) -> None:
+    def service_action(self, kind: str, name: str, action: str, ctx: Any = None) -> None:
         """``start``, ``stop`` or ``restart`` a service container."""
         if action not in ("start", "stop", "restart"):
             raise validate.InvalidValue(
                 f"service action must be start, stop or restart, not {action!r}"
             )
         args = [f"{validate.service_type(kind)}:{action}", validate.service_name(name)]
-        self._run(args, mutating=True, timeout=self.long_timeout)
+        self._change(args, ctx)
 
     def service_export(self, kind: str, name: str) -> Stream:
         """The dump as a byte stream: iterate ``stream.chunks()``, never buffered whole."""

@@ -48,7 +48,7 @@ def test_create_link_list_json_and_info(host: Path, cli_env: dict[str, str]) -> 
     revealed = pruvon(cli_env, "info", "postgres", "db1", "--reveal", "--format", "json")
     assert ":****@" not in json.loads(revealed.stdout)["dsn"]
     reads = [e for e in audit.read(state_dir=Path(cli_env["PRUVON_STATE_DIR"]))
-             if e.action == "services.read"]
+             if e.action == "services.manage"]
     assert reads and reads[-1].details["reveal"] == "dsn"
 
 

@@ -227,3 +227,13 @@ def test_operation_targets_allow_one_service_slash_and_no_path(tmp_path: Path) -
     for bad in ("service:postgres/../x", "service:postgres/a/b", "app:../x", "service:/x"):
         with pytest.raises(OperationError):
             manager.run("t", bad, ["one"], lambda ctx: None)
+
+
+def test_long_changes_show_dokkus_output_as_it_comes(host: Path, run_op: Any) -> None:
+    from pruvon_core.operations import OperationStore
+
+    sim(host, "postgres:create", "db1")
+    op = ok(run_op(ops.LINK, "postgres/db1", app="blog"))
+    output = OperationStore(run_op.runner.state_dir).output(op.id)
+    assert any("DATABASE_URL" in line for line in output)
+    assert any("Restarting app blog" in line for line in output)

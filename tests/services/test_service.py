@@ -174,3 +174,50 @@ def test_each_kinds_own_export_imports_back_and_a_foreign_one_is_refused(
     with pytest.raises(ServicesError, match=f"not a {facts.title} export"):
         import_stream(client, facts, "d1", io.BytesIO(b"PGDMP\x01\x10"), 7, lambda n: None)
     assert client.calls == []
+
+
+def test_a_plugin_declared_kind_joins_with_its_facts(client: Any) -> None:
+    import pluggy
+
+    from pruvon_core import hookspecs
+    from pruvon_core.hookspecs import hookimpl
+    from pruvon_core.registry import ServiceType
+
+    class Cockroach:
+        @hookimpl
+        def pruvon_service_types(self) -> list:
+            return [ServiceType("cockroach", "CockroachDB", title="CockroachDB", console=True,
+                                export_ext="sql", dump_magic=(b"--",),
+                                create_flags=("--image", "--image-version")),
+                    ServiceType("broken", "bad facts", dump_magic=("not bytes",)),  # type: ignore[arg-type]
+                    ServiceType("postgres", "a second postgres is ignored")]
+
+    pm = pluggy.PluginManager("pruvon")
+    pm.add_hookspecs(hookspecs)
+    pm.register(Cockroach())
+    context = type("Context", (), {"plugins": pm})()
+    names = [k.name for k in available_kinds(client, context, max_age=0)]
+    assert names == ["postgres", "redis", "cockroach"]
+    roach = kind_facts("cockroach", context)
+    assert (roach.title, roach.console, roach.export_ext, roach.exportable, roach.official) == (
+        "CockroachDB", True, "sql", True, False)
+    assert roach.create_flags == ("--image", "--image-version")
+    check_dump(roach, b"-- dump")
+    with pytest.raises(ServicesError):
+        check_dump(roach, b"PGDMP")
+
+
+def test_without_docker_the_list_still_costs_no_info_calls(host: Path, client: Any) -> None:
+    """Over ssh Pruvon cannot run docker: names and links still come, status stays empty."""
+    sim(host, "postgres:create", "db1")
+    sim(host, "postgres:link", "db1", "blog")
+    client.docker = None
+    rows = list_services(client, [PG, REDIS])
+    assert [(r.name, r.status, r.links) for r in rows] == [("db1", "", ["blog"])]
+    assert sorted(c.argv[0] for c in client.calls) == [
+        "docker-options:report", "postgres:list", "redis:list"]
+
+
+def test_a_host_without_service_plugins_lists_nothing(client: Any) -> None:
+    assert list_services(client, []) == []
+    assert client.calls == []
