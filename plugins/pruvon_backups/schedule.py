@@ -15,7 +15,7 @@ from typing import Any
 from pruvon_services.public import DATASTORES, installed_types
 
 from pruvon_backups import config as backup_config
-from pruvon_backups import engine, layout
+from pruvon_backups import engine, layout, scan
 from pruvon_backups.catalogue import utcnow
 from pruvon_backups.locking import run_lock
 from pruvon_core.dokku.errors import DokkuError
@@ -81,6 +81,7 @@ def run_many(pruvon: Any, services: Any, rotation: str, trigger: str,
     now = now or utcnow()
     cat = engine.catalogue(pruvon)
     with run_lock(pruvon.state_dir, cat):
+        scan.rescan(pruvon)  # the first run on a Pruvon host catalogues its existing tree
         run_id = cat.start_run(trigger, rotation)
         summary: dict[str, Any] = {"run": run_id, "rotation": rotation, "ok": [], "failed": [],
                                    "pruned": []}

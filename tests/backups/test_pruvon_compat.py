@@ -115,3 +115,14 @@ def test_new_backups_go_beside_pruvons_in_the_same_tree(pruvon: Any, pruvon_tree
     assert Path(record.path).parent == pruvon_tree["daily"].parent
     backups.rescan(pruvon)
     assert len(backups.catalogue(pruvon).list()) == 4  # its own file is not catalogued twice
+
+
+def test_the_first_auto_run_catalogues_pruvons_tree_and_applies_retention(
+        pruvon: Any, pruvon_tree: dict[str, Path]) -> None:
+    from datetime import UTC, datetime
+
+    summary = backups.run_due(pruvon, now=datetime(2025, 12, 10, 3, tzinfo=UTC))
+    assert summary["failed"] == [] and len(summary["ok"]) == 2
+    # Pruvon's daily of 2025-11-20 is older than keep_daily_days (7): retention removes it
+    assert not pruvon_tree["daily"].exists()
+    assert pruvon_tree["weekly"].exists() and pruvon_tree["monthly"].exists()
