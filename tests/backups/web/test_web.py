@@ -88,6 +88,7 @@ def test_api_list_detail_download_verify_delete(pruvon_web_client: Any, pruvon_w
     assert hashlib.sha256(data).hexdigest() == detail["sha256"]
     assert data == Path(detail["path"]).read_bytes()
     assert download.headers["Content-Length"] == str(len(data))
+    assert download.headers["X-Content-SHA256"] == detail["sha256"]
     assert f'filename="{Path(detail["path"]).name}"' in download.headers["Content-Disposition"]
     verified = api(pruvon_web_client, token, "POST", f"/api/v1/backups/{backup_id}/verify", json={})
     assert verified.status_code == 200 and verified.get_json()["ok"] is True
