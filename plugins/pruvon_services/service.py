@@ -126,16 +126,20 @@ def _exposed(ports: str) -> str:
     return " ".join(f"{c}->{h}" for c, h in seen.items())
 
 
+def _tag(image: str) -> str:
+    """``postgres:18.4`` → ``18.4`` (no tag: empty)."""
+    return image.rpartition(":")[2] if ":" in image else ""
+
+
 def _row(kind: str, listed: dict[str, str], containers: dict[tuple[str, str, str], Any],
          links: dict[tuple[str, str], list[str]] | None) -> ServiceRow:
-    name = listed["name"]
-    row = ServiceRow(kind, name, listed.get("status", ""), listed.get("version", ""),
-                     listed.get("version", ""), listed.get("exposed_ports", ""),
-                     listed.get("links", "").split())
+    name, image = listed["name"], listed.get("version", "")  # an old table's "postgres:11.6"
+    row = ServiceRow(kind, name, listed.get("status", ""), _tag(image), image,
+                     listed.get("exposed_ports", ""), listed.get("links", "").split())
     service = containers.get((kind, name, "service"))
     if service is not None:
         row.status, row.image = service["state"], service["image"]
-        row.version = service["image"].rpartition(":")[2] if ":" in service["image"] else ""
+        row.version = _tag(service["image"])
     elif containers and not row.status:
         row.status = "missing"  # ``stop`` removes the container: what ``--status`` says
     ambassador = containers.get((kind, name, "ambassador"))
@@ -149,8 +153,8 @@ def _row(kind: str, listed: dict[str, str], containers: dict[tuple[str, str, str
 def _parallel(calls: list[Callable[[], Any]]) -> list[Any]:
     """Run independent Dokku reads at once (the client allows a few in flight); results in
     order, the first failure raised."""
-    if len(calls) == 1:
-        return [calls[0]()]
+    if len(calls) <= 1:
+        return [call() for call in calls]
     with ThreadPoolExecutor(max_workers=min(len(calls), PARALLEL_READS)) as pool:
         futures = [pool.submit(call) for call in calls]
         return [future.result() for future in futures]
@@ -190,9 +194,8 @@ def service_detail(client: Any, kind: ServiceKind, name: str) -> ServiceDetail:
               "data_dir": info.data_dir, "service_root": info.service_root,
               **{k.replace("-", "_"): v for k, v in info.extra.items()}}
     image = info.version
-    version = image.rpartition(":")[2] if ":" in image else image
-    row = ServiceRow(kind.name, info.name, info.status, version, image, info.exposed_ports,
-                     list(info.links))
+    row = ServiceRow(kind.name, info.name, info.status, _tag(image) or image, image,
+                     info.exposed_ports, list(info.links))
     return ServiceDetail(row, fields, info.dsn)
 
 

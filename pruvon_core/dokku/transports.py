@@ -43,6 +43,7 @@ from pruvon_core.dokku.models import Result
 
 CHUNK = 64 * 1024
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux; Python < 3.10 lacks the name
+FEED_CHUNK = 1024 * 1024  # stdin fed from a file or upload (imports): read and written 1 MiB at once
 STDERR_LIMIT = 256 * 1024
 STDOUT_TAIL_LINES = 50  # kept from a line stream, to explain a failure
 KILL_GRACE = 1.0
@@ -105,13 +106,21 @@ def _spawn(argv: list[str], env: dict[str, str] | None, **kwargs: Any) -> subpro
     return proc
 
 
+def _widen(pipe: IO[bytes]) -> None:
+    """Ask for a 1 MiB pipe buffer (Linux F_SETPIPE_SZ): a dump fed at disk speed then
+    costs a sixteenth of the wake-ups; the default 64 KiB stays when refused."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        fcntl.fcntl(pipe.fileno(), F_SETPIPE_SZ, FEED_CHUNK)
+
+
 def _feed(pipe: IO[bytes], source: bytes | IO[bytes]) -> None:
     """Write ``source`` to the child's stdin in chunks (a file is never read whole)."""
     try:
         if isinstance(source, bytes):
             pipe.write(source)
         else:
-            while chunk := source.read(CHUNK):
+            _widen(pipe)
+            while chunk := source.read(FEED_CHUNK):
                 pipe.write(chunk)
     except (BrokenPipeError, OSError, ValueError):
         pass  # the child stopped reading: its exit status tells why

@@ -216,3 +216,8 @@ def test_without_docker_the_list_still_costs_no_info_calls(host: Path, client: A
     assert [(r.name, r.status, r.links) for r in rows] == [("db1", "", ["blog"])]
     assert sorted(c.argv[0] for c in client.calls) == [
         "docker-options:report", "postgres:list", "redis:list"]
+
+
+def test_a_host_without_service_plugins_lists_nothing(client: Any) -> None:
+    assert list_services(client, []) == []
+    assert client.calls == []

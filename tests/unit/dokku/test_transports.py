@@ -85,8 +85,9 @@ def test_stdin_bytes_and_large_file_are_streamed():
 def test_import_reports_progress_while_streaming_stdin():
     client = DokkuClient(sh("wc -c >/dev/null"))
     seen: list[int] = []
-    client.service_import("postgres", "svc-db", io.BytesIO(b"x" * 200_000), progress=seen.append)
-    assert seen[-1] == 200_000 and seen == sorted(seen) and len(seen) >= 4
+    size = 4 * 1024 * 1024 + 5  # fed 1 MiB at a time: progress after every chunk
+    client.service_import("postgres", "svc-db", io.BytesIO(b"x" * size), progress=seen.append)
+    assert seen[-1] == size and seen == sorted(seen) and len(seen) >= 5
 
 
 def test_no_stdin_means_eof_not_inherited():
