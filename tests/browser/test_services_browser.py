@@ -21,7 +21,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: Any) -> Any:
-    running = start_server(tmp_path_factory.mktemp("services-browser"))
+    root = tmp_path_factory.mktemp("services-browser")
+    # the destroy's safety backup (backups plugin) stays in the sandbox
+    running = start_server(root, extra_config=f"\nbackup:\n  backup_dir: {root / 'backups'}\n")
     for app in ("blog", "secret"):
         sim(running.sim, "apps:create", app)
         sim(running.sim, "git:from-image", app, "example/web:1")
@@ -114,6 +116,7 @@ def test_create_link_console_export_import_unlink_destroy(page: Any, server: Any
     assert wait_operation(page) == "succeeded"
     page.goto("/services")
     expect(page.locator("#services-table")).not_to_contain_text("shop-db")
+    assert list((server.root / "backups").rglob("shop-db_safety.*.dump*")), "no safety export"
     assert page.problems == []
 
 
