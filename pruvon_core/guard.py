@@ -53,7 +53,13 @@ class Guard:
         return self if kind == self.kind else dataclasses.replace(self, kind=kind)
 
     def resource(self, name: str | None) -> Resource | None:
-        return Resource(self.kind, name) if name is not None else None
+        """The resource ``name`` names; a service is ``<type>/<name>``."""
+        if name is None:
+            return None
+        if self.kind == "service" and "/" in name:
+            service_type, _, service = name.partition("/")
+            return Resource("service", service, service_type)
+        return Resource(self.kind, name)
 
     def allowed(self, action: str, name: str | None = None) -> bool:
         return check(self.actor, action, self.resource(name), config=self.config)

@@ -181,6 +181,41 @@ class Runner:
         return self.apply(spec, target, params)
 
 
+def step(ctx: Context | None, name: str) -> None:
+    """Start step ``name`` of a background operation (a quick change has no steps)."""
+    if ctx is not None:
+        ctx.step(name)
+
+
+def done(ctx: Context | None, detail: str = "") -> None:
+    """End the running step of a background operation."""
+    if ctx is not None:
+        ctx.done(detail)
+
+
+def grantee(call: Call) -> str | None:
+    """Who a resource created by ``call`` must be granted to: the scoped user, else None.
+
+    Admins and the ``system`` actor need no grant; an API key's grant goes to
+    its owner; without a config store there is nowhere to write one.
+    """
+    actor = call.actor
+    if actor.role == "admin" or not actor.username or getattr(call.deps, "store", None) is None:
+        return None
+    return str(actor.username)
+
+
+def creator_grant(grant: Callable[[Any, str, str], Any]) -> Callable[[Call, str], None]:
+    """A spec post-action: ``grant(store, username, created)`` when :func:`grantee` says so."""
+
+    def post(call: Call, created: str) -> None:
+        username = grantee(call)
+        if username is not None:
+            grant(call.deps.store, username, created)
+
+    return post
+
+
 def action_of(specs: Iterable[OperationSpec], kind: str, default: str) -> str:
     """The permission an operation's kind needs (cancelling it needs the same)."""
     return next((s.action for s in specs if s.kind == kind), default)

@@ -18,6 +18,7 @@ from typing import Any
 log = logging.getLogger("pruvon.registry")
 
 KIND_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+FLAG_RE = re.compile(r"^--[a-z][a-z0-9-]{0,40}$")
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,46 @@ class DeclaredKind:
         return asdict(self)
 
 
+@dataclass(frozen=True)
 class ServiceType(DeclaredKind):
-    """A kind of service a plugin provides (``name`` as used in URLs and grants)."""
+    """A kind of service a plugin provides (``name`` as used in URLs and grants).
+
+    The optional facts tell the services feature how to treat it (all have
+    defaults, so ``ServiceType(name, description)`` keeps working): a display
+    ``title``, whether ``<name>:connect`` gives a ``console``, the file
+    extension of an export, the accepted first bytes of an export
+    (``dump_magic``; empty = not checked) and the ``<name>:create`` flags
+    Pruvon may pass on.
+    """
+
+    title: str = ""
+    console: bool = False
+    export_ext: str = "export"
+    dump_magic: tuple[bytes, ...] = ()
+    create_flags: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-safe: the magic bytes as hex."""
+        data = asdict(self)
+        data["dump_magic"] = [magic.hex() for magic in self.dump_magic]
+        data["create_flags"] = list(self.create_flags)
+        return data
 
 
 class BackupTarget(DeclaredKind):
-    """A place backup files go; ``name`` is what the config refers to."""
+    """A kind of place backup files go; ``name`` is what ``backup.targets[].type`` names.
+
+    A kind that can be configured overrides :meth:`configure` (returning an
+    object with the backups plugin's ``Target`` protocol) and :meth:`problems`.
+    """
+
+    def configure(self, options: Any) -> Any:
+        """The target described by one ``backup.targets`` entry (``options``)."""
+        raise NotImplementedError(f"backup target kind {self.name!r} cannot be configured")
+
+    def problems(self, options: Any) -> list[str]:
+        """What is wrong with ``options`` (each message names its key); empty when fine."""
+        return []
 
 
 @dataclass(frozen=True)
@@ -129,4 +164,19 @@ def _problem(entry: Any, kind: type) -> str | None:
         return "name must be lowercase letters, digits and '-' (at most 32)"
     if not isinstance(entry.description, str):
         return "description must be a string"
+    if isinstance(entry, ServiceType):
+        return _service_type_problem(entry)
     return entry.problem() if isinstance(entry, AppTemplate) else None
+
+
+def _service_type_problem(entry: ServiceType) -> str | None:
+    """The optional facts must have their declared types (they reach argv and file names)."""
+    if not isinstance(entry.title, str) or not isinstance(entry.console, bool):
+        return "title must be a string and console a bool"
+    if not isinstance(entry.export_ext, str) or not KIND_NAME_RE.match(entry.export_ext):
+        return "export_ext must be lowercase letters, digits and '-'"
+    if not all(isinstance(m, bytes) and m for m in entry.dump_magic):
+        return "dump_magic must be non-empty bytes"
+    if not all(isinstance(f, str) and FLAG_RE.match(f) for f in entry.create_flags):
+        return "create_flags must be long options such as '--image'"
+    return None

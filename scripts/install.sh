@@ -16,6 +16,7 @@
 #   /var/backups/pruvon       0700   pruvon:pruvon, backups; kept
 #   /etc/default/pruvon       0644   root, PRUVON_BIN/PRUVON_USER/PRUVON_CONFIG/PRUVON_STATE_DIR
 #   /etc/systemd/system/pruvon.service  0644 root
+#   /etc/systemd/system/pruvon-backup.{service,timer}  0644 root (daily backup auto)
 #   /etc/sudoers.d/pruvon     0440   root, pruvon->dokku and dokku->pruvon rules, checked
 #                                    with `visudo -c` before it is put in place
 #   the Dokku plugin (`dokku plugin:install`), then the service is (re)started.
@@ -468,6 +469,7 @@ start_service() {
   fi
   systemctl daemon-reload
   systemctl enable --quiet pruvon
+  systemctl enable --quiet --now pruvon-backup.timer
   systemctl restart pruvon
   sleep 1
   systemctl is-active --quiet pruvon || fail "pruvon did not start: journalctl -u pruvon -n 50"
@@ -490,7 +492,7 @@ do_install() {
 # ---------------------------------------------------------------- uninstall
 do_uninstall() {
   if [[ -z "$ROOT" ]]; then
-    systemctl disable --now pruvon >/dev/null 2>&1 || true
+    systemctl disable --now pruvon pruvon-backup.timer >/dev/null 2>&1 || true
     if command -v dokku >/dev/null && dokku plugin:installed pruvon >/dev/null 2>&1; then
       dokku plugin:uninstall pruvon
     fi

@@ -19,18 +19,9 @@ from typing import Any
 import click
 
 from pruvon_apps import operations, service
-from pruvon_core.cli import (
-    CliContext,
-    CliError,
-    cli_state_dir,
-    echo_json,
-    echo_table,
-    format_option,
-    os_user,
-    pass_ctx,
-)
-from pruvon_core.cli_support import run_live, typed_errors
-from pruvon_core.dokku import client_from_config, validate
+from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
+from pruvon_core.cli_run import CliEnv, echo_lines, run_spec, typed_errors
+from pruvon_core.dokku import errors, validate
 from pruvon_core.operations import Operation
 from pruvon_core.opspecs import OperationSpec
 from pruvon_core.permissions import SYSTEM
@@ -39,15 +30,13 @@ EXIT_INCOMPLETE = 5  # the answer was printed but is incomplete (e.g. no live st
 
 
 # --------------------------------------------------------------------------- plumbing
-class Env:
+class Env(CliEnv):
     """What every command needs: config, client, state dir, guard."""
 
     def __init__(self, obj: CliContext) -> None:
-        self.config = obj.config() if obj.config_file.exists() else None
-        self.state_dir = cli_state_dir()
-        self.client = client_from_config(self.config)
+        super().__init__(obj)
         self.guard = service.Guard(SYSTEM, self.config, self.state_dir,
-                                   extra={"os_user": os_user(), "via": "cli"})
+                                   extra={"os_user": self.os_user, "via": "cli"})
         self.index = service.DomainIndex(self.state_dir)
         self.deps = operations.AppsDeps(self.client, self.state_dir, self.storage_dir,
                                         self.index, obj.store if self.config is not None else None)
@@ -59,16 +48,12 @@ class Env:
         return service.storage_dir(self.config)
 
 
-dokku_errors = typed_errors  # the shared mapping of typed errors to exit codes
+dokku_errors = typed_errors((errors.AppNotFound,))
 
 
 def run_operation(env: Env, spec: OperationSpec, app: str, **params: Any) -> Operation:
-    """Run ``spec`` through the one runner, print its output live; Ctrl-C asks it to stop.
-
-    Validation, permission, the per-app lock and the audit (``started`` and
-    the outcome) are the runner's, exactly as for the web.
-    """
-    return run_live(env.runner, spec, app, **params)
+    """Run ``spec`` on ``app`` through the one runner, printing its output live."""
+    return run_spec(env.runner, spec, app, params)
 
 
 # --------------------------------------------------------------------------- group
@@ -598,11 +583,7 @@ def logs_command(obj: CliContext, app: str, lines: int, process: str | None, tai
     """The app's logs ('dokku logs')."""
     env = Env(obj)
     stream = service.log_stream(env.client, app, lines=lines, process=process, tail=tail)
-    try:
-        for line in stream:
-            click.echo(line)
-    except KeyboardInterrupt:
-        stream.cancel()
+    echo_lines(stream)
 
 
 @apps_group.command("operations")

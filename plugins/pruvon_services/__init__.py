@@ -19,6 +19,9 @@ ACTIONS = [
     Action("services.console", "Open a service console", False, "service"),
     Action("services.export", "Export a service's data", False, "service"),
     Action("services.import", "Import data into a service", False, "service"),
+    # global (no resource kind) and not route-granted: only admins hold it
+    Action("services.host_access", "Reach past a service's container: raw docker options "
+           "(--config-options) for its container", False, None),
 ]
 
 
@@ -47,3 +50,17 @@ def pruvon_dashboard_cards(actor, pruvon):
     from pruvon_services.cards import services_card
 
     return services_card(actor, pruvon)
+
+
+@hookimpl
+def pruvon_register_commands(cli):
+    from pruvon_services.cli import register
+
+    register(cli)
+
+
+@hookimpl
+def pruvon_web_blueprints():
+    from pruvon_services.routes import blueprint
+
+    return [blueprint()]

@@ -784,8 +784,32 @@ class DokkuClient(HostCommands):
     # ----------------------------------------------------------------- services
     def services(self, kind: str) -> list[Service]:
         """Services of one type (``postgres:list``); empty when there are none."""
+        return [Service(kind, row["name"]) for row in self.service_table(kind)]
+
+    def service_table(self, kind: str) -> list[dict[str, str]]:
+        """``<type>:list`` rows: names, plus status/version/ports/links from older plugins."""
         args = [f"{validate.service_type(kind)}:list"]
-        return [Service(kind, name) for name in self._read(args, parsers.parse_service_list)]
+        return self._read(args, parsers.parse_service_table)
+
+    def service_containers(self) -> list[dict[str, str]]:
+        """Every service and ambassador container from ONE ``docker ps -a`` (local only).
+
+        What ``<type>:info`` would say per service (status, image, exposed
+        ports), for all services of all types at once; cached like the app list.
+        """
+        if self.docker is None:
+            raise DokkuError(f"the {self.transport.name} transport cannot run docker")
+        args = ["ps", "-a", "--no-trunc", "--filter", "label=dokku", "--format", "{{json .}}"]
+
+        def load() -> list[dict[str, str]]:
+            out = self._docker(args).stdout
+            return self._parse(args, out, parsers.parse_service_containers, tool="docker")
+
+        return self._cached(("docker-services",), load)
+
+    def service_link_map(self) -> dict[tuple[str, str], list[str]]:
+        """``{(type, name): [linked apps]}`` of every service from ONE ``docker-options:report``."""
+        return self._read(["docker-options:report"], parsers.parse_service_links)
 
     def service_info(self, kind: str, name: str) -> ServiceInfo:
         args = [f"{validate.service_type(kind)}:info", validate.service_name(name)]
@@ -804,25 +828,66 @@ class DokkuClient(HostCommands):
         return self._read(args, lambda out: parsers.parse_lines(out, args[0], parsers.NAME_RE),
                           cache=False)
 
-    def service_create(self, kind: str, name: str) -> None:
-        args = [f"{validate.service_type(kind)}:create", validate.service_name(name)]
+    def service_create(self, kind: str, name: str, flags: Sequence[str] = ()) -> None:
+        """``<type>:create NAME [flags]``; ``flags`` from :func:`validate.service_flags`."""
+        args = [f"{validate.service_type(kind)}:create", validate.service_name(name), *flags]
         self._run(args, mutating=True, timeout=self.long_timeout)
+
+    def service_clone(self, kind: str, name: str, new: str, flags: Sequence[str] = ()) -> None:
+        """``<type>:clone NAME NEW [flags]``: a new service with a copy of the data."""
+        args = [f"{validate.service_type(kind)}:clone", validate.service_name(name),
+                validate.service_name(new), *flags]
+        self._run(args, mutating=True, timeout=self.long_timeout)
+
+    def service_upgrade(self, kind: str, name: str, flags: Sequence[str] = ()) -> None:
+        """``<type>:upgrade NAME [flags]``: recreate the container on another image/version."""
+        args = [f"{validate.service_type(kind)}:upgrade", validate.service_name(name), *flags]
+        self._run(args, mutating=True, timeout=self.long_timeout)
+
+    def service_expose(self, kind: str, name: str, ports: Sequence[str] = ()) -> None:
+        """``<type>:expose NAME [[ip:]port…]``; no ports: Dokku picks random ones."""
+        args = [f"{validate.service_type(kind)}:expose", validate.service_name(name),
+                *(validate.expose_port(p) for p in ports)]
+        self._run(args, mutating=True, timeout=self.long_timeout)
+
+    def service_unexpose(self, kind: str, name: str) -> None:
+        args = [f"{validate.service_type(kind)}:unexpose", validate.service_name(name)]
+        self._run(args, mutating=True, timeout=self.long_timeout)
+
+    def service_logs(self, kind: str, name: str, tail: bool = False,
+                     lines: int | None = None) -> Stream:
+        """``<type>:logs NAME [-t|-n] [count]`` (count is the plugin's 3rd positional)."""
+        args = [f"{validate.service_type(kind)}:logs", validate.service_name(name)]
+        if tail:
+            args.append("-t")
+        elif lines is not None:
+            args += ["-n", str(validate.count(lines, "lines", MAX_LOG_LINES))]
+        return self.stream(args)
 
     def service_destroy(self, kind: str, name: str) -> None:
         """Destroy (``--force``); Dokku refuses while linked: :class:`ServiceLinked`."""
         args = [f"{validate.service_type(kind)}:destroy", validate.service_name(name), "--force"]
         self._run(args, mutating=True, timeout=self.long_timeout)
 
-    def _link_change(self, action: str, kind: str, name: str, app: str) -> None:
+    def _link_change(self, action: str, kind: str, name: str, app: str,
+                     extra: Sequence[str] = ()) -> None:
         args = [
             f"{validate.service_type(kind)}:{action}",
             validate.service_name(name),
             validate.app_name(app),
+            *extra,
         ]
         self._run(args, mutating=True, timeout=self.long_timeout)
 
-    def service_link(self, kind: str, name: str, app: str) -> None:
-        self._link_change("link", kind, name, app)
+    def service_link(self, kind: str, name: str, app: str, alias: str | None = None,
+                     querystring: str | None = None) -> None:
+        """``<type>:link NAME APP [--alias A] [--querystring Q]`` (restarts the app)."""
+        extra: list[str] = []
+        if alias:
+            extra += ["--alias", validate.link_alias(alias)]
+        if querystring:
+            extra += ["--querystring", validate.querystring(querystring)]
+        self._link_change("link", kind, name, app, extra)
 
     def service_unlink(self, kind: str, name: str, app: str) -> None:
         self._link_change("unlink", kind, name, app)

@@ -42,6 +42,7 @@ from pruvon_core.dokku.errors import (
 from pruvon_core.dokku.models import Result
 
 CHUNK = 64 * 1024
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux; Python < 3.10 lacks the name
 STDERR_LIMIT = 256 * 1024
 STDOUT_TAIL_LINES = 50  # kept from a line stream, to explain a failure
 KILL_GRACE = 1.0
@@ -244,9 +245,17 @@ class Stream:
         kill_group(self._proc.pid)
 
     def chunks(self, size: int = CHUNK) -> Iterator[bytes]:
-        """Raw stdout bytes as they come (for binary exports)."""
+        """Raw stdout bytes as they come (for binary exports).
+
+        A ``size`` above the pipe's 64 KiB asks the kernel for a pipe that
+        large (Linux ``F_SETPIPE_SZ``, best effort): a 1 GiB dump then crosses
+        in 1 MiB steps instead of 16 times as many wake-ups of both processes.
+        """
         assert self._proc.stdout is not None
         stdout = self._proc.stdout
+        if size > CHUNK:
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(stdout.fileno(), F_SETPIPE_SZ, size)
         while chunk := stdout.read1(size):
             yield chunk
         self._finish()

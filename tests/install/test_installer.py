@@ -27,6 +27,8 @@ EXPECTED = {
     "etc/pruvon/pruvon.yml": 0o600,
     "etc/default/pruvon": 0o644,
     "etc/systemd/system/pruvon.service": 0o644,
+    "etc/systemd/system/pruvon-backup.service": 0o644,
+    "etc/systemd/system/pruvon-backup.timer": 0o644,
     "etc/sudoers.d/pruvon": 0o440,
     "etc/sudoers.d": 0o750,
     "var/lib/pruvon": 0o700,
@@ -120,10 +122,15 @@ def test_every_unit_of_etc_systemd_is_installed_and_verifies(installed):
     assert units and sorted(p.name for p in (root / "etc/systemd/system").iterdir()) == units
     for name in units:
         unit = root / "etc/systemd/system" / name
-        assert f"ExecStart={VENV}/bin/pruvon serve" in unit.read_text()
+        if name.endswith(".service"):  # every service runs this venv's pruvon (serve, backup auto)
+            assert f"ExecStart={VENV}/bin/pruvon " in unit.read_text()
         proc = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True,
                               text=True, check=False)
         assert proc.returncode == 0 and not proc.stderr.strip(), proc.stderr
+    system = root / "etc/systemd/system"
+    assert f"ExecStart={VENV}/bin/pruvon serve\n" in (system / "pruvon.service").read_text()
+    assert f"ExecStart={VENV}/bin/pruvon backup auto\n" in (system / "pruvon-backup.service").read_text()
+    assert "Persistent=true\n" in (system / "pruvon-backup.timer").read_text()
 
 
 def test_running_again_changes_nothing_the_operator_owns(installed):

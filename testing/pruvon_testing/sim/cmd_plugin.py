@@ -4,7 +4,9 @@ The inventory has three parts, listed together as ``plugn list`` would:
 
 * Dokku's core plugins (fixed for 0.38.27; ``builds`` really reports 0.34.0);
 * the community service plugins the simulator implements in Python
-  (``postgres``, ``redis``), installed unless the ``uninstalled`` knob names them;
+  (``postgres``, ``redis`` installed unless the ``uninstalled`` knob names them, as on
+  the reference host; ``mysql``, ``mariadb``, ``mongo`` once ``plugin:install``-ed or
+  named by the ``installed`` knob);
 * script plugins installed under ``<root>/plugins/enabled/<name>/`` with a
   ``plugin.toml`` (their git origin/commit/branch are read like Dokku does).
 """
@@ -25,6 +27,7 @@ from pruvon_testing.sim.core import (
     pop_format_flag,
 )
 from pruvon_testing.sim.knobs import version_at_least
+from pruvon_testing.sim.services_types import TYPES as SERVICE_TYPES
 
 CORE_PLUGINS: tuple[tuple[str, str], ...] = (
     ("00_dokku-standard", "dokku core standard plugin"),
@@ -64,17 +67,14 @@ class PluginInfo:
                 "branch": self.branch}
 
 
-# Service plugins implemented by the simulator itself (cmd_postgres / cmd_redis).
+# Service plugins implemented by the simulator itself (``cmd_services``), with
+# the version and commit of the upstream snapshot their data is taken from.
 BUILTIN_COMMUNITY: dict[str, PluginInfo] = {
-    "postgres": PluginInfo(
-        "postgres", "1.48.0", "dokku postgres service plugin", False,
-        "file:///srv/plugins/dokku-postgres", "f694199be12924bcfa7d16d8c7200028b60104cf",
-        "master"),
-    "redis": PluginInfo(
-        "redis", "1.43.0", "dokku redis service plugin", False,
-        "file:///srv/plugins/dokku-redis", "f639c61f1c2ddf19e7f336838597593354fc1689",
-        "master"),
-    "letsencrypt": PluginInfo(
+    **{stype.kind: PluginInfo(
+        stype.kind, stype.plugin_version, f"dokku {stype.kind} service plugin", False,
+        f"file:///srv/plugins/dokku-{stype.kind}", stype.plugin_commit, "master")
+       for stype in sorted(SERVICE_TYPES.values(), key=lambda t: t.kind)},
+    "letsencrypt": PluginInfo(  # cmd_letsencrypt
         "letsencrypt", "0.25.1", "Automated installation of let's encrypt TLS certificates",
         False, "https://github.com/dokku/dokku-letsencrypt.git",
         "1d5b6cbbd1a4b1f47df1a6c2c4bd3a0d3a6e0b42", "master"),
@@ -85,10 +85,12 @@ OFF_BY_DEFAULT = ("letsencrypt",)
 
 def builtin_installed(state: SimState, name: str) -> bool:
     """A built-in community plugin is installed unless the ``uninstalled`` knob lists it;
-    one of :data:`OFF_BY_DEFAULT` only once installed."""
+    one that is not installed by default also needs the ``installed`` knob to list it."""
     if name not in BUILTIN_COMMUNITY or name in (state.knobs().get("uninstalled") or []):
         return False
-    return name not in OFF_BY_DEFAULT or name in (state.knobs().get("installed") or [])
+    default = name not in OFF_BY_DEFAULT and (name not in SERVICE_TYPES
+                                              or SERVICE_TYPES[name].default_installed)
+    return default or name in (state.knobs().get("installed") or [])
 
 
 def is_core_command(name: str) -> bool:
@@ -286,12 +288,11 @@ def _download_and_enable(ctx: Ctx) -> int:
 
     url, options, skip_trigger = _install_args(ctx.args)
     name = _safe_name(ctx, options.get("name") or _plugin_name(url))
-    if name in BUILTIN_COMMUNITY:  # the simulator's own postgres/redis …: just (re)enable
-        if builtin_installed(ctx.state, name):
-            ctx.fail("Plugin already enabled")
-        uninstalled = [n for n in ctx.state.knobs().get("uninstalled") or [] if n != name]
-        wanted = [n for n in ctx.state.knobs().get("installed") or [] if n != name]
-        ctx.state.set_knobs(uninstalled=uninstalled, installed=[*wanted, name])
+    if name in BUILTIN_COMMUNITY:  # the simulator's own service plugins: just (re)enable
+        knobs = ctx.state.knobs()
+        uninstalled = [n for n in knobs.get("uninstalled") or [] if n != name]
+        installed = sorted({*(knobs.get("installed") or []), name})
+        ctx.state.set_knobs(uninstalled=uninstalled, installed=installed)
         ctx.info1_quiet(f"Plugin {name} enabled")
         return 0
     target = ctx.state.plugins_dir / name

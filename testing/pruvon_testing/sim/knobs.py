@@ -12,6 +12,9 @@ and, with priority, from the environment of the invocation:
   optional ``"args": ["blog"]`` limits a fault to invocations starting with those
   arguments.
 * ``PRUVON_SIM_HANG``: comma-separated command names that never return.
+* ``installed`` / ``uninstalled`` (``sim.json`` only): built-in service plugins
+  switched on (mysql, mariadb, mongo are off on a fresh host, as on the reference
+  host) or off (postgres, redis are on); ``plugin:install``/``uninstall`` set them.
 * ``call_log`` (``sim.json`` only): when true, every ``dokku`` and ``docker``
   invocation appends one JSON line (time, tool, argv) to ``<root>/calls.log``,
   so tests and benchmarks count the calls that reached the host, from any

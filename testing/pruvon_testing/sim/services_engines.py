@@ -25,7 +25,7 @@ class Engine(Protocol):
     def create_database(self, service: Service) -> bool: ...
     def log_container_start(self, service: Service, env: dict[str, str], fresh: bool) -> None: ...
     def log_container_stop(self, service: Service, env: dict[str, str]) -> None: ...
-    def connect(self, ctx: Ctx, service: Service) -> int: ...
+    def connect(self, ctx: Ctx, service: Service, admin: bool = False) -> int: ...
     def export(self, ctx: Ctx, service: Service) -> int: ...
     def export_size(self, service: Service, env: dict[str, str]) -> int: ...
     def import_(self, ctx: Ctx, service: Service) -> int: ...
@@ -33,8 +33,18 @@ class Engine(Protocol):
 
 
 def engine(stype: ServiceType) -> Engine:
-    if stype.kind == "postgres":
+    """The engine named by the kind's facts (``ServiceType.engine``, else the kind)."""
+    name = stype.engine or stype.kind
+    if name == "postgres":
         return PostgresEngine()
+    if name == "mysql":
+        from pruvon_testing.sim.services_mysql import MySQLEngine
+
+        return MySQLEngine(stype)
+    if name == "mongo":
+        from pruvon_testing.sim.services_mongo import MongoEngine
+
+        return MongoEngine(stype)
     from pruvon_testing.sim.services_redis import RedisEngine
 
     return RedisEngine()
@@ -207,7 +217,7 @@ class PostgresEngine:
             service.log(pg_shutdown(clock, 1, 30, 35, PG_CHECKPOINT))
         service.write(".sim/pg-shutdown", clock.second())
 
-    def connect(self, ctx: Ctx, service: Service) -> int:
+    def connect(self, ctx: Ctx, service: Service, admin: bool = False) -> int:
         """``psql -v ON_ERROR_STOP=1``: statements from stdin, psql's output and exit codes."""
         from pruvon_testing.sim.services_psql import Session
 

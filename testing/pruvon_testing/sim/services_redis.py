@@ -500,7 +500,7 @@ class RedisEngine:
             f"1:M {stamp} # Redis is now ready to exit, bye bye...\n"
         )
 
-    def connect(self, ctx: Ctx, service: Service) -> int:
+    def connect(self, ctx: Ctx, service: Service, admin: bool = False) -> int:
         """``redis-cli -a <password>``: the password warning, then one reply per line."""
         ctx.err(AUTH_WARNING)
         tty = is_tty(ctx)
