@@ -16,7 +16,8 @@ from tests.apps.conftest import wait_operation
 
 # real objects, so that parsing is reached; DELETE only on names that do not exist
 PATH_VALUES = {"app": "blog", "username": "victor", "key_id": "nosuch", "op_id": "nosuch",
-               "ref": "nosuch-container", "container": "nosuch-container", "name": "nosuch"}
+               "ref": "nosuch-container", "container": "nosuch-container", "kind": "postgres",
+               "name": "nosuch"}
 BODIES = {
     "deep nesting": b"[" * 100_000,
     "deep objects": b'{"a":' * 50_000,
