@@ -10,19 +10,18 @@ stderr with an exit code a script can test.
 from __future__ import annotations
 
 import functools
-import getpass
-import os
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-from pruvon_core.cli import CliContext, CliError
-from pruvon_core.config import state_dir
+from pruvon_core.cli import CliContext, CliError, cli_state_dir, os_user
 from pruvon_core.dokku import client_from_config, errors
 from pruvon_core.errors import InputError
+from pruvon_core.guard import Guard
 from pruvon_core.operations import Operation, OperationConflict, follow
 from pruvon_core.opspecs import OperationSpec, Runner
+from pruvon_core.permissions import SYSTEM
 
 
 class CliEnv:
@@ -33,13 +32,14 @@ class CliEnv:
 
     def __init__(self, obj: CliContext) -> None:
         self.config = obj.config() if obj.config_file.exists() else None
-        try:
-            self.state_dir = state_dir()
-        except OSError as exc:
-            raise CliError(f"cannot use the state directory: {exc} (run as root or the pruvon "
-                           "user, or set PRUVON_STATE_DIR)") from exc
+        self.state_dir = cli_state_dir()
         self.client = client_from_config(self.config)
-        self.os_user = os.environ.get("SUDO_USER") or getpass.getuser()
+        self.os_user = os_user()
+
+    def system_guard(self) -> Guard:
+        """The ``system`` actor's guard, every record carrying the OS user and ``via: cli``."""
+        return Guard(SYSTEM, self.config, self.state_dir,
+                     extra={"os_user": self.os_user, "via": "cli"})
 
 
 EXIT_BUSY = 3

@@ -166,15 +166,11 @@ def _problem(entry: Any, kind: type) -> str | None:
         return "description must be a string"
     if isinstance(entry, ServiceType):
         return _service_type_problem(entry)
-    if isinstance(entry, AppTemplate):
-        return entry.problem()
-    return None
+    return entry.problem() if isinstance(entry, AppTemplate) else None
 
 
 def _service_type_problem(entry: ServiceType) -> str | None:
     """The optional facts must have their declared types (they reach argv and file names)."""
-    if not isinstance(entry.dump_magic, tuple) or not isinstance(entry.create_flags, tuple):
-        return "dump_magic and create_flags must be tuples"
     if not isinstance(entry.title, str) or not isinstance(entry.console, bool):
         return "title must be a string and console a bool"
     if not isinstance(entry.export_ext, str) or not KIND_NAME_RE.match(entry.export_ext):

@@ -9,14 +9,14 @@ from __future__ import annotations
 import click
 
 from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
-from pruvon_core.cli_support import CliParts, run_live, typed_errors
+from pruvon_core.cli_run import CliEnv, run_spec, typed_errors
 from pruvon_dokku_plugins import operations, service
 
 
 def run(obj: CliContext, spec: operations.OperationSpec, **params) -> None:
-    env = CliParts.of(obj)
-    run_live(operations.runner(env.guard, operations.PluginsDeps(env.client, env.state_dir)),
-             spec, operations.TARGET, **params)
+    env = CliEnv(obj)
+    run_spec(operations.runner(env.system_guard(), operations.PluginsDeps(env.client, env.state_dir)),
+             spec, operations.TARGET, params)
 
 
 @click.group("dokku-plugins")
@@ -27,9 +27,9 @@ def plugins_group() -> None:
 @plugins_group.command("list")
 @format_option
 @pass_ctx
-@typed_errors
+@typed_errors(())
 def list_command(obj: CliContext, fmt: str) -> None:
-    data = service.plugins_view(CliParts.of(obj).client)
+    data = service.plugins_view(CliEnv(obj).client)
     if fmt == "json":
         echo_json(data)
         return
@@ -42,7 +42,7 @@ def list_command(obj: CliContext, fmt: str) -> None:
 @click.argument("url")
 @click.option("--name", default=None, help="Install under this name.")
 @pass_ctx
-@typed_errors
+@typed_errors(())
 def install_command(obj: CliContext, url: str, name: str | None) -> None:
     """Install from URL (https://, git://, ssh://, user@host:path) or an official name."""
     run(obj, operations.INSTALL, url=url, name=name)
@@ -54,7 +54,7 @@ def _action(action: str) -> click.Command:
         run(obj, operations.ACTION, action=action, name=name, committish=committish)
 
     command.__doc__ = f"{action.capitalize()} the plugin NAME (plugin:{action})."
-    wrapped = pass_ctx(typed_errors(command))
+    wrapped = pass_ctx(typed_errors(())(command))
     if action == "update":  # click lists arguments in the reverse order they are added
         wrapped = click.argument("committish", required=False)(wrapped)
     return click.command(action)(click.argument("name")(wrapped))
@@ -69,15 +69,15 @@ for _name in service.ACTIONS:
 @click.option("--autorenew/--no-autorenew", default=None, help="Add or remove the cron job.")
 @format_option
 @pass_ctx
-@typed_errors
+@typed_errors(())
 def letsencrypt_command(obj: CliContext, email: str | None, autorenew: bool | None,
                         fmt: str) -> None:
     """Let's Encrypt's global settings and every certificate's expiry; change with options."""
-    env = CliParts.of(obj)
+    env = CliEnv(obj)
     values = {k: v for k, v in (("email", email), ("autorenew", autorenew)) if v is not None}
     if values:
         deps = operations.PluginsDeps(env.client, env.state_dir)
-        operations.runner(env.guard, deps).apply(operations.LETSENCRYPT, "letsencrypt",
+        operations.runner(env.system_guard(), deps).apply(operations.LETSENCRYPT, "letsencrypt",
                                                  {"values": values})
     view = service.letsencrypt_view(env.client)
     if view is None:

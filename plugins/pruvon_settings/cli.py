@@ -13,18 +13,18 @@ from pathlib import Path
 import click
 
 from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
-from pruvon_core.cli_support import CliParts, typed_errors
+from pruvon_core.cli_run import CliEnv, typed_errors
 from pruvon_settings import operations, service
 
 
-def parts(obj: CliContext) -> tuple[CliParts, operations.SettingsDeps]:
-    env = CliParts.of(obj)
+def parts(obj: CliContext) -> tuple[CliEnv, operations.SettingsDeps]:
+    env = CliEnv(obj)
     return env, operations.SettingsDeps(env.client, env.state_dir, env.config)
 
 
 def apply(obj: CliContext, spec: operations.OperationSpec, target: str, **params):
     env, deps = parts(obj)
-    return operations.runner(env.guard, deps).apply(spec, target, params)
+    return operations.runner(env.system_guard(), deps).apply(spec, target, params)
 
 
 @click.group("settings")
@@ -35,7 +35,7 @@ def settings_group() -> None:
 @settings_group.command("show")
 @format_option
 @pass_ctx
-@typed_errors
+@typed_errors(())
 def show_command(obj: CliContext, fmt: str) -> None:
     """Global domains, cron mail and SSH keys (with fingerprints)."""
     env, _deps = parts(obj)
@@ -58,7 +58,7 @@ def keys_group() -> None:
 @keys_group.command("list")
 @format_option
 @pass_ctx
-@typed_errors
+@typed_errors(())
 def keys_list(obj: CliContext, fmt: str) -> None:
     env, _deps = parts(obj)
     keys = [k.as_dict() for k in env.client.ssh_keys()]
@@ -73,7 +73,7 @@ def keys_list(obj: CliContext, fmt: str) -> None:
 @click.argument("key_file", required=False, type=click.Path(dir_okay=False, path_type=Path,
                                                             allow_dash=True))
 @pass_ctx
-@typed_errors
+@typed_errors(())
 def keys_add(obj: CliContext, name: str, key_file: Path | None) -> None:
     """Add the public key in KEY_FILE (or on stdin) as NAME; prints its fingerprint."""
     if key_file is None or str(key_file) == "-":
@@ -90,7 +90,7 @@ def keys_add(obj: CliContext, name: str, key_file: Path | None) -> None:
 @keys_group.command("remove")
 @click.argument("name")
 @pass_ctx
-@typed_errors
+@typed_errors(())
 def keys_remove(obj: CliContext, name: str) -> None:
     apply(obj, operations.SSH_KEY_REMOVE, "ssh-keys", name=name)
     click.echo(f"removed {name}")
@@ -100,7 +100,7 @@ def keys_remove(obj: CliContext, name: str) -> None:
 @click.argument("user", required=False)
 @format_option
 @pass_ctx
-@typed_errors
+@typed_errors(())
 def keys_sync(obj: CliContext, user: str | None, fmt: str) -> None:
     """Import the GitHub keys of users with github.username (all, or USER).
 
@@ -122,7 +122,7 @@ def keys_sync(obj: CliContext, user: str | None, fmt: str) -> None:
 @click.argument("action", type=click.Choice(["add", "remove", "set", "clear"]))
 @click.argument("domains", nargs=-1)
 @pass_ctx
-@typed_errors
+@typed_errors(())
 def domains_command(obj: CliContext, action: str, domains: tuple[str, ...]) -> None:
     """Change Dokku's global domains (domains:add-global …)."""
     apply(obj, operations.GLOBAL_DOMAINS, "domains", change=action, domains=list(domains))
@@ -134,7 +134,7 @@ def domains_command(obj: CliContext, action: str, domains: tuple[str, ...]) -> N
 @click.option("--mailto", default=None, help="Where cron output goes ('' clears).")
 @click.option("--mailfrom", default=None, help="The sender of cron mail ('' clears).")
 @pass_ctx
-@typed_errors
+@typed_errors(())
 def cron_command(obj: CliContext, mailto: str | None, mailfrom: str | None) -> None:
     """Set the global cron mail settings (cron:set --global)."""
     values = {k: v for k, v in (("mailto", mailto), ("mailfrom", mailfrom)) if v is not None}

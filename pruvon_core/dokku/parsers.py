@@ -610,7 +610,7 @@ def parse_service_containers(text: str) -> list[dict[str, str]]:
         if (role == "ambassador") != bool(match.group(3)):
             continue
         found.append({"kind": match.group(1), "name": match.group(2), "role": role,
-                      "image": str(item.get("Image", "")), "state": _docker_state(item),
+                      "image": str(item.get("Image", "")), "state": docker_state(item),
                       "ports": str(item.get("Ports", ""))})
     return found
 

@@ -74,8 +74,7 @@ BUILTIN_COMMUNITY: dict[str, PluginInfo] = {
         stype.kind, stype.plugin_version, f"dokku {stype.kind} service plugin", False,
         f"file:///srv/plugins/dokku-{stype.kind}", stype.plugin_commit, "master")
        for stype in sorted(SERVICE_TYPES.values(), key=lambda t: t.kind)},
-    # the letsencrypt plugin's commands (cmd_letsencrypt), not a service type
-    "letsencrypt": PluginInfo(
+    "letsencrypt": PluginInfo(  # cmd_letsencrypt
         "letsencrypt", "0.25.1", "Automated installation of let's encrypt TLS certificates",
         False, "https://github.com/dokku/dokku-letsencrypt.git",
         "1d5b6cbbd1a4b1f47df1a6c2c4bd3a0d3a6e0b42", "master"),
@@ -86,12 +85,11 @@ OFF_BY_DEFAULT = ("letsencrypt",)
 
 def builtin_installed(state: SimState, name: str) -> bool:
     """A built-in community plugin is installed unless the ``uninstalled`` knob lists it;
-    one that is not installed by default (a service type's ``default_installed``, or one of
-    :data:`OFF_BY_DEFAULT`) also needs the ``installed`` knob to list it."""
+    one that is not installed by default also needs the ``installed`` knob to list it."""
     if name not in BUILTIN_COMMUNITY or name in (state.knobs().get("uninstalled") or []):
         return False
-    default = SERVICE_TYPES[name].default_installed if name in SERVICE_TYPES else (
-        name not in OFF_BY_DEFAULT)
+    default = name not in OFF_BY_DEFAULT and (name not in SERVICE_TYPES
+                                              or SERVICE_TYPES[name].default_installed)
     return default or name in (state.knobs().get("installed") or [])
 
 
@@ -290,12 +288,11 @@ def _download_and_enable(ctx: Ctx) -> int:
 
     url, options, skip_trigger = _install_args(ctx.args)
     name = _safe_name(ctx, options.get("name") or _plugin_name(url))
-    if name in BUILTIN_COMMUNITY:  # the simulator's own postgres/redis …: just (re)enable
-        if builtin_installed(ctx.state, name):
-            ctx.fail("Plugin already enabled")
-        uninstalled = [n for n in ctx.state.knobs().get("uninstalled") or [] if n != name]
-        wanted = [n for n in ctx.state.knobs().get("installed") or [] if n != name]
-        ctx.state.set_knobs(uninstalled=uninstalled, installed=[*wanted, name])
+    if name in BUILTIN_COMMUNITY:  # the simulator's own service plugins: just (re)enable
+        knobs = ctx.state.knobs()
+        uninstalled = [n for n in knobs.get("uninstalled") or [] if n != name]
+        installed = sorted({*(knobs.get("installed") or []), name})
+        ctx.state.set_knobs(uninstalled=uninstalled, installed=installed)
         ctx.info1_quiet(f"Plugin {name} enabled")
         return 0
     target = ctx.state.plugins_dir / name
