@@ -72,6 +72,8 @@ def server_env(root: Path, sim: Path, state: Path, config: Path) -> dict[str, st
         PRUVON_SIM_ROOT=str(sim),
         PRUVON_DOKKU_COMMAND=str(BIN / "pruvon-dokku-sim"),
         PRUVON_DOCKER_COMMAND=str(BIN / "pruvon-docker-sim"),
+        # the safety backups of a destroy stay in the server's root, not the host's default
+        PRUVON_BACKUP_DIR=str(root / "backups"),
     )
     return env
 
