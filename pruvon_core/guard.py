@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pruvon_core import audit
+from pruvon_core import audit, hosts
 from pruvon_core.permissions import PermissionDenied, Resource, check
 
 
@@ -47,16 +47,18 @@ class Guard:
     extra: dict[str, Any] = field(default_factory=dict)
     kind: str = "app"
     host_action: str | None = None
+    host: str | None = field(default_factory=hosts.current)  # the Dokku host acted on
 
     def for_kind(self, kind: str) -> Guard:
         """The same actor and front end, on another kind of resource."""
         return self if kind == self.kind else dataclasses.replace(self, kind=kind)
 
     def resource(self, name: str | None) -> Resource | None:
-        return Resource(self.kind, name) if name is not None else None
+        return Resource(self.kind, name, host=self.host) if name is not None else None
 
     def allowed(self, action: str, name: str | None = None) -> bool:
-        return check(self.actor, action, self.resource(name), config=self.config)
+        with hosts.using(self.host):  # also for global actions, checked from worker threads
+            return check(self.actor, action, self.resource(name), config=self.config)
 
     def require(self, action: str, name: str | None = None) -> None:
         """Raise :class:`PermissionDenied` (and audit the refusal) unless allowed."""

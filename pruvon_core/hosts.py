@@ -255,6 +255,17 @@ def set_current(name: str | None) -> contextvars.Token:
     return _current.set(name)
 
 
+def op_target(kind: str, name: str, host: str | None = None) -> str:
+    """An operation's target: ``app:blog`` on the default host, ``app:blog@prod`` elsewhere.
+
+    Operations are locked, listed and looked up by target, so the host in it
+    keeps ``blog`` on one host from blocking (or revealing) ``blog`` on another.
+    ``host`` defaults to the host acted on now.
+    """
+    host = host if host is not None else current()
+    return f"{kind}:{name}@{host}" if host else f"{kind}:{name}"
+
+
 def known_hosts_file(state_dir: Path) -> Path:
     """The per-Pruvon ``known_hosts``: host keys recorded by ``pruvon hosts add``."""
     return Path(state_dir) / "ssh" / "known_hosts"

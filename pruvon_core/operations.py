@@ -66,7 +66,7 @@ MAX_LOG_BYTES = 4 * 1024 * 1024
 KEEP_FINISHED = 200
 KEEP_SECONDS = 14 * 24 * 3600
 _ID_RE = re.compile(r"^[a-f0-9]{16}$")
-_TARGET_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
+_TARGET_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,200}(@[a-z0-9-]{1,63})?$")  # @host: pruvon_core.hosts
 
 
 class OperationError(Exception):

@@ -22,10 +22,13 @@ from typing import Any
 import click
 
 from pruvon_apps import operations, service
+from pruvon_core import hosts
 from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
 from pruvon_core.config import state_dir
-from pruvon_core.dokku import client_from_config, errors, validate
+from pruvon_core.dokku import client_for, errors, validate
 from pruvon_core.errors import InputError
+from pruvon_core.fanout import every_host
+from pruvon_core.hosts import op_target
 from pruvon_core.operations import Operation, OperationConflict, follow
 from pruvon_core.opspecs import OperationSpec
 from pruvon_core.permissions import SYSTEM
@@ -40,14 +43,16 @@ EXIT_MISSING = 20
 class Env:
     """What every command needs: config, client, state dir, guard."""
 
-    def __init__(self, obj: CliContext) -> None:
+    def __init__(self, obj: CliContext, all_hosts_ok: bool = False) -> None:
+        if not all_hosts_ok:
+            obj.single_host()
         self.config = obj.config() if obj.config_file.exists() else None
         try:
             self.state_dir = state_dir()
         except OSError as exc:
             raise CliError(f"cannot use the state directory: {exc} (run as root or the pruvon "
                            "user, or set PRUVON_STATE_DIR)") from exc
-        self.client = client_from_config(self.config)
+        self.client = client_for(self.config, hosts.current(), self.state_dir)
         user = os.environ.get("SUDO_USER") or getpass.getuser()
         self.guard = service.Guard(SYSTEM, self.config, self.state_dir,
                                    extra={"os_user": user, "via": "cli"})
@@ -138,8 +143,14 @@ def list_command(obj: CliContext, search: str, refresh: bool, fmt: str) -> None:
     States come live from 'apps:list' + one 'docker ps'; domains from the
     index the web UI keeps, read once when there is none yet or with --refresh.
     Exit 5 (the list still printed) when live state is unavailable, e.g. docker
-    missing or failing: the reason is on stderr.
+    missing or failing: the reason is on stderr.  With `--host all` every
+    host is asked at once (each row carries its host); a host that fails or
+    does not answer within its timeout is named on stderr with its last good
+    rows, and the exit is 5.
     """
+    if obj.all_hosts:
+        list_all_hosts(Env(obj, all_hosts_ok=True), search, fmt)
+        return
     env = Env(obj)
     domains, age = env.index.load()
     if refresh or age is None:
@@ -159,6 +170,30 @@ def list_command(obj: CliContext, search: str, refresh: bool, fmt: str) -> None:
     notice = service.live_state_notice(live)
     if notice:  # the list is printed, but it is not the whole answer: say so, exit non-zero
         raise CliError(notice, EXIT_INCOMPLETE)
+
+
+def list_all_hosts(env: Env, search: str, fmt: str) -> None:
+    """``apps list --host all``: every host in parallel, a timeout per host."""
+    def fetch(host: str | None) -> tuple[list[Any], Any]:
+        client = client_for(env.config, host, env.state_dir)
+        domains, _age = service.DomainIndex(env.state_dir).load()
+        return service.list_apps_live(client, lambda name: True, search, domains)
+
+    answers = every_host(env.config, None, fetch, key="apps.list")
+    rows = [{"host": a.host, **row.as_dict()} for a in answers if a.data for row in a.data[0]]
+    if fmt == "json":
+        echo_json({"apps": rows, "hosts": [
+            {**a.as_dict(), "live_state": a.data[1].as_dict() if a.data else None}
+            for a in answers]})
+    else:
+        echo_table([{**r, "processes": " ".join(f"{k}:{v}" for k, v in r["processes"].items())}
+                    for r in rows], ["host", "name", "state", "processes", "domains"])
+    failed = [a for a in answers if not a.ok]
+    for answer in failed:
+        shown = f"showing its rows from {answer.age:.0f} s ago" if answer.data else "no rows"
+        click.echo(f"host {answer.host}: {answer.error} ({shown})", err=True)
+    if failed:
+        raise CliError(f"{len(failed)} of {len(answers)} hosts did not answer", EXIT_INCOMPLETE)
 
 
 @apps_group.command("info")
@@ -222,7 +257,7 @@ def create_command(obj: CliContext, app: str, **options: Any) -> None:
 
 def _explain_failed_create(env: Env, app: str) -> None:
     """List what the failed create left behind and how to remove it."""
-    ops = env.ops.store.list(target=f"app:{app}")
+    ops = env.ops.store.list(target=op_target("app", app))
     if not ops or ops[0].kind != "apps.create":
         return
     done = [s.name for s in ops[0].steps if s.status == "done"]
@@ -596,7 +631,7 @@ def logs_command(obj: CliContext, app: str, lines: int, process: str | None, tai
 def operations_command(obj: CliContext, app: str | None, active: bool, fmt: str) -> None:
     """Background operations (from the CLI and the web UI), newest first."""
     env = Env(obj)
-    ops = env.ops.store.list(target=f"app:{app}" if app else None, active=active)
+    ops = env.ops.store.list(target=op_target("app", app) if app else None, active=active)
     if fmt == "json":
         echo_json({"operations": [o.as_dict() for o in ops]})
         return

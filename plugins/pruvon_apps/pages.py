@@ -31,6 +31,7 @@ from pruvon_apps.web import (
 )
 from pruvon_core.dokku import client_from_config, validate
 from pruvon_core.dokku.models import LiveState
+from pruvon_core.hosts import op_target
 from pruvon_core.operations import Operation
 from pruvon_core.permissions import PermissionDenied, Resource
 
@@ -107,11 +108,11 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
             "apps.config.read", "apps.config.write", "apps.domains.write", "apps.ports.write",
             "apps.storage.write", "apps.ps.write", "apps.logs", "apps.destroy", "apps.deploy",
             "apps.settings.write", service.HOST_ACCESS, "apps.terminal", "apps.run")},
-        "running": manager().store.running(f"app:{app}"),
+        "running": manager().store.running(op_target("app", app)),
     }
     if tab == "processes":
         context["rollback_image"] = service.rollback_image(
-            manager().store.list(target=f"app:{app}"))
+            manager().store.list(target=op_target("app", app)))
     elif tab == "config":
         reveal = request.args.get("reveal") == "1" and context["can"]["apps.config.read"]
         context["config"] = service.config_view(dokku, app, reveal=reveal)
@@ -133,7 +134,7 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
         context["nginx_keys"] = {k: d for k, (_, d) in validate.NGINX_KEYS.items()}
         context["resource_names"] = validate.RESOURCE_NAMES
     elif tab == "operations":
-        context["operations"] = manager().store.list(target=f"app:{app}")[:50]
+        context["operations"] = manager().store.list(target=op_target("app", app))[:50]
     return context
 
 

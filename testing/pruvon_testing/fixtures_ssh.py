@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pytest
 
+from pruvon_core.processes import stat_fields
 from pruvon_testing.fixtures_sim import DokkuSim, console_script
 
 SSHD = "/usr/sbin/sshd"
@@ -59,6 +60,12 @@ def wait_listening(port: int, timeout: float = 10.0) -> None:
                 return
         time.sleep(0.05)
     raise RuntimeError(f"sshd did not listen on 127.0.0.1:{port} within {timeout} s")
+
+
+def _children(parent: int) -> list[int]:
+    """Pids whose parent is ``parent`` (the per-connection sshd processes)."""
+    return [int(entry) for entry in os.listdir("/proc")
+            if entry.isdigit() and stat_fields(int(entry))[1:2] == [str(parent)]]
 
 
 @dataclass
@@ -127,10 +134,21 @@ class SshDokkuHost:
         wait_listening(self.port)
         return self
 
+    def connections(self) -> int:
+        """How many ssh connections the server holds now (one process each)."""
+        return len(_children(self.process.pid)) if self.process is not None else 0
+
     def stop(self) -> None:
-        """Stop the server: new connections are refused, open ones dropped."""
+        """Stop the server: new connections are refused, open ones dropped.
+
+        sshd runs each connection in a session of its own, so the listener's
+        process group does not reach them: they are found by parent pid.
+        """
         if self.process is None:
             return
+        for pid in _children(self.process.pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             os.killpg(self.process.pid, signal.SIGTERM)
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):

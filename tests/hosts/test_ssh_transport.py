@@ -52,11 +52,9 @@ def test_connection_is_reused_through_a_control_master(
     sockets = list(directory.iterdir())
     assert len(sockets) == 1 and sockets[0].is_socket()
     assert directory.stat().st_mode & 0o777 == 0o700
-    start = time.monotonic()
     for _ in range(5):
         assert client.app_exists("nothing") is False
-    reused = (time.monotonic() - start) / 5
-    assert reused < 0.5, f"a call over the master took {reused:.2f} s"
+    assert host.connections() == 1  # six calls, one ssh connection (one handshake)
 
 
 def test_an_unrecorded_host_key_is_refused_and_nothing_runs(ssh_dokku_hosts, pruvon_state):
