@@ -29,7 +29,8 @@ from pruvon_apps.web import (
     storage_dir,
     visible_app,
 )
-from pruvon_core.dokku import client_from_config, validate
+from pruvon_core import hosts
+from pruvon_core.dokku import client_for, validate
 from pruvon_core.dokku.models import LiveState
 from pruvon_core.hosts import op_target
 from pruvon_core.operations import Operation
@@ -70,7 +71,8 @@ def tab_form(tab: str) -> Callable[[Callable[..., Any]], Any]:
 
 
 def op_page(op: Operation) -> Response:
-    return redirect(f"/apps/{op.target.split(':', 1)[1]}/operations/{op.id}", 303)
+    app = op.target.split(":", 1)[1].partition("@")[0]  # the host prefix stays the request's
+    return redirect(f"/apps/{app}/operations/{op.id}", 303)
 
 
 # --------------------------------------------------------------------------- list
@@ -82,8 +84,8 @@ def app_rows(query: str) -> tuple[list[service.AppRow], float | None, LiveState]
     rows, live = service.list_apps_live(client(), lambda name: check.allowed("apps.read", name),
                                         query, domains)
     if index.stale(r.name for r in rows):
-        config = web_state().config()
-        index.refresh_in_background(lambda: client_from_config(config))
+        config, state_dir, host = web_state().config(), web_state().state_dir, hosts.current()
+        index.refresh_in_background(lambda: client_for(config, host, state_dir))
     return rows, age, live
 
 

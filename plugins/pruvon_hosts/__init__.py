@@ -36,6 +36,6 @@ def pruvon_register_commands(cli):
 
 @hookimpl
 def pruvon_web_blueprints():
-    from pruvon_hosts.web import blueprint
+    from pruvon_hosts.web import api_blueprint, blueprint
 
-    return [blueprint()]
+    return [blueprint(), api_blueprint()]

@@ -15,8 +15,8 @@ from pruvon_core.hosts import hosts_from_config
 
 @pytest.fixture
 def pruvon_state(tmp_path: Path) -> Path:
-    state = tmp_path / "state"
-    state.mkdir(mode=0o700)
+    state = tmp_path / "state"  # the same as pruvon_config's, when a test uses both
+    state.mkdir(mode=0o700, exist_ok=True)
     return state
 
 
