@@ -321,9 +321,12 @@ def _validate_dokku(errors: list[str], raw: Any) -> None:
         isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535
     ):
         errors.append("dokku.ssh_port: must be a port number from 1 to 65535")
-    timeout = raw.get("timeout")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
-        errors.append("dokku.timeout: must be a number of seconds > 0")
+    for name in ("timeout", "hosts_timeout"):
+        timeout = raw.get(name)
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+        ):
+            errors.append(f"dokku.{name}: must be a number of seconds > 0")
 
 
 def validate(data: Any) -> list[str]:

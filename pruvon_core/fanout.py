@@ -150,10 +150,11 @@ def fan_out(
         remaining = limits[name] - (time.monotonic() - started)
         if futures[name] in pending and remaining > 0:
             _done, pending = wait_futures(pending, timeout=remaining, return_when="ALL_COMPLETED")
-    for name in order:
-        if not futures[name].done():
-            groups[name].stop()  # overran: its calls are killed, the worker ends now
-    return [_answer(name, futures[name], limits[name], key, last_good) for name in order]
+    overran = {name for name in order if not futures[name].done()}
+    for name in overran:
+        groups[name].stop()  # its calls are killed, the worker ends now
+    return [_answer(name, futures[name], limits[name], key, last_good, name in overran)
+            for name in order]
 
 
 def host_timeouts(config: Any) -> dict[str, float]:
@@ -172,18 +173,18 @@ def every_host(config: Any, names: Iterable[str] | None, fetch: Callable[[str | 
 
 
 def _answer(name: str, future: Future, limit: float, key: str,
-            last_good: LastGood) -> HostAnswer:
-    if not future.done() or future.exception() is not None:
-        return _failed(name, future, limit, key, last_good)
+            last_good: LastGood, overran: bool) -> HostAnswer:
+    if overran or future.exception() is not None:
+        return _failed(name, future, limit, key, last_good, overran)
     data, seconds = future.result()
     last_good.put(key, name, data)
     return HostAnswer(name, data, seconds=seconds)
 
 
 def _failed(name: str, future: Future, limit: float, key: str,
-            last_good: LastGood) -> HostAnswer:
+            last_good: LastGood, overran: bool) -> HostAnswer:
     """The error, with the last good data and its age (``None`` if there never was any)."""
-    if not future.done():
+    if overran:
         error = f"no answer within {limit:g} s"
     else:
         error = str(future.exception()) or type(future.exception()).__name__

@@ -39,3 +39,16 @@ def pruvon_web_blueprints():
     from pruvon_hosts.web import api_blueprint, blueprint
 
     return [blueprint(), api_blueprint()]
+
+
+@hookimpl
+def pruvon_startup(app_context, pruvon):
+    """Start loading each remote host's app states in the background (DESIGN §4).
+
+    Without docker on a host, app state comes from Dokku's all-apps
+    ``ps:report`` (≈0.75 s per app): loading it when the server starts means
+    the first page finds it loaded or loading instead of waiting for it.
+    """
+    from pruvon_hosts.service import warm_up
+
+    warm_up(pruvon)

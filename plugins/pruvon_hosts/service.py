@@ -169,3 +169,17 @@ def check(config: Config | None, state_dir: Path, names: list[str]) -> list[dict
                      "error": answer.error,
                      "fingerprints": fingerprints(state_dir, host) if host.ssh else []})
     return rows
+
+
+def warm_up(pruvon: Any) -> list[str]:
+    """Prefetch every remote host's reports in the background; the names started."""
+    started = []
+    for host in hosts.hosts_from_config(pruvon.config).values():
+        if host.ssh is None or host.docker:
+            continue
+        try:
+            pruvon.client_for(None if host.default else host.name).warm_up()
+        except (errors.DokkuError, OSError):
+            continue  # a host that cannot even be set up shows its error on first use
+        started.append(host.name)
+    return started

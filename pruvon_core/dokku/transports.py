@@ -554,6 +554,17 @@ class SshTransport(Transport):
             raise InvalidValue(f"the command is longer than {self.MAX_COMMAND // 1024} KiB")
         return text
 
+    @staticmethod
+    def follows(args: Sequence[str]) -> bool:
+        """A live stream (``logs APP -t``): it runs under ``ssh -tt`` so that closing
+        the connection hangs the remote ``docker logs -f`` up instead of leaving it."""
+        return bool(args) and args[0] in ("logs", "nginx:access-logs", "nginx:error-logs") and (
+            "-t" in args or "--tail" in args)
+
+    def stream(self, args: Sequence[str], stdin: StdinSource = None, **kwargs: Any) -> Stream:
+        tty = stdin is None and self.follows(args)
+        return Stream(self.command(args, tty=tty), self.environment(), stdin, **kwargs)
+
     def unavailable(self, code: int, stderr: str, argv: Sequence[str]) -> DokkuError | None:
         if code == 255:
             return sshopts.failure(self.target, stderr, SSH_HINT, exit_code=code, argv=argv)

@@ -98,7 +98,9 @@ def test_terminal_and_log_stream_over_ssh_t(ssh_dokku_hosts, pruvon_state: Path,
         term.write(b"echo hello-$((6*7))\n")
         seen = _read_until(term, b"hello-42")
         assert b"hello-42" in seen
+    assert client.transport.command(["logs", "blog", "-t"], tty=True)[1] == "-tt"
     stream = client.transport.stream(["logs", "blog", "-t"], timeout=20)
+    assert stream.argv[1] == "-tt"  # a live stream: closing it hangs the remote command up
     try:
         lines = []
         for line in stream:
