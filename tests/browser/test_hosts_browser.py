@@ -11,6 +11,7 @@ import pytest
 
 from pruvon_testing.fixtures_ssh import SSHD, SshDokkuHost, keygen
 from tests.apps.conftest import sim
+from tests.browser.test_apps_browser import page, sign_in  # noqa: F401 - page: a fixture
 from tests.chromium import SHOTS
 from tests.hosts.conftest import record_keys
 from tests.web.server import start_server
@@ -42,24 +43,7 @@ def server(tmp_path_factory: Any) -> Any:
         host.stop()
 
 
-@pytest.fixture
-def page(chromium: Any, server: Any) -> Any:
-    context = chromium.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(30000)
-    yield page
-    context.close()
-
-
-def sign_in(page: Any, server: Any, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", server.passwords[username])
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
-def test_switch_hosts_and_open_an_app_on_the_second_host(page: Any, server: Any) -> None:
+def test_switch_hosts_and_open_an_app_on_the_second_host(page: Any, server: Any) -> None:  # noqa: F811
     sign_in(page, server, "admin")
     page.goto("/apps")
     assert page.locator("[data-current-host]").inner_text() == "local"
@@ -83,7 +67,7 @@ def test_switch_hosts_and_open_an_app_on_the_second_host(page: Any, server: Any)
     page.screenshot(path=str(SHOTS / "hosts-all.png"), full_page=True)
 
 
-def test_a_user_scoped_to_one_host(page: Any, server: Any) -> None:
+def test_a_user_scoped_to_one_host(page: Any, server: Any) -> None:  # noqa: F811
     sign_in(page, server, "alice")
     page.goto("/h/h1/apps")
     rows = page.locator("#apps-table tbody tr")
