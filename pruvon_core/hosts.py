@@ -115,7 +115,10 @@ def default_name(config: Any) -> str:
     """``local``, or the host part of ``dokku.ssh`` when it names a valid host name."""
     ssh = config.get("dokku.ssh") if config is not None else None
     if isinstance(ssh, str) and "@" in ssh:
-        host = ssh.rpartition("@")[2].split(".")[0].lower()
+        address = ssh.rpartition("@")[2].lower()
+        # an IPv4 address names the host in full (10-0-0-5), a DNS name by its first label
+        host = address.replace(".", "-") if re.fullmatch(r"[\d.]+", address) else address.split(
+            ".")[0]
         if HOST_NAME_RE.fullmatch(host) and host not in RESERVED_NAMES:
             return host
     return DEFAULT_NAME

@@ -48,6 +48,8 @@ def test_single_host_settings_stay_the_default_host():
     legacy = Config({"dokku": {"ssh": "dokku@dokku1.example.com", "ssh_port": 2222}})
     found = hosts.hosts_from_config(legacy)
     assert list(found) == ["dokku1"] and found["dokku1"].default and found["dokku1"].port == 2222
+    ip = Config({"dokku": {"ssh": "dokku@10.0.0.5"}})
+    assert list(hosts.hosts_from_config(ip)) == ["10-0-0-5"]
     assert hosts.select(_config([]), "local") is None and hosts.select(_config([]), "prod") == "prod"
     with pytest.raises(hosts.UnknownHost, match="no host named 'nope'"):
         hosts.select(_config([]), "nope")

@@ -140,3 +140,25 @@ def test_option_injection_in_host_names_never_reaches_ssh():
 
         SshTransport("dokku@-oProxyCommand=id")
     assert json.dumps(problems)
+
+
+def test_a_service_export_and_import_stream_over_the_same_ssh(
+    ssh_dokku_hosts, pruvon_state: Path, close_masters
+):
+    import io
+
+    (host,) = ssh_dokku_hosts(1)
+    record_keys(pruvon_state, [host])
+    config = _config([host])
+    close_masters(config)
+    host.sim.check("postgres:create", "db1")
+    host.sim.check("postgres:create", "db2")
+    expected = host.sim.check("postgres:export", "db1")
+    client = client_for(config, "h1", pruvon_state)
+    with client.service_export("postgres", "db1") as stream:
+        dumped = b"".join(stream.chunks())
+    # binary over ssh -T: the same pg_dump archive (its timestamp aside: one dump per export)
+    assert dumped[:5] == expected[:5] == b"PGDMP" and abs(len(dumped) - len(expected)) < 8
+    sent: list[int] = []
+    client.service_import("postgres", "db2", io.BytesIO(dumped), progress=sent.append)
+    assert sent and sent[-1] == len(dumped)
