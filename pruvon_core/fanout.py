@@ -15,16 +15,21 @@ nothing is left running - not even at the exit of a CLI process.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from pruvon_core import hosts, processes
 from pruvon_core.dokku.transports import kill_group
+from pruvon_core.files import atomic_write, private_dir
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 10.0
@@ -67,22 +72,45 @@ class HostAnswer(Generic[T]):
 
 
 class LastGood:
-    """The last good answer of each ``(key, host)``, with when it was fetched."""
+    """The last good answer of each ``(key, host)``, with when it was fetched.
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    In memory for a long-lived process (the web server).  With ``directory``
+    (a CLI run is a new process each time) answers are also kept as JSON files
+    there, so ``apps list --host all`` can show a host's last good rows and
+    their age; the data must then be JSON-serialisable.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time,
+                 directory: Path | None = None) -> None:
         self._clock = clock
+        self._directory = directory
         self._data: dict[tuple[str, str], tuple[Any, float]] = {}
         self._lock = threading.Lock()
 
+    def _file(self, key: str, host: str) -> Path:
+        assert self._directory is not None
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{key}@{host}")
+        return self._directory / f"{safe}.json"
+
     def put(self, key: str, host: str, data: Any) -> None:
+        now = self._clock()
         with self._lock:
-            self._data[(key, host)] = (data, self._clock())
+            self._data[(key, host)] = (data, now)
+        if self._directory is not None:
+            with contextlib.suppress(OSError, TypeError, ValueError):
+                private_dir(self._directory)
+                atomic_write(self._file(key, host), json.dumps({"at": now, "data": data}),
+                             durable=False)
 
     def get(self, key: str, host: str) -> tuple[Any, float] | None:
         """``(data, age)`` or None when this host never answered."""
         with self._lock:
             found = self._data.get((key, host))
-        return None if found is None else (found[0], self._clock() - found[1])
+        if found is None and self._directory is not None:
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                saved = json.loads(self._file(key, host).read_text())
+                found = (saved["data"], float(saved["at"]))
+        return None if found is None else (found[0], max(0.0, self._clock() - found[1]))
 
 
 LAST_GOOD = LastGood()
@@ -165,11 +193,12 @@ def host_timeouts(config: Any) -> dict[str, float]:
 
 
 def every_host(config: Any, names: Iterable[str] | None, fetch: Callable[[str | None], T],
-               key: str) -> list[HostAnswer[T]]:
+               key: str, last_good: LastGood = LAST_GOOD) -> list[HostAnswer[T]]:
     """:func:`fan_out` over the config's hosts (``names``: a subset, else all)."""
     found = hosts.hosts_from_config(config)
     return fan_out(list(names) if names is not None else list(found), fetch, key=key,
-                   timeouts=host_timeouts(config), default=next(iter(found)))
+                   timeouts=host_timeouts(config), default=next(iter(found)),
+                   last_good=last_good)
 
 
 def _answer(name: str, future: Future, limit: float, key: str,

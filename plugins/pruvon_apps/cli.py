@@ -27,7 +27,7 @@ from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_
 from pruvon_core.config import state_dir
 from pruvon_core.dokku import client_for, errors, validate
 from pruvon_core.errors import InputError
-from pruvon_core.fanout import every_host
+from pruvon_core.fanout import LastGood, every_host
 from pruvon_core.hosts import op_target
 from pruvon_core.operations import Operation, OperationConflict, follow
 from pruvon_core.opspecs import OperationSpec
@@ -174,16 +174,18 @@ def list_command(obj: CliContext, search: str, refresh: bool, fmt: str) -> None:
 
 def list_all_hosts(env: Env, search: str, fmt: str) -> None:
     """``apps list --host all``: every host in parallel, a timeout per host."""
-    def fetch(host: str | None) -> tuple[list[Any], Any]:
+    def fetch(host: str | None) -> dict[str, Any]:
         client = client_for(env.config, host, env.state_dir)
         domains, _age = service.DomainIndex(env.state_dir).load()
-        return service.list_apps_live(client, lambda name: True, search, domains)
+        rows, live = service.list_apps_live(client, lambda name: True, search, domains)
+        return {"apps": [row.as_dict() for row in rows], "live_state": live.as_dict()}
 
-    answers = every_host(env.config, None, fetch, key="apps.list")
-    rows = [{"host": a.host, **row.as_dict()} for a in answers if a.data for row in a.data[0]]
+    kept = LastGood(directory=env.state_dir / "hosts-last-good")  # for the next run's failures
+    answers = every_host(env.config, None, fetch, key=f"apps.list:{search}", last_good=kept)
+    rows = [{"host": a.host, **row} for a in answers if a.data for row in a.data["apps"]]
     if fmt == "json":
         echo_json({"apps": rows, "hosts": [
-            {**a.as_dict(), "live_state": a.data[1].as_dict() if a.data else None}
+            {**a.as_dict(), "live_state": a.data["live_state"] if a.data else None}
             for a in answers]})
     else:
         echo_table([{**r, "processes": " ".join(f"{k}:{v}" for k, v in r["processes"].items())}
