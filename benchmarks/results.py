@@ -3,7 +3,7 @@
 ``python -m benchmarks`` (``make bench``) writes each benchmark's table into
 ``benchmarks/results.md`` (one marked section per ``bench_*`` module, others
 kept), then copies the tables into the marked blocks of README.md (all of them)
-and docs/terminals.md (the terminal table).  ``tests/unit/test_bench_results.py``
+docs/terminals.md (the terminal table) and docs/docker.md (the docker table).  ``tests/unit/test_bench_results.py``
 fails when a doc's block differs from the file, so figures are never typed by hand
 and never disagree between two docs.
 """
@@ -26,6 +26,7 @@ SECTION = re.compile(r"<!-- section: (\w+) -->\n(.*?)\n<!-- end: \1 -->", re.S)
 DOC_BLOCKS: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
     "README.md": ("all", None, False),
     "docs/terminals.md": ("bench_terminal", ("bench_terminal",), True),
+    "docs/docker.md": ("bench_docker", ("bench_docker",), True),
 }
 
 

@@ -8,7 +8,9 @@ end with a message on stderr and a meaningful exit code, never a traceback.
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +80,22 @@ class CliContext:
 
 
 pass_ctx = click.make_pass_decorator(CliContext)
+
+
+def cli_state_dir() -> Path:
+    """The state directory (audit log, operations), or a CLI error saying how to get one."""
+    from pruvon_core.config import state_dir
+
+    try:
+        return state_dir()
+    except OSError as exc:
+        raise CliError(f"cannot use the state directory: {exc} (run as root or the pruvon "
+                       "user, or set PRUVON_STATE_DIR)") from exc
+
+
+def os_user() -> str:
+    """Who ran the command, for the audit log (the sudo caller, not root)."""
+    return os.environ.get("SUDO_USER") or getpass.getuser()
 
 def format_config_error(exc: ConfigError) -> str:
     lines = [f"invalid config {exc.path}:" if exc.path else "invalid config:"]
@@ -226,8 +244,15 @@ for _shim_command in SHIM_COMMANDS:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
-    cli.main(args=argv, prog_name="pruvon")
+    """Console-script entry point; the Go original's flags are mapped first (``compat``)."""
+    from pruvon_core.compat import CompatError, translate
+
+    try:
+        args = translate(sys.argv[1:] if argv is None else argv)
+    except CompatError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    cli.main(args=args, prog_name="pruvon")
 
 
 if __name__ == "__main__":  # pragma: no cover

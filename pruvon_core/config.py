@@ -488,10 +488,11 @@ class ConfigStore:
         in place.  The file is re-read under the lock, so concurrent writers
         never lose each other's changes.
         """
-        with locked(self.path):
-            remove_stale_temp_files(self.path)
+        target = write_target(self.path)
+        with locked(target):
+            remove_stale_temp_files(target)
             try:
-                text = self.path.read_text(encoding="utf-8")
+                text = target.read_text(encoding="utf-8")
             except FileNotFoundError:
                 text = ""
             data = parse(text, self.path)
@@ -503,10 +504,26 @@ class ConfigStore:
             if errors:
                 raise ConfigError(errors, self.path)
             if data != before or not text:
-                atomic_write(self.path, dump(data))
+                atomic_write(target, dump(data))
         with self._lock:
             self._config = None
         return self.current()
+
+
+def write_target(path: Path) -> Path:
+    """The file a config write replaces: a symlink's target, one level, not the link.
+
+    The installer keeps the config in ``/etc/pruvon/`` (owned by the service
+    user, writable under systemd's ``ProtectSystem=full`` through
+    ``ReadWritePaths``) with ``/etc/pruvon.yml`` a symlink to it, so operators'
+    paths keep working.  Writing the link's own directory would need ``/etc``
+    writable and would replace the link with a file.  Only one level is
+    followed: the write is a rename in the target's directory, so a further
+    symlink there is replaced, never written through.
+    """
+    if not path.is_symlink():
+        return path
+    return path.parent / os.readlink(path)
 
 
 def redact(data: Any) -> Any:

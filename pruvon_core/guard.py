@@ -54,7 +54,13 @@ class Guard:
         return self if kind == self.kind else dataclasses.replace(self, kind=kind)
 
     def resource(self, name: str | None) -> Resource | None:
-        return Resource(self.kind, name, host=self.host) if name is not None else None
+        """The resource ``name`` names; a service is ``<type>/<name>``."""
+        if name is None:
+            return None
+        if self.kind == "service" and "/" in name:
+            service_type, _, service = name.partition("/")
+            return Resource("service", service, service_type, host=self.host)
+        return Resource(self.kind, name, host=self.host)
 
     def allowed(self, action: str, name: str | None = None) -> bool:
         with hosts.using(self.host):  # also for global actions, checked from worker threads

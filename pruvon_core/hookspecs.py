@@ -137,6 +137,17 @@ def pruvon_backup_targets(pruvon: Any) -> list[Any]:
 
 
 @hookspec
+def pruvon_app_templates(pruvon: Any) -> list[Any]:
+    """Return create-wizard presets, as ``registry.AppTemplate`` objects.
+
+    A template names an image, ports, environment, service types to create
+    and link, and container paths to back with the app's storage.  The apps
+    plugin ships a few (``pruvon_apps/presets/*.json``); collected, checked
+    and de-duplicated by :func:`pruvon_core.registry.app_templates`.
+    """
+
+
+@hookspec
 def pruvon_before_destroy(target: dict[str, str], pruvon: Any) -> dict[str, Any] | None:
     """Protect data before an app or a service is destroyed (the safety backup).
 

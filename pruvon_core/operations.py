@@ -66,7 +66,10 @@ MAX_LOG_BYTES = 4 * 1024 * 1024
 KEEP_FINISHED = 200
 KEEP_SECONDS = 14 * 24 * 3600
 _ID_RE = re.compile(r"^[a-f0-9]{16}$")
-_TARGET_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,200}(@[a-z0-9-]{1,63})?$")  # @host: pruvon_core.hosts
+# ``kind:name``; a service is ``service:<type>/<name>`` (one '/', never a path of its own)
+# and on another Dokku host than the default one ``…@<host>`` (pruvon_core.hosts.op_target)
+_TARGET_RE = re.compile(r"^([A-Za-z0-9_.:-]{1,200}|service:[a-z][a-z0-9-]{0,63}/[A-Za-z0-9_-]{1,200})"
+                        r"(@[a-z0-9-]{1,63})?$")
 
 
 class OperationError(Exception):
@@ -143,6 +146,11 @@ class Operation:
         return cls(steps=steps, **fields)
 
 
+def _lock_name(target: str) -> str:
+    """A file name for ``target``: ':' and the service '/' mapped to characters names lack."""
+    return _safe_target(target).replace(":", "__").replace("/", "~")
+
+
 def _safe_target(target: str) -> str:
     if not _TARGET_RE.match(target):
         raise OperationError(f"invalid operation target {target!r}")
@@ -174,10 +182,10 @@ class OperationStore:
         return self.root / f"{_check_id(op_id)}.cancel"
 
     def _lock_file(self, target: str) -> Path:
-        return self.locks / f"{_safe_target(target).replace(':', '__')}.lock"
+        return self.locks / f"{_lock_name(target)}.lock"
 
     def _active_file(self, target: str) -> Path:
-        return self.locks / f"{_safe_target(target).replace(':', '__')}.active"
+        return self.locks / f"{_lock_name(target)}.active"
 
     def save(self, op: Operation) -> None:
         """Write the record atomically (temp file + rename, removed on failure), mode 0600."""
@@ -192,6 +200,13 @@ class OperationStore:
         except (OSError, ValueError) as exc:
             raise OperationError(f"operation {op_id} is unreadable: {exc}") from exc
         return Operation.from_dict(data)
+
+    def as_json(self, op: Operation, after: int | None = None) -> dict[str, Any]:
+        """The record for an API answer; with ``after``, its output lines after that many."""
+        data = op.as_dict()
+        if after is not None:
+            data["output"] = self.output(op.id, after=after)
+        return data
 
     def get(self, op_id: str) -> Operation:
         """The record; a ``running`` one whose runner died is reported ``interrupted``."""

@@ -359,9 +359,15 @@ def route_allowed(record: Any, path: str) -> bool:
         return _may_create(record, table, creator.create_action)
     if _wildcard_routes(record) or any(_route_pattern_allows(r, page) for r in record.routes):
         return True
+    owner = table.owning_page(page)
+    if owner is not None and any(_route_pattern_allows(r, owner) for r in record.routes):
+        return True
     listed = table.pages.get(page)
     if listed is not None and listed.resource_kind is not None:
         return _any_granted(record, listed.resource_kind)
+    task_kind = table.task_kind(page)
+    if task_kind is not None:
+        return _any_granted(record, task_kind)
     found = _path_resource(table, page)
     return found is not None and _resource_page_allowed(record, *found)
 

@@ -1,4 +1,4 @@
-"""Kinds declared by plugins: service types and backup targets.
+"""Kinds declared by plugins: service types, backup targets and app templates.
 
 The ``pruvon_service_types`` and ``pruvon_backup_targets`` hooks let a plugin
 add a kind of service (beyond Dokku's own postgres, redis … plugins) or a place
@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 log = logging.getLogger("pruvon.registry")
 
 KIND_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+FLAG_RE = re.compile(r"^--[a-z][a-z0-9-]{0,40}$")
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,99 @@ class DeclaredKind:
         return asdict(self)
 
 
+@dataclass(frozen=True)
 class ServiceType(DeclaredKind):
-    """A kind of service a plugin provides (``name`` as used in URLs and grants)."""
+    """A kind of service a plugin provides (``name`` as used in URLs and grants).
+
+    The optional facts tell the services feature how to treat it (all have
+    defaults, so ``ServiceType(name, description)`` keeps working): a display
+    ``title``, whether ``<name>:connect`` gives a ``console``, the file
+    extension of an export, the accepted first bytes of an export
+    (``dump_magic``; empty = not checked) and the ``<name>:create`` flags
+    Pruvon may pass on.
+    """
+
+    title: str = ""
+    console: bool = False
+    export_ext: str = "export"
+    dump_magic: tuple[bytes, ...] = ()
+    create_flags: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-safe: the magic bytes as hex."""
+        data = asdict(self)
+        data["dump_magic"] = [magic.hex() for magic in self.dump_magic]
+        data["create_flags"] = list(self.create_flags)
+        return data
 
 
 class BackupTarget(DeclaredKind):
-    """A place backup files go; ``name`` is what the config refers to."""
+    """A kind of place backup files go; ``name`` is what ``backup.targets[].type`` names.
+
+    A kind that can be configured overrides :meth:`configure` (returning an
+    object with the backups plugin's ``Target`` protocol) and :meth:`problems`.
+    """
+
+    def configure(self, options: Any) -> Any:
+        """The target described by one ``backup.targets`` entry (``options``)."""
+        raise NotImplementedError(f"backup target kind {self.name!r} cannot be configured")
+
+    def problems(self, options: Any) -> list[str]:
+        """What is wrong with ``options`` (each message names its key); empty when fine."""
+        return []
+
+
+@dataclass(frozen=True)
+class AppTemplate(DeclaredKind):
+    """A create-wizard preset: image, ports, env, services to create, storage to mount.
+
+    ``services`` are service types (each created as ``<app>-<type>`` and
+    linked), ``mounts`` container paths (each backed by the app's own storage
+    directory).  Declared through ``pruvon_app_templates``; checked here, so a
+    plugin's malformed template is skipped, never offered.
+    """
+
+    title: str = ""
+    image: str = ""
+    ports: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    services: tuple[str, ...] = ()
+    mounts: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AppTemplate:
+        """From a data file's JSON object (lists become tuples; unknown keys refused)."""
+        known = {"name", "description", "title", "image", "ports", "env", "services", "mounts"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown template keys: {', '.join(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+    def problem(self) -> str | None:
+        """Why this template cannot be offered (a bad image, port, variable …), or None."""
+        from pruvon_core.dokku import validate
+
+        try:
+            validate.image(self.image)
+            for mapping in self.ports:
+                validate.port_mapping(*str(mapping).split(":", 2))
+            for key, value in dict(self.env).items():
+                validate.env_value(validate.env_key(key), value)
+            for kind in self.services:
+                validate.service_type(kind)
+            for path in self.mounts:
+                validate.container_path(path)
+        except (ValueError, TypeError) as exc:
+            return str(exc)
+        if not isinstance(self.title, str) or not 0 < len(self.title) <= 80:
+            return "title must be 1-80 characters"
+        return None
+
+
+def app_templates(pruvon: Any) -> list[AppTemplate]:
+    """Every valid create-wizard preset declared through ``pruvon_app_templates``, by name."""
+    declared = pruvon.plugins.hook.pruvon_app_templates(pruvon=pruvon)
+    return _collect(declared, AppTemplate, "pruvon_app_templates")
 
 
 def service_types(pruvon: Any) -> list[ServiceType]:
@@ -76,4 +164,23 @@ def _problem(entry: Any, kind: type) -> str | None:
         return "name must be lowercase letters, digits and '-' (at most 32)"
     if not isinstance(entry.description, str):
         return "description must be a string"
+    if isinstance(entry, ServiceType):
+        return _service_type_problem(entry)
+    if isinstance(entry, AppTemplate):
+        return entry.problem()
+    return None
+
+
+def _service_type_problem(entry: ServiceType) -> str | None:
+    """The optional facts must have their declared types (they reach argv and file names)."""
+    if not isinstance(entry.dump_magic, tuple) or not isinstance(entry.create_flags, tuple):
+        return "dump_magic and create_flags must be tuples"
+    if not isinstance(entry.title, str) or not isinstance(entry.console, bool):
+        return "title must be a string and console a bool"
+    if not isinstance(entry.export_ext, str) or not KIND_NAME_RE.match(entry.export_ext):
+        return "export_ext must be lowercase letters, digits and '-'"
+    if not all(isinstance(m, bytes) and m for m in entry.dump_magic):
+        return "dump_magic must be non-empty bytes"
+    if not all(isinstance(f, str) and FLAG_RE.match(f) for f in entry.create_flags):
+        return "create_flags must be long options such as '--image'"
     return None

@@ -37,7 +37,10 @@ class RouteGrant:
     ``/logs``: ``GET /api/v1/audit`` is covered by the ``/logs`` grant).
     ``open_to_all`` pages (own account, sign-out, static files) open to every
     signed-in user whatever their grants, with the paths below them (except
-    below ``/``, which would be everything).
+    below ``/``, which would be everything).  ``task_segments`` are segments
+    below ``page`` that name a task, not a resource (``/ws/services/import/<task>``):
+    open to whoever holds one grant of the kind, the handler then checks the
+    permission on the task's own resource.
     """
 
     page: str
@@ -47,6 +50,7 @@ class RouteGrant:
     create_flag: str | None = None
     api_aliases: tuple[str, ...] = ()
     open_to_all: bool = False
+    task_segments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,29 @@ class RouteTable:
             ):
                 return True
         return False
+
+    def task_kind(self, page: str) -> str | None:
+        """The resource kind of a task path (``/services/import/<task>``), else None."""
+        for grant in self.pages.values():
+            head, sep, rest = page.removeprefix(grant.page + "/").partition("/")
+            if (grant.resource_kind and page.startswith(grant.page + "/") and sep and rest
+                    and head in grant.task_segments):
+                return grant.resource_kind
+        return None
+
+    def owning_page(self, page: str) -> str | None:
+        """The page of a grant without resource kind that ``page`` lies below, if any.
+
+        ``/backups/7/restore`` belongs to ``/backups``: a ``routes:`` entry for
+        a page opens its forms, API and sockets below it, as the docstring of
+        :class:`RouteGrant` promises.  Pages of a resource kind are not owners
+        (``/apps/other`` is app ``other``'s page, opened by its own grant).
+        """
+        for grant in self.pages.values():
+            if (grant.resource_kind is None and grant.page != "/"
+                    and page.startswith(grant.page + "/")):
+                return grant.page
+        return None
 
     def kind_page(self, kind: str) -> str | None:
         """The page that lists resources of ``kind`` (``/apps`` for ``app``)."""

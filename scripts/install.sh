@@ -8,13 +8,17 @@
 # What it writes (docs/install.md describes each step and its commands):
 #   the `pruvon` system user (group pruvon, member of docker)
 #   /opt/pruvon/venv                 the venv with pruvon[web] (or --venv, used as given)
-#   /etc/pruvon.yml           0600   pruvon:pruvon, one admin with a fresh random password
+#   /etc/pruvon/pruvon.yml    0600   pruvon:pruvon, one admin with a fresh random password
 #                                    (printed once, stored only as a bcrypt hash); kept on upgrade
+#   /etc/pruvon               0700   pruvon:pruvon, the config's directory (the service rewrites
+#                                    its config there); /etc/pruvon.yml is a symlink to the file
 #   /var/lib/pruvon           0700   pruvon:pruvon, state (secrets, audit log, locks); kept
 #   /var/backups/pruvon       0700   pruvon:pruvon, backups; kept
-#   /etc/default/pruvon       0644   root, PRUVON_BIN/PRUVON_CONFIG/PRUVON_STATE_DIR
+#   /etc/default/pruvon       0644   root, PRUVON_BIN/PRUVON_USER/PRUVON_CONFIG/PRUVON_STATE_DIR
 #   /etc/systemd/system/pruvon.service  0644 root
-#   /etc/sudoers.d/pruvon     0440   root, checked with `visudo -c` before it is put in place
+#   /etc/systemd/system/pruvon-backup.{service,timer}  0644 root (daily backup auto)
+#   /etc/sudoers.d/pruvon     0440   root, pruvon->dokku and dokku->pruvon rules, checked
+#                                    with `visudo -c` before it is put in place
 #   the Dokku plugin (`dokku plugin:install`), then the service is (re)started.
 #
 # Every value taken from the command line is validated against a strict pattern
@@ -179,6 +183,8 @@ check_system() {
 # ---------------------------------------------------------------- paths
 set_paths() {
   CONFIG="$ROOT/etc/pruvon.yml"
+  CONFIG_DIR="$ROOT/etc/pruvon"
+  CONFIG_FILE="$CONFIG_DIR/pruvon.yml"
   DEFAULTS="$ROOT/etc/default/pruvon"
   STATE="$ROOT/var/lib/pruvon"
   BACKUPS="$ROOT/var/backups/pruvon"
@@ -187,13 +193,27 @@ set_paths() {
   if [[ "$VENV_GIVEN" -eq 0 ]]; then
     VENV="$ROOT$DEFAULT_VENV"
   fi
-  if [[ -n "$ROOT" ]]; then
+  RUN_AS="$SERVICE_USER"
+  if [[ -n "$ROOT" ]] && root_user_ids >/dev/null; then
+    # a throwaway root that has its own pruvon user (a test's simulated host):
+    # its files belong to that user, by the ids in DIR/etc/passwd
+    OWNER="$(root_user_ids | cut -d: -f1)"
+    GROUP="$(root_user_ids | cut -d: -f2)"
+  elif [[ -n "$ROOT" ]]; then
     OWNER="$(id -un)"
     GROUP="$(id -gn)"
+    RUN_AS="$OWNER"
   else
     OWNER="$SERVICE_USER"
     GROUP="$SERVICE_USER"
   fi
+}
+
+root_user_ids() {
+  declare desc="uid:gid of the service user in --root's DIR/etc/passwd (fails when absent)"
+  [[ -r "$ROOT/etc/passwd" ]] || return 1
+  awk -F: -v user="$SERVICE_USER" '$1 == user { print $3 ":" $4; found = 1 } END { exit !found }' \
+    "$ROOT/etc/passwd"
 }
 
 logical() {
@@ -298,9 +318,38 @@ proxy_text
   fi
 }
 
+ensure_config_dir() {
+  declare desc="/etc/pruvon (0700, the service's) holds the config; /etc/pruvon.yml links to it"
+  # The service may rewrite its config (users and grants from the web UI):
+  # an atomic rename needs a directory it can write, and systemd's
+  # ProtectSystem=full leaves only ReadWritePaths (/etc/pruvon) writable.
+  install -d -m 0700 "$CONFIG_DIR"
+  chown "$OWNER:$GROUP" "$CONFIG_DIR"
+  if [[ -f "$CONFIG" && ! -L "$CONFIG" ]]; then
+    [[ -e "$CONFIG_FILE" ]] && fail "both $(logical "$CONFIG") and $(logical "$CONFIG_FILE") exist: keep one, then run the installer again"
+    mv "$CONFIG" "$CONFIG_FILE"
+    chown "$OWNER:$GROUP" "$CONFIG_FILE"
+    note "moved $(logical "$CONFIG") to $(logical "$CONFIG_FILE") (unchanged); $(logical "$CONFIG") now links to it"
+  fi
+}
+
+link_config() {
+  declare desc="/etc/pruvon.yml -> pruvon/pruvon.yml, the path operators and Pruvon's docs use"
+  [[ -L "$CONFIG" && "$(readlink "$CONFIG")" == pruvon/pruvon.yml ]] && return 0
+  [[ -e "$CONFIG" && ! -L "$CONFIG" ]] && fail "$(logical "$CONFIG") is in the way of the config symlink"
+  ln -sfn pruvon/pruvon.yml "$CONFIG"
+}
+
 ensure_config() {
   declare desc="write a new config with a fresh admin password; an existing one is kept as is"
-  if [[ -e "$CONFIG" ]]; then
+  if [[ -L "$CONFIG" && "$(readlink "$CONFIG")" != pruvon/pruvon.yml ]]; then
+    note "kept $(logical "$CONFIG") -> $(readlink "$CONFIG") (your own link: for edits from the web UI, the service must be able to write the target's directory)"
+    validate_existing_config
+    return 0
+  fi
+  ensure_config_dir
+  if [[ -e "$CONFIG_FILE" ]]; then
+    link_config
     note "kept $(logical "$CONFIG")"
     if [[ -n "$LISTEN" || -n "$PUBLIC_NAME" ]]; then
       note "--listen/--public-name apply to a new config only: edit $(logical "$CONFIG") (docs/install.md)"
@@ -312,7 +361,7 @@ ensure_config() {
   password="$(new_password)"
   hash="$(printf '%s' "$password" | hash_password)" || fail "could not hash the admin password"
   [[ "$hash" =~ ^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$ ]] || fail "unexpected password hash from $VENV"
-  tmp="$(mktemp "$CONFIG.XXXXXX")"
+  tmp="$(mktemp "$CONFIG_FILE.XXXXXX")"
   chmod 0600 "$tmp"
   write_config_text "$hash" "${LISTEN:-$DEFAULT_LISTEN}" >"$tmp"
   if ! "$VENV/bin/pruvon" --config "$tmp" config validate >/dev/null; then
@@ -320,8 +369,9 @@ ensure_config() {
     fail "the generated config does not validate (see above)"
   fi
   chown "$OWNER:$GROUP" "$tmp"
-  mv "$tmp" "$CONFIG"
-  note "wrote $(logical "$CONFIG")"
+  mv "$tmp" "$CONFIG_FILE"
+  link_config
+  note "wrote $(logical "$CONFIG_FILE") ($(logical "$CONFIG") links to it)"
   echo
   echo "  Pruvon admin user: admin"
   echo "  Pruvon admin password: $password"
@@ -354,6 +404,8 @@ write_defaults() {
 # Written by scripts/install.sh: read by the pruvon service (systemd
 # EnvironmentFile) and by the Dokku plugin shim (which only parses PRUVON_BIN).
 PRUVON_BIN=$(logical "$VENV")/bin/pruvon
+# the Dokku plugin runs pruvon as this user (sudo rule in /etc/sudoers.d/pruvon)
+PRUVON_USER=$RUN_AS
 PRUVON_CONFIG=/etc/pruvon.yml
 PRUVON_STATE_DIR=/var/lib/pruvon
 defaults_text
@@ -386,7 +438,7 @@ write_sudoers() {
   command -v visudo >/dev/null || fail "visudo not found (apt-get install sudo): cannot check the sudoers rule"
   local tmp
   tmp="$(mktemp "$SUDOERS.XXXXXX")"
-  cp "$REPO/etc/sudoers.d/pruvon" "$tmp"
+  sed "s#/opt/pruvon/venv/bin/pruvon#$(logical "$VENV")/bin/pruvon#" "$REPO/etc/sudoers.d/pruvon" >"$tmp"
   chmod 0440 "$tmp"
   if ! visudo -c -q -f "$tmp" >&2; then
     rm -f "$tmp"
@@ -417,6 +469,7 @@ start_service() {
   fi
   systemctl daemon-reload
   systemctl enable --quiet pruvon
+  systemctl enable --quiet --now pruvon-backup.timer
   systemctl restart pruvon
   sleep 1
   systemctl is-active --quiet pruvon || fail "pruvon did not start: journalctl -u pruvon -n 50"
@@ -439,7 +492,7 @@ do_install() {
 # ---------------------------------------------------------------- uninstall
 do_uninstall() {
   if [[ -z "$ROOT" ]]; then
-    systemctl disable --now pruvon >/dev/null 2>&1 || true
+    systemctl disable --now pruvon pruvon-backup.timer >/dev/null 2>&1 || true
     if command -v dokku >/dev/null && dokku plugin:installed pruvon >/dev/null 2>&1; then
       dokku plugin:uninstall pruvon
     fi
@@ -454,7 +507,7 @@ do_uninstall() {
     rm -rf "$(dirname "$VENV")"
   fi
   if [[ "$PURGE" -eq 1 ]]; then
-    rm -rf "$CONFIG" "$STATE" "$BACKUPS"
+    rm -rf "$CONFIG" "$CONFIG_DIR" "$STATE" "$BACKUPS"
     if [[ -z "$ROOT" ]] && getent passwd "$SERVICE_USER" >/dev/null; then
       userdel "$SERVICE_USER"
     fi

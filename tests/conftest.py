@@ -25,9 +25,11 @@ _BEFORE = sandbox_guard.snapshot()
 @pytest.fixture(autouse=True)
 def _state_dir_in_the_sandbox(tmp_path_factory: pytest.TempPathFactory,
                               monkeypatch: pytest.MonkeyPatch) -> None:
-    """A test that sets no PRUVON_STATE_DIR writes a temporary one, never /var/lib/pruvon."""
+    """A test that sets no PRUVON_STATE_DIR writes a temporary one, never /var/lib/pruvon;
+    the same for the default backup directory (a safety backup before a destroy)."""
     path = sandbox_guard.private_state_dir(tmp_path_factory.mktemp("state"))
     monkeypatch.setenv("PRUVON_STATE_DIR", path)
+    monkeypatch.setenv("PRUVON_BACKUP_DIR", str(tmp_path_factory.mktemp("backups")))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DEFAULT_PATHS = (Path("/var/lib/pruvon"), Path("/etc/pruvon.yml"))
+DEFAULT_PATHS = (Path("/var/lib/pruvon"), Path("/etc/pruvon.yml"),
+                 Path("/var/lib/dokku/data/pruvon-backup"))  # backup.backup_dir's default
 
 
 def snapshot(paths: tuple[Path, ...] = DEFAULT_PATHS) -> dict[str, tuple[int, int]]:

@@ -59,6 +59,14 @@ def pruvon_validate_config(data):
 
 
 @hookimpl
+def pruvon_app_templates():
+    """The shipped create-wizard presets (``presets/*.json``)."""
+    from pruvon_apps.presets import shipped
+
+    return shipped()
+
+
+@hookimpl
 def pruvon_register_commands(cli):
     from pruvon_apps.cli import register
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, request
-from pruvon_web.public import DOKKU_RESPONSES, body, endpoint, query_int
+from pruvon_web.public import DOKKU_RESPONSES, body, endpoint, query_int, web_state
 
 from pruvon_apps import operations, service
 from pruvon_apps.pages import create_request, start_create, start_rollback
@@ -192,6 +192,26 @@ def api_create() -> Any:
     return op_json(start_create(create_request(body(CREATE_SCHEMA)))), 202
 
 
+def api_kill(app: str, container: str) -> Any:
+    run = runner()
+    params = run.validate(operations.KILL, app, {"container": container})
+    visible_app(app)
+    return run.apply(operations.KILL, app, params)
+
+
+def api_linked(app: str) -> Any:
+    from pruvon_apps import extras
+
+    return {"services": extras.linked(client(), visible_app(app))}
+
+
+def api_templates() -> Any:
+    from pruvon_apps import presets
+
+    return {"templates": [{**t.as_dict(), "fields": presets.form_fields(t)}
+                          for t in presets.templates(web_state().pruvon)]}
+
+
 def api_check_name() -> Any:
     why = service.check_name(client(), request.args.get("name", ""))
     return {"ok": why is None, "error": why}
@@ -254,6 +274,13 @@ def register(bp: Blueprint) -> None:
     add(f"{API}", "POST", "Create an app (background); the creator is granted it", api_create,
         action="apps.create", request_schema=CREATE_SCHEMA,
         responses={"202": "Operation started", "400": "Bad input", "409": "Name busy"})
+    add(f"{API}/<app>/containers/<container>/kill", "POST",
+        "docker kill one of the app's containers (id, name or dyno such as web.1)", api_kill,
+        action="apps.ps.write", responses=APP_RESPONSES)
+    add(f"{API}/<app>/services", "GET", "Services linked to the app (type, name)", api_linked,
+        action="apps.read", responses=APP_RESPONSES)
+    add("/api/v1/app-templates", "GET", "The create wizard's app templates and the fields "
+        "each fills", api_templates, action="apps.create")
     add(f"{API}/create", "GET", "Check a new app name: {\"ok\": bool, \"error\": …}",
         api_check_name, action="apps.create")
     add(f"{API}/<app>/operations", "GET", "The app's operations, newest first", api_operations,

@@ -12,50 +12,33 @@ operation, 4 timed out, 20 the app does not exist (as Dokku).
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
 
 from pruvon_apps import operations, service
-from pruvon_core import hosts
 from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
-from pruvon_core.config import state_dir
+from pruvon_core.cli_run import CliEnv, echo_lines, run_spec, typed_errors
 from pruvon_core.dokku import client_for, errors, validate
-from pruvon_core.errors import InputError
 from pruvon_core.fanout import LastGood, every_host
 from pruvon_core.hosts import op_target
-from pruvon_core.operations import Operation, OperationConflict, follow
+from pruvon_core.operations import Operation
 from pruvon_core.opspecs import OperationSpec
 from pruvon_core.permissions import SYSTEM
 
-EXIT_BUSY = 3
-EXIT_TIMEOUT = 4
 EXIT_INCOMPLETE = 5  # the answer was printed but is incomplete (e.g. no live state)
-EXIT_MISSING = 20
 
 
 # --------------------------------------------------------------------------- plumbing
-class Env:
+class Env(CliEnv):
     """What every command needs: config, client, state dir, guard."""
 
     def __init__(self, obj: CliContext, all_hosts_ok: bool = False) -> None:
-        if not all_hosts_ok:
-            obj.single_host()
-        self.config = obj.config() if obj.config_file.exists() else None
-        try:
-            self.state_dir = state_dir()
-        except OSError as exc:
-            raise CliError(f"cannot use the state directory: {exc} (run as root or the pruvon "
-                           "user, or set PRUVON_STATE_DIR)") from exc
-        self.client = client_for(self.config, hosts.current(), self.state_dir)
-        user = os.environ.get("SUDO_USER") or getpass.getuser()
+        super().__init__(obj, all_hosts_ok)
         self.guard = service.Guard(SYSTEM, self.config, self.state_dir,
-                                   extra={"os_user": user, "via": "cli"})
+                                   extra={"os_user": self.os_user, "via": "cli"})
         self.index = service.DomainIndex(self.state_dir)
         self.deps = operations.AppsDeps(self.client, self.state_dir, self.storage_dir,
                                         self.index, obj.store if self.config is not None else None)
@@ -67,53 +50,12 @@ class Env:
         return service.storage_dir(self.config)
 
 
-def dokku_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn typed errors into ``Error: …`` on stderr with a meaningful exit code."""
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except InputError as exc:  # the feature's bad input (service.AppsError …)
-            raise CliError(str(exc), 2) from exc
-        except (errors.InvalidName, errors.InvalidValue) as exc:
-            raise CliError(exc.message, 2) from exc
-        except errors.AppNotFound as exc:
-            raise CliError(exc.message, EXIT_MISSING) from exc
-        except errors.DokkuError as exc:
-            raise CliError(str(exc), 1) from exc
-        except OperationConflict as exc:
-            raise CliError(str(exc), EXIT_BUSY) from exc
-
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return wrapper
+dokku_errors = typed_errors((errors.AppNotFound,))
 
 
 def run_operation(env: Env, spec: OperationSpec, app: str, **params: Any) -> Operation:
-    """Run ``spec`` through the one runner, print its output live; Ctrl-C asks it to stop.
-
-    Validation, permission, the per-app lock and the audit (``started`` and
-    the outcome) are the runner's, exactly as for the web.
-    """
-    for stale in env.ops.store.recover(kill=True):  # what a killed runner left behind
-        click.echo(f"operation {stale.id} ({stale.title}) was {stale.error}", err=True)
-    op = env.runner.start(spec, app, params)
-    try:
-        for _record, lines in follow(env.ops.store, op.id, interval=0.2):
-            for line in lines:
-                click.echo(line)
-    except KeyboardInterrupt:
-        env.ops.store.request_cancel(op.id)
-        click.echo("cancelling…", err=True)
-        for _record, lines in follow(env.ops.store, op.id, interval=0.2):
-            for line in lines:
-                click.echo(line)
-    final = env.runner.wait(op)
-    if final.status == "timed_out":
-        raise CliError(final.error, EXIT_TIMEOUT)
-    if final.status != "succeeded":
-        raise CliError(f"{final.title} {final.status}: {final.error}", 1)
-    return final
+    """Run ``spec`` on ``app`` through the one runner, printing its output live."""
+    return run_spec(env.runner, spec, app, params)
 
 
 # --------------------------------------------------------------------------- group
@@ -243,11 +185,15 @@ apps_group.add_command(info_command, "show")  # the name `dokku apps:report` use
 @click.option("--link", "links", multiple=True, help="TYPE:NAME existing service to link.")
 @click.option("--new-service", "new_services", multiple=True,
               help="TYPE:NAME service to create and link.")
+@click.option("--template", default=None,
+              help="Start from an app template (pruvon apps templates); options add to it.")
 @pass_ctx
 @dokku_errors
-def create_command(obj: CliContext, app: str, **options: Any) -> None:
+def create_command(obj: CliContext, app: str, template: str | None, **options: Any) -> None:
     """Create an app, optionally link services, configure and deploy it."""
     env = Env(obj)
+    if template:
+        options = with_template(app, template, options)
     request = build_create_request(app, **options)
     try:
         op = run_operation(env, operations.CREATE, app, request=request)
@@ -255,6 +201,54 @@ def create_command(obj: CliContext, app: str, **options: Any) -> None:
         _explain_failed_create(env, app)
         raise
     click.echo(f"created {app} (operation {op.id})", err=True)
+
+
+def with_template(app: str, name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The create options with a template's values (the command line's own come first)."""
+    from pruvon_apps import presets
+    from pruvon_core.plugins import get_plugin_manager
+
+    template = presets.find(get_plugin_manager().pruvon, name)
+    if template is None:
+        raise service.AppsError(f"no app template named {name!r} (see: pruvon apps templates)")
+    merged = dict(options)
+    merged["image"] = options.get("image") or template.image
+    merged["ports"] = (*template.ports, *options.get("ports", ()))
+    merged["env_pairs"] = (*(f"{k}={v}" for k, v in template.env.items()),
+                           *options.get("env_pairs", ()))
+    merged["mounts"] = (*(f"{app}:{path}" for path in template.mounts), *options.get("mounts", ()))
+    merged["new_services"] = (*(f"{kind}:{app}-{kind}" for kind in template.services),
+                              *options.get("new_services", ()))
+    return merged
+
+
+@apps_group.command("kill")
+@click.argument("app")
+@click.argument("container")
+@pass_ctx
+@dokku_errors
+def kill_command(obj: CliContext, app: str, container: str) -> None:
+    """docker kill one of APP's containers: its dyno (web.1), name or id."""
+    env = Env(obj)
+    params = env.runner.validate(operations.KILL, app, {"container": container})
+    service.require_app(env.client, app)
+    done = env.runner.apply(operations.KILL, app, params)
+    click.echo(f"killed {done['dyno'] or '-'} {done['container']}")
+
+
+@apps_group.command("templates")
+@format_option
+def templates_command(fmt: str) -> None:
+    """The create wizard's app templates (shipped and from plugins)."""
+    from pruvon_apps import presets
+    from pruvon_core.plugins import get_plugin_manager
+
+    found = [t.as_dict() for t in presets.templates(get_plugin_manager().pruvon)]
+    if fmt == "json":
+        echo_json({"templates": found})
+    else:
+        echo_table([{**t, "services": " ".join(t["services"]) or "-"} for t in found],
+                   ["name", "title", "image", "services"])
 
 
 def _explain_failed_create(env: Env, app: str) -> None:
@@ -406,6 +400,7 @@ SETTING_WORDS = {
     "nginx": ["key", "value"], "resource": ["resource_kind"],
     "resource-clear": ["resource_kind"], "docker-options": ["action", "phases", "option"],
     "letsencrypt": ["action"], "redirect": ["action", "source", "target", "code"],
+    "process": ["key", "value"],
 }
 
 
@@ -450,6 +445,7 @@ def settings_command(obj: CliContext, app: str, kind: str | None, words: tuple[s
     pruvon apps settings APP docker-options add|remove deploy,run OPTION
     pruvon apps settings APP letsencrypt enable|disable
     pruvon apps settings APP redirect set SRC DEST [CODE] | unset SRC
+    pruvon apps settings APP process restart-policy|procfile-path|appjson-path [VALUE]
     """
     from pruvon_apps import settings
 
@@ -479,6 +475,9 @@ def _print_settings(view: Any, install: dict[str, str]) -> None:
     for phase, options in view.docker_options.items():
         for option in options:
             click.echo(f"docker-options {phase}: {option}")
+    for key in ("restart-policy", "procfile-path", "appjson-path"):
+        click.echo(f"{key}: {view.process.get('computed-' + key) or '-'}"
+                   + ("" if view.process.get(key) else " (default)"))
     cron = "not available on this Dokku" if view.cron is None else len(view.cron)
     click.echo(f"cron tasks: {cron}")
     for name, installed in view.plugins.items():
@@ -618,11 +617,7 @@ def logs_command(obj: CliContext, app: str, lines: int, process: str | None, tai
     """The app's logs ('dokku logs')."""
     env = Env(obj)
     stream = service.log_stream(env.client, app, lines=lines, process=process, tail=tail)
-    try:
-        for line in stream:
-            click.echo(line)
-    except KeyboardInterrupt:
-        stream.cancel()
+    echo_lines(stream)
 
 
 @apps_group.command("operations")

@@ -19,7 +19,9 @@ from pruvon_apps import service, settings
 from pruvon_core.dokku import DokkuClient, validate
 from pruvon_core.guard import Guard
 from pruvon_core.operations import Context
-from pruvon_core.opspecs import Call, OperationSpec, Runner, action_of
+from pruvon_core.opspecs import Call, OperationSpec, Runner, action_of, creator_grant
+from pruvon_core.opspecs import done as _done
+from pruvon_core.opspecs import step as _step
 
 
 @dataclass
@@ -36,16 +38,6 @@ class AppsDeps:
 def runner(guard: Guard, deps: AppsDeps) -> Runner:
     """The one runner for this actor and front end."""
     return Runner(guard, deps.state_dir, deps)
-
-
-def _step(ctx: Context | None, name: str) -> None:
-    if ctx is not None:
-        ctx.step(name)
-
-
-def _done(ctx: Context | None, detail: str = "") -> None:
-    if ctx is not None:
-        ctx.done(detail)
 
 
 # --------------------------------------------------------------------------- processes
@@ -274,7 +266,32 @@ def setting_spec(kind: object) -> OperationSpec:
     return PLUGIN_SETTINGS.get(kind, SETTING) if isinstance(kind, str) else SETTING
 
 
+# --------------------------------------------------------------------------- one container
+def _check_kill(call: Call) -> None:
+    call.params["container"] = validate.container_ref(call.params.get("container"))
+
+
+def _kill(call: Call, ctx: Context | None) -> dict[str, Any]:
+    from pruvon_apps import extras
+
+    return extras.kill_container(call.deps.client, call.target, call.params["container"])
+
+
+KILL = OperationSpec(
+    kind="apps.kill", action="apps.ps.write", resource="app", check=_check_kill,
+    background=False, title=lambda c: f"kill {c.params['container']} of {c.target}",
+    details=lambda c: {"container": c.params["container"]}, run=_kill,
+)
+
+
 # --------------------------------------------------------------------------- destroy
+def _hook_context() -> Any:
+    """The process's bound hook context (CLI root or web app), for the destroy safeguards."""
+    from pruvon_core.plugins import get_plugin_manager
+
+    return get_plugin_manager().pruvon
+
+
 def _check_destroy(call: Call) -> None:
     if call.params.get("confirm") != call.target:
         raise service.AppsError(f"type the app name ({call.target}) exactly to confirm")
@@ -288,23 +305,19 @@ DESTROY = OperationSpec(
     details=lambda c: {"with_services": c.params.get("with_services", False)},
     run=lambda c, ctx: service.destroy(
         c.deps.client, c.target, c.params["confirm"], c.deps.state_dir,
-        c.params.get("with_services", False), ctx, c.deps.index),
+        c.params.get("with_services", False), ctx, c.deps.index, pruvon=_hook_context()),
 )
 
 
 # --------------------------------------------------------------------------- create
-def grant_creator(call: Call, app: str) -> None:
-    """A scoped user who created an app may manage it: grant it to them at once.
-
-    Admins and the ``system`` actor need no grant; an API key's grant goes to
-    its owner.
-    """
-    actor = call.actor
-    if actor.role == "admin" or not actor.username or call.deps.store is None:
-        return
+def _grant_app(store: Any, username: str, app: str) -> None:
+    """A scoped user who created an app may manage it (API keys: their owner)."""
     from pruvon_auth.public import grant_app
 
-    grant_app(call.deps.store, actor.username, app)
+    grant_app(store, username, app)
+
+
+grant_creator = creator_grant(_grant_app)
 
 
 def _check_create(call: Call) -> None:

@@ -9,12 +9,12 @@ and everything else - 403, 404 - goes to the web app's one error handler.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request
-from pruvon_web.public import error_message, error_status, render_error, web_state
+from pruvon_docker.public import container_usage, human_size
+from pruvon_web.public import form_page, render_error, web_state
 
 from pruvon_apps import operations, service
 from pruvon_apps.web import (
@@ -41,30 +41,6 @@ TABS = ("overview", "processes", "config", "domains", "ports", "storage", "setti
 
 
 # --------------------------------------------------------------------------- plumbing
-def form_page(render: Callable[..., tuple[Any, int]]) -> Callable[[Callable[..., Any]], Any]:
-    """Re-render a refused form with its message (``render(status, **view args)``).
-
-    Typed errors a user can act on in the form - bad input (400), a busy app
-    (409), a Dokku failure (5xx) - come back to the form; a refusal (403) or a
-    missing app (404) and bugs go to the app's error handler as for any view.
-    """
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(view)
-        def wrapped(**kwargs: Any) -> Any:
-            try:
-                return view(**kwargs)
-            except Exception as exc:
-                status = error_status(exc)
-                if status is None or status in (403, 404):
-                    raise
-                flash(error_message(exc), "error")
-                return render(status, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
 def tab_form(tab: str) -> Callable[[Callable[..., Any]], Any]:
     """:func:`form_page` for a form on one of the app's tabs."""
     return form_page(lambda status, app, **_: render_detail(app, tab, status))
@@ -112,6 +88,12 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
             "apps.settings.write", service.HOST_ACCESS, "apps.terminal", "apps.run")},
         "running": manager().store.running(op_target("app", app)),
     }
+    if tab == "overview":
+        from pruvon_apps import extras
+
+        context["usage"] = container_usage(dokku)  # one docker stats read, shared with /docker
+        context["human_size"] = human_size
+        context["linked"] = extras.linked(dokku, app)
     if tab == "processes":
         context["rollback_image"] = service.rollback_image(
             manager().store.list(target=op_target("app", app)))
@@ -261,6 +243,14 @@ def destroy_page(app: str) -> Any:
 
 
 # --------------------------------------------------------------------------- operations
+@tab_form("overview")
+def kill_post(app: str, container: str) -> Any:
+    visible_app(app)
+    done = runner().apply(operations.KILL, app, {"container": container})
+    flash(f"Killed {done['dyno'] or done['container']} ({done['container']}).", "success")
+    return redirect(f"/apps/{app}", 303)
+
+
 def operation_page(app: str, op_id: str) -> Any:
     op = app_operation(readable(app), op_id)
     return render_template("apps/operation.html", app=app, op=op,
@@ -289,16 +279,20 @@ def create_request(data: dict[str, Any]) -> service.CreateRequest:
             return [v.strip() for v in value if v.strip()]
         return text(key).split()
 
+    def for_app(value: str) -> str:
+        """A template's ``{app}`` (``+postgres:{app}-postgres``) is the new app's name."""
+        return value.replace("{app}", text("name"))
+
     env = service.parse_pairs(line for line in text("env").splitlines() if line.strip())
     mounts = []
-    for line in text("mounts").splitlines():
+    for line in for_app(text("mounts")).splitlines():
         if line.strip():
             host, sep, container = line.strip().rpartition(":")
             if not sep:
                 raise service.AppsError(f"mount {line.strip()!r} must look like HOST:CONTAINER")
             mounts.append((host, container))
     links = []
-    for item in words("services"):
+    for item in map(for_app, words("services")):
         create = item.startswith("+")
         kind, sep, name = item.lstrip("+").partition(":")
         if not sep:
@@ -321,12 +315,34 @@ def start_rollback(op: Operation) -> Operation:
     return runner().start(operations.ROLLBACK, op.target.split(":", 1)[1], {"operation": op})
 
 
-@form_page(lambda status: (render_template("apps/create.html", form=request.form), status))
+def create_form() -> Any:
+    """The wizard, filled from ``?template=NAME`` when one is chosen."""
+    from pruvon_apps import presets
+
+    pruvon = web_state().pruvon
+    chosen = request.args.get("template", "")
+    template = presets.find(pruvon, chosen) if chosen else None
+    if chosen and template is None:
+        flash(f"No app template named {chosen[:60]!r}.", "error")
+    form = presets.form_fields(template) if template else {}
+    return render_template("apps/create.html", form=form, template=template,
+                           templates=presets.templates(pruvon))
+
+
+def refused_create(status: int) -> tuple[Any, int]:
+    """The wizard again with what was typed and why it was refused."""
+    from pruvon_apps import presets
+
+    return render_template("apps/create.html", form=request.form,
+                           templates=presets.templates(web_state().pruvon)), status
+
+
+@form_page(refused_create)
 def create_page() -> Any:
     if not guard().allowed("apps.create"):
         return render_error(403, "Your account may not create apps.")
     if request.method == "GET":
-        return render_template("apps/create.html", form={})
+        return create_form()
     return op_page(start_create(create_request(request.form.to_dict())))
 
 
@@ -356,6 +372,7 @@ def register(bp: Blueprint) -> None:
         ("/apps/<app>/deploy", deploy_post, ["POST"]),
         ("/apps/<app>/destroy", destroy_page, ["GET", "POST"]),
         ("/apps/<app>/operations/<op_id>", operation_page, ["GET"]),
+        ("/apps/<app>/containers/<container>/kill", kill_post, ["POST"]),
         ("/apps/<app>/operations/<op_id>/cancel", operation_cancel, ["POST"]),
     ):
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=view, methods=methods)

@@ -40,6 +40,7 @@ from pruvon_core.dokku.models import Container, DomainsReport, LiveState, Storag
 from pruvon_core.errors import InputError
 from pruvon_core.files import atomic_write, open_private, private_dir
 from pruvon_core.operations import Context, StepTimeout
+from pruvon_core.safeguards import before_destroy
 
 STORAGE_DIR = docker_policy.STORAGE_DIR  # Dokku's storage directory (apps.storage_dir overrides)
 MASK = "••••••••"
@@ -1092,11 +1093,17 @@ def rollback_steps(plan: list[tuple[str, Any]]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- destroy
-def snapshot(client: DokkuClient, app: str, state_dir: Path) -> Path:
-    """Write the app's configuration (env, domains, ports, storage, scale) to a 0600 file."""
+def snapshot_data(client: DokkuClient, app: str) -> dict[str, Any]:
+    """The app's configuration: env, domains, ports, storage, scale, deploy source.
+
+    Enough to recreate the app with ``pruvon apps restore-snapshot`` (the
+    backups plugin stores it through its targets); ``deploy_source`` is the
+    image or repository, ``deploy_source_type`` Dokku's kind of source.
+    """
     require_app(client, app)
     ports = client.ports(app)
-    data = {
+    report = client.app_report(app)
+    return {
         "app": app,
         "taken_at": datetime.now(UTC).isoformat(),
         "env": client.config(app),
@@ -1104,8 +1111,14 @@ def snapshot(client: DokkuClient, app: str, state_dir: Path) -> Path:
         "ports": [str(m) for m in ports.configured],
         "storage": [f"{m.host_path}:{m.container_path}" for m in client.storage(app)],
         "scale": client.scale(app),
-        "deploy_source": client.app_report(app).deploy_source_metadata,
+        "deploy_source": report.deploy_source_metadata,
+        "deploy_source_type": report.deploy_source,
     }
+
+
+def snapshot(client: DokkuClient, app: str, state_dir: Path) -> Path:
+    """Write the app's configuration (:func:`snapshot_data`) to a 0600 file."""
+    data = snapshot_data(client, app)
     folder = Path(state_dir) / "snapshots" / "apps"
     private_dir(folder)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -1117,9 +1130,15 @@ def snapshot(client: DokkuClient, app: str, state_dir: Path) -> Path:
 def destroy(
     client: DokkuClient, app: str, confirm: str, state_dir: Path,
     with_services: bool = False, ctx: Context | None = None,
-    index: DomainIndex | None = None,
+    index: DomainIndex | None = None, pruvon: Any = None,
 ) -> dict[str, Any]:
-    """Snapshot, then ``apps:destroy``; optionally services no other app uses."""
+    """Safeguards, snapshot, then ``apps:destroy``; optionally services no other app uses.
+
+    With a hook context (``pruvon``) every ``pruvon_before_destroy`` safeguard
+    (the backups plugin's safety backup) runs first for the app and for each
+    service to be destroyed with it; a refusal stops everything before any
+    destroy, with the safeguard's reason.
+    """
     if confirm != app:
         raise AppsError(f"type the app name ({app}) exactly to confirm destroying it")
     require_app(client, app)
@@ -1127,6 +1146,12 @@ def destroy(
     if with_services:
         orphans = [(k, n) for k, n, links in linked_services(client, app) if links == [app]]
     if ctx is not None:
+        ctx.step("safeguards")
+    notes = _safeguards(pruvon, app, orphans)
+    if ctx is not None:
+        for note in notes:
+            ctx.line(note)
+        ctx.done("; ".join(notes))
         ctx.step("snapshot")
     path = snapshot(client, app, state_dir)
     if ctx is not None:
@@ -1143,8 +1168,19 @@ def destroy(
     if index is not None:
         with contextlib.suppress(OSError):
             index.update(app, None)
-    return {"snapshot": str(path), "services_destroyed": [f"{k}:{n}" for k, n in orphans]}
+    return {"snapshot": str(path), "services_destroyed": [f"{k}:{n}" for k, n in orphans],
+            "safeguards": notes}
 
 
 def destroy_steps() -> list[str]:
-    return ["snapshot", "destroy app"]
+    return ["safeguards", "snapshot", "destroy app"]
+
+
+def _safeguards(pruvon: Any, app: str, services: list[tuple[str, str]]) -> list[str]:
+    """Run ``pruvon_before_destroy`` for the app and each service; their notes."""
+    if pruvon is None:
+        return []
+    notes = before_destroy(pruvon, {"kind": "app", "name": app})
+    for kind, name in services:
+        notes += before_destroy(pruvon, {"kind": "service", "type": kind, "name": name})
+    return notes

@@ -25,7 +25,8 @@ OPTIONAL_PLUGINS = {
     "letsencrypt": "sudo dokku plugin:install https://github.com/dokku/dokku-letsencrypt.git",
     "redirect": "sudo dokku plugin:install https://github.com/dokku/dokku-redirect.git",
 }
-SETTING_KINDS = ("nginx", "resource", "resource-clear", "docker-options")
+SETTING_KINDS = ("nginx", "resource", "resource-clear", "docker-options", "process")
+PROCESS_KEYS = ("restart-policy", "procfile-path", "appjson-path")
 PLUGIN_KINDS = ("letsencrypt", "redirect")
 
 
@@ -43,6 +44,7 @@ class SettingsView:
     cron: list[dict[str, Any]] | None = None
     plugins: dict[str, bool] = field(default_factory=dict)
     redirects: list[str] = field(default_factory=list)
+    process: dict[str, str] = field(default_factory=dict)  # restart policy, Procfile/app.json paths
 
 
 def settings_view(
@@ -57,9 +59,9 @@ def settings_view(
     with ThreadPoolExecutor(max_workers=3) as pool:
         cron = pool.submit(client.cron_list, app)
         installed = pool.submit(client.plugins)  # plugin_installed then reads the cache
-        if reports is None:
-            reports = plugin_reports(client, app, EDITABLE_REPORTS)
-        nginx, options, resource = (_report(reports, name) for name in EDITABLE_REPORTS)
+        missing = [name for name in EDITABLE_REPORTS if reports is None or name not in reports]
+        reports = {**(reports or {}), **plugin_reports(client, app, missing)}
+        nginx, options, resource, ps, app_json = (_report(reports, n) for n in EDITABLE_REPORTS)
         view = SettingsView(
             nginx={k: str(nginx.get(k, "")) for k in validate.NGINX_KEYS},
             docker_options={p: list(options.get(f"{p}-list") or [])
@@ -67,13 +69,24 @@ def settings_view(
             resources={k: str(v) for k, v in resource.items()},
             cron=cron.result(),
             plugins=_installed(client, installed.result()),
+            process=_process_settings(ps, app_json),
         )
     if view.plugins["redirect"]:
         view.redirects = [line for line in client.stream(["redirect", app]) if line.strip()]
     return view
 
 
-EDITABLE_REPORTS = ("nginx", "docker-options", "resource")
+EDITABLE_REPORTS = ("nginx", "docker-options", "resource", "ps", "app-json")
+
+
+def _process_settings(ps: Mapping[str, Any], app_json: Mapping[str, Any]) -> dict[str, str]:
+    """The app's own value of each process setting and what Dokku computes from it."""
+    values = {}
+    for key, report in (("restart-policy", ps), ("procfile-path", ps),
+                        ("appjson-path", app_json)):
+        values[key] = str(report.get(key, "") or "")
+        values[f"computed-{key}"] = str(report.get(f"computed-{key}", "") or "")
+    return values
 
 
 def _installed(client: DokkuClient, _warmed: object) -> dict[str, bool]:
@@ -105,6 +118,8 @@ def change(client: DokkuClient, app: str, kind: str, data: Mapping[str, Any]) ->
         return _resource(client, app, kind, data)
     if kind == "docker-options":
         return _docker_options(client, app, data)
+    if kind == "process":
+        return _process_setting(client, app, data)
     raise SettingsError(f"kind must be one of {', '.join(SETTING_KINDS + PLUGIN_KINDS)}")
 
 
@@ -146,6 +161,21 @@ def _docker_options(client: DokkuClient, app: str, data: Mapping[str, Any]) -> s
     option = _text(data, "option")
     client.docker_options_change(action, app, phases, option)
     return f"docker option {action} {option} ({','.join(phases)}; applies at the next deploy)"
+
+
+def _process_setting(client: DokkuClient, app: str, data: Mapping[str, Any]) -> str:
+    """Restart policy (``ps:set``), Procfile path (``ps:set``), app.json path (``app-json:set``).
+
+    An empty value resets it to Dokku's default; the new value applies at the next deploy.
+    """
+    key, value = _text(data, "key"), _text(data, "value")
+    if key == "appjson-path":
+        client.app_json_set(app, value)
+    elif key in PROCESS_KEYS:
+        client.ps_set(app, key, value)
+    else:
+        raise SettingsError(f"key: must be one of {', '.join(PROCESS_KEYS)}")
+    return f"{key} {'= ' + value if value else 'reset to default'} (applies at the next deploy)"
 
 
 def host_reach(client: DokkuClient, app: str, kind: str, data: Mapping[str, Any],

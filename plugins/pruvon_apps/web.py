@@ -80,10 +80,7 @@ def app_operation(app: str, op_id: str) -> Operation:
 
 
 def op_json(op: Operation, after: int | None = None) -> dict[str, Any]:
-    data = op.as_dict()
-    if after is not None:
-        data["output"] = manager().store.output(op.id, after=after)
-    return data
+    return manager().store.as_json(op, after)
 
 
 def cancel(app: str, op_id: str) -> Operation:

@@ -8,9 +8,7 @@ open for a retry.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
 from typing import Any
 
 from flask import Blueprint, request
@@ -20,6 +18,7 @@ from pruvon_web.public import (
     error_message,
     error_status,
     parse_json,
+    pump_lines,
     route,
 )
 from pruvon_web.public import close as ws_close
@@ -123,35 +122,7 @@ def logs_socket(ws: Any, app: str) -> None:
     except (ValueError, errors.DokkuError) as exc:
         return ws_close(ws, error_message(exc),
                         1011 if isinstance(exc, errors.DokkuError) else 1008)
-    pump_logs(ws, stream, Revalidator(identity, action="apps.logs", resource=Resource("app", app)))
-
-
-def pump_logs(ws: Any, stream: Any, revalidator: Revalidator) -> None:
-    finished = threading.Event()
-
-    def reader() -> None:
-        try:
-            for line in stream:
-                ws.send(line)
-        except Exception as exc:  # the stream's typed error or a closed socket
-            with contextlib.suppress(Exception):  # peer gone: nothing left to tell
-                ws.send(json.dumps({"type": "error", "error": error_message(exc)}))
-        finally:
-            finished.set()
-
-    thread = threading.Thread(target=reader, daemon=True, name="apps-logs")
-    thread.start()
-    try:
-        while not finished.is_set():
-            ws.receive(timeout=1)
-            if not revalidator.ok():
-                revalidator.close(ws)
-                break
-    except Exception:  # noqa: S110 - ConnectionClosed: the browser went away
-        pass
-    finally:
-        stream.cancel()
-        thread.join(timeout=5)
+    pump_lines(ws, stream, Revalidator(identity, action="apps.logs", resource=Resource("app", app)))
 
 
 def register(bp: Blueprint) -> None:

@@ -28,6 +28,7 @@ from pruvon_auth.users import (
     add_user,
     enabled_admins,
     grant_app,
+    grant_service,
     remove_user,
     update_user,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "check_policy",
     "enabled_admins",
     "grant_app",
+    "grant_service",
     "hash_cost",
     "hash_password",
     "remove_user",

@@ -54,7 +54,8 @@ def _html(counts: dict[str, int], errors: list[str]) -> str:
     problems = Markup("").join(
         Markup('<p class="flash flash-error">Dokku: {}</p>').format(e) for e in errors
     )
-    return str(Markup('<p class="services">{}</p>{}').format(pills, problems))
+    return str(Markup('<p class="services">{}</p>{}<p><a href="/services">All services →</a></p>')
+               .format(pills, problems))
 
 
 def services_card(actor: Any, pruvon: Any) -> list[dict[str, Any]]:

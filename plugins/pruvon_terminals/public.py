@@ -6,11 +6,13 @@ subclassing :class:`TerminalTarget`, returning an instance from its
 validated :class:`TerminalRequest` and the :class:`TargetContext` (the Dokku
 client, the ``terminals:`` settings).  :class:`TargetError` carries the
 message the operator sees.  The services plugin's console is the worked
-example.  Everything here is a re-export; no Flask is imported.
+example; a target with its own socket URL bridges it with :func:`serve_terminal`.
+Everything here is a re-export; no Flask is imported.
 """
 
 from __future__ import annotations
 
+from pruvon_terminals.serving import serve_terminal
 from pruvon_terminals.targets import (
     Launch,
     TargetContext,
@@ -19,4 +21,5 @@ from pruvon_terminals.targets import (
     TerminalTarget,
 )
 
-__all__ = ["Launch", "TargetContext", "TargetError", "TerminalRequest", "TerminalTarget"]
+__all__ = ["Launch", "TargetContext", "TargetError", "TerminalRequest", "TerminalTarget",
+           "serve_terminal"]

@@ -166,6 +166,18 @@ def me() -> Any:
     }
 
 
+# --------------------------------------------------------------------------- metrics
+@endpoint("/metrics", "GET", "Host CPU, load, memory and disk: the server's recent samples "
+          "(oldest first; no new reading per request)", action="dashboard.read")
+def metrics_history() -> Any:
+    from pruvon_web.metrics import ring
+
+    samples = ring()
+    samples.latest()  # a fresh process takes its first sample here
+    return {"interval": samples.interval, "size": samples.size,
+            "samples": [s.as_dict() for s in samples.history()]}
+
+
 # --------------------------------------------------------------------------- users
 USER_SCHEMA = {
     "type": "object",

@@ -1,61 +1,22 @@
 """The web plugin's own dashboard card: the host at a glance.
 
 Dokku's version, apps by state (``apps_overview``: a constant number of calls
-whatever the number of apps), and the host's disk and memory.  Services are
+whatever the number of apps), and the host's CPU, load, memory and disk with
+their short history (from :mod:`pruvon_web.metrics`' ring, drawn by
+:mod:`pruvon_web.charts`).  Services are
 counted on the services plugin's own card.  Each part fails on its own: an unreachable Dokku
 shows its message on the card while disk and memory still render.
 """
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-MEMINFO = Path("/proc/meminfo")
+from pruvon_web.metrics import df_percent, disk_usage, memory_usage, ring
 
-
-def disk_usage(path: str = "/") -> dict[str, int]:
-    """Used, available and Use% of the filesystem at ``path``, as ``df`` reports them.
-
-    Operators check the card against ``df``: "used" is blocks in use, "free" what
-    an unprivileged user may still write (root's reserve excluded), and the
-    percentage is used / (used + available) rounded up - df's Use%, not
-    used / total, which reads several points low on a disk with a reserve.
-    """
-    stats = os.statvfs(path)
-    used = (stats.f_blocks - stats.f_bfree) * stats.f_frsize
-    free = stats.f_bavail * stats.f_frsize
-    return {"total": stats.f_blocks * stats.f_frsize, "used": used, "free": free,
-            "percent": df_percent(used, free)}
-
-
-def df_percent(used: int, available: int) -> int:
-    """df's Use%: ``used / (used + available)`` in whole percent, rounded up."""
-    if used + available <= 0:
-        return 0
-    return -(-100 * used // (used + available))
-
-
-def memory_usage(meminfo: Path = MEMINFO) -> dict[str, int] | None:
-    """Total and available memory from ``/proc/meminfo`` (None where there is none)."""
-    try:
-        text = meminfo.read_text(encoding="ascii")
-    except OSError:
-        return None
-    values = {}
-    for line in text.splitlines():
-        key, _, rest = line.partition(":")
-        parts = rest.split()
-        if parts and parts[0].isdigit():
-            values[key] = int(parts[0]) * 1024
-    if "MemTotal" not in values:
-        return None
-    available = values.get("MemAvailable", values.get("MemFree", 0))
-    return {"total": values["MemTotal"], "used": values["MemTotal"] - available,
-            "free": available}
+__all__ = ["df_percent", "disk_usage", "dokku_summary", "host_card", "human_bytes", "memory_usage"]
 
 
 def human_bytes(value: float) -> str:
@@ -97,6 +58,21 @@ def dokku_summary(client: Any, visible_app: Any) -> dict[str, Any]:
     return summary
 
 
+def metric_charts(history: list[Any]) -> dict[str, Any]:
+    """CPU %, load (scaled to the CPU count), memory % and disk % over the ring's history."""
+    from pruvon_web.charts import sparkline
+
+    cpus = max((s.cpus for s in history), default=1)
+    load_top = max([float(cpus), *(s.load[0] for s in history)])
+    return {
+        "cpu": sparkline([s.cpu_percent for s in history], 100, "CPU %", "cpu-chart"),
+        "load": sparkline([s.load[0] for s in history], load_top, "load (1 min)", "load-chart"),
+        "memory": sparkline([s.mem_percent for s in history], 100, "memory %", "memory-chart"),
+        "disk": sparkline([float(s.disk_percent) for s in history], 100, "disk %",
+                          "disk-chart"),
+    }
+
+
 def host_card(actor: Any, pruvon: Any) -> dict[str, Any]:
     """The ``Host`` dashboard card for ``actor`` (apps counted are those it may see).
 
@@ -107,12 +83,19 @@ def host_card(actor: Any, pruvon: Any) -> dict[str, Any]:
     def visible(app: str) -> bool:
         return pruvon.allowed(actor, "apps.read", Resource("app", app))
 
-    disk = disk_usage()
-    memory = memory_usage()
+    samples = ring()
+    latest = samples.latest()  # the sampler's newest reading: no /proc read per view
     context = {
         "dokku": dokku_summary(pruvon.client(), visible),
-        "disk": disk,
-        "memory": memory,
+        "disk": {"total": latest.disk_total, "used": latest.disk_used,
+                 "free": latest.disk_free, "percent": latest.disk_percent},
+        "memory": ({"total": latest.mem_total, "used": latest.mem_used,
+                    "free": latest.mem_total - (latest.mem_used or 0)}
+                   if latest.mem_total else None),
+        "sample": latest,
+        "charts": metric_charts(samples.history()),
+        "interval": samples.interval,
+        "window": samples.interval * samples.size / 60,
         "human": human_bytes,
         "is_admin": getattr(actor, "role", None) == "admin",
     }

@@ -13,19 +13,23 @@ from __future__ import annotations
 from pruvon_web.api import DOKKU_RESPONSES, body, endpoint
 from pruvon_web.context import WebState, web_state
 from pruvon_web.errors import render_error
+from pruvon_web.forms import form_page
 from pruvon_web.inputs import parse_json, query_int
+from pruvon_web.routes import add_pages, api_adder
 from pruvon_web.security import audit_event, client_ip, json_error
 from pruvon_web.statuses import dokku_status, error_message, error_status
 from pruvon_web.usersedit import UserEditError
 from pruvon_web.views import allowed
-from pruvon_web.ws import Revalidator, authorize, close, release, route
+from pruvon_web.ws import Revalidator, authorize, close, pump_lines, release, route
 
 __all__ = [
     "DOKKU_RESPONSES",
     "Revalidator",
     "UserEditError",
     "WebState",
+    "add_pages",
     "allowed",
+    "api_adder",
     "audit_event",
     "authorize",
     "body",
@@ -35,8 +39,10 @@ __all__ = [
     "endpoint",
     "error_message",
     "error_status",
+    "form_page",
     "json_error",
     "parse_json",
+    "pump_lines",
     "query_int",
     "release",
     "render_error",

@@ -116,8 +116,11 @@ def run_gunicorn(app_factory: Any, options: dict[str, Any]) -> None:
               help="Serve a throw-away sandbox: simulated Dokku with sample apps.")
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True,
               type=click.IntRange(2, 256), help="Worker threads (each WebSocket holds one).")
+@click.option("--check-listen", "check_only", is_flag=True,
+              help="Only check that the listen address can be bound, then exit (0 free, 1 not).")
 @click.pass_context
-def serve_command(ctx: click.Context, listen: str | None, demo: bool, threads: int) -> None:
+def serve_command(ctx: click.Context, listen: str | None, demo: bool, threads: int,
+                  check_only: bool) -> None:
     """Run the web UI (gunicorn, threaded workers; needs the 'web' extra)."""
     try:
         import flask  # noqa: F401
@@ -136,6 +139,9 @@ def serve_command(ctx: click.Context, listen: str | None, demo: bool, threads: i
         raise click.ClickException(f"cannot start: invalid config {config_file}: "
                                    + "; ".join(exc.errors)) from exc
     address = check_listen(listen or config.listen)
+    if check_only:
+        bind_check(address)
+        return
     warning = listen_warning(address, config.get("security.trusted_proxies"))
     if warning:
         click.echo(click.style(warning, fg="yellow"), err=True)
@@ -151,6 +157,27 @@ def serve_command(ctx: click.Context, listen: str | None, demo: bool, threads: i
     recover_operations()
     click.echo(f"pruvon: serving on http://{address}/ (config {config_file})", err=True)
     run_gunicorn(factory, gunicorn_options(address, threads))
+
+
+def bind_check(address: str) -> None:
+    """Bind and release ``address`` (the Go original's ``-check-listen``, for units' ExecStartPre).
+
+    A unit can refuse to start a second server on a taken port with a clear
+    message instead of gunicorn's retry loop.
+    """
+    import socket
+
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Go's net.Listen
+            sock.bind((host, int(port)))
+    except OSError as exc:
+        raise click.ClickException(
+            f"listen check failed: {address} is not available: {exc.strerror or exc}") from exc
+    click.echo(f"Listen check succeeded for {address}")
 
 
 def recover_operations() -> None:

@@ -19,6 +19,8 @@ DOKKU_STATUSES: tuple[tuple[type[Exception], int], ...] = (
     (errors.InvalidValue, 400),
     (errors.AppNotFound, 404),
     (errors.ServiceNotFound, 404),
+    (errors.ContainerNotFound, 404),
+    (errors.DockerRefused, 409),
     (errors.NameTaken, 409),
     (errors.NotDeployed, 409),
     (errors.AlreadyLinked, 409),

@@ -31,6 +31,7 @@ import contextlib
 import functools
 import json
 import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -224,6 +225,43 @@ class Revalidator:
     def close(self, ws: Any) -> None:
         """Tell the client why, and close."""
         close(ws, self._reason or REVOKED)
+
+
+def pump_lines(ws: Any, stream: Any, revalidator: Revalidator, name: str = "ws-lines") -> None:
+    """Send one text frame per line of ``stream`` until it ends, the peer goes, or access does.
+
+    What every live log socket does (an app's ``dokku logs -t``, a container's
+    ``docker logs -f``): the stream's own typed error ends it with an error
+    frame; the process behind it is cancelled (process group killed) as soon
+    as the socket closes or the revalidator says the user lost access.
+    """
+    from pruvon_web.statuses import error_message
+
+    finished = threading.Event()
+
+    def reader() -> None:
+        try:
+            for line in stream:
+                ws.send(line)
+        except Exception as exc:  # the stream's typed error or a closed socket
+            with contextlib.suppress(Exception):  # peer gone: nothing left to tell
+                ws.send(json.dumps({"type": "error", "error": error_message(exc)}))
+        finally:
+            finished.set()
+
+    thread = threading.Thread(target=reader, daemon=True, name=name)
+    thread.start()
+    try:
+        while not finished.is_set():
+            ws.receive(timeout=1)
+            if not revalidator.ok():
+                revalidator.close(ws)
+                break
+    except Exception:  # noqa: S110 - ConnectionClosed: the browser went away
+        pass
+    finally:
+        stream.cancel()
+        thread.join(timeout=5)
 
 
 @route("/ws/ping", bp=bp)

@@ -22,6 +22,8 @@ from pruvon_core.dokku.errors import (
     APP_NOT_FOUND_RE,
     NOT_DEPLOYED_RE,
     AppNotFound,
+    ContainerNotFound,
+    DockerRefused,
     DokkuError,
     DokkuTimeout,
     DokkuUnavailable,
@@ -33,6 +35,7 @@ from pruvon_core.dokku.errors import (
     classify,
     dokku_messages,
 )
+from pruvon_core.dokku.hostcmds import HostCommands
 from pruvon_core.dokku.models import (
     AppOverview,
     AppReport,
@@ -81,10 +84,13 @@ DOCKER_HINT = (
     "add the Pruvon user to the docker group (or set dokku.docker_command); until then "
     "the app list falls back to Dokku's slower ps:report"
 )
+# the docker CLI's words when it cannot reach the daemon at all (group, socket, daemon down)
+DOCKER_UNREACHABLE = ("Cannot connect to the Docker daemon",
+                      "permission denied while trying to connect to the Docker daemon")
 _LIFECYCLE_FAILURES = [(NOT_DEPLOYED_RE, NotDeployed), (APP_NOT_FOUND_RE, AppNotFound)]
 
 
-class DokkuClient:
+class DokkuClient(HostCommands):
     """Typed access to one Dokku host through one :class:`Transport`.
 
     ``timeout`` bounds reads and quick writes; ``long_timeout`` bounds commands
@@ -270,6 +276,75 @@ class DokkuClient:
                 stderr=result.stderr,
             )
         return result
+
+    # ----------------------------------------------------------------- the host's docker
+    def _require_docker(self) -> None:
+        if self.docker is None:
+            raise DokkuUnavailable(f"the {self.transport.name} transport cannot run docker",
+                                   DOCKER_HINT)
+
+    def docker_read(self, args: Sequence[str], parse: Callable[[str], T],
+                    cache: bool = True) -> T:
+        """A docker read (``ps -a``, ``stats --no-stream``, ``system df -v`` ...), parsed.
+
+        ``args`` are built and validated by the caller (the docker plugin);
+        like Dokku reads, the parsed value is cached briefly and dropped by
+        any change through this client.
+        """
+        self._require_docker()
+
+        def load() -> T:
+            return self._parse(args, self._docker(args).stdout, parse, tool="docker")
+
+        return self._cached(("docker", *args), load) if cache else load()
+
+    def docker_change(self, args: Sequence[str], timeout: float | None = None) -> Result:
+        """A docker change (``restart ID``, ``system prune -f`` ...); the read cache is cleared.
+
+        A refusal by the daemon is typed: an unknown container is
+        :class:`ContainerNotFound`, a state conflict :class:`DockerRefused`.
+        """
+        self._require_docker()
+        assert self.docker is not None
+        self.invalidate()
+        start = time.monotonic()
+        try:
+            with self._slot("docker", args):
+                result = self.docker.run(args, timeout=timeout or self.timeout)
+        except DokkuTimeout:
+            self._record("docker", args, time.monotonic() - start, None)
+            raise
+        finally:
+            self.invalidate()
+        self._record("docker", args, result.duration, result.exit)
+        if result.exit != 0:
+            raise _docker_refusal(args, result.exit, result.stdout, result.stderr)
+        return result
+
+    def docker_stream(self, args: Sequence[str], timeout: float | None = None,
+                      merge_stderr: bool = True) -> Stream:
+        """``docker logs -f ID`` as a cancellable stream of lines (stderr merged in order)."""
+        self._require_docker()
+        assert self.docker is not None
+
+        def finished(argv: tuple[str, ...], duration: float, code: int | None) -> None:
+            self._record("docker", args, duration, code)
+
+        def check(code: int, stdout: str, stderr: str) -> DokkuError | None:
+            return _docker_refusal(args, code, stdout, stderr)
+
+        return self.docker.stream(args, timeout=timeout, check=check, finished=finished,
+                                  merge_stderr=merge_stderr)
+
+    def docker_pty(self, args: Sequence[str], cols: int = 80, rows: int = 24) -> PtyHandle:
+        """``docker exec -it ID SHELL`` on a resizable terminal."""
+        self._require_docker()
+        assert self.docker is not None
+
+        def finished(argv: tuple[str, ...], duration: float, code: int | None) -> None:
+            self._record("docker", args, duration, code)
+
+        return self.docker.pty(args, cols, rows, finished=finished)
 
     # ----------------------------------------------------------------- version
     def version(self) -> str:
@@ -720,8 +795,32 @@ class DokkuClient:
     # ----------------------------------------------------------------- services
     def services(self, kind: str) -> list[Service]:
         """Services of one type (``postgres:list``); empty when there are none."""
+        return [Service(kind, row["name"]) for row in self.service_table(kind)]
+
+    def service_table(self, kind: str) -> list[dict[str, str]]:
+        """``<type>:list`` rows: names, plus status/version/ports/links from older plugins."""
         args = [f"{validate.service_type(kind)}:list"]
-        return [Service(kind, name) for name in self._read(args, parsers.parse_service_list)]
+        return self._read(args, parsers.parse_service_table)
+
+    def service_containers(self) -> list[dict[str, str]]:
+        """Every service and ambassador container from ONE ``docker ps -a`` (local only).
+
+        What ``<type>:info`` would say per service (status, image, exposed
+        ports), for all services of all types at once; cached like the app list.
+        """
+        if self.docker is None:
+            raise DokkuError(f"the {self.transport.name} transport cannot run docker")
+        args = ["ps", "-a", "--no-trunc", "--filter", "label=dokku", "--format", "{{json .}}"]
+
+        def load() -> list[dict[str, str]]:
+            out = self._docker(args).stdout
+            return self._parse(args, out, parsers.parse_service_containers, tool="docker")
+
+        return self._cached(("docker-services",), load)
+
+    def service_link_map(self) -> dict[tuple[str, str], list[str]]:
+        """``{(type, name): [linked apps]}`` of every service from ONE ``docker-options:report``."""
+        return self._read(["docker-options:report"], parsers.parse_service_links)
 
     def service_info(self, kind: str, name: str) -> ServiceInfo:
         args = [f"{validate.service_type(kind)}:info", validate.service_name(name)]
@@ -740,37 +839,99 @@ class DokkuClient:
         return self._read(args, lambda out: parsers.parse_lines(out, args[0], parsers.NAME_RE),
                           cache=False)
 
-    def service_create(self, kind: str, name: str) -> None:
-        args = [f"{validate.service_type(kind)}:create", validate.service_name(name)]
-        self._run(args, mutating=True, timeout=self.long_timeout)
+    def _change(self, args: Sequence[str], ctx: Any = None) -> None:
+        """A service change that may take minutes (a link redeploys the app, ≈50 s).
 
-    def service_destroy(self, kind: str, name: str) -> None:
+        With ``ctx`` (a background operation's context: ``line``, ``watch``,
+        ``check_cancel``) Dokku's output is fed to it line by line as it comes
+        and a cancel request kills the command; a failure raises its typed
+        error either way.
+        """
+        if ctx is None:
+            self._run(args, mutating=True, timeout=self.long_timeout)
+            return
+        stream = self.stream(args, timeout=self.long_timeout, mutating=True)
+        with ctx.watch(stream.cancel):
+            for line in stream:
+                ctx.line(line)
+        ctx.check_cancel()
+
+    def service_create(self, kind: str, name: str, flags: Sequence[str] = (),
+                       ctx: Any = None) -> None:
+        """``<type>:create NAME [flags]``; ``flags`` from :func:`validate.service_flags`."""
+        args = [f"{validate.service_type(kind)}:create", validate.service_name(name), *flags]
+        self._change(args, ctx)
+
+    def service_clone(self, kind: str, name: str, new: str, flags: Sequence[str] = (),
+                      ctx: Any = None) -> None:
+        """``<type>:clone NAME NEW [flags]``: a new service with a copy of the data."""
+        args = [f"{validate.service_type(kind)}:clone", validate.service_name(name),
+                validate.service_name(new), *flags]
+        self._change(args, ctx)
+
+    def service_upgrade(self, kind: str, name: str, flags: Sequence[str] = (),
+                        ctx: Any = None) -> None:
+        """``<type>:upgrade NAME [flags]``: recreate the container on another image/version."""
+        args = [f"{validate.service_type(kind)}:upgrade", validate.service_name(name), *flags]
+        self._change(args, ctx)
+
+    def service_expose(self, kind: str, name: str, ports: Sequence[str] = (),
+                       ctx: Any = None) -> None:
+        """``<type>:expose NAME [[ip:]port…]``; no ports: Dokku picks random ones."""
+        args = [f"{validate.service_type(kind)}:expose", validate.service_name(name),
+                *(validate.expose_port(p) for p in ports)]
+        self._change(args, ctx)
+
+    def service_unexpose(self, kind: str, name: str, ctx: Any = None) -> None:
+        args = [f"{validate.service_type(kind)}:unexpose", validate.service_name(name)]
+        self._change(args, ctx)
+
+    def service_logs(self, kind: str, name: str, tail: bool = False,
+                     lines: int | None = None) -> Stream:
+        """``<type>:logs NAME [-t|-n] [count]`` (count is the plugin's 3rd positional)."""
+        args = [f"{validate.service_type(kind)}:logs", validate.service_name(name)]
+        if tail:
+            args.append("-t")
+        elif lines is not None:
+            args += ["-n", str(validate.count(lines, "lines", MAX_LOG_LINES))]
+        return self.stream(args)
+
+    def service_destroy(self, kind: str, name: str, ctx: Any = None) -> None:
         """Destroy (``--force``); Dokku refuses while linked: :class:`ServiceLinked`."""
         args = [f"{validate.service_type(kind)}:destroy", validate.service_name(name), "--force"]
-        self._run(args, mutating=True, timeout=self.long_timeout)
+        self._change(args, ctx)
 
-    def _link_change(self, action: str, kind: str, name: str, app: str) -> None:
+    def _link_change(self, action: str, kind: str, name: str, app: str,
+                     extra: Sequence[str] = (), ctx: Any = None) -> None:
         args = [
             f"{validate.service_type(kind)}:{action}",
             validate.service_name(name),
             validate.app_name(app),
+            *extra,
         ]
-        self._run(args, mutating=True, timeout=self.long_timeout)
+        self._change(args, ctx)
 
-    def service_link(self, kind: str, name: str, app: str) -> None:
-        self._link_change("link", kind, name, app)
+    def service_link(self, kind: str, name: str, app: str, alias: str | None = None,
+                     querystring: str | None = None, ctx: Any = None) -> None:
+        """``<type>:link NAME APP [--alias A] [--querystring Q]`` (restarts the app)."""
+        extra: list[str] = []
+        if alias:
+            extra += ["--alias", validate.link_alias(alias)]
+        if querystring:
+            extra += ["--querystring", validate.querystring(querystring)]
+        self._link_change("link", kind, name, app, extra, ctx)
 
-    def service_unlink(self, kind: str, name: str, app: str) -> None:
-        self._link_change("unlink", kind, name, app)
+    def service_unlink(self, kind: str, name: str, app: str, ctx: Any = None) -> None:
+        self._link_change("unlink", kind, name, app, ctx=ctx)
 
-    def service_action(self, kind: str, name: str, action: str) -> None:
+    def service_action(self, kind: str, name: str, action: str, ctx: Any = None) -> None:
         """``start``, ``stop`` or ``restart`` a service container."""
         if action not in ("start", "stop", "restart"):
             raise validate.InvalidValue(
                 f"service action must be start, stop or restart, not {action!r}"
             )
         args = [f"{validate.service_type(kind)}:{action}", validate.service_name(name)]
-        self._run(args, mutating=True, timeout=self.long_timeout)
+        self._change(args, ctx)
 
     def service_export(self, kind: str, name: str) -> Stream:
         """The dump as a byte stream: iterate ``stream.chunks()``, never buffered whole."""
@@ -885,6 +1046,16 @@ class _CountingReader:
 
 
 # --------------------------------------------------------------------------- parsing
+def _docker_refusal(args: Sequence[str], code: int, stdout: str, stderr: str) -> DokkuError:
+    """docker's own message, typed: an unknown container, or a refused state change."""
+    message = stderr.strip() or stdout.strip() or f"docker exited {code}"
+    message = message.removeprefix("Error response from daemon: ").removeprefix("Error: ")
+    if any(sign in message for sign in DOCKER_UNREACHABLE):
+        return DokkuUnavailable(message, DOCKER_HINT, exit_code=code, argv=args, stderr=stderr)
+    kind = ContainerNotFound if "No such container" in message else DockerRefused
+    return kind(message, exit_code=code, argv=args, stderr=stderr)
+
+
 def _apps_json_or_text(out: str) -> list[str]:
     """``apps:list --format json``; a Dokku that ignores ``--format`` prints text instead."""
     try:

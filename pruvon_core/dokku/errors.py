@@ -74,6 +74,15 @@ class UnknownCommand(DokkuError):
     """Dokku does not know the command, e.g. a service plugin is not installed."""
 
 
+class ContainerNotFound(DokkuError):
+    """docker knows no container by that id or name (``No such container``)."""
+
+
+class DockerRefused(DokkuError):
+    """The docker daemon refused the change in the container's state (it is running,
+    not running ...): a conflict with the container's state, not an outage."""
+
+
 class DokkuTimeout(DokkuError):
     """The command did not finish in time; its whole process group was killed."""
 

@@ -506,14 +506,27 @@ def parse_docker_labels(text: str) -> dict[str, str]:
     return labels
 
 
-def parse_docker_ps(text: str) -> list[Container]:
-    """``docker ps -a --format '{{json .}}'``: one object per line, Dokku's containers only."""
-    containers = []
+def docker_ps_items(text: str) -> list[tuple[dict[str, Any], dict[str, str]]]:
+    """``docker ps --format '{{json .}}'`` lines as ``(fields, labels)``; each has an ID."""
+    items = []
     for item in parse_ndjson(text, "docker ps json"):
         if not isinstance(item.get("ID"), str) or not item["ID"]:
             raise ParseError("docker ps json", text, f"container without ID: {str(item)[:80]!r}")
         raw_labels = item.get("Labels", "")
         labels = raw_labels if isinstance(raw_labels, dict) else parse_docker_labels(raw_labels)
+        items.append((item, labels))
+    return items
+
+
+def docker_state(item: dict[str, Any]) -> str:
+    """docker's state of one ``ps`` line (``running``, ``exited`` …), for plugins."""
+    return _docker_state(item)
+
+
+def parse_docker_ps(text: str) -> list[Container]:
+    """``docker ps -a --format '{{json .}}'``: one object per line, Dokku's containers only."""
+    containers = []
+    for item, labels in docker_ps_items(text):
         app = labels.get("com.dokku.app-name")
         if not app:
             continue
@@ -566,3 +579,74 @@ def k3s_nodes(text: str) -> list[K3sNode]:
         raise ParseError("scheduler-k3s:cluster-list", text, "expected a JSON list of nodes")
     return [K3sNode(str(n["Name"]), bool(n.get("Ready")), tuple(n.get("Roles") or ()),
                     str(n.get("Version") or ""), str(n.get("RemoteHost") or "")) for n in data]
+# --------------------------------------------------------------------------- services, in bulk
+SERVICE_COLUMNS = {"NAME": "name", "VERSION": "version", "STATUS": "status",
+                   "EXPOSED PORTS": "exposed_ports", "LINKS": "links"}
+SERVICE_CONTAINER_RE = re.compile(r"^dokku\.([a-z][a-z0-9-]*)\.([A-Za-z0-9_-]+?)(\.ambassador)?$")
+LINK_OPTION_RE = re.compile(r"--link[ =]dokku\.([a-z][a-z0-9-]*)\.([A-Za-z0-9_-]+):\S+")
+
+
+def parse_service_table(text: str) -> list[dict[str, str]]:
+    """``<type>:list`` with its columns: ``{"name"}`` only (plugins >= 1.30 print names),
+    or ``name, version, status, exposed_ports, links`` from an older plugin's table.
+
+    The table is aligned by the header, so a column starts where its title does.
+    """
+    rows: list[dict[str, str]] = []
+    starts: list[tuple[int, str]] = []
+    for number, line in data_lines(text):
+        if line.startswith("=====>"):
+            continue
+        if line.split()[0] == "NAME":
+            starts = [(line.index(title), key) for title, key in SERVICE_COLUMNS.items()
+                      if title in line]
+            continue
+        if not SERVICE_RE.match(line.split()[0]):
+            raise unexpected_line("service list", text, number, line)
+        if not starts:
+            rows.append({"name": line.split()[0]})
+            continue
+        bounds = [*(s for s, _ in starts[1:]), len(line)]
+        row = {key: _dash_empty(line[start:end]) for (start, key), end in zip(starts, bounds,
+                                                                               strict=True)}
+        row["name"] = line.split()[0]
+        rows.append(row)
+    return rows
+
+
+def parse_service_containers(text: str) -> list[dict[str, str]]:
+    """``docker ps -a --format '{{json .}}'``: the service plugins' containers.
+
+    Each is ``dokku.<type>.<name>`` (role ``service``) or
+    ``dokku.<type>.<name>.ambassador`` (``expose``'s port forwarder), labelled
+    ``dokku=service`` / ``dokku=ambassador``; app containers are skipped.
+    """
+    found = []
+    for item in parse_ndjson(text, "docker ps json"):
+        raw_labels = item.get("Labels", "")
+        labels = raw_labels if isinstance(raw_labels, dict) else parse_docker_labels(raw_labels)
+        role = labels.get("dokku", "")
+        match = SERVICE_CONTAINER_RE.match(str(item.get("Names", "")).lstrip("/"))
+        if role not in ("service", "ambassador") or not match:
+            continue
+        if (role == "ambassador") != bool(match.group(3)):
+            continue
+        found.append({"kind": match.group(1), "name": match.group(2), "role": role,
+                      "image": str(item.get("Image", "")), "state": _docker_state(item),
+                      "ports": str(item.get("Ports", ""))})
+    return found
+
+
+def parse_service_links(text: str) -> dict[tuple[str, str], list[str]]:
+    """``docker-options:report`` of every app: ``{(type, name): [apps]}``.
+
+    A service plugin links an app with ``docker-options:add APP build,deploy,run
+    "--link dokku.<type>.<name>:dokku-<type>-<name>"``; the deploy phase is read.
+    """
+    links: dict[tuple[str, str], list[str]] = {}
+    for app, data in parse_report_blocks(text):
+        for kind, name in LINK_OPTION_RE.findall(data.get("docker-options-deploy", "")):
+            apps = links.setdefault((kind, name), [])
+            if app not in apps:
+                apps.append(app)
+    return links

@@ -44,6 +44,7 @@ from pruvon_core.dokku.errors import (
 from pruvon_core.dokku.models import Result
 
 CHUNK = 64 * 1024
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux; Python < 3.10 lacks the name
 STDERR_LIMIT = 256 * 1024
 STDOUT_TAIL_LINES = 50  # kept from a line stream, to explain a failure
 KILL_GRACE = 1.0
@@ -197,7 +198,10 @@ class Stream:
         timeout: float | None = None,
         check: Callable[[int, str, str], DokkuError | None] | None = None,
         finished: Finished | None = None,
+        merge_stderr: bool = False,
     ) -> None:
+        """``merge_stderr``: stderr lines come in the same iteration, in order (``docker
+        logs`` replays a container's stderr on its own stderr)."""
         self.argv = tuple(argv)
         self._check = check
         self._finished = finished
@@ -212,11 +216,11 @@ class Stream:
             env,
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
         )
         self._err_reader = threading.Thread(
             target=_drain, args=(self._proc.stderr, self._stderr, STDERR_LIMIT), daemon=True
-        )
+        ) if not merge_stderr else threading.Thread(target=lambda: None, daemon=True)
         self._err_reader.start()
         _start_feeder(self._proc, stdin)
         self._timer = threading.Timer(timeout, self._expire) if timeout else None
@@ -243,9 +247,17 @@ class Stream:
         kill_group(self._proc.pid)
 
     def chunks(self, size: int = CHUNK) -> Iterator[bytes]:
-        """Raw stdout bytes as they come (for binary exports)."""
+        """Raw stdout bytes as they come (for binary exports).
+
+        A ``size`` above the pipe's 64 KiB asks the kernel for a pipe that
+        large (Linux ``F_SETPIPE_SZ``, best effort): a 1 GiB dump then crosses
+        in 1 MiB steps instead of 16 times as many wake-ups of both processes.
+        """
         assert self._proc.stdout is not None
         stdout = self._proc.stdout
+        if size > CHUNK:
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(stdout.fileno(), F_SETPIPE_SZ, size)
         while chunk := stdout.read1(size):
             yield chunk
         self._finish()
@@ -583,7 +595,8 @@ class SshTransport(Transport):
 
 
 class DockerCli:
-    """``docker`` (or ``pruvon-docker-sim``) for the cheap bulk container read."""
+    """``docker`` (or ``pruvon-docker-sim``): the bulk container read, and the docker plugin's
+    reads, changes, log streams and exec terminals (through :class:`DokkuClient`)."""
 
     def __init__(self, prefix: Sequence[str], env: dict[str, str] | None = None) -> None:
         self.prefix = list(prefix)
@@ -596,3 +609,14 @@ class DockerCli:
         return Result(
             tuple(argv), code, out.decode(errors="replace"), err.decode(errors="replace"), duration
         )
+
+    def environment(self) -> dict[str, str] | None:
+        return {**os.environ, **self.extra_env} if self.extra_env else None
+
+    def stream(self, args: Sequence[str], **kwargs: Any) -> Stream:
+        """``docker logs -f`` and co. as a cancellable line stream."""
+        return Stream([*self.prefix, *args], self.environment(), None, **kwargs)
+
+    def pty(self, args: Sequence[str], cols: int = 80, rows: int = 24, **kwargs: Any) -> PtyHandle:
+        """``docker exec -it`` on a resizable terminal."""
+        return PtyHandle([*self.prefix, *args], self.environment(), cols, rows, **kwargs)

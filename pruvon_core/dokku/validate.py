@@ -12,7 +12,7 @@ be mistaken for an option.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from pruvon_core.dokku.errors import InvalidName, InvalidValue
 
@@ -34,6 +34,8 @@ MAX_DOMAIN = 253
 DOMAIN_CHARS_RE = re.compile(r"^[A-Za-z0-9*][A-Za-z0-9.-]*$")
 MAX_SCALE = 1000
 MAX_VALUE = 64 * 1024
+# docker's own rule for container names (daemon/names.go), or a (partial) hex id
+CONTAINER_REF_RE = re.compile(r"^(?:[a-zA-Z0-9][a-zA-Z0-9_.-]+|[0-9a-f]{12,64})$")
 
 
 def _text(value: object, what: str) -> str:
@@ -172,6 +174,12 @@ def container_path(value: object, what: str = "container path") -> str:
         raise InvalidValue(f"{what} {text!r} must not contain '.', '..', '//' or a "
                            "trailing '/' (it must be normalised)")
     return text
+
+
+def container_ref(ref: object) -> str:
+    """A docker container id (12-64 hex digits) or name, before any ``docker`` argv."""
+    return _name(ref, "container", CONTAINER_REF_RE,
+                 "use the container's id (hex) or its name (letters, digits, _ . -)", 128)
 
 
 def volume_name(name: object) -> str:
@@ -354,3 +362,110 @@ def docker_phases(phases: Iterable[object]) -> str:
     if not chosen or any(p not in DOCKER_PHASES for p in chosen):
         raise InvalidValue(f"phases must be some of {', '.join(DOCKER_PHASES)}")
     return ",".join(dict.fromkeys(chosen))
+
+
+# --------------------------------------------------------------------------- service plugins
+LINK_ALIAS_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+QUERYSTRING_RE = re.compile(r"^[A-Za-z0-9._~%+-]+=[A-Za-z0-9._~%+,:/-]*"
+                            r"(&[A-Za-z0-9._~%+-]+=[A-Za-z0-9._~%+,:/-]*)*$")
+EXPOSE_PORT_RE = re.compile(r"^(?:(\d{1,3}(?:\.\d{1,3}){3}):)?(\d{1,5})$")
+NETWORK_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+IMAGE_VERSION_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
+SERVICE_PASSWORD_RE = re.compile(r"^[A-Za-z0-9._~+=^-]{1,128}$")
+MAX_FLAG_TEXT = 4096
+
+
+def link_alias(alias: object) -> str:
+    """``--alias`` of ``<type>:link``: the app gets ``<ALIAS>_URL``."""
+    rule = "letters, digits and '_', starting with a letter (the app gets ALIAS_URL)"
+    return _name(alias, "link alias", LINK_ALIAS_RE, rule, limit=63)
+
+
+def querystring(text: object) -> str:
+    """``--querystring`` of ``<type>:link``: ``key=value&key=value`` appended to the URL."""
+    return _name(text, "querystring", QUERYSTRING_RE,
+                 "key=value pairs joined by '&', e.g. pool=5&sslmode=require", limit=1024)
+
+
+def expose_port(text: object) -> str:
+    """A port of ``<type>:expose``: ``PORT`` or ``IPV4:PORT`` (one per service port)."""
+    value = _text(text, "exposed port").strip()
+    match = EXPOSE_PORT_RE.fullmatch(value)
+    if not match or (match.group(1) and not all(
+            int(part) <= 255 for part in match.group(1).split("."))):
+        raise InvalidValue(f"exposed port {value!r} must be PORT or IPV4:PORT, e.g. 15432 "
+                           "or 127.0.0.1:15432")
+    port(match.group(2), "exposed port")
+    return value
+
+
+def _free_text(value: str, what: str) -> str:
+    """Text a plugin stores or passes on: one line, no NUL, bounded."""
+    if not value or "\n" in value or "\r" in value or "\x00" in value:
+        raise InvalidValue(f"{what} must be one non-empty line")
+    if len(value) > MAX_FLAG_TEXT:
+        raise InvalidValue(f"{what} is longer than {MAX_FLAG_TEXT} characters")
+    return value
+
+
+def _custom_env(value: str, what: str) -> str:
+    """``KEY=value;KEY2=value``: the plugin splits on ';' and writes each to the service's ENV."""
+    for item in _free_text(value, what).split(";"):
+        key, equals, _ = item.partition("=")
+        if not equals or not ENV_KEY_RE.fullmatch(key):
+            raise InvalidValue(f"{what} must be KEY=value pairs separated by ';', "
+                               f"not {item!r}")
+    return value
+
+
+def _networks(value: str, what: str) -> str:
+    for network in value.split(","):
+        if not NETWORK_RE.fullmatch(network):
+            raise InvalidValue(f"{what} must be docker network names separated by ',', "
+                               f"not {network!r}")
+    return value
+
+
+def _pattern(pattern: re.Pattern[str], rule: str) -> Callable[[str, str], str]:
+    def check(value: str, what: str) -> str:
+        if not pattern.fullmatch(value):
+            raise InvalidValue(f"{what} must be {rule}, not {value!r}")
+        return value
+    return check
+
+
+SERVICE_FLAG_CHECKS: dict[str, Callable[[str, str], str]] = {
+    "--config-options": _free_text,
+    "--custom-env": _custom_env,
+    "--image": lambda value, what: image(value),
+    "--image-version": _pattern(IMAGE_VERSION_RE, "an image tag such as 18.4"),
+    "--memory": _pattern(re.compile(r"^[1-9][0-9]{0,6}$"), "megabytes, e.g. 512"),
+    "--initial-network": _pattern(NETWORK_RE, "a docker network name"),
+    "--post-create-network": _networks,
+    "--post-start-network": _networks,
+    "--password": _pattern(SERVICE_PASSWORD_RE, "letters, digits and ._~+=^- (1-128)"),
+    "--root-password": _pattern(SERVICE_PASSWORD_RE, "letters, digits and ._~+=^- (1-128)"),
+    "--shm-size": _pattern(re.compile(r"^[1-9][0-9]{0,9}[bkmgBKMG]?$"), "a size such as 256m"),
+    "--restart-apps": _pattern(re.compile(r"^(true|false)$"), "true or false"),
+}
+
+
+def service_flags(values: Mapping[str, object], allowed: Iterable[str]) -> list[str]:
+    """``--flag value`` argv words for ``<type>:create|clone|upgrade``, each value checked.
+
+    ``values`` maps a long flag (``--image``) or its bare name (``image``) to a
+    string; empty values are left out; a flag outside ``allowed`` (the kind's
+    create flags) is refused, so nothing Pruvon does not know reaches Dokku.
+    """
+    allowed_flags = tuple(allowed)
+    words: list[str] = []
+    for raw, value in values.items():
+        flag = raw if str(raw).startswith("--") else f"--{raw}"
+        if flag not in allowed_flags:
+            raise InvalidValue(f"unknown flag {raw!r}; allowed: {', '.join(allowed_flags)}")
+        if value is None or value == "":
+            continue
+        text = _text(value, flag)
+        check = SERVICE_FLAG_CHECKS.get(flag, _free_text)
+        words += [flag, check(text, flag)]
+    return words

@@ -15,7 +15,9 @@ import pytest
 from tests.apps.conftest import wait_operation
 
 # real objects, so that parsing is reached; DELETE only on names that do not exist
-PATH_VALUES = {"app": "blog", "username": "victor", "key_id": "nosuch", "op_id": "nosuch"}
+PATH_VALUES = {"app": "blog", "username": "victor", "key_id": "nosuch", "op_id": "nosuch",
+               "kind": "postgres", "name": "nosuch", "ref": "nosuch-container",
+               "container": "nosuch-container"}
 BODIES = {
     "deep nesting": b"[" * 100_000,
     "deep objects": b'{"a":' * 50_000,

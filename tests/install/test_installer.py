@@ -22,9 +22,13 @@ PASSWORD_RE = re.compile(r"Pruvon admin password: (\S+)")
 
 # path under the root -> mode; None marks a directory the installer only creates as a parent
 EXPECTED = {
-    "etc/pruvon.yml": 0o600,
+    "etc/pruvon.yml": 0o777,  # a symlink to pruvon/pruvon.yml
+    "etc/pruvon": 0o700,
+    "etc/pruvon/pruvon.yml": 0o600,
     "etc/default/pruvon": 0o644,
     "etc/systemd/system/pruvon.service": 0o644,
+    "etc/systemd/system/pruvon-backup.service": 0o644,
+    "etc/systemd/system/pruvon-backup.timer": 0o644,
     "etc/sudoers.d/pruvon": 0o440,
     "etc/sudoers.d": 0o750,
     "var/lib/pruvon": 0o700,
@@ -118,10 +122,15 @@ def test_every_unit_of_etc_systemd_is_installed_and_verifies(installed):
     assert units and sorted(p.name for p in (root / "etc/systemd/system").iterdir()) == units
     for name in units:
         unit = root / "etc/systemd/system" / name
-        assert f"ExecStart={VENV}/bin/pruvon serve" in unit.read_text()
+        if name.endswith(".service"):  # every service runs this venv's pruvon (serve, backup auto)
+            assert f"ExecStart={VENV}/bin/pruvon " in unit.read_text()
         proc = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True,
                               text=True, check=False)
         assert proc.returncode == 0 and not proc.stderr.strip(), proc.stderr
+    system = root / "etc/systemd/system"
+    assert f"ExecStart={VENV}/bin/pruvon serve\n" in (system / "pruvon.service").read_text()
+    assert f"ExecStart={VENV}/bin/pruvon backup auto\n" in (system / "pruvon-backup.service").read_text()
+    assert "Persistent=true\n" in (system / "pruvon-backup.timer").read_text()
 
 
 def test_running_again_changes_nothing_the_operator_owns(installed):
@@ -206,7 +215,7 @@ def test_uninstall_keeps_config_state_and_backups_unless_purged(installed):
     proc = run_install(root, "--uninstall")
     assert proc.returncode == 0, proc.stderr
     left = {str(p.relative_to(root)) for p in root.rglob("*") if not p.is_dir()}
-    assert left == {"etc/pruvon.yml", "var/backups/pruvon/blog.dump"}
+    assert left == {"etc/pruvon.yml", "etc/pruvon/pruvon.yml", "var/backups/pruvon/blog.dump"}
     assert (root / "var/lib/pruvon").is_dir()
     proc = run_install(root, "--uninstall", "--purge")
     assert proc.returncode == 0, proc.stderr
@@ -219,3 +228,39 @@ def test_help_describes_every_option():
     for option in ("--listen", "--allow-public-listen", "--public-name", "--venv",
                    "--uninstall", "--purge", "--root"):
         assert option in proc.stdout
+
+
+def test_the_config_lives_in_a_directory_the_service_may_write(installed):
+    """ProtectSystem=full leaves /etc read-only: the web UI rewrites the config by a
+    rename in /etc/pruvon (ReadWritePaths), reached through /etc/pruvon.yml."""
+    root, _ = installed
+    assert os.readlink(root / "etc/pruvon.yml") == "pruvon/pruvon.yml"
+    unit = (root / "etc/systemd/system/pruvon.service").read_text()
+    assert "\nReadWritePaths=/etc/pruvon /var/lib/pruvon /var/backups/pruvon\n" in unit
+
+
+def test_an_existing_config_file_moves_into_the_directory_unchanged(root):
+    """An upgrade from an install (or Pruvon) that kept a plain /etc/pruvon.yml."""
+    (root / "etc").mkdir()
+    config = root / "etc/pruvon.yml"
+    text = "# my Pruvon config\npruvon:\n  listen: 127.0.0.1:8080\n"
+    config.write_text(text)
+    config.chmod(0o600)
+    proc = run_install(root)
+    assert proc.returncode == 0, proc.stderr
+    assert "moved /etc/pruvon.yml to /etc/pruvon/pruvon.yml (unchanged)" in proc.stdout
+    assert "password" not in proc.stdout.lower().replace("user passwd", "")
+    assert os.readlink(config) == "pruvon/pruvon.yml"
+    assert (root / "etc/pruvon/pruvon.yml").read_text() == text
+
+
+def test_an_operators_own_config_symlink_is_kept(root, tmp_path):
+    elsewhere = tmp_path / "srv-pruvon.yml"
+    elsewhere.write_text("pruvon:\n  listen: 127.0.0.1:8080\n")
+    (root / "etc").mkdir()
+    (root / "etc/pruvon.yml").symlink_to(elsewhere)
+    proc = run_install(root)
+    assert proc.returncode == 0, proc.stderr
+    assert os.readlink(root / "etc/pruvon.yml") == str(elsewhere)
+    assert not (root / "etc/pruvon").exists()
+    assert "your own link" in proc.stdout

@@ -54,6 +54,12 @@ def test_demo_services_are_linked(demo: DokkuSim) -> None:
     assert url.startswith(b"postgres://") and b"blog-db" in url
     assert demo.check("config:get", "blog", "REDIS_URL").startswith(b"redis://")
     assert demo.run("postgres:linked", "crm-db", "legacy-crm")[0] != 0
+    assert demo.check("config:get", "legacy-crm", "DATABASE_URL").startswith(b"mysql://mysql:")
+    assert demo.check("config:get", "newsletter", "DATABASE_URL").startswith(b"mysql://mariadb:")
+    assert demo.check("config:get", "metrics", "MONGO_URL").startswith(b"mongodb://events:")
+    plugins = demo.check("plugin:list").decode()
+    for plugin in ("mariadb  ", "mongo  ", "mysql  ", "postgres  ", "redis  "):
+        assert f"  {plugin}" in plugins
 
 
 def test_seeding_twice_is_refused(demo: DokkuSim) -> None:

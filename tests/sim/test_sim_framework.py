@@ -243,6 +243,11 @@ def test_realistic_latency_is_per_app_for_ps_report(dokku_sim: DokkuSim) -> None
         (["redis:destroy", "cache", "--force"], 1.0),
         (["postgres:unexpose", "db"], 10.5),
         (["redis:unexpose", "cache"], 10.5),
+        # the same plugin template, no timings of their own: postgres' medians
+        (["mysql:list"], 0.156),
+        (["mariadb:info", "db"], 0.420),
+        (["mongo:info", "db", "--status"], 0.275),
+        (["mongo:links", "db"], 0.110),
     ],
 )
 def test_realistic_latency_covers_the_service_plugins(

@@ -167,6 +167,36 @@ def test_invalid_update_is_refused_and_file_untouched(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
+def test_update_through_the_installers_symlink_writes_the_target(tmp_path: Path) -> None:
+    """Regression: /etc/pruvon.yml -> pruvon/pruvon.yml (the installer's layout, so the
+    service can write under ProtectSystem=full) was replaced by a regular file, and the
+    lock and temp files went to /etc, which the service cannot write."""
+    owned = tmp_path / "pruvon"
+    owned.mkdir()
+    target = write(owned / "pruvon.yml", "pruvon: {listen: '127.0.0.1:8080'}\n")
+    link = tmp_path / "pruvon.yml"
+    link.symlink_to("pruvon/pruvon.yml")
+    store = ConfigStore(link)
+    store.update(lambda data: data["pruvon"].__setitem__("listen", "127.0.0.1:9090"))
+    assert link.is_symlink() and os.readlink(link) == "pruvon/pruvon.yml"
+    assert "127.0.0.1:9090" in target.read_text()
+    assert store.current().listen == "127.0.0.1:9090"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pruvon", "pruvon.yml"]
+
+
+def test_a_symlink_in_the_owned_directory_is_replaced_not_written_through(tmp_path: Path) -> None:
+    """Only one level is followed: the service user cannot make root write elsewhere."""
+    elsewhere = write(tmp_path / "elsewhere.yml", "pruvon: {listen: '127.0.0.1:8080'}\n")
+    owned = tmp_path / "pruvon"
+    owned.mkdir()
+    (owned / "pruvon.yml").symlink_to(elsewhere)
+    link = tmp_path / "pruvon.yml"
+    link.symlink_to("pruvon/pruvon.yml")
+    ConfigStore(link).update(lambda data: data["pruvon"].__setitem__("listen", "127.0.0.1:9"))
+    assert elsewhere.read_text() == "pruvon: {listen: '127.0.0.1:8080'}\n"
+    assert not (owned / "pruvon.yml").is_symlink()
+
+
 def test_reload_after_external_edit_and_keep_last_good(tmp_path: Path) -> None:
     path = write(tmp_path / "pruvon.yml", "pruvon: {listen: '127.0.0.1:8080'}\n")
     store = ConfigStore(path)

@@ -132,8 +132,10 @@ def test_the_backup_section_is_validated_by_the_backups_plugin_not_core() -> Non
     ]
 
 
-def test_absent_keys_take_pruvons_defaults() -> None:
+def test_absent_keys_take_pruvons_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     from pruvon_backups.public import backup_settings
+
+    monkeypatch.delenv("PRUVON_BACKUP_DIR", raising=False)  # the suite's sandbox default
 
     settings = backup_settings({"backup": {"keep_daily_days": 3, "db_types": []}})
     assert settings == {
@@ -144,6 +146,7 @@ def test_absent_keys_take_pruvons_defaults() -> None:
         "keep_daily_days": 3,
         "keep_weekly_num": 6,
         "keep_monthly_num": 3,
+        "compression_level": 1,  # not Pruvon's (it ran gzip): zstd's fastest level
     }
     assert backup_settings({})["keep_weekly_num"] == 6
 

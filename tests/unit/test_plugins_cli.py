@@ -179,15 +179,18 @@ def test_config_show_on_missing_file_is_a_clean_error(tmp_path: Path) -> None:
 
 
 def test_plugins_lists_declared_service_types_and_backup_targets() -> None:
-    """``pruvon_backup_targets`` has a caller: the built-in local target is listed."""
+    """``pruvon_backup_targets`` has a caller: the built-in local target and the ``s3`` kind
+    of the S3 plugin (its own entry point) are listed."""
     proc = pruvon("plugins", "--format", "json")
     data = json.loads(proc.stdout)
     assert data["backup_targets"] == [
-        {"name": "local", "description": "A directory on this host (backup.backup_dir)"}
+        {"name": "local", "description": "A directory on this host (backup.backup_dir)"},
+        {"name": "s3", "description": "S3-compatible object storage (AWS S3, MinIO, Ceph, "
+                                      "R2 …); needs pip install 'pruvon[s3]'"},
     ]
     assert data["service_types"] == []
     table = pruvon("plugins")
-    assert "backup targets: local" in table.stdout and "service types: -" in table.stdout
+    assert "backup targets: local, s3" in table.stdout and "service types: -" in table.stdout
 
 
 def test_cli_binds_the_hook_context_to_its_config(tmp_path: Path) -> None:

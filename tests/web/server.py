@@ -151,3 +151,18 @@ class Browser:
 
     def cookie_header(self) -> str:
         return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+
+def socket_closes(ws: Any, marker: str, timeout: float = 15.0) -> bool:
+    """Whether ``ws`` is closed (or sends a frame holding ``marker``) within ``timeout`` s."""
+    import websocket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            frame = ws.recv()
+        except websocket.WebSocketConnectionClosedException:
+            return True
+        if frame == "" or marker in str(frame):
+            return True
+    return False

@@ -39,6 +39,7 @@ def test_an_admin_sees_every_service_counted(client: Any, login_as: Any, sim_roo
     login_as("admin")
     card = _services_card(client.get("/").get_data(as_text=True))
     assert card is not None and "postgres 3" in card
+    assert 'href="/services"' in card  # the card leads to the services page
 
 
 def test_a_scoped_user_sees_only_the_services_granted(

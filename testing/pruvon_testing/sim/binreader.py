@@ -22,3 +22,15 @@ class ByteReader:
 
     def byte(self) -> int:
         return self.take(1)[0]
+
+
+def read_up_to(stream, count: int) -> bytes:
+    """Up to ``count`` bytes of a stream; fewer only at its end (a pipe's ``read`` may
+    return less than asked before that)."""
+    data = b""
+    while len(data) < count:
+        chunk = stream.read(count - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data

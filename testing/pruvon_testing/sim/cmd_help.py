@@ -19,6 +19,9 @@ from pruvon_testing.sim.core import Ctx, columnize
 
 # Community service plugins simulated in Python: their `commands help` summary line.
 BUILTIN_HELP = {
+    "mariadb": "    mariadb, Plugin for managing MariaDB services",
+    "mongo": "    mongo, Plugin for managing MongoDB services",
+    "mysql": "    mysql, Plugin for managing MySQL services",
     "postgres": "    postgres, Plugin for managing Postgres services",
     "redis": "    redis, Plugin for managing Redis services",
 }
@@ -109,12 +112,12 @@ def _builtin_help(name: str, all_commands: bool) -> list[str]:
         expand,
         subcommand_args,
     )
-    from pruvon_testing.sim.services_helpdata import SUBCOMMANDS
+    from pruvon_testing.sim.services_helpdata import subcommands_for
     from pruvon_testing.sim.services_types import TYPES
 
     stype = TYPES[name]
     lines = []
-    for sub, meta in SUBCOMMANDS.items():
+    for sub, meta in subcommands_for(name).items():
         usage = f"{name}:{sub} {subcommand_args(meta['args'], False)}".rstrip()
         lines.append(f"    {usage}, {LIGHT_GRAY}{expand(meta['desc'], stype)}{NORMAL}")
     return lines

@@ -4,7 +4,9 @@ The inventory has three parts, listed together as ``plugn list`` would:
 
 * Dokku's core plugins (fixed for 0.38.27; ``builds`` really reports 0.34.0);
 * the community service plugins the simulator implements in Python
-  (``postgres``, ``redis``), installed unless the ``uninstalled`` knob names them;
+  (``postgres``, ``redis`` installed unless the ``uninstalled`` knob names them, as on
+  the reference host; ``mysql``, ``mariadb``, ``mongo`` once ``plugin:install``-ed or
+  named by the ``installed`` knob);
 * script plugins installed under ``<root>/plugins/enabled/<name>/`` with a
   ``plugin.toml`` (their git origin/commit/branch are read like Dokku does).
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import subprocess
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pruvon_testing.sim.core import (
@@ -25,6 +27,7 @@ from pruvon_testing.sim.core import (
     pop_format_flag,
 )
 from pruvon_testing.sim.knobs import version_at_least
+from pruvon_testing.sim.services_types import TYPES as SERVICE_TYPES
 
 CORE_PLUGINS: tuple[tuple[str, str], ...] = (
     ("00_dokku-standard", "dokku core standard plugin"),
@@ -64,22 +67,32 @@ class PluginInfo:
                 "branch": self.branch}
 
 
-# Service plugins implemented by the simulator itself (cmd_postgres / cmd_redis).
+# Service plugins implemented by the simulator itself (``cmd_services``), with
+# the version and commit of the upstream snapshot their data is taken from.
 BUILTIN_COMMUNITY: dict[str, PluginInfo] = {
-    "postgres": PluginInfo(
-        "postgres", "1.48.0", "dokku postgres service plugin", False,
-        "file:///srv/plugins/dokku-postgres", "f694199be12924bcfa7d16d8c7200028b60104cf",
-        "master"),
-    "redis": PluginInfo(
-        "redis", "1.43.0", "dokku redis service plugin", False,
-        "file:///srv/plugins/dokku-redis", "f639c61f1c2ddf19e7f336838597593354fc1689",
-        "master"),
+    **{stype.kind: PluginInfo(
+        stype.kind, stype.plugin_version, f"dokku {stype.kind} service plugin", False,
+        f"file:///srv/plugins/dokku-{stype.kind}", stype.plugin_commit, "master")
+       for stype in sorted(SERVICE_TYPES.values(), key=lambda t: t.kind)},
+    # the letsencrypt plugin's commands (cmd_letsencrypt), not a service type
+    "letsencrypt": PluginInfo(
+        "letsencrypt", "0.25.1", "Automated installation of let's encrypt TLS certificates",
+        False, "https://github.com/dokku/dokku-letsencrypt.git",
+        "1d5b6cbbd1a4b1f47df1a6c2c4bd3a0d3a6e0b42", "master"),
 }
+# not on a fresh host: installed by ``plugin:install`` (or the ``installed`` knob)
+OFF_BY_DEFAULT = ("letsencrypt",)
 
 
 def builtin_installed(state: SimState, name: str) -> bool:
-    """A built-in community plugin is installed unless the ``uninstalled`` knob lists it."""
-    return name in BUILTIN_COMMUNITY and name not in (state.knobs().get("uninstalled") or [])
+    """A built-in community plugin is installed unless the ``uninstalled`` knob lists it;
+    one that is not installed by default (a service type's ``default_installed``, or one of
+    :data:`OFF_BY_DEFAULT`) also needs the ``installed`` knob to list it."""
+    if name not in BUILTIN_COMMUNITY or name in (state.knobs().get("uninstalled") or []):
+        return False
+    default = SERVICE_TYPES[name].default_installed if name in SERVICE_TYPES else (
+        name not in OFF_BY_DEFAULT)
+    return default or name in (state.knobs().get("installed") or [])
 
 
 def is_core_command(name: str) -> bool:
@@ -88,9 +101,11 @@ def is_core_command(name: str) -> bool:
 
 
 def plugin_enabled(state: SimState, name: str) -> bool:
-    """Whether the plugin providing simulated command ``name`` is installed."""
+    """Whether the plugin providing simulated command ``name`` is installed and enabled."""
     prefix = name.split(":", 1)[0]
-    return prefix not in BUILTIN_COMMUNITY or builtin_installed(state, prefix)
+    if prefix not in BUILTIN_COMMUNITY:
+        return True
+    return builtin_installed(state, prefix) and prefix not in (state.knobs().get("disabled") or [])
 
 
 def _git(directory: Path, *args: str) -> str:
@@ -125,10 +140,25 @@ def inventory(state: SimState) -> list[PluginInfo]:
         PluginInfo(name, CORE_VERSION_OVERRIDES.get(name, state.version), description, True)
         for name, description in CORE_PLUGINS
     ]
-    plugins += [info for name, info in BUILTIN_COMMUNITY.items() if builtin_installed(state, name)]
+    disabled = state.knobs().get("disabled") or []
+    plugins += [replace(info, enabled=name not in disabled)
+                for name, info in BUILTIN_COMMUNITY.items() if builtin_installed(state, name)]
     known = {p.name for p in plugins}
     plugins += [_script_plugin(d) for d in installed(state) if d.name not in known]
+    plugins += [replace(_script_plugin(d), enabled=False) for d in _disabled_dirs(state)
+                if d.name not in known]
     return sorted(plugins, key=lambda p: p.name.encode())
+
+
+def disabled_dir(state: SimState) -> Path:
+    """``plugn disable`` keeps the plugin available but not enabled: here, beside enabled/."""
+    return state.plugins_dir.parent / "disabled"
+
+
+def _disabled_dirs(state: SimState) -> list[Path]:
+    base = disabled_dir(state)
+    return sorted((p for p in base.iterdir() if p.is_dir()), key=lambda p: p.name.encode()) \
+        if base.is_dir() else []
 
 
 def _plugn_line(info: PluginInfo) -> str:
@@ -260,9 +290,12 @@ def _download_and_enable(ctx: Ctx) -> int:
 
     url, options, skip_trigger = _install_args(ctx.args)
     name = _safe_name(ctx, options.get("name") or _plugin_name(url))
-    if name in BUILTIN_COMMUNITY:  # the simulator's own postgres/redis: just (re)enable
+    if name in BUILTIN_COMMUNITY:  # the simulator's own postgres/redis …: just (re)enable
+        if builtin_installed(ctx.state, name):
+            ctx.fail("Plugin already enabled")
         uninstalled = [n for n in ctx.state.knobs().get("uninstalled") or [] if n != name]
-        ctx.state.set_knobs(uninstalled=uninstalled)
+        wanted = [n for n in ctx.state.knobs().get("installed") or [] if n != name]
+        ctx.state.set_knobs(uninstalled=uninstalled, installed=[*wanted, name])
         ctx.info1_quiet(f"Plugin {name} enabled")
         return 0
     target = ctx.state.plugins_dir / name
@@ -281,6 +314,16 @@ def _download_and_enable(ctx: Ctx) -> int:
     return 0 if skip_trigger else fire_trigger(ctx, "install")
 
 
+def _named(ctx: Ctx, verb: str, core_refusal: str = "") -> str:
+    """The plugin argument of ``plugin:<verb>``: required, and not core when ``core_refusal``."""
+    name = ctx.args[0] if ctx.args else ""
+    if not name:
+        ctx.fail(f"Please specify a plugin to {verb}")
+    if core_refusal and name in dict(CORE_PLUGINS):
+        ctx.fail(core_refusal)
+    return name
+
+
 @command("plugin:uninstall")
 def plugin_uninstall(ctx: Ctx) -> None:
     """Remove an installed (non-core) plugin after its ``uninstall`` trigger."""
@@ -288,19 +331,15 @@ def plugin_uninstall(ctx: Ctx) -> None:
 
     from pruvon_testing.sim.core import fire_trigger
 
-    name = ctx.args[0] if ctx.args else ""
-    if not name:
-        ctx.fail("Please specify a plugin to uninstall")
-    if name in dict(CORE_PLUGINS):
-        ctx.fail("Cannot uninstall a core plugin")
+    name = _named(ctx, "uninstall", "Cannot uninstall a core plugin")
     target = ctx.state.plugins_dir / _safe_name(ctx, name)
     if builtin_installed(ctx.state, name):
         fire_trigger(ctx, "uninstall", name)
         uninstalled = ctx.state.knobs().get("uninstalled") or []
         ctx.state.set_knobs(uninstalled=[*uninstalled, name])
-    elif target.is_dir():
+    elif target.is_dir() or (disabled_dir(ctx.state) / name).is_dir():
         fire_trigger(ctx, "uninstall", name)
-        shutil.rmtree(target)
+        shutil.rmtree(target if target.is_dir() else disabled_dir(ctx.state) / name)
     else:
         ctx.fail(f"Plugin ({name}) is not currently installed")
     ctx.info1_quiet(f"Plugin {name} uninstalled")
@@ -315,3 +354,93 @@ def plugin_trigger(ctx: Ctx) -> int:
     if not ctx.args:
         return 0
     return fire_trigger(ctx, ctx.args[0], *ctx.args[1:])
+
+
+def _available(ctx: Ctx, name: str) -> bool:
+    return (name in BUILTIN_COMMUNITY and builtin_installed(ctx.state, name)) or \
+        (ctx.state.plugins_dir / name).is_dir() or (disabled_dir(ctx.state) / name).is_dir()
+
+
+def _is_enabled(ctx: Ctx, name: str) -> bool:
+    if name in BUILTIN_COMMUNITY:
+        return builtin_installed(ctx.state, name) and \
+            name not in (ctx.state.knobs().get("disabled") or [])
+    return name in dict(CORE_PLUGINS) or (ctx.state.plugins_dir / name).is_dir()
+
+
+def _toggle(ctx: Ctx, name: str, enable: bool) -> None:
+    """``plugn enable|disable``: builtins through the ``disabled`` knob, scripts by moving."""
+    disabled = [n for n in ctx.state.knobs().get("disabled") or [] if n != name]
+    if name in BUILTIN_COMMUNITY:
+        ctx.state.set_knobs(disabled=disabled if enable else [*disabled, name])
+        return
+    source, target = ctx.state.plugins_dir / name, disabled_dir(ctx.state) / name
+    if enable:
+        source, target = target, source
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source.rename(target)
+
+
+@command("plugin:enable")
+def plugin_enable(ctx: Ctx) -> None:
+    """Dokku's ``enable_plugin``: already enabled, then unknown, are refused in that order."""
+    name = _named(ctx, "enable")
+    if _is_enabled(ctx, _safe_name(ctx, name)):
+        ctx.fail("Plugin already enabled")
+    if not _available(ctx, name):
+        ctx.fail("Plugin does not exist")
+    _toggle(ctx, name, True)
+    ctx.info1_quiet(f"Plugin {name} enabled")
+    _prime_completion(ctx)
+
+
+@command("plugin:disable")
+def plugin_disable(ctx: Ctx) -> None:
+    """Dokku's ``disable_plugin``: core, already disabled, unknown are refused."""
+    name = _named(ctx, "disable", "Cannot disable a core plugin")
+    if not _is_enabled(ctx, _safe_name(ctx, name)):
+        ctx.fail("Plugin already disabled" if _available(ctx, name) else "Plugin does not exist")
+    _toggle(ctx, name, False)
+    ctx.info1_quiet(f"Plugin {name} disabled")
+    _prime_completion(ctx)
+
+
+@command("plugin:update")
+def plugin_update(ctx: Ctx) -> int:
+    """``plugin:update [NAME [COMMITTISH]]``: ``plugn update`` (git pull/checkout), then the
+    ``update`` trigger; without a name every enabled non-core plugin."""
+    from pruvon_testing.sim.core import fire_trigger
+    from pruvon_testing.sim.dispatch import installed
+
+    name = ctx.args[0] if ctx.args else ""
+    committish = ctx.args[1] if len(ctx.args) > 1 else ""
+    if name:
+        if "/" in name or name.startswith(".") or not name.strip():
+            ctx.fail("Invalid plugin name specified")
+        if not _is_enabled(ctx, name):
+            ctx.fail("Specified plugin not enabled or installed")
+        if name in dict(CORE_PLUGINS):
+            ctx.fail("Cannot trigger plugin:update against core plugin, please update Dokku "
+                     "instead")
+        _plugn_update(ctx, name, committish)
+    else:
+        for directory in installed(ctx.state):
+            _plugn_update(ctx, directory.name, "")
+    code = fire_trigger(ctx, "update")
+    _prime_completion(ctx)
+    return code
+
+
+def _plugn_update(ctx: Ctx, name: str, committish: str) -> None:
+    """A git plugin is pulled (or checked out at ``committish``); others are left as they are."""
+    target = ctx.state.plugins_dir / name
+    if not (target / ".git").exists():
+        return
+    steps = [["fetch", "--quiet", "origin"],
+             ["checkout", "--quiet", committish, "--"] if committish else
+             ["pull", "--quiet", "--ff-only"]]
+    for step in steps:
+        proc = subprocess.run(["git", "-c", f"safe.directory={target}", "-C", str(target), *step],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode:
+            ctx.fail(proc.stderr.strip() or f"Unable to update plugin {name}")

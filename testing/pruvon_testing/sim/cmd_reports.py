@@ -271,7 +271,18 @@ def cron_values(ctx: Ctx, app: str) -> dict[str, str]:
     return values
 
 
-property_commands("cron", cron_values, ("mailfrom", "mailto", "maintenance"))
+def cron_global_values(ctx: Ctx) -> dict[str, str]:
+    """``cron:report --global``: Go's report keeps only the computed and global keys."""
+    values: dict[str, str] = {}
+    for key, default in (("mailfrom", ""), ("mailto", ""), ("maintenance", "false")):
+        global_value = ctx.state.prop_get("cron", GLOBAL, key)
+        values[f"--cron-global-{key}"] = global_value
+        values[f"--cron-computed-{key}"] = global_value or default
+    return values
+
+
+property_commands("cron", cron_values, ("mailfrom", "mailto", "maintenance"),
+                  global_collect=cron_global_values)
 
 
 @command("cron:list")

@@ -106,6 +106,8 @@ class Container:
     pid: int | None = None
     pid_start: str | None = None
     seq: int = 0  # creation order, for stable listings
+    volumes: list[str] = field(default_factory=list)  # docker volumes mounted (dockerobjects)
+    networks: list[str] = field(default_factory=lambda: ["bridge"])
 
     @property
     def short_id(self) -> str:

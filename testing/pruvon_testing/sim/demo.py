@@ -1,8 +1,9 @@
 """The believable sample host behind ``make demo`` and ``pruvon-dokku-sim --seed-demo``.
 
 Twelve apps of a small company in every state Pruvon has to show: deployed,
-scaled, stopped, locked, never deployed, with domains, with linked postgres
-and redis services.  Everything is built by running simulated Dokku commands
+scaled, stopped, locked, never deployed, with domains, with linked postgres,
+redis, mysql, mariadb and mongo services (the last three plugins installed with
+``plugin:install``, so they appear in ``plugin:list`` as on a real host).  Everything is built by running simulated Dokku commands
 (the same code paths a real host would go through), so the demo state is
 exactly what those commands produce.  The only step that is not a Dokku
 command is making the images exist, the stand-in for ``docker pull``.
@@ -64,7 +65,14 @@ SERVICES: list[tuple[str, str, list[str]]] = [
     ("redis", "cache", ["blog", "api"]),
     ("redis", "queue", ["shop-worker", "jobs"]),
     ("redis", "metrics-store", ["metrics"]),
+    ("mysql", "crm-mysql", ["legacy-crm"]),
+    ("mariadb", "newsletter-db", ["newsletter"]),
+    ("mongo", "events", ["metrics"]),
+    ("mongo", "sessions", []),
 ]
+
+# Service plugins a fresh simulated host does not have (it mirrors the reference host).
+PLUGIN_INSTALLS = ("mysql", "mariadb", "mongo")
 
 
 def _dokku(root: Path, *argv: str) -> None:
@@ -97,6 +105,8 @@ def seed_demo(root: Path) -> None:
             _dokku(root, "config:set", "--no-restart", app, *config)
         if image:
             _dokku(root, "git:from-image", app, image)
+    for plugin in PLUGIN_INSTALLS:
+        _dokku(root, "plugin:install", f"https://github.com/dokku/dokku-{plugin}.git")
     for kind, service, linked in SERVICES:
         _dokku(root, f"{kind}:create", service)
         for app in linked:
@@ -108,3 +118,6 @@ def seed_demo(root: Path) -> None:
             _dokku(root, "ps:scale", app, *scale)
         for step in after:
             _dokku(root, step, app)
+    from pruvon_testing.sim.dockerobjects import seed_examples
+
+    seed_examples(state)  # what /docker shows beside Dokku's containers

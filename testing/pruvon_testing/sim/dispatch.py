@@ -8,7 +8,8 @@ Mirrors ``execute_dokku_cmd`` in Dokku's main script for non-core plugins:
    (``DOKKU_NOT_IMPLEMENTED_EXIT``) means "not mine", any other status means
    handled, and a non-zero one stops the loop with that status.
 
-Scripts get Dokku's environment (``PLUGIN_ENABLED_PATH``, ``DOKKU_ROOT``,
+Scripts run as Dokku's system user when the simulator runs as root on a
+machine that has one (:mod:`pruvon_testing.sim.plugin_user`), and get Dokku's environment (``PLUGIN_ENABLED_PATH``, ``DOKKU_ROOT``,
 ``DOKKU_NOT_IMPLEMENTED_EXIT`` …) and a ``dokku`` on ``PATH`` that is this
 simulator, so a plugin can call back into "Dokku" as it would on a host.
 """
@@ -22,6 +23,7 @@ import sys
 from pathlib import Path
 
 from pruvon_testing.sim.core import Ctx, SimState
+from pruvon_testing.sim.plugin_user import as_dokku_user
 
 NOT_IMPLEMENTED = 10
 
@@ -86,7 +88,7 @@ def plugin_env(ctx: Ctx) -> dict[str, str]:
 
 def run_script(ctx: Ctx, argv: list[str], env: dict[str, str] | None = None) -> int:
     """Run a plugin script with the command's streams (real fds when there are any)."""
-    env = env or plugin_env(ctx)
+    env, credentials = as_dokku_user(env or plugin_env(ctx))
     streams = {}
     for name, stream in (("stdin", ctx.stdin), ("stdout", ctx.stdout), ("stderr", ctx.stderr)):
         try:
@@ -96,7 +98,7 @@ def run_script(ctx: Ctx, argv: list[str], env: dict[str, str] | None = None) -> 
     if None not in streams.values():
         ctx.stdout.flush()
         ctx.stderr.flush()
-        return subprocess.run(argv, env=env, check=False, **streams).returncode
+        return subprocess.run(argv, env=env, check=False, **streams, **credentials).returncode
     stdin_data = ctx.stdin.read() if streams["stdin"] is None else None
     proc = subprocess.run(
         argv,
@@ -105,6 +107,7 @@ def run_script(ctx: Ctx, argv: list[str], env: dict[str, str] | None = None) -> 
         stdin=streams["stdin"] if stdin_data is None else None,
         capture_output=True,
         check=False,
+        **credentials,
     )
     ctx.stdout.write(proc.stdout)
     ctx.stderr.write(proc.stderr)
@@ -146,7 +149,7 @@ def dispatch_installed(ctx: Ctx, argv: list[str]) -> int | None:
 
 def help_output(ctx: Ctx, all_commands: bool) -> list[bytes]:
     """Each installed plugin's ``commands help`` output (``--all`` visible to it)."""
-    env = plugin_env(ctx)
+    env, credentials = as_dokku_user(plugin_env(ctx))
     outputs = []
     for plugin in installed(ctx.state):
         commands = plugin / "commands"
@@ -158,7 +161,7 @@ def help_output(ctx: Ctx, all_commands: bool) -> list[bytes]:
         if all_commands:
             wrapper.append("--all")
         proc = subprocess.run(wrapper, env=env, capture_output=True, stdin=subprocess.DEVNULL,
-                              check=False)
+                              check=False, **credentials)
         if proc.returncode not in (0, NOT_IMPLEMENTED):
             ctx.stderr.write(proc.stderr)
         outputs.append(proc.stdout)

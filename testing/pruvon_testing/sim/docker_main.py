@@ -2,7 +2,9 @@
 
 Reads the same state directory as ``pruvon-dokku-sim`` (``PRUVON_SIM_ROOT``) and
 answers ``ps``, ``inspect``, ``stats``, ``logs``, ``exec`` and ``version`` (also
-as ``docker container …``) with docker's output shapes and error messages.
+as ``docker container …``) with docker's output shapes and error messages; the
+lifecycle commands and images, volumes, networks, ``system df|prune`` are in
+:mod:`docker_objects`.
 :func:`run` executes in-process (tests); :func:`main` is the console script.
 """
 
@@ -389,12 +391,18 @@ def dispatch(cli: DockerCli, argv: list[str]) -> int:
         cli.out("Usage:  docker [OPTIONS] COMMAND")
         return 0
     name, rest = args[0], args[1:]
-    if name == "container" and rest and rest[0] in CONTAINER_ALIASES:
-        sub = CONTAINER_ALIASES[rest[0]]
+    from pruvon_testing.sim import docker_objects  # it builds on this module's parser
+
+    commands = {**COMMANDS, **docker_objects.COMMANDS}
+    aliases = {**CONTAINER_ALIASES, **docker_objects.CONTAINER_ALIASES}
+    if name == "image" and rest and rest[0] in ("ls", "list"):
+        return commands["images"](cli, rest[1:])
+    if name == "container" and rest and rest[0] in aliases:
+        sub = aliases[rest[0]]
         if sub == "inspect":
             return cmd_inspect(cli, rest[1:], object_word="container")
-        return COMMANDS[sub](cli, rest[1:])
-    handler = COMMANDS.get(name)
+        return commands[sub](cli, rest[1:])
+    handler = commands.get(name)
     if handler is None:
         cli.fail(f"docker: '{name}' is not a docker command.\nSee 'docker --help'")
     assert handler is not None

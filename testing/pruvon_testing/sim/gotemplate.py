@@ -103,6 +103,7 @@ def header(template: str) -> str:
         "Networks": "NETWORKS", "LocalVolumes": "LOCAL VOLUMES", "Name": "NAME",
         "Container": "CONTAINER", "CPUPerc": "CPU %", "MemUsage": "MEM USAGE / LIMIT",
         "MemPerc": "MEM %", "NetIO": "NET I/O", "BlockIO": "BLOCK I/O", "PIDs": "PIDS",
+        "CreatedSince": "CREATED", "TotalCount": "TOTAL",
     }
     template = template.replace("\\t", "\t").replace("\\n", "\n")
 

@@ -74,12 +74,38 @@ def register_image(
         data = _registered(state)
         data[ref] = asdict(image)
         write_atomic(_registry_path(state), json.dumps(data, indent=2, sort_keys=True))
+        if ref in removed(state):
+            write_atomic(_removed_path(state), json.dumps(sorted(removed(state) - {ref})))
     return image
+
+
+def _removed_path(state: SimState):
+    return state.root / "images-removed.json"
+
+
+def removed(state: SimState) -> set[str]:
+    """Refs ``docker image rm``/``system prune -a`` took off the host (built-ins included)."""
+    try:
+        data = json.loads(_removed_path(state).read_text())
+    except (FileNotFoundError, ValueError):
+        return set()
+    return set(data) if isinstance(data, list) else set()
+
+
+def forget(state: SimState, ref: str) -> None:
+    """Remove ``ref`` from the host: lookups miss it until it is registered again."""
+    with locked(state):
+        data = _registered(state)
+        if data.pop(ref, None) is not None:
+            write_atomic(_registry_path(state), json.dumps(data, indent=2, sort_keys=True))
+        write_atomic(_removed_path(state), json.dumps(sorted(removed(state) | {ref})))
 
 
 def lookup(state: SimState, ref: str) -> Image | None:
     """The local image named exactly ``ref`` (docker does not alias ``docker.io/``
     when checking for a local image, so neither does the simulator)."""
+    if ref in removed(state):
+        return None
     data = _registered(state).get(ref)
     if data:
         return Image(**data)

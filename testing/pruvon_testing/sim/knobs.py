@@ -12,6 +12,9 @@ and, with priority, from the environment of the invocation:
   optional ``"args": ["blog"]`` limits a fault to invocations starting with those
   arguments.
 * ``PRUVON_SIM_HANG``: comma-separated command names that never return.
+* ``installed`` / ``uninstalled`` (``sim.json`` only): built-in service plugins
+  switched on (mysql, mariadb, mongo are off on a fresh host, as on the reference
+  host) or off (postgres, redis are on); ``plugin:install``/``uninstall`` set them.
 * ``call_log`` (``sim.json`` only): when true, every ``dokku`` and ``docker``
   invocation appends one JSON line (time, tool, argv) to ``<root>/calls.log``,
   so tests and benchmarks count the calls that reached the host, from any
@@ -56,6 +59,9 @@ REALISTIC.update({
 })
 # ``postgres:info SVC --status`` (any single info flag) skips most docker inspects.
 REALISTIC_INFO_FLAG: dict[str, float] = {"postgres:info": 0.275}
+# Service plugins measured on no host (mysql, mariadb, mongo) are the same generated
+# template as dokku-postgres: their plugin-side commands take postgres' medians.
+TEMPLATE_KINDS = ("mysql", "mariadb", "mongo")
 PS_REPORT_PER_APP = 0.75
 DEFAULT_REALISTIC = 0.06  # Go "property" commands: 50-100 ms
 
@@ -102,6 +108,14 @@ def log_call(state: SimState, tool: str, argv: list[str]) -> None:
         os.close(fd)
 
 
+def template_command(command: str) -> str:
+    """``mysql:list`` => ``postgres:list`` (timed); every other command unchanged."""
+    kind, _, sub = command.partition(":")
+    if kind in TEMPLATE_KINDS and sub and command not in REALISTIC:
+        return f"postgres:{sub}"
+    return command
+
+
 def latency_for(ctx: Ctx) -> float:
     """Seconds to sleep before running ``ctx.command`` under the current knobs."""
     value = ctx.state.knobs().get("latency", 0)
@@ -112,9 +126,10 @@ def latency_for(ctx: Ctx) -> float:
             return PS_REPORT_PER_APP * max(1, len(ctx.state.apps()))
         if ctx.command == "help" and "--all" in ctx.args:
             return 1.5
-        if ctx.command in REALISTIC_INFO_FLAG and any(a.startswith("--") for a in ctx.args):
-            return REALISTIC_INFO_FLAG[ctx.command]
-        return REALISTIC.get(ctx.command, DEFAULT_REALISTIC)
+        command = template_command(ctx.command)
+        if command in REALISTIC_INFO_FLAG and any(a.startswith("--") for a in ctx.args):
+            return REALISTIC_INFO_FLAG[command]
+        return REALISTIC.get(command, DEFAULT_REALISTIC)
     try:
         seconds = float(value or 0)
     except (TypeError, ValueError):

@@ -16,13 +16,20 @@ Collector = Callable[[Ctx, str], dict[str, str]]
 
 
 def run_report(
-    ctx: Ctx, plugin: str, collect: Collector, *, legacy_prefix: bool = True
+    ctx: Ctx, plugin: str, collect: Collector, *, legacy_prefix: bool = True,
+    global_collect: Callable[[Ctx], dict[str, str]] | None = None,
 ) -> int:
-    """Shared ``<plugin>:report`` driver: one app, or every app in turn."""
+    """Shared ``<plugin>:report`` driver: one app, every app in turn, or ``--global``.
+
+    ``--global`` is a target only for plugins whose Go report knows it
+    (``global_collect``: cron, domains …); elsewhere it is an info flag.
+    """
     app, info_flag = "", ""
     fmt, rest = pop_format_flag(ctx.args)
     for arg in rest:
-        if arg.startswith("--"):
+        if arg == GLOBAL and global_collect is not None and not app:
+            app = GLOBAL
+        elif arg.startswith("--"):
             info_flag = arg
         elif not app:
             app = arg
@@ -30,6 +37,10 @@ def run_report(
         ctx.fail(f'Format must be "stdout" or "json": "{fmt}"')
     if info_flag and fmt == "json":
         ctx.fail("--format flag cannot be specified when specifying an info flag")
+    if app == GLOBAL and global_collect is not None:
+        emit_report(ctx, plugin, "global", global_collect(ctx), info_flag, fmt,
+                    legacy_prefix=legacy_prefix)
+        return 0
     apps = [app] if app else ctx.state.apps()
     if not apps:
         ctx.warn("You haven't deployed any applications yet")
@@ -64,12 +75,14 @@ def set_property(
 
 
 def property_commands(
-    plugin: str, collect: Collector, keys: tuple[str, ...], *, legacy_prefix: bool = True
+    plugin: str, collect: Collector, keys: tuple[str, ...], *, legacy_prefix: bool = True,
+    global_collect: Callable[[Ctx], dict[str, str]] | None = None,
 ) -> None:
     """Register ``<plugin>:report`` and ``<plugin>:set`` of a property-only Go plugin."""
 
     def report(ctx: Ctx) -> int:
-        return run_report(ctx, plugin, collect, legacy_prefix=legacy_prefix)
+        return run_report(ctx, plugin, collect, legacy_prefix=legacy_prefix,
+                          global_collect=global_collect)
 
     def set_(ctx: Ctx) -> int:
         return set_property(ctx, plugin, keys)

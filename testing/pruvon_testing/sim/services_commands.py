@@ -1,4 +1,4 @@
-"""The dokku service-plugin commands, shared by the postgres and redis simulations.
+"""The dokku service-plugin commands, shared by every simulated service plugin.
 
 Each function mirrors one ``subcommands/<name>`` script of the plugins plus the
 ``common-functions`` it calls, in the same order of checks, so that errors and
@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Callable
 from functools import partial
 
+from pruvon_testing.sim import routing
 from pruvon_testing.sim import services_engines as engines
 from pruvon_testing.sim import services_help as helppages
 from pruvon_testing.sim.core import Ctx, SimExit, call, command
@@ -161,18 +162,36 @@ def create_service(ctx: Ctx, stype: ServiceType, name: str, flags: list[str]) ->
     options = parse_create_flags(ctx, flags)
     service.data_dir.mkdir(parents=True)
     service.data_dir.chmod(0o755)
+    (service.dir / stype.config_suffix).mkdir(exist_ok=True)
     service.write("LINKS", "")
-    password = secrets.token_hex(stype.password_bytes)
-    if options.get("password"):
-        password = options["password"]
-        ctx.warn("Specified password may not be as secure as the auto-generated password")
-    service.write("PASSWORD", password + "\n", 0o640)
+    for filename, text in stype.config_files:
+        service.write(f"{stype.config_suffix}/{filename}", text)
+    write_passwords(ctx, service, options)
     commit_config(ctx, service, options)
-    if stype.kind == "postgres":
+    if stype.writes_database_name:
         service.write("DATABASE_NAME", stype.database_name(name) + "\n")
     engines.engine(stype).init_service(service, ctx.env)
     create_container(ctx, service, fresh=True)
     return service
+
+
+def write_passwords(ctx: Ctx, service: Service, options: dict[str, str]) -> None:
+    """PASSWORD (and ROOTPASSWORD where the plugin has one), mode 0640; a password
+    given with ``-p``/``-r`` replaces the generated one with the plugin's warning."""
+    stype = service.stype
+    password = secrets.token_hex(stype.password_bytes)
+    if options.get("password"):
+        password = options["password"]
+        ctx.warn("Specified password may not be as secure as the auto-generated password")
+    if stype.root_password_bytes:
+        root_password = secrets.token_hex(stype.root_password_bytes)
+        if options.get("root-password"):
+            root_password = options["root-password"]
+            ctx.warn(
+                "Specified root password may not be as secure as the auto-generated root password"
+            )
+        service.write("ROOTPASSWORD", root_password + "\n", 0o640)
+    service.write("PASSWORD", password + "\n", 0o640)
 
 
 def commit_config(ctx: Ctx, service: Service, options: dict[str, str]) -> None:
@@ -186,9 +205,9 @@ def commit_config(ctx: Ctx, service: Service, options: dict[str, str]) -> None:
     custom_env = options.get("custom-env") or ctx.env.get(f"{stype.variable}_CUSTOM_ENV", "")
     service.write("ENV", "".join(f"{pair}\n" for pair in custom_env.split(";") if pair))
     config_options = options.get("config-options") or ctx.env.get(
-        f"{stype.variable}_CONFIG_OPTIONS", ""
+        f"{stype.variable}_CONFIG_OPTIONS", stype.default_config_options
     )
-    service.write("CONFIG_OPTIONS", config_options)
+    service.write("CONFIG_OPTIONS", config_options + "\n")  # ``echo`` into the file
     for key in ("memory", "shm-size"):
         if options.get(key):
             service.write("SERVICE_MEMORY" if key == "memory" else "SHM_SIZE", options[key])
@@ -271,16 +290,22 @@ def reconcile_ambassador(ctx: Ctx, service: Service) -> None:
 
 
 # -- info ---------------------------------------------------------------------------------
+def exposed_text(stype: ServiceType, ports: list[str]) -> str:
+    """``service_exposed_ports``: ``<container>-><host> `` per datastore port, in order."""
+    return "".join(f"{inner}->{outer} " for inner, outer in zip(stype.ports, ports, strict=False))
+
+
 def info_values(ctx: Ctx, service: Service) -> list[tuple[str, str]]:
     stype = service.stype
     ports = service.exposed_ports()
-    exposed = "".join(f"{stype.port}->{p} " for p in ports[:1]) if ports else "-"
+    exposed = exposed_text(stype, ports) if ports else "-"
     links = service.links()
     prop = partial(ctx.state.prop_get, stype.kind, service.name)
     record = service.container()
     return [
         ("--config-dir", f"{stype.host_root(service.name)}/{stype.config_suffix}"),
-        ("--config-options", service.read("CONFIG_OPTIONS").strip()),
+        # ``$(cat CONFIG_OPTIONS)``: the trailing newline goes, mongo's spaces stay
+        ("--config-options", service.read("CONFIG_OPTIONS").rstrip("\n")),
         ("--data-dir", f"{stype.host_root(service.name)}/data"),
         ("--dsn", service.dsn),
         ("--exposed-ports", exposed),
@@ -419,16 +444,16 @@ def docker_link_option(service: Service) -> str:
 
 
 def set_docker_link(ctx: Ctx, service: Service, app: str, present: bool) -> None:
-    """``add/remove_passed_docker_option`` for the build, deploy and run phases."""
+    """``dokku docker-options:add|remove APP build,deploy,run "--link …"``: Dokku >= 0.38.25
+    has no ``add_passed_docker_option`` and keeps docker options as properties, so the
+    link shows in ``docker-options:report`` like any option added by hand."""
     option = docker_link_option(service)
-    for phase in ("BUILD", "DEPLOY", "RUN"):
-        path = ctx.state.app_dir(app) / f"DOCKER_OPTIONS_{phase}"
-        lines = path.read_text().splitlines() if path.exists() else []
-        lines = [line for line in lines if line != option]
+    for phase in ("build", "deploy", "run"):
+        lines = [line for line in routing.read_list(ctx.state, "docker-options", app, phase)
+                 if line != option]
         if present:
             lines.append(option)
-        if lines or path.exists():
-            path.write_text("".join(f"{line}\n" for line in lines))
+        routing.write_list(ctx.state, "docker-options", app, phase, lines)
 
 
 def no_restart(ctx: Ctx, flags: dict[str, str]) -> bool:
@@ -556,9 +581,13 @@ def valid_host_port(spec: str) -> bool:
 
 def cmd_expose(ctx: Ctx, stype: ServiceType) -> None:
     service = require_service(ctx, stype, arg(ctx, 0))
-    ports = ctx.args[1:] or [str(1024 + secrets.randbelow(64511))]
-    if len(ports) != 1:
-        ctx.fail(f"1 ports to be exposed need to be provided in the following order: {stype.port}")
+    wanted = len(stype.ports)
+    ports = ctx.args[1:] or [str(1024 + secrets.randbelow(64511)) for _ in range(wanted)]
+    if len(ports) != wanted:
+        ctx.fail(
+            f"{wanted} ports to be exposed need to be provided in the following order: "
+            + " ".join(str(port) for port in stype.ports)
+        )
     current = service.exposed_ports()
     if current:
         ctx.fail(f"Service {service.name} already exposed on port(s) {' '.join(current)}")
@@ -572,7 +601,7 @@ def cmd_expose(ctx: Ctx, stype: ServiceType) -> None:
         raise SimExit(125)
     reconcile_ambassador(ctx, service)
     ctx.info1(
-        f"Service {service.name} exposed on port(s) [container->host]: {stype.port}->{ports[0]} "
+        f"Service {service.name} exposed on port(s) [container->host]: {exposed_text(stype, ports)}"
     )
 
 
@@ -663,6 +692,14 @@ def cmd_connect(ctx: Ctx, stype: ServiceType) -> int:
     service = require_service(ctx, stype, arg(ctx, 0))
     docker_exec_check(ctx, service)
     return engines.engine(stype).connect(ctx, service)
+
+
+def cmd_connect_admin(ctx: Ctx, stype: ServiceType) -> int:
+    """mongo's ``connect-admin``: the same console as the ``admin`` user (a plain
+    ``docker exec``, so no ``verify_service_name`` message differences)."""
+    service = require_service(ctx, stype, arg(ctx, 0))
+    docker_exec_check(ctx, service)
+    return engines.engine(stype).connect(ctx, service, admin=True)
 
 
 def docker_exec_check(ctx: Ctx, service: Service) -> None:
@@ -925,6 +962,9 @@ SUBCOMMANDS: dict[str, Handler] = {
 }
 
 
+EXTRA_SUBCOMMANDS: dict[str, Handler] = {"connect-admin": cmd_connect_admin}
+
+
 def _bind(handler: Handler, stype: ServiceType) -> Callable[[Ctx], int | None]:
     """A command function for the registry, bound to one service type.
 
@@ -949,3 +989,5 @@ def register(stype: ServiceType) -> None:
     command(stype.kind, f"{stype.kind}:help", f"{stype.kind}:default")(_bind(cmd_help, stype))
     for name, handler in SUBCOMMANDS.items():
         command(f"{stype.kind}:{name}")(_bind(handler, stype))
+    for name in helppages.extra_subcommands(stype):
+        command(f"{stype.kind}:{name}")(_bind(EXTRA_SUBCOMMANDS[name], stype))

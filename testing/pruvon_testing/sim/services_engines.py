@@ -25,7 +25,7 @@ class Engine(Protocol):
     def create_database(self, service: Service) -> bool: ...
     def log_container_start(self, service: Service, env: dict[str, str], fresh: bool) -> None: ...
     def log_container_stop(self, service: Service, env: dict[str, str]) -> None: ...
-    def connect(self, ctx: Ctx, service: Service) -> int: ...
+    def connect(self, ctx: Ctx, service: Service, admin: bool = False) -> int: ...
     def export(self, ctx: Ctx, service: Service) -> int: ...
     def export_size(self, service: Service, env: dict[str, str]) -> int: ...
     def import_(self, ctx: Ctx, service: Service) -> int: ...
@@ -33,8 +33,18 @@ class Engine(Protocol):
 
 
 def engine(stype: ServiceType) -> Engine:
-    if stype.kind == "postgres":
+    """The engine named by the kind's facts (``ServiceType.engine``, else the kind)."""
+    name = stype.engine or stype.kind
+    if name == "postgres":
         return PostgresEngine()
+    if name == "mysql":
+        from pruvon_testing.sim.services_mysql import MySQLEngine
+
+        return MySQLEngine(stype)
+    if name == "mongo":
+        from pruvon_testing.sim.services_mongo import MongoEngine
+
+        return MongoEngine(stype)
     from pruvon_testing.sim.services_redis import RedisEngine
 
     return RedisEngine()
@@ -207,7 +217,7 @@ class PostgresEngine:
             service.log(pg_shutdown(clock, 1, 30, 35, PG_CHECKPOINT))
         service.write(".sim/pg-shutdown", clock.second())
 
-    def connect(self, ctx: Ctx, service: Service) -> int:
+    def connect(self, ctx: Ctx, service: Service, admin: bool = False) -> int:
         """``psql -v ON_ERROR_STOP=1``: statements from stdin, psql's output and exit codes."""
         from pruvon_testing.sim.services_psql import Session
 
@@ -247,23 +257,24 @@ class PostgresEngine:
                 buffer = ""
 
     def export(self, ctx: Ctx, service: Service) -> int:
-        from pruvon_testing.sim.services_pgdump import dump
+        """``pg_dump -Fc`` to stdout, written as it is produced (tables of any size)."""
+        from pruvon_testing.sim.services_pgdump import dump_chunks
 
         db = self.open(service)
         try:
-            data = dump(db, service.database, now(ctx.env))
+            for chunk in dump_chunks(db, service.database, now(ctx.env)):
+                ctx.stdout.write(chunk)
         finally:
             db.close()
-        ctx.stdout.write(data)
         ctx.stdout.flush()
         return 0
 
     def export_size(self, service: Service, env: dict[str, str]) -> int:
-        from pruvon_testing.sim.services_pgdump import dump
+        from pruvon_testing.sim.services_pgdump import dump_chunks
 
         db = self.open(service)
         try:
-            return len(dump(db, service.database, now(env)))
+            return sum(len(chunk) for chunk in dump_chunks(db, service.database, now(env)))
         finally:
             db.close()
 
@@ -275,10 +286,9 @@ class PostgresEngine:
             from pruvon_testing.sim.services_commands import docker_exec_check
 
             docker_exec_check(ctx, service)
-        data = ctx.stdin.read()
         db = self.open(service)
         try:
-            restore(db, data)
+            restore(db, ctx.stdin)  # streamed: block by block, never the whole archive
         except RestoreError as error:
             ctx.err(f"pg_restore: error: {error}")
             return 1

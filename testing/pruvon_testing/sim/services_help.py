@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from pruvon_testing.sim.services_helpdata import SUBCOMMANDS
+from pruvon_testing.sim.services_helpdata import EXTRA_SUBCOMMANDS, subcommands_for
 from pruvon_testing.sim.services_types import ServiceType
 
 BOLD = "\x1b[1m"
@@ -68,8 +68,8 @@ def subcommand_args(args: list[str], full: bool) -> str:
     return out.lower().lstrip()
 
 
-def _cmd_line(name: str, full: bool) -> str:
-    args = subcommand_args(SUBCOMMANDS[name]["args"], full)
+def _cmd_line(meta: dict, name: str, full: bool) -> str:
+    args = subcommand_args(meta["args"], full)
     return f":{name} {args}".rstrip()
 
 
@@ -77,9 +77,9 @@ def help_all(stype: ServiceType) -> str:
     """``dokku postgres``, ``postgres:help``: usage, example and the command list."""
     prefix = stype.kind
     rows = []
-    for name in SUBCOMMANDS:
-        desc = expand(SUBCOMMANDS[name]["desc"], stype)
-        rows.append(f"    {prefix}{_cmd_line(name, False)}, {LIGHT_GRAY}{desc}{NORMAL}")
+    for name, meta in subcommands_for(prefix).items():
+        desc = expand(meta["desc"], stype)
+        rows.append(f"    {prefix}{_cmd_line(meta, name, False)}, {LIGHT_GRAY}{desc}{NORMAL}")
     listing = column([row.split(",") for row in sorted(rows)])
     lines = [
         f"{BOLD}usage{NORMAL}: dokku {prefix}[:COMMAND]",
@@ -137,11 +137,11 @@ def _examples(lines: list[str], stype: ServiceType) -> list[str]:
 
 def help_subcommand(stype: ServiceType, name: str) -> str | None:
     """``postgres:help create``: the full page of one subcommand (None if unknown)."""
-    meta = SUBCOMMANDS.get(name)
+    meta = subcommands_for(stype.kind).get(name)
     if meta is None:
         return None
     desc = expand(meta["desc"], stype)
-    lines = [f"{BOLD}usage:{NORMAL} dokku {stype.kind}{_cmd_line(name, True)}", ""]
+    lines = [f"{BOLD}usage:{NORMAL} dokku {stype.kind}{_cmd_line(meta, name, True)}", ""]
     lines += [f"{BOLD}{desc}{NORMAL}", ""]
     if meta["A"]:
         lines += [f"{CYAN}arguments:{NORMAL}", "", *_described(meta["A"], stype), ""]
@@ -156,3 +156,8 @@ def help_subcommand(stype: ServiceType, name: str) -> str | None:
 def summary(stype: ServiceType) -> str:
     """The one line the plugin contributes to ``dokku help``."""
     return f"    {stype.kind}, Plugin for managing {stype.label} services\n"
+
+
+def extra_subcommands(stype: ServiceType) -> list[str]:
+    """Subcommands this plugin has beyond the shared template (mongo's connect-admin)."""
+    return sorted(EXTRA_SUBCOMMANDS.get(stype.kind, {}))

@@ -458,7 +458,7 @@ SUBCOMMANDS: dict[str, dict] = {
             "",
             "the following will be set on the linked application by default:",
             "",
-            "    ${PLUGIN_DEFAULT_ALIAS}_URL=${PLUGIN_SCHEME}://${URL_USER_LOLLIPOP}:SOME_PASSWORD@dokku-${PLUGIN_COMMAND_PREFIX}-lollipop:${PLUGIN_DATASTORE_PORTS[0]}${URL_PATH_LOLLIPOP}",
+            "    ${PLUGIN_DEFAULT_ALIAS}_URL=${PLUGIN_SCHEME}://${URL_USER_LINK}:SOME_PASSWORD@dokku-${PLUGIN_COMMAND_PREFIX}-lollipop:${PLUGIN_DATASTORE_PORTS[0]}${URL_PATH_LOLLIPOP}",
             "",
             "the host exposed here only works internally in docker containers.",
             "if you want your container to be reachable from outside, you should",
@@ -472,7 +472,7 @@ SUBCOMMANDS: dict[str, dict] = {
             "dokku $PLUGIN_COMMAND_PREFIX:link lollipop playground",
             "this will cause ${PLUGIN_DEFAULT_ALIAS}_URL to be set as:",
             "",
-            "    ${PLUGIN_SCHEME}2://${URL_USER_LOLLIPOP}:SOME_PASSWORD@dokku-${PLUGIN_COMMAND_PREFIX}-lollipop:${PLUGIN_DATASTORE_PORTS[0]}${URL_PATH_LOLLIPOP}",
+            "    ${PLUGIN_SCHEME}2://${URL_USER_LINK}:SOME_PASSWORD@dokku-${PLUGIN_COMMAND_PREFIX}-lollipop:${PLUGIN_DATASTORE_PORTS[0]}${URL_PATH_LOLLIPOP}",
         ],
     },
     "linked": {
@@ -703,3 +703,29 @@ SUBCOMMANDS: dict[str, dict] = {
         ],
     },
 }
+
+# Subcommands only some plugins have: dokku-mongo's ``subcommands/connect-admin``.
+EXTRA_SUBCOMMANDS: dict[str, dict[str, dict]] = {
+    "mongo": {
+        "connect-admin": {
+            "desc": "connect via mongo to a $PLUGIN_SERVICE service as admin user",
+            "args": [
+                "SERVICE",
+            ],
+            "A": [
+                "service, service to run command against",
+            ],
+            "F": [],
+            "E": [
+                "connect with the admin user to the service via the $PLUGIN_COMMAND_PREFIX connection tool",
+                "dokku $PLUGIN_COMMAND_PREFIX:connect-admin lollipop",
+            ],
+        },
+    },
+}
+
+
+def subcommands_for(kind: str) -> dict[str, dict]:
+    """The help metadata of every subcommand one plugin ships, in name order."""
+    merged = {**SUBCOMMANDS, **EXTRA_SUBCOMMANDS.get(kind, {})}
+    return dict(sorted(merged.items()))

@@ -15,10 +15,10 @@ import re
 import sqlite3
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from pruvon_testing.sim.binreader import ByteReader
+from pruvon_testing.sim.binreader import ByteReader, read_up_to
 from pruvon_testing.sim.services_psql import (
     SERVER_VERSION,
     Column,
@@ -76,6 +76,14 @@ class TocEntry:
     deps: list[int] = field(default_factory=list)
     had_dumper: int = 0
     data: bytes | None = None
+    # written archives: the COPY text produced piece by piece (tables of any size)
+    source: Callable[[], Iterator[bytes]] | None = None
+
+    def pieces(self) -> Iterator[bytes]:
+        if self.source is not None:
+            yield from self.source()
+        elif self.data is not None:
+            yield self.data
 
     def encode(self) -> bytes:
         parts = [
@@ -325,13 +333,21 @@ def constraint_entry(table: Table, dump_id: int, table_id: int) -> TocEntry:
     )
 
 
+def copy_payload(db: Database, table: Table, rows_per_piece: int = 2000) -> Iterator[bytes]:
+    """The COPY text of a table, a few thousand rows at a time, then the ``\\.`` end."""
+    lines: list[str] = []
+    for row in db.iter_rows(table):
+        lines.append(
+            "\t".join(copy_value(v, c.type) for v, c in zip(row, table.columns, strict=True))
+            + "\n")
+        if len(lines) >= rows_per_piece:
+            yield "".join(lines).encode()
+            lines = []
+    yield ("".join(lines) + "\\.\n\n\n").encode()
+
+
 def data_entry(db: Database, table: Table, dump_id: int, table_id: int) -> TocEntry:
     names = ", ".join(c.name for c in table.columns)
-    lines = [
-        "\t".join(copy_value(v, c.type) for v, c in zip(row, table.columns, strict=True)) + "\n"
-        for row in db.rows(table)
-    ]
-    payload = ("".join(lines) + "\\.\n\n\n").encode()
     return TocEntry(
         dump_id,
         table.name,
@@ -342,20 +358,25 @@ def data_entry(db: Database, table: Table, dump_id: int, table_id: int) -> TocEn
         oid=str(table.oid),
         deps=[table_id],
         had_dumper=1,
-        data=payload,
+        source=lambda: copy_payload(db, table),
         owner="postgres",
     )
 
 
 def dump(db: Database, database: str, moment: float) -> bytes:
     """The complete archive, as ``pg_dump -Fc --no-acl --no-owner`` streams it to stdout."""
+    return b"".join(dump_chunks(db, database, moment))
+
+
+def dump_chunks(db: Database, database: str, moment: float) -> Iterator[bytes]:
+    """The archive in pieces: the header and TOC, then each table's data compressed as
+    its rows are read (in ``CHUNK``-sized blocks, as pg_dump writes them)."""
     entries = build_entries(db, database)
     ids = {e.oid: e.dump_id for e in entries if e.desc == "TABLE"}
     for entry in entries:
         entry.deps = [ids[str(-d)] if d < 0 else d for d in entry.deps]
     stamp = time.gmtime(moment)
-    out = io.BytesIO()
-    out.write(MAGIC + bytes([*VERSION, INT_SIZE, OFF_SIZE, FORMAT_CUSTOM, COMPRESSION_GZIP]))
+    head = [MAGIC + bytes([*VERSION, INT_SIZE, OFF_SIZE, FORMAT_CUSTOM, COMPRESSION_GZIP])]
     for value in (
         stamp.tm_sec,
         stamp.tm_min,
@@ -365,21 +386,32 @@ def dump(db: Database, database: str, moment: float) -> bytes:
         stamp.tm_year - 1900,
         0,
     ):
-        out.write(w_int(value))
-    out.write(w_str(database) + w_str(SERVER_VERSION) + w_str(SERVER_VERSION))
-    out.write(w_int(len(entries)))
+        head.append(w_int(value))
+    head.append(w_str(database) + w_str(SERVER_VERSION) + w_str(SERVER_VERSION))
+    head.append(w_int(len(entries)))
+    head.extend(entry.encode() for entry in entries)
+    yield b"".join(head)
     for entry in entries:
-        out.write(entry.encode())
-    for entry in entries:
-        if entry.data is None:
+        if entry.source is None and entry.data is None:
             continue
-        out.write(bytes([BLK_DATA]) + w_int(entry.dump_id))
-        compressed = zlib.compress(entry.data)
-        for start in range(0, len(compressed), CHUNK):
-            piece = compressed[start : start + CHUNK]
-            out.write(w_int(len(piece)) + piece)
-        out.write(w_int(0))
-    return out.getvalue()
+        yield bytes([BLK_DATA]) + w_int(entry.dump_id)
+        yield from compressed_blocks(entry.pieces())
+        yield w_int(0)
+
+
+def compressed_blocks(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """zlib-compress a stream into length-prefixed ``CHUNK``-byte blocks (the same bytes
+    as compressing the whole payload at once and cutting it up)."""
+    deflate = zlib.compressobj()
+    pending = b""
+    for piece in pieces:
+        pending += deflate.compress(piece)
+        while len(pending) >= CHUNK:
+            yield w_int(CHUNK) + pending[:CHUNK]
+            pending = pending[CHUNK:]
+    pending += deflate.flush()
+    for start in range(0, len(pending), CHUNK):
+        yield w_int(len(pending[start : start + CHUNK])) + pending[start : start + CHUNK]
 
 
 # -- reading -----------------------------------------------------------------------------------------
@@ -388,6 +420,9 @@ class Reader(ByteReader):
         super().__init__(
             data, lambda: RestoreError("could not read from input file: end of file"))
         self.int_size = INT_SIZE
+
+    def at_end(self) -> bool:
+        return self.pos >= len(self.data)
 
     def int(self) -> int:
         sign = self.byte()
@@ -399,8 +434,34 @@ class Reader(ByteReader):
         return None if length < 0 else self.take(length).decode(errors="replace")
 
 
-def check_header(data: bytes) -> Reader:
-    """pg_restore's format detection, with its exact complaints."""
+class StreamReader(Reader):
+    """The archive read from a stream as pg_restore reads stdin: never more than the
+    current field and one compressed chunk in memory, whatever the archive's size."""
+
+    def __init__(self, prefix: bytes, stream) -> None:
+        super().__init__(prefix)
+        self.stream = stream
+
+    def take(self, count: int) -> bytes:
+        if self.pos + count > len(self.data):
+            self.data = self.data[self.pos :] + read_up_to(self.stream, max(count, 1 << 16))
+            self.pos = 0
+            if count > len(self.data):
+                raise self._short_read()
+        chunk = self.data[self.pos : self.pos + count]
+        self.pos += count
+        return chunk
+
+    def at_end(self) -> bool:
+        if self.pos < len(self.data):
+            return False
+        self.data, self.pos = read_up_to(self.stream, 1 << 16), 0
+        return not self.data
+
+
+def check_header(data: bytes, stream=None) -> Reader:
+    """pg_restore's format detection, with its exact complaints; ``data`` is the whole
+    archive, or its first 512 bytes with the rest still in ``stream``."""
     if len(data) < 5:
         raise RestoreError(f"input file is too short (read {len(data)}, expected 5)")
     if data[:5] != MAGIC:
@@ -409,7 +470,7 @@ def check_header(data: bytes) -> Reader:
         if len(data) < 512:
             raise RestoreError("input file does not appear to be a valid archive (too short?)")
         raise RestoreError("input file does not appear to be a valid archive")
-    reader = Reader(data)
+    reader = Reader(data) if stream is None else StreamReader(data, stream)
     reader.pos = 5
     major, minor, _rev = reader.byte(), reader.byte(), reader.byte()
     if (major, minor) < (1, 14) or (major, minor) > VERSION[:2]:
@@ -425,24 +486,42 @@ def check_header(data: bytes) -> Reader:
     return reader
 
 
-def read_archive(data: bytes) -> list[TocEntry]:
-    reader = check_header(data)
+def read_toc(reader: Reader) -> list[TocEntry]:
     for _ in range(7):
         reader.int()
     reader.str(), reader.str(), reader.str()
-    entries = [read_entry(reader, minor_has_relkind=True) for _ in range(reader.int())]
-    by_id = {e.dump_id: e for e in entries}
-    while reader.pos < len(data):
+    return [read_entry(reader, minor_has_relkind=True) for _ in range(reader.int())]
+
+
+def data_blocks(reader: Reader) -> Iterator[tuple[int, int, Iterator[bytes]]]:
+    """(block type, dump id, the block's uncompressed bytes as they are read)."""
+    while not reader.at_end():
         block = reader.byte()
         dump_id = reader.int()
-        payload = b""
-        while True:
-            length = reader.int()
-            if length == 0:
-                break
-            payload += reader.take(length)
+        payload = block_payload(reader)
+        yield block, dump_id, payload
+        for _ in payload:  # a block nobody read is skipped over
+            pass
+
+
+def block_payload(reader: Reader) -> Iterator[bytes]:
+    inflate = zlib.decompressobj() if reader.compression else None
+    while length := reader.int():
+        piece = reader.take(length)
+        yield inflate.decompress(piece) if inflate else piece
+    if inflate:
+        yield inflate.flush()
+
+
+def read_archive(data: bytes) -> list[TocEntry]:
+    """The whole archive: TOC entries with their data (small archives, tests)."""
+    reader = check_header(data)
+    entries = read_toc(reader)
+    by_id = {e.dump_id: e for e in entries}
+    for block, dump_id, payload in data_blocks(reader):
+        content = b"".join(payload)
         if block == BLK_DATA and dump_id in by_id:
-            by_id[dump_id].data = zlib.decompress(payload) if reader.compression else payload
+            by_id[dump_id].data = content
     return entries
 
 
@@ -480,9 +559,14 @@ def read_entry(reader: Reader, minor_has_relkind: bool) -> TocEntry:
 
 
 # -- restoring ----------------------------------------------------------------------------------------
-def restore(db: Database, data: bytes) -> None:
-    """``pg_restore -c --if-exists -O``: drop what the archive holds, recreate, load."""
-    entries = read_archive(data)
+def restore(db: Database, data) -> None:
+    """``pg_restore -c --if-exists -O``: drop what the archive holds, recreate, load.
+
+    ``data`` is the archive's bytes or a binary stream (stdin): table data is loaded
+    block by block as it is read, so a big archive never sits in memory."""
+    stream = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
+    reader = check_header(read_up_to(stream, 512), stream)
+    entries = read_toc(reader)
     tables: dict[str, Table] = {}
     for entry in entries:
         if entry.desc == "TABLE" and entry.defn:
@@ -496,9 +580,11 @@ def restore(db: Database, data: bytes) -> None:
         db.drop_table(name)
     for table in sorted(tables.values(), key=lambda t: list(tables).index(t.name)):
         db.create_table(allocate_table_oids(db, table))
-    for entry in entries:
-        if entry.desc == "TABLE DATA" and entry.data is not None and entry.tag in tables:
-            load_copy(db, tables[entry.tag], entry)
+    by_id = {e.dump_id: e for e in entries}
+    for block, dump_id, payload in data_blocks(reader):
+        entry = by_id.get(dump_id)
+        if block == BLK_DATA and entry and entry.desc == "TABLE DATA" and entry.tag in tables:
+            load_copy(db, tables[entry.tag], entry, payload)
     for entry in entries:
         if entry.desc == "SEQUENCE SET" and entry.defn:
             match = re.search(r"setval\('(?:public\.)?(\w+)', (\d+), (true|false)\)", entry.defn)
@@ -540,9 +626,21 @@ def parse_copy_value(text: str, pgtype: str) -> object:
     return value
 
 
-def copy_rows(table: Table, columns: list[str], payload: bytes) -> Iterator[list]:
+def copy_lines(payload: Iterator[bytes]) -> Iterator[str]:
+    """Text lines of a COPY block from its uncompressed pieces (lines span pieces)."""
+    pending = b""
+    for piece in payload:
+        pending += piece
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            yield line.decode()
+    if pending:
+        yield pending.decode()
+
+
+def copy_rows(table: Table, columns: list[str], payload: Iterator[bytes]) -> Iterator[list]:
     types = {c.name: c.type for c in table.columns}
-    for line in payload.decode().split("\n"):
+    for line in copy_lines(payload):
         if line == "\\.":
             return
         if not line:
@@ -553,7 +651,7 @@ def copy_rows(table: Table, columns: list[str], payload: bytes) -> Iterator[list
         ]
 
 
-def load_copy(db: Database, table: Table, entry: TocEntry) -> None:
+def load_copy(db: Database, table: Table, entry: TocEntry, payload: Iterator[bytes]) -> None:
     match = re.search(r"\(([^)]*)\) FROM stdin", entry.copy or "")
     columns = (
         [c.strip().strip('"') for c in match.group(1).split(",")]
@@ -561,6 +659,6 @@ def load_copy(db: Database, table: Table, entry: TocEntry) -> None:
         else [c.name for c in table.columns]
     )
     try:
-        db.insert_rows(table, columns, copy_rows(table, columns, entry.data or b""))
+        db.insert_rows(table, columns, copy_rows(table, columns, payload))
     except (PgError, ValueError, sqlite3.Error) as exc:
         raise RestoreError(f'COPY failed for table "{table.name}": {exc}') from None

@@ -219,12 +219,17 @@ class Database:
         names = ", ".join(ident(c) for c in columns)
         marks = ", ".join("?" for _ in columns)
         statement = f"INSERT INTO {ident(table.name)} ({names}) VALUES ({marks})"  # noqa: S608
-        count = 0
-        for row in rows:
-            self.conn.execute(statement, row)
-            count += 1
+        counted = _Counted(rows)
+        # one transaction, as one COPY is: all rows or none (and no fsync per row)
+        self.conn.execute("BEGIN")
+        try:
+            self.conn.executemany(statement, counted)
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
         self.bump_sequences(table)
-        return count
+        return counted.count
 
     def bump_sequences(self, table: Table) -> None:
         """Serial sequences follow the highest value used (what nextval would have done)."""
@@ -237,9 +242,28 @@ class Database:
                     self.set_sequence(column.sequence, int(row[0]))
 
     def rows(self, table: Table) -> list[tuple]:
+        return list(self.iter_rows(table))
+
+    def iter_rows(self, table: Table) -> Iterator[tuple]:
+        """Rows in insertion order, fetched as they are consumed (exports of any size)."""
         names = ", ".join(ident(c.name) for c in table.columns)
         query = f"SELECT {names} FROM {ident(table.name)} ORDER BY rowid"  # noqa: S608
-        return self.conn.execute(query).fetchall()
+        yield from self.conn.execute(query)
+
+
+class _Counted:
+    """An iterator that counts what it hands out (rows fed to ``executemany``)."""
+
+    def __init__(self, rows: Iterable[list]) -> None:
+        self.rows, self.count = iter(rows), 0
+
+    def __iter__(self) -> _Counted:
+        return self
+
+    def __next__(self) -> list:
+        row = next(self.rows)
+        self.count += 1
+        return row
 
 
 IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")

@@ -70,8 +70,8 @@ class Dataset:
 
 
 # -- CRC-64 (Jones polynomial, reflected), as redis' crc64.c ---------------------------------------
-def _crc_table() -> list[int]:
-    poly = 0x95AC9329AC4BC9B5  # 0xad93d23594c935a9 reflected
+def crc64_table(poly: int = 0x95AC9329AC4BC9B5) -> list[int]:
+    """Reflected CRC-64 table; the default is Jones (0xad93d23594c935a9 reflected)."""
     table = []
     for byte in range(256):
         crc = byte
@@ -81,12 +81,12 @@ def _crc_table() -> list[int]:
     return table
 
 
-_CRC_TABLE = _crc_table()
+_CRC_TABLE = crc64_table()
 
 
-def crc64(data: bytes, crc: int = 0) -> int:
+def crc64(data: bytes, crc: int = 0, table: list[int] = _CRC_TABLE) -> int:
     for byte in data:
-        crc = _CRC_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
     return crc
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import shlex
+import shutil
 import stat
 import time
 from collections.abc import Callable
@@ -500,7 +501,7 @@ class RedisEngine:
             f"1:M {stamp} # Redis is now ready to exit, bye bye...\n"
         )
 
-    def connect(self, ctx: Ctx, service: Service) -> int:
+    def connect(self, ctx: Ctx, service: Service, admin: bool = False) -> int:
         """``redis-cli -a <password>``: the password warning, then one reply per line."""
         ctx.err(AUTH_WARNING)
         tty = is_tty(ctx)
@@ -590,7 +591,8 @@ class RedisEngine:
                 f"{host_path}: Permission denied"
             )
             return 1
-        path.write_bytes(ctx.stdin.read())
+        with path.open("wb") as out:  # ``cat > dump.rdb``: streamed, not held in memory
+            shutil.copyfileobj(ctx.stdin, out, 1 << 20)
         start_service(quiet, service)
         return 0
 

@@ -12,6 +12,7 @@ import os
 import subprocess
 
 from pruvon_testing.sim.core import Ctx
+from pruvon_testing.sim.plugin_user import as_dokku_user
 
 
 def fire(ctx: Ctx, name: str, *args: str, timeout: float = 60) -> int:
@@ -25,6 +26,7 @@ def fire(ctx: Ctx, name: str, *args: str, timeout: float = 60) -> int:
     env = dict(ctx.env)
     env.setdefault("PLUGIN_ENABLED_PATH", str(base))
     env.setdefault("DOKKU_ROOT", str(ctx.state.home))
+    env, credentials = as_dokku_user(env)
     status = 0
     for plugin in sorted(p for p in base.iterdir() if p.is_dir()):
         script = plugin / name
@@ -36,6 +38,7 @@ def fire(ctx: Ctx, name: str, *args: str, timeout: float = 60) -> int:
             env=env,
             timeout=timeout,
             check=False,
+            **credentials,
         )
         ctx.stdout.write(proc.stdout)
         ctx.stderr.write(proc.stderr)

@@ -58,6 +58,21 @@ def test_api_and_websocket_paths_are_covered_by_the_page_grant(pruvon_config, re
     assert not route_allowed(_user("/logs"), "/api/v1/report-runs")
 
 
+def test_a_routes_entry_for_a_page_opens_the_paths_below_it(pruvon_config, register_plugin):
+    """``routes: [/reports]`` opens the page's forms, API and sockets (they serve the page);
+    it was refused on ``/reports/weekly``, so a page's granted actions could not be used."""
+    register_plugin(Reports(), "reports")
+    holder = _user("/reports")
+    for path in ("/reports", "/reports/weekly", "/reports/7/run", "/api/v1/reports/weekly",
+                 "/ws/reports/restore/abc"):
+        assert route_allowed(holder, path), path
+    assert not route_allowed(holder, "/reportsx")
+    assert not route_allowed(_user("/logs"), "/reports/weekly")
+    # pages of a resource kind keep their own grants: /apps is the list, not every app
+    assert not route_allowed(_user("/apps"), "/apps/other")
+    assert not route_allowed(_user("/reports"), "/settings/users")
+
+
 def test_a_bad_declaration_is_ignored_and_the_first_claim_wins():
     table = build([
         RouteGrant("/apps", resource_kind="app"),

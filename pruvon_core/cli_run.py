@@ -1,0 +1,115 @@
+"""What every feature's CLI does with an operation: run it, show it, map its errors.
+
+``pruvon apps …`` and ``pruvon services …`` run their operation specs the
+same way: through the feature's :class:`~pruvon_core.opspecs.Runner`
+(validation, permission, lock, audit), printing the operation's output as it
+comes, Ctrl-C asking it to stop, and typed errors turned into ``Error: …`` on
+stderr with an exit code a script can test.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import os
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from pruvon_core import hosts
+from pruvon_core.cli import CliContext, CliError
+from pruvon_core.config import state_dir
+from pruvon_core.dokku import client_for, errors
+from pruvon_core.errors import InputError
+from pruvon_core.operations import Operation, OperationConflict, follow
+from pruvon_core.opspecs import OperationSpec, Runner
+
+
+class CliEnv:
+    """What every feature's CLI command needs first: config, state dir, Dokku client, OS user.
+
+    A feature's ``Env`` subclasses it and adds its guard, deps and runner.
+    """
+
+    def __init__(self, obj: CliContext, all_hosts_ok: bool = False) -> None:
+        if not all_hosts_ok:  # --host all: only list commands fan out
+            obj.single_host()
+        self.config = obj.config() if obj.config_file.exists() else None
+        try:
+            self.state_dir = state_dir()
+        except OSError as exc:
+            raise CliError(f"cannot use the state directory: {exc} (run as root or the pruvon "
+                           "user, or set PRUVON_STATE_DIR)") from exc
+        self.client = client_for(self.config, hosts.current(), self.state_dir)  # --host
+        self.os_user = os.environ.get("SUDO_USER") or getpass.getuser()
+
+
+EXIT_BUSY = 3
+EXIT_TIMEOUT = 4
+EXIT_MISSING = 20
+
+
+def typed_errors(missing: tuple[type[Exception], ...]) -> Callable[[Callable[..., Any]],
+                                                                  Callable[..., Any]]:
+    """A decorator: bad input exits 2, ``missing`` (the resource is gone) 20 as Dokku,
+    another Dokku failure 1, a busy target 3; never a traceback."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except InputError as exc:  # the feature's bad input (AppsError, ServicesError …)
+                raise CliError(str(exc), 2) from exc
+            except (errors.InvalidName, errors.InvalidValue) as exc:
+                raise CliError(exc.message, 2) from exc
+            except missing as exc:
+                raise CliError(getattr(exc, "message", str(exc)), EXIT_MISSING) from exc
+            except errors.DokkuError as exc:
+                raise CliError(str(exc), 1) from exc
+            except OperationConflict as exc:
+                raise CliError(str(exc), EXIT_BUSY) from exc
+
+        return wrapper
+
+    return decorate
+
+
+def echo_lines(stream: Any) -> None:
+    """Print a Dokku stream's lines as they come (logs); Ctrl-C stops it quietly."""
+    try:
+        for line in stream:
+            click.echo(line)
+    except KeyboardInterrupt:
+        stream.cancel()
+
+
+def _echo_output(runner: Runner, op: Operation) -> None:
+    for _record, lines in follow(runner.manager.store, op.id, interval=0.2):
+        for line in lines:
+            click.echo(line)
+
+
+def run_spec(runner: Runner, spec: OperationSpec, target: str,
+             params: dict[str, Any]) -> Operation:
+    """Run ``spec`` through ``runner``, print its output live; Ctrl-C asks it to stop.
+
+    Validation, permission, the per-target lock and the audit (``started`` and
+    the outcome) are the runner's, exactly as for the web.
+    """
+    for stale in runner.manager.store.recover(kill=True):  # what a killed runner left behind
+        click.echo(f"operation {stale.id} ({stale.title}) was {stale.error}", err=True)
+    op = runner.start(spec, target, params)
+    try:
+        _echo_output(runner, op)
+    except KeyboardInterrupt:
+        runner.manager.store.request_cancel(op.id)
+        click.echo("cancelling…", err=True)
+        _echo_output(runner, op)
+    final = runner.wait(op)
+    if final.status == "timed_out":
+        raise CliError(final.error, EXIT_TIMEOUT)
+    if final.status != "succeeded":
+        raise CliError(f"{final.title} {final.status}: {final.error}", 1)
+    return final
