@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # Debian packages: the demo needs only what it runs (bubblewrap confines the
 # simulated containers' processes); the tests add the browser and linters.
 DEMO_DEBS := bubblewrap git openssl procps
-TEST_DEBS := $(DEMO_DEBS) chromium shellcheck nginx sudo systemd python3-venv
+TEST_DEBS := $(DEMO_DEBS) chromium shellcheck nginx sudo systemd python3-venv openssh-server
 
 .PHONY: test demo lint deps test-debs demo-debs clean dokku-plugin vendor bench
 

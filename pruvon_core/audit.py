@@ -214,7 +214,9 @@ def _target_label(target: Any) -> str | None:
     name = getattr(target, "name", None)
     if kind is not None and name is not None:
         service_type = getattr(target, "service_type", None)
-        return f"{kind}:{service_type}/{name}" if service_type else f"{kind}:{name}"
+        label = f"{kind}:{service_type}/{name}" if service_type else f"{kind}:{name}"
+        host = getattr(target, "host", None)
+        return f"{label}@{host}" if host else label
     return str(target)
 
 

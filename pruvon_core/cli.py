@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from pruvon_core import __version__
+from pruvon_core import __version__, hosts
 from pruvon_core.config import (
     ConfigError,
     ConfigStore,
@@ -36,6 +36,7 @@ from pruvon_core.shim_commands import SHIM_COMMANDS
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+ALL_HOSTS = hosts.ALL
 
 
 class CliError(click.ClickException):
@@ -52,12 +53,23 @@ class CliContext:
 
     config_file: Path
     _store: ConfigStore | None = field(default=None, repr=False)
+    host: str | None = None  # --host: a host name, "all", or None (the default host)
 
     @property
     def store(self) -> ConfigStore:
         if self._store is None:
             self._store = ConfigStore(self.config_file)
         return self._store
+
+    @property
+    def all_hosts(self) -> bool:
+        """``--host all``: a list command fans out to every host."""
+        return self.host == ALL_HOSTS
+
+    def single_host(self) -> None:
+        """Refuse ``--host all`` where a command acts on one host."""
+        if self.all_hosts:
+            raise CliError("--host all works with list commands only; name one host", EXIT_USAGE)
 
     def config(self):  # -> Config
         """The validated config, or a clean CLI error naming every problem."""
@@ -130,15 +142,36 @@ class PruvonGroup(click.Group):
     default=None,
     help="Config file (default: $PRUVON_CONFIG or /etc/pruvon.yml).",
 )
+@click.option(
+    "--host",
+    "host",
+    default=None,
+    metavar="NAME",
+    help="The Dokku host to act on (a name from `pruvon hosts list`; default: the default "
+    "host). `--host all` makes list commands cover every host.",
+)
 @click.pass_context
-def cli(ctx: click.Context, config_file: Path | None) -> None:
+def cli(ctx: click.Context, config_file: Path | None, host: str | None) -> None:
     """Pruvon: administer a Dokku host from the CLI, Dokku itself, or the web."""
     from pruvon_core.runtime import bind, make_context
 
-    ctx.obj = CliContext(config_path(config_file))
+    ctx.obj = CliContext(config_path(config_file), host=host)
     manager = get_plugin_manager()
     # hooks called by core from here on get this command's config (--config)
     bind(manager, make_context(manager, ctx.obj.store))
+    if host is not None and host != ALL_HOSTS:
+        select_host(ctx.obj, host)
+
+
+def select_host(obj: CliContext, name: str) -> None:
+    """Make ``name`` the host every Dokku call of this command goes to."""
+    if name.startswith("-") or not name:
+        raise CliError(f"--host {name!r}: not a host name", EXIT_USAGE)
+    config = obj.config() if obj.config_file.exists() else None
+    try:
+        hosts.set_current(hosts.select(config, name))
+    except hosts.UnknownHost as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
 
 
 @cli.command("plugins")

@@ -15,8 +15,9 @@ from typing import Any
 
 import click
 
+from pruvon_core import hosts
 from pruvon_core.cli import CliContext, CliError, cli_state_dir, os_user
-from pruvon_core.dokku import client_from_config, errors
+from pruvon_core.dokku import client_for, errors
 from pruvon_core.errors import InputError
 from pruvon_core.guard import Guard
 from pruvon_core.operations import Operation, OperationConflict, follow
@@ -30,10 +31,12 @@ class CliEnv:
     A feature's ``Env`` subclasses it and adds its guard, deps and runner.
     """
 
-    def __init__(self, obj: CliContext) -> None:
+    def __init__(self, obj: CliContext, all_hosts_ok: bool = False) -> None:
+        if not all_hosts_ok:  # --host all: only list commands fan out
+            obj.single_host()
         self.config = obj.config() if obj.config_file.exists() else None
         self.state_dir = cli_state_dir()
-        self.client = client_from_config(self.config)
+        self.client = client_for(self.config, hosts.current(), self.state_dir)  # --host
         self.os_user = os_user()
 
     def system_guard(self) -> Guard:

@@ -31,6 +31,7 @@ from ruamel.yaml.error import YAMLError
 
 from pruvon_core.dokku.validate import SERVICE_RE
 from pruvon_core.files import atomic_write, locked, private_dir, remove_stale_temp_files
+from pruvon_core.hosts import hosts_from_config, validate_hosts, validate_user_hosts
 
 DEFAULT_CONFIG_PATH = Path("/etc/pruvon.yml")
 DEFAULT_STATE_DIR = Path("/var/lib/pruvon")
@@ -93,6 +94,7 @@ class UserRecord:
     can_create_apps: bool = False
     can_create_services: bool = False
     source: str = "users"
+    hosts: tuple[str, ...] | None = None  # host names granted (``None``: every host)
 
     @property
     def enabled(self) -> bool:
@@ -157,6 +159,7 @@ class Config:
                     can_create_apps=bool(raw.get("can_create_apps", False)),
                     can_create_services=bool(raw.get("can_create_services", False)),
                     source=f"users[{index}]",
+                    hosts=None if raw.get("hosts") is None else _as_tuple(raw.get("hosts")),
                 )
             )
         return records
@@ -249,6 +252,7 @@ def _validate_user(errors: list[str], path: str, raw: Any, seen: set[str]) -> No
                         errors.append(f"{path}.services.{kind}[{index}]: invalid service name")
     for key in ("disabled", "can_create_apps", "can_create_services"):
         _check_bool(errors, f"{path}.{key}", raw.get(key))
+    errors += validate_user_hosts(f"{path}.hosts", raw.get("hosts"))
 
 
 def _validate_security(errors: list[str], raw: Any) -> None:
@@ -317,9 +321,12 @@ def _validate_dokku(errors: list[str], raw: Any) -> None:
         isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535
     ):
         errors.append("dokku.ssh_port: must be a port number from 1 to 65535")
-    timeout = raw.get("timeout")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
-        errors.append("dokku.timeout: must be a number of seconds > 0")
+    for name in ("timeout", "hosts_timeout"):
+        timeout = raw.get(name)
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+        ):
+            errors.append(f"dokku.{name}: must be a number of seconds > 0")
 
 
 def validate(data: Any) -> list[str]:
@@ -361,7 +368,27 @@ def validate(data: Any) -> list[str]:
     ):
         if data.get(key) is not None:
             check(errors, data[key])
+    host_errors = validate_hosts(data.get("hosts"))
+    errors += host_errors or _unknown_granted_hosts(data)
     return errors + _plugin_errors(data)
+
+
+def _unknown_granted_hosts(data: dict[str, Any]) -> list[str]:
+    """A user's ``hosts:`` naming a host that is not configured (a typo grants nothing)."""
+    users = data.get("users")
+    if not isinstance(users, list) or not isinstance(data.get("dokku") or {}, dict):
+        return []  # reported by the users/dokku checks already
+    known = set(hosts_from_config(Config(data)))
+    errors = []
+    for index, raw in enumerate(users):
+        granted = raw.get("hosts") if isinstance(raw, dict) else None
+        if not isinstance(granted, list):
+            continue
+        errors += [f"users[{index}].hosts[{n}]: no host named {name!r} (known: "
+                   f"{', '.join(sorted(known))})"
+                   for n, name in enumerate(granted)
+                   if isinstance(name, str) and name != "*" and name not in known]
+    return errors
 
 
 def _plugin_errors(data: Any) -> list[str]:

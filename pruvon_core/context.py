@@ -48,6 +48,8 @@ class Pruvon:
         client_from_config: Callable[[Config], Any] | None = None,
         check: Callable[..., bool] | None = None,
         operation_manager: Callable[[Path], OperationManager] | None = None,
+        client_for: Callable[[Config, str | None, Path], Any] | None = None,
+        current_host: Callable[[], str | None] | None = None,
     ) -> None:
         self.plugins = plugins
         self._store = store
@@ -55,7 +57,9 @@ class Pruvon:
         self._client_from_config = client_from_config
         self._check = check
         self._operation_manager = operation_manager
-        self._client: Any = None
+        self._client_for = client_for
+        self._current_host = current_host or (lambda: None)
+        self._clients: dict[str | None, Any] = {}
         self._client_stamp: tuple[int, ...] | None = None
         self._lock = threading.Lock()
 
@@ -83,19 +87,31 @@ class Pruvon:
         """Where Pruvon keeps state: audit log, operations, sessions."""
         return self._bound(self._state_dir, "state_dir")
 
-    def client(self) -> Any:
-        """A Dokku client for the current config, rebuilt when the config changes.
+    def client(self, host: str | None = None) -> Any:
+        """A Dokku client of ``host`` (default: the host this request or command acts on,
+        :func:`pruvon_core.hosts.current`), rebuilt when the config changes.
 
-        Kept across calls so its short read cache is shared (in the web UI, by
-        every request and hook of the application).
+        Kept across calls, one per host, so its short read cache is shared (in
+        the web UI, by every request and hook of the application).  An unknown
+        host name raises :class:`pruvon_core.hosts.UnknownHost`.
         """
-        build = self._bound(self._client_from_config, "client")
+        return self.client_for(host if host is not None else self._current_host())
+
+    def client_for(self, host: str | None) -> Any:
+        """The client of host ``host`` by name (``None``: the default host)."""
         config = self.config
         with self._lock:
-            if self._client is None or self._client_stamp != config.stamp:
-                self._client = build(config)
+            if self._client_stamp != config.stamp:
+                self._clients = {}
                 self._client_stamp = config.stamp
-            return self._client
+            if host not in self._clients:
+                self._clients[host] = self._build(config, host)
+            return self._clients[host]
+
+    def _build(self, config: Config, host: str | None) -> Any:
+        if host is None or self._client_for is None:
+            return self._bound(self._client_from_config, "client")(config)
+        return self._client_for(config, host, self.state_dir)
 
     def operations(self) -> OperationManager:
         """The operations manager (queued, logged, cancellable Dokku work)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pruvon_core import audit
+from pruvon_core import audit, hosts
 from pruvon_core.permissions import PermissionDenied, Resource, check
 
 
@@ -47,6 +47,7 @@ class Guard:
     extra: dict[str, Any] = field(default_factory=dict)
     kind: str = "app"
     host_action: str | None = None
+    host: str | None = field(default_factory=hosts.current)  # the Dokku host acted on
 
     def for_kind(self, kind: str) -> Guard:
         """The same actor and front end, on another kind of resource."""
@@ -58,11 +59,12 @@ class Guard:
             return None
         if self.kind == "service" and "/" in name:
             service_type, _, service = name.partition("/")
-            return Resource("service", service, service_type)
-        return Resource(self.kind, name)
+            return Resource("service", service, service_type, host=self.host)
+        return Resource(self.kind, name, host=self.host)
 
     def allowed(self, action: str, name: str | None = None) -> bool:
-        return check(self.actor, action, self.resource(name), config=self.config)
+        with hosts.using(self.host):  # also for global actions, checked from worker threads
+            return check(self.actor, action, self.resource(name), config=self.config)
 
     def require(self, action: str, name: str | None = None) -> None:
         """Raise :class:`PermissionDenied` (and audit the refusal) unless allowed."""

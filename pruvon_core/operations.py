@@ -67,7 +67,9 @@ KEEP_FINISHED = 200
 KEEP_SECONDS = 14 * 24 * 3600
 _ID_RE = re.compile(r"^[a-f0-9]{16}$")
 # ``kind:name``; a service is ``service:<type>/<name>`` (one '/', never a path of its own)
-_TARGET_RE = re.compile(r"^([A-Za-z0-9_.:-]{1,200}|service:[a-z][a-z0-9-]{0,63}/[A-Za-z0-9_-]{1,200})$")
+# and on another Dokku host than the default one ``…@<host>`` (pruvon_core.hosts.op_target)
+_TARGET_RE = re.compile(r"^([A-Za-z0-9_.:-]{1,200}|service:[a-z][a-z0-9-]{0,63}/[A-Za-z0-9_-]{1,200})"
+                        r"(@[a-z0-9-]{1,63})?$")
 
 
 class OperationError(Exception):

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pruvon_core import hosts
 from pruvon_core.guard import Guard
 from pruvon_core.operations import Context, Operation, OperationManager
 
@@ -142,7 +143,7 @@ class Runner:
 
         guard.record(action, target, "ok", phase="started", **call.audit)
         try:
-            op = self.manager.start(spec.kind, f"{spec.resource}:{target}", spec.steps(call),
+            op = self.manager.start(spec.kind, hosts.op_target(spec.resource, target, self.guard.host), spec.steps(call),
                                     lambda ctx: spec.run(call, ctx), actor=self.guard.actor.id,
                                     title=spec.title(call), on_finish=finished)
         except Exception as exc:  # busy target, disk full: the start has an outcome too

@@ -30,7 +30,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from pruvon_core import route_grants
+from pruvon_core import hosts, route_grants
 from pruvon_core.config import ROLES
 from pruvon_core.route_grants import RouteTable, route_table
 
@@ -59,6 +59,7 @@ class Resource:
     kind: str
     name: str
     service_type: str | None = None
+    host: str | None = None  # the Dokku host it lives on (None: the host acted on now)
 
 
 @dataclass(frozen=True)
@@ -419,13 +420,28 @@ def _current_record(actor: Actor, config: Any) -> Any:
     return config.user(actor.username)
 
 
-def _hard_gates(actor: Actor, action: Action, record: Any) -> bool:
+def host_granted(record: Any, host: str | None, config: Any = None) -> bool:
+    """Whether ``record``'s ``hosts:`` grant (default: every host) covers host ``host``.
+
+    ``None`` is the default host, under its name (``local`` or the one
+    ``dokku.ssh`` names), so a grant on one host never reaches another.
+    """
+    granted = getattr(record, "hosts", None)
+    if granted is None or "*" in granted:
+        return True
+    return (host or hosts.default_name(config)) in granted
+
+
+def _hard_gates(actor: Actor, action: Action, record: Any, host: str | None = None,
+                config: Any = None) -> bool:
     """Rules no plugin vote can override; False means deny."""
     if actor.kind == "system":
         return True
     if actor.kind not in ("user", "apikey") or record is None:
         return False
     if record.disabled or record.role not in ROLES:
+        return False
+    if not host_granted(record, host, config):
         return False
     if actor.kind == "apikey" and action.name not in actor.scopes:
         return False
@@ -450,7 +466,8 @@ def check(
         log.warning("permission check for undeclared action %r denied", action)
         return False
     record = None if actor.kind == "system" else _current_record(actor, config)
-    if not _hard_gates(actor, declared, record):
+    host = resource.host if resource is not None and resource.host else hosts.current()
+    if not _hard_gates(actor, declared, record, host, config):
         return False
     allowed = actor.kind == "system" or _role_vote(record, declared, resource)
     from pruvon_core.plugins import get_plugin_manager

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pruvon_core import hosts
 from pruvon_core.config import ConfigStore
 from pruvon_core.config import state_dir as default_state_dir
 from pruvon_core.context import Pruvon
-from pruvon_core.dokku import client_from_config
+from pruvon_core.dokku import client_for, client_from_config
 from pruvon_core.operations import OperationManager
 from pruvon_core.permissions import check
 from pruvon_core.plugins import PluginManager
@@ -32,6 +33,8 @@ def make_context(
         client_from_config=client_from_config,
         check=check,
         operation_manager=OperationManager,
+        client_for=client_for,
+        current_host=hosts.current,
     )
 
 

@@ -27,6 +27,7 @@ from pruvon_apps.web import (
     runner,
     visible_app,
 )
+from pruvon_core.hosts import op_target
 from pruvon_core.opspecs import OperationSpec
 
 MAX_OUTPUT_LINE = 10**9  # ?after= of an operation's output: a line count
@@ -219,7 +220,7 @@ def api_check_name() -> Any:
 # --------------------------------------------------------------------------- operations
 def api_operations(app: str) -> Any:
     return {"operations": [o.as_dict() for o in
-                           manager().store.list(target=f"app:{readable(app)}")]}
+                           manager().store.list(target=op_target("app", readable(app)))]}
 
 
 def api_operation(app: str, op_id: str) -> Any:

@@ -21,7 +21,9 @@ import click
 from pruvon_apps import operations, service
 from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
 from pruvon_core.cli_run import CliEnv, echo_lines, run_spec, typed_errors
-from pruvon_core.dokku import errors, validate
+from pruvon_core.dokku import client_for, errors, validate
+from pruvon_core.fanout import LastGood, every_host
+from pruvon_core.hosts import op_target
 from pruvon_core.operations import Operation
 from pruvon_core.opspecs import OperationSpec
 from pruvon_core.permissions import SYSTEM
@@ -33,8 +35,8 @@ EXIT_INCOMPLETE = 5  # the answer was printed but is incomplete (e.g. no live st
 class Env(CliEnv):
     """What every command needs: config, client, state dir, guard."""
 
-    def __init__(self, obj: CliContext) -> None:
-        super().__init__(obj)
+    def __init__(self, obj: CliContext, all_hosts_ok: bool = False) -> None:
+        super().__init__(obj, all_hosts_ok)
         self.guard = service.Guard(SYSTEM, self.config, self.state_dir,
                                    extra={"os_user": self.os_user, "via": "cli"})
         self.index = service.DomainIndex(self.state_dir)
@@ -83,8 +85,14 @@ def list_command(obj: CliContext, search: str, refresh: bool, fmt: str) -> None:
     States come live from 'apps:list' + one 'docker ps'; domains from the
     index the web UI keeps, read once when there is none yet or with --refresh.
     Exit 5 (the list still printed) when live state is unavailable, e.g. docker
-    missing or failing: the reason is on stderr.
+    missing or failing: the reason is on stderr.  With `--host all` every
+    host is asked at once (each row carries its host); a host that fails or
+    does not answer within its timeout is named on stderr with its last good
+    rows, and the exit is 5.
     """
+    if obj.all_hosts:
+        list_all_hosts(Env(obj, all_hosts_ok=True), search, fmt)
+        return
     env = Env(obj)
     domains, age = env.index.load()
     if refresh or age is None:
@@ -104,6 +112,32 @@ def list_command(obj: CliContext, search: str, refresh: bool, fmt: str) -> None:
     notice = service.live_state_notice(live)
     if notice:  # the list is printed, but it is not the whole answer: say so, exit non-zero
         raise CliError(notice, EXIT_INCOMPLETE)
+
+
+def list_all_hosts(env: Env, search: str, fmt: str) -> None:
+    """``apps list --host all``: every host in parallel, a timeout per host."""
+    def fetch(host: str | None) -> dict[str, Any]:
+        client = client_for(env.config, host, env.state_dir)
+        domains, _age = service.DomainIndex(env.state_dir).load()
+        rows, live = service.list_apps_live(client, lambda name: True, search, domains)
+        return {"apps": [row.as_dict() for row in rows], "live_state": live.as_dict()}
+
+    kept = LastGood(directory=env.state_dir / "hosts-last-good")  # for the next run's failures
+    answers = every_host(env.config, None, fetch, key=f"apps.list:{search}", last_good=kept)
+    rows = [{"host": a.host, **row} for a in answers if a.data for row in a.data["apps"]]
+    if fmt == "json":
+        echo_json({"apps": rows, "hosts": [
+            {**a.as_dict(), "live_state": a.data["live_state"] if a.data else None}
+            for a in answers]})
+    else:
+        echo_table([{**r, "processes": " ".join(f"{k}:{v}" for k, v in r["processes"].items())}
+                    for r in rows], ["host", "name", "state", "processes", "domains"])
+    failed = [a for a in answers if not a.ok]
+    for answer in failed:
+        shown = f"showing its rows from {answer.age:.0f} s ago" if answer.data else "no rows"
+        click.echo(f"host {answer.host}: {answer.error} ({shown})", err=True)
+    if failed:
+        raise CliError(f"{len(failed)} of {len(answers)} hosts did not answer", EXIT_INCOMPLETE)
 
 
 @apps_group.command("info")
@@ -219,7 +253,7 @@ def templates_command(fmt: str) -> None:
 
 def _explain_failed_create(env: Env, app: str) -> None:
     """List what the failed create left behind and how to remove it."""
-    ops = env.ops.store.list(target=f"app:{app}")
+    ops = env.ops.store.list(target=op_target("app", app))
     if not ops or ops[0].kind != "apps.create":
         return
     done = [s.name for s in ops[0].steps if s.status == "done"]
@@ -594,7 +628,7 @@ def logs_command(obj: CliContext, app: str, lines: int, process: str | None, tai
 def operations_command(obj: CliContext, app: str | None, active: bool, fmt: str) -> None:
     """Background operations (from the CLI and the web UI), newest first."""
     env = Env(obj)
-    ops = env.ops.store.list(target=f"app:{app}" if app else None, active=active)
+    ops = env.ops.store.list(target=op_target("app", app) if app else None, active=active)
     if fmt == "json":
         echo_json({"operations": [o.as_dict() for o in ops]})
         return

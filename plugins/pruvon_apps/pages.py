@@ -29,8 +29,10 @@ from pruvon_apps.web import (
     storage_dir,
     visible_app,
 )
-from pruvon_core.dokku import client_from_config, validate
+from pruvon_core import hosts
+from pruvon_core.dokku import client_for, validate
 from pruvon_core.dokku.models import LiveState
+from pruvon_core.hosts import op_target
 from pruvon_core.operations import Operation
 from pruvon_core.permissions import PermissionDenied, Resource
 
@@ -45,7 +47,8 @@ def tab_form(tab: str) -> Callable[[Callable[..., Any]], Any]:
 
 
 def op_page(op: Operation) -> Response:
-    return redirect(f"/apps/{op.target.split(':', 1)[1]}/operations/{op.id}", 303)
+    app = op.target.split(":", 1)[1].partition("@")[0]  # the host prefix stays the request's
+    return redirect(f"/apps/{app}/operations/{op.id}", 303)
 
 
 # --------------------------------------------------------------------------- list
@@ -57,8 +60,8 @@ def app_rows(query: str) -> tuple[list[service.AppRow], float | None, LiveState]
     rows, live = service.list_apps_live(client(), lambda name: check.allowed("apps.read", name),
                                         query, domains)
     if index.stale(r.name for r in rows):
-        config = web_state().config()
-        index.refresh_in_background(lambda: client_from_config(config))
+        config, state_dir, host = web_state().config(), web_state().state_dir, hosts.current()
+        index.refresh_in_background(lambda: client_for(config, host, state_dir))
     return rows, age, live
 
 
@@ -83,7 +86,7 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
             "apps.config.read", "apps.config.write", "apps.domains.write", "apps.ports.write",
             "apps.storage.write", "apps.ps.write", "apps.logs", "apps.destroy", "apps.deploy",
             "apps.settings.write", service.HOST_ACCESS, "apps.terminal", "apps.run")},
-        "running": manager().store.running(f"app:{app}"),
+        "running": manager().store.running(op_target("app", app)),
     }
     if tab == "overview":
         from pruvon_apps import extras
@@ -93,7 +96,7 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
         context["linked"] = extras.linked(dokku, app)
     if tab == "processes":
         context["rollback_image"] = service.rollback_image(
-            manager().store.list(target=f"app:{app}"))
+            manager().store.list(target=op_target("app", app)))
     elif tab == "config":
         reveal = request.args.get("reveal") == "1" and context["can"]["apps.config.read"]
         context["config"] = service.config_view(dokku, app, reveal=reveal)
@@ -115,7 +118,7 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
         context["nginx_keys"] = {k: d for k, (_, d) in validate.NGINX_KEYS.items()}
         context["resource_names"] = validate.RESOURCE_NAMES
     elif tab == "operations":
-        context["operations"] = manager().store.list(target=f"app:{app}")[:50]
+        context["operations"] = manager().store.list(target=op_target("app", app))[:50]
     return context
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from pruvon_services.public import linked_services
 
-from pruvon_core import guard
+from pruvon_core import guard, hosts
 from pruvon_core.dokku import DokkuClient, docker_policy, errors, gitsource, parsers, validate
 from pruvon_core.dokku.client import git_sync_error
 from pruvon_core.dokku.errors import dokku_messages
@@ -178,8 +178,10 @@ class DomainIndex:
     """
 
     def __init__(self, state_dir: Path, max_age: float = DOMAIN_INDEX_MAX_AGE) -> None:
-        self.path = Path(state_dir) / "apps-domains.json"
-        self.lock_path = Path(state_dir) / "apps-domains.lock"
+        host = hosts.current()  # each host has its own apps, so its own index
+        suffix = f"-{host}" if host else ""
+        self.path = Path(state_dir) / f"apps-domains{suffix}.json"
+        self.lock_path = Path(state_dir) / f"apps-domains{suffix}.lock"
         self.max_age = max_age
 
     def load(self) -> tuple[dict[str, list[str]], float | None]:

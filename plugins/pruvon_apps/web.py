@@ -18,6 +18,7 @@ from pruvon_web.public import client_ip, web_state
 
 from pruvon_apps import operations, service
 from pruvon_core.dokku import errors
+from pruvon_core.hosts import op_target
 from pruvon_core.operations import Operation, OperationManager, OperationNotFound
 from pruvon_core.opspecs import Runner
 
@@ -73,7 +74,7 @@ def readable(app: str) -> str:
 
 def app_operation(app: str, op_id: str) -> Operation:
     op = manager().store.get(op_id)
-    if op.target != f"app:{app}":
+    if op.target != op_target("app", app):
         raise OperationNotFound(f"no operation {op_id!r} on {app}")
     return op
 

@@ -15,6 +15,7 @@ from flask import Blueprint, request
 from pruvon_web.public import DOKKU_RESPONSES, body, endpoint, query_int
 
 from pruvon_core.dokku import errors
+from pruvon_core.hosts import op_target
 from pruvon_core.opspecs import OperationSpec
 from pruvon_services import operations as ops
 from pruvon_services.kinds import CREATE_FLAGS, UPGRADE_FLAGS
@@ -171,7 +172,7 @@ def api_upgrade(kind: str, name: str) -> Any:
 # --------------------------------------------------------------------------- operations
 def api_operations(kind: str, name: str) -> Any:
     facts, name = readable(kind, name)
-    target = f"service:{ops.target(facts.name, name)}"
+    target = op_target("service", ops.target(facts.name, name))
     return {"operations": [o.as_dict() for o in manager().store.list(target=target)]}
 
 

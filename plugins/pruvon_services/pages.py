@@ -18,6 +18,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from pruvon_web.public import error_message, error_status, render_error, web_state
 
 from pruvon_core.dokku.errors import DokkuError
+from pruvon_core.hosts import op_target
 from pruvon_core.operations import Operation
 from pruvon_services import operations
 from pruvon_services.kinds import ServiceKind, kind_facts
@@ -102,8 +103,8 @@ def detail_context(kind: ServiceKind, name: str) -> dict[str, Any]:
         "kind": kind, "name": name, "detail": detail,
         "dsn": detail.dsn if reveal else mask_dsn(detail.dsn or ""), "revealed": reveal,
         "can": abilities,
-        "running": manager().store.running(f"service:{target(kind.name, name)}"),
-        "operations": manager().store.list(target=f"service:{target(kind.name, name)}")[:20],
+        "running": manager().store.running(op_target("service", target(kind.name, name))),
+        "operations": manager().store.list(target=op_target("service", target(kind.name, name)))[:20],
         "apps": linkable_apps(detail.row.links) if abilities["services.link"] else [],
     }
 

@@ -18,6 +18,7 @@ from pruvon_web.public import allowed, client_ip, web_state
 
 from pruvon_core.dokku.errors import ServiceNotFound
 from pruvon_core.guard import Guard
+from pruvon_core.hosts import op_target
 from pruvon_core.operations import (
     Operation,
     OperationConflict,
@@ -86,7 +87,7 @@ def allowed_filter() -> Allowed:
 def service_operation(kind: str, name: str, op_id: str) -> Operation:
     """Operation ``op_id`` of this service (404 when it is another target's)."""
     op = manager().store.get(op_id)
-    if op.target != f"service:{operations.target(kind, name)}":
+    if op.target != op_target("service", operations.target(kind, name)):
         raise OperationNotFound(f"no operation {op_id!r} on {kind}/{name}")
     return op
 
@@ -127,7 +128,7 @@ def visible(kind: str, name: str, action: str = "services.read") -> tuple[Servic
 
 def require_idle(kind: str, name: str) -> None:
     """Refuse at once when another operation holds the service (before a long upload)."""
-    running = manager().store.running(f"service:{operations.target(kind, name)}")
+    running = manager().store.running(op_target("service", operations.target(kind, name)))
     if running is not None:
         raise OperationConflict(f"{running.title} is running on {kind} {name} "
                                 f"({running.percent:.0f}%); try again when it ends", running)

@@ -11,6 +11,10 @@ Which Dokku is used, in order of precedence:
 4. otherwise ``dokku`` on this host, through ``sudo -n -u dokku`` unless
    Pruvon already runs as ``dokku`` or root.
 
+Other hosts (the config's ``hosts:`` list, :mod:`pruvon_core.hosts`) are
+reached over ssh with Pruvon's own ``known_hosts`` and connection reuse:
+:func:`client_for` builds the client of any host by name.
+
 ``docker`` for the bulk container read is ``PRUVON_DOCKER_COMMAND``, then
 ``dokku.docker_command``, then ``docker`` (never over ssh).
 """
@@ -20,9 +24,10 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from pruvon_core.dokku import errors
+from pruvon_core.dokku import errors, sshopts
 from pruvon_core.dokku.client import DokkuClient
 from pruvon_core.dokku.errors import (
     AppNotFound,
@@ -61,6 +66,7 @@ from pruvon_core.dokku.transports import (
     Stream,
     Transport,
 )
+from pruvon_core.files import private_dir
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -102,6 +108,14 @@ def client_from_config(
     config: Any, env: Mapping[str, str] | None = None, **kwargs: Any
 ) -> DokkuClient:
     """A :class:`DokkuClient` for ``config`` (a :class:`pruvon_core.config.Config` or ``None``)."""
+    return DokkuClient(
+        transport_from_config(config, env), docker_from_config(config, env),
+        **_client_options(config, kwargs),
+    )
+
+
+def _client_options(config: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Timeouts, concurrency and staleness from ``dokku:``, shared by every host."""
     timeout = config.get("dokku.timeout") if config is not None else None
     kwargs.setdefault("timeout", float(timeout or DEFAULT_TIMEOUT))
     calls = config.get("dokku.max_concurrent_calls") if config is not None else None
@@ -114,9 +128,38 @@ def client_from_config(
         if isinstance(stale, bool) or not isinstance(stale, int | float) or stale < 0:
             raise InvalidValue("dokku.cache_max_stale: must be a number of seconds >= 0")
         kwargs.setdefault("cache_max_stale", float(stale))
-    return DokkuClient(
-        transport_from_config(config, env), docker_from_config(config, env), **kwargs
-    )
+    return kwargs
+
+
+def remote_transport(host: Any, state_dir: Path, accept_new: bool = False,
+                     connect_timeout: int = sshopts.CONNECT_TIMEOUT) -> SshTransport:
+    """The ssh transport of a listed host: strict host keys from Pruvon's file, reuse on."""
+    from pruvon_core.hosts import known_hosts_file
+
+    known = known_hosts_file(state_dir)
+    private_dir(known.parent)
+    return SshTransport(host.ssh, key=host.key, port=host.port, known_hosts=known,
+                        control=sshopts.control_dir(state_dir), accept_new=accept_new,
+                        connect_timeout=connect_timeout)
+
+
+def client_for(config: Any, host: str | None, state_dir: Path,
+               env: Mapping[str, str] | None = None, **kwargs: Any) -> DokkuClient:
+    """The Dokku client of host ``host`` (``None``: the default host, as configured today).
+
+    Raises :class:`pruvon_core.hosts.UnknownHost` for a name the config does not list.
+    """
+    from pruvon_core.hosts import lookup
+
+    found = lookup(config, host)
+    legacy = config.get("dokku.ssh") if config is not None else None
+    if found.default and (found.ssh is None or found.ssh == legacy):
+        return client_from_config(config, env, **kwargs)  # today's single-host settings
+    options = _client_options(config, kwargs)
+    if found.timeout:
+        options["timeout"] = found.timeout
+    docker = DockerCli(list(found.docker)) if found.docker else None
+    return DokkuClient(remote_transport(found, state_dir), docker, **options)
 
 
 __all__ = [
@@ -152,8 +195,10 @@ __all__ = [
     "StorageMount",
     "Stream",
     "Transport",
+    "client_for",
     "client_from_config",
     "docker_from_config",
     "errors",
+    "remote_transport",
     "transport_from_config",
 ]

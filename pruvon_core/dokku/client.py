@@ -42,6 +42,7 @@ from pruvon_core.dokku.models import (
     Call,
     Container,
     DomainsReport,
+    K3sNode,
     LiveState,
     Plugin,
     PortMapping,
@@ -461,6 +462,16 @@ class DokkuClient(HostCommands):
         if app is None:
             return list(found)
         return [c for c in found if c.app == app]
+
+    def schedulers(self) -> dict[str, str]:
+        """Each app's scheduler (``docker-local``, ``k3s`` …): ONE ``scheduler:report``."""
+        if not self.list_apps():
+            return {}  # Dokku's bulk report has nothing to say about no apps
+        return self._read(["scheduler:report"], parsers.scheduler_by_app)
+
+    def k3s_nodes(self) -> list[K3sNode]:
+        """The host's k3s cluster, read-only (``scheduler-k3s:cluster-list --format json``)."""
+        return self._read(["scheduler-k3s:cluster-list", "--format", "json"], parsers.k3s_nodes)
 
     def apps_create(self, app: str) -> None:
         self._run(["apps:create", validate.app_name(app, existing=False)], mutating=True)

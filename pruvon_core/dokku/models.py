@@ -216,3 +216,18 @@ class Service:
 
     kind: str
     name: str
+
+
+@dataclass(frozen=True)
+class K3sNode:
+    """One node of a host's k3s cluster (``scheduler-k3s:cluster-list``)."""
+
+    name: str
+    ready: bool
+    roles: tuple[str, ...]
+    version: str
+    remote_host: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "ready": self.ready, "roles": list(self.roles),
+                "version": self.version, "remote_host": self.remote_host}

@@ -18,6 +18,7 @@ from pruvon_core.dokku.models import (
     AppReport,
     Container,
     DomainsReport,
+    K3sNode,
     Plugin,
     PortMapping,
     PortsReport,
@@ -557,6 +558,27 @@ def _docker_state(item: dict[str, Any]) -> str:
     return status.split(" ", 1)[0].lower() or "unknown"
 
 
+def scheduler_by_app(text: str) -> dict[str, str]:
+    """``scheduler:report`` for every app: each app's effective scheduler (``k3s`` …).
+
+    Reads ``Scheduler computed selected`` (the app's own value, else the
+    global one, else ``docker-local``).
+    """
+    found = {}
+    for subject, values in parse_report_blocks(text):
+        app = subject.split()[0] if subject else ""
+        found[app] = (values.get("scheduler-computed-selected")
+                      or values.get("scheduler-selected") or "docker-local")
+    return found
+
+
+def k3s_nodes(text: str) -> list[K3sNode]:
+    """``scheduler-k3s:cluster-list --format json`` (Go's ``Node`` struct, no json tags)."""
+    data = json.loads(text or "[]")
+    if not isinstance(data, list):
+        raise ParseError("scheduler-k3s:cluster-list", text, "expected a JSON list of nodes")
+    return [K3sNode(str(n["Name"]), bool(n.get("Ready")), tuple(n.get("Roles") or ()),
+                    str(n.get("Version") or ""), str(n.get("RemoteHost") or "")) for n in data]
 # --------------------------------------------------------------------------- services, in bulk
 SERVICE_COLUMNS = {"NAME": "name", "VERSION": "version", "STATUS": "status",
                    "EXPOSED PORTS": "exposed_ports", "LINKS": "links"}

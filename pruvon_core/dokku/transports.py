@@ -28,9 +28,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import IO, Any
 
 from pruvon_core import processes
+from pruvon_core.dokku import sshopts
 from pruvon_core.dokku.errors import (
     MISSING_HINT,
     SSH_HINT,
@@ -488,33 +490,53 @@ class SshTransport(Transport):
     """``ssh dokku@HOST`` in Dokku's forced-command mode.
 
     ssh sends one command *string*, the one place a string is built - from an
-    argv validated first.  Dokku re-splits it (see its ``dokku`` entry script):
-    when the command word matches ``config-*`` or ``docker-options*`` (as bash
-    regexes) it runs ``xargs dokku <<<"$SSH_ORIGINAL_COMMAND"``, which honours
-    quotes, so the argv is quoted with :func:`shlex.join`; otherwise it runs
-    ``dokku $SSH_ORIGINAL_COMMAND`` with globbing off - plain word splitting,
-    no quote removal, no expansion - so the words are joined with spaces and
-    any word that splitting would change (whitespace, empty) is refused.
+    argv validated first.  Dokku 0.38 re-splits it in its ``dokku`` entry
+    script: when the command word matches ``git-*``/``git:*`` (as bash
+    regexes, i.e. it contains ``git``) it runs ``dokku $SSH_ORIGINAL_COMMAND``
+    with globbing off - plain word splitting, no quote removal - so the words
+    are joined with spaces and any word splitting would change is refused;
+    every other command is split by ``xargs -n 1`` (which honours quotes) and
+    each word echoed back, so the argv is quoted with :func:`shlex.join` and
+    the words ``echo`` would swallow as its own options are refused.
     Newlines are refused everywhere, and the whole string is kept well under
     xargs' command-line limit so that xargs never splits one call in two.
+
+    ``known_hosts`` (Pruvon's own file) turns strict host-key checking against
+    it on; ``control`` (a private directory) turns on connection reuse; see
+    :mod:`pruvon_core.dokku.sshopts`.
     """
 
     name = "ssh"
     MAX_COMMAND = 96 * 1024
+    ECHO_OPTIONS = re.compile(r"^-[neE]+$|^--help$|^--version$")
 
     def __init__(
-        self, target: str, key: str | None = None, port: int | None = None, executable: str = "ssh"
+        self,
+        target: str,
+        key: str | None = None,
+        port: int | None = None,
+        executable: str = "ssh",
+        *,
+        known_hosts: Path | None = None,
+        control: Path | None = None,
+        accept_new: bool = False,
+        connect_timeout: int = sshopts.CONNECT_TIMEOUT,
     ) -> None:
         user, _, host = target.partition("@")
-        if not user or not host or target.startswith("-") or any(c.isspace() for c in target):
+        if not user or not host or target.startswith("-") or host.startswith("-") or any(
+            c.isspace() for c in target
+        ):
             raise InvalidValue(f"dokku.ssh must look like dokku@HOST, not {target!r}")
-        options = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
+        options = sshopts.options(known_hosts, control, accept_new, connect_timeout)
         if port is not None:
             options += ["-p", str(int(port))]
         if key:
+            if str(key).startswith("-"):
+                raise InvalidValue(f"ssh key {key!r} must be a path")
             options += ["-i", str(key), "-o", "IdentitiesOnly=yes"]
         super().__init__([executable, *options])
         self.target = target
+        self.control = control
 
     def command(self, args: Sequence[str], *, tty: bool = False) -> list[str]:
         text = self.remote_command(args)
@@ -522,8 +544,8 @@ class SshTransport(Transport):
 
     @staticmethod
     def quote_aware(command: str) -> bool:
-        """Whether Dokku re-splits this command with xargs (its ``=~ config-*`` test)."""
-        return bool(re.search(r"config-*", command) or re.search(r"docker-options*", command))
+        """Whether Dokku re-splits this command with ``xargs`` (not its git branch)."""
+        return not (re.search(r"git-*", command) or re.search(r"git:*", command))
 
     def remote_command(self, args: Sequence[str]) -> str:
         """The string Dokku will split back into exactly ``args``."""
@@ -532,6 +554,10 @@ class SshTransport(Transport):
         if any("\n" in word or "\r" in word or "\x00" in word for word in args):
             raise InvalidValue("a newline or NUL cannot be sent to Dokku over ssh")
         if self.quote_aware(args[0]):
+            for word in args:
+                if self.ECHO_OPTIONS.fullmatch(word):
+                    raise InvalidValue(f"{word!r}: over ssh Dokku's xargs would read it as an "
+                                       "option of echo")
             text = shlex.join(args)
         else:
             for word in args:
@@ -544,12 +570,29 @@ class SshTransport(Transport):
             raise InvalidValue(f"the command is longer than {self.MAX_COMMAND // 1024} KiB")
         return text
 
+    @staticmethod
+    def follows(args: Sequence[str]) -> bool:
+        """A live stream (``logs APP -t``): it runs under ``ssh -tt`` so that closing
+        the connection hangs the remote ``docker logs -f`` up instead of leaving it."""
+        return bool(args) and args[0] in ("logs", "nginx:access-logs", "nginx:error-logs") and (
+            "-t" in args or "--tail" in args)
+
+    def stream(self, args: Sequence[str], stdin: StdinSource = None, **kwargs: Any) -> Stream:
+        tty = stdin is None and self.follows(args)
+        return Stream(self.command(args, tty=tty), self.environment(), stdin, **kwargs)
+
     def unavailable(self, code: int, stderr: str, argv: Sequence[str]) -> DokkuError | None:
         if code == 255:
-            return DokkuUnavailable(
-                stderr.strip() or f"ssh {self.target} failed", SSH_HINT, exit_code=code, argv=argv
-            )
+            return sshopts.failure(self.target, stderr, SSH_HINT, exit_code=code, argv=argv)
         return None
+
+    def close_master(self, timeout: float = 10) -> None:
+        """Ask the master connection (if any) to exit: removing a host, ending tests."""
+        if self.control is None:
+            return
+        argv = [self.prefix[0], *self.prefix[1:], "-O", "exit", self.target]
+        with contextlib.suppress(DokkuError):
+            run_process(argv, None, None, timeout)
 
     def describe(self) -> str:
         return f"ssh: {self.target}"

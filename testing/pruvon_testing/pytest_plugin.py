@@ -9,6 +9,7 @@ pytest_plugins = [
     "pruvon_testing.fixtures_sim",
     "pruvon_testing.fixtures_client",
     "pruvon_testing.fixtures_config",
+    "pruvon_testing.fixtures_ssh",
 ]
 
 try:  # the web fixtures need the optional "web" extra (Flask)

@@ -179,7 +179,8 @@
           if (msg.status === "succeeded") {
             done.textContent = "";
             var link = document.createElement("a");
-            link.href = "/apps/" + encodeURIComponent(msg.app);
+            link.href = (document.body.dataset.hostPrefix || "") + "/apps/" +
+              encodeURIComponent(msg.app);
             link.textContent = "Open " + msg.app;
             done.appendChild(link);
             rollback.hidden = true;

@@ -21,7 +21,7 @@ import pkgutil
 import sys
 from pathlib import Path
 
-from pruvon_testing.sim import core, knobs
+from pruvon_testing.sim import core, knobs, sshcommand
 from pruvon_testing.sim.core import COMMANDS, Ctx, SimExit, SimState
 
 _loaded = False
@@ -197,7 +197,16 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(_seed_demo(state))
     # The caller's environment passes through, as Dokku's `sudo -E` re-exec keeps it:
     # e.g. a plugin script running `DOKKU_QUIET_OUTPUT=1 dokku config:set …`.
-    ctx = Ctx(state=state, args=[], command="", env=dict(os.environ))
+    env = dict(os.environ)
+    original = env.pop("SSH_ORIGINAL_COMMAND", None)
+    os.environ.pop("SSH_ORIGINAL_COMMAND", None)  # Dokku: export -n
+    if original:  # reached through ssh: re-split the command string as Dokku does
+        words = sshcommand.resplit(args[0] if args else "", original)
+        if words is None:
+            sys.stderr.write("xargs: unmatched quote; by default quotes are special to xargs\n")
+            sys.exit(1)
+        args = words
+    ctx = Ctx(state=state, args=[], command="", env=env)
     try:
         code = execute(ctx, args)
     except ValueError as exc:  # a malformed knob: say which, like a real CLI would

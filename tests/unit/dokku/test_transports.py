@@ -272,19 +272,22 @@ def test_ssh_argv_quotes_config_commands_once_from_validated_argv():
     assert ssh.command(["enter", "app", "web", "sh"], tty=True)[1] == "-tt"
 
 
-def test_ssh_other_commands_are_space_joined_because_dokku_does_not_unquote():
+def test_ssh_git_commands_are_space_joined_because_dokku_does_not_unquote_them():
+    """Dokku 0.38: only commands matching git-*/git:* are word-split without quote removal."""
     ssh = SshTransport("dokku@example.com")
-    assert (
-        ssh.remote_command(["domains:add", "app", "*.example.com"])
-        == "domains:add app *.example.com"
-    )
+    assert ssh.remote_command(["git:sync", "app", "https://x/r.git"]) == "git:sync app https://x/r.git"
     with pytest.raises(errors.InvalidValue, match="whitespace"):
-        ssh.command(["run", "app", "echo", "a b"])
+        ssh.command(["git:sync", "app", "a b"])
     with pytest.raises(errors.InvalidValue, match="whitespace"):
-        ssh.command(["run", "app", ""])
+        ssh.command(["git:report", "app", ""])
     with pytest.raises(errors.InvalidValue, match="newline"):
         ssh.command(["config:set", "app", "A=x\ny"])
+    # every other command goes through xargs: quoted once, spaces survive
+    assert ssh.remote_command(["domains:add", "app", "*.example.com"]) == "domains:add app '*.example.com'"
+    assert ssh.command(["run", "app", "echo", "a b"])[-1] == "run app echo 'a b'"
     assert ssh.command(["config:set", "app", "A=a b"])[-1] == "config:set app 'A=a b'"
+    with pytest.raises(errors.InvalidValue, match="option of echo"):
+        ssh.command(["run", "app", "echo", "-n"])  # xargs -n 1 would run `echo -n`
     with pytest.raises(errors.InvalidValue, match="longer than"):
         ssh.command(["config:set", "app", "A=" + "x" * 100_000])
 
@@ -331,17 +334,20 @@ def test_client_from_config_precedence():
 
 
 # A stand-in for ``ssh dokku@host`` that re-splits the command string exactly as
-# Dokku's forced command does: xargs for config*/docker-options*, else plain
-# word splitting with globbing off.  The "dokku" it runs prints its argv.
+# Dokku 0.38's entry script does: plain word splitting with globbing off for
+# git-*/git:* commands, else ``xargs -n 1`` read back one word per line.  The
+# "dokku" it runs prints its argv.
 FAKE_SSH = r"""#!/bin/bash
 while [ "$1" != "--" ]; do shift; done
 SSH_ORIGINAL_COMMAND="$2"
 first="${SSH_ORIGINAL_COMMAND%% *}"
-if [[ $first =~ config-* ]] || [[ $first =~ docker-options* ]]; then
-  xargs "$PYTHON" "$RECORDER" <<<"$SSH_ORIGINAL_COMMAND"
-else
+if [[ $first =~ git-* ]] || [[ $first =~ git:* ]]; then
   set -f
   "$PYTHON" "$RECORDER" $SSH_ORIGINAL_COMMAND
+else
+  readarray -t words < <(printf '%s' "$SSH_ORIGINAL_COMMAND" | xargs -n 1)
+  set -f
+  "$PYTHON" "$RECORDER" "${words[@]}"
 fi
 """
 PRINT_ARGV = "import json, sys; print(json.dumps(sys.argv[1:]))"
