@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pruvon_backups import config as backup_config
-from pruvon_backups import engine, schedule
+from pruvon_backups import engine, scan, schedule
 from pruvon_backups.catalogue import BackupRecord, utcnow
 from pruvon_core.dokku.errors import DokkuError
 from pruvon_core.permissions import Resource
@@ -120,6 +120,10 @@ def overview(pruvon: Any, actor: Any, now: datetime | None = None) -> Overview:
     """The rows and backups ``actor`` may see; services first, then orphaned backups."""
     now = now or utcnow()
     services, errors = existing_services(pruvon)
+    try:  # a host moving from Pruvon: its tree shows up here, not only after the CLI/timer
+        scan.rescan(pruvon)  # once per target root, a catalogue lookup afterwards
+    except OSError as exc:
+        errors.append(f"cannot read the backup directory: {exc}")
     backups = visible_backups(pruvon, actor)
     rows: dict[tuple[str, str], ServiceRow] = {
         (kind, name): ServiceRow(kind, name, True) for kind, name in services

@@ -273,3 +273,20 @@ def test_run_now_for_one_apps_services(pruvon_web_client: Any,
     refused = api(pruvon_web_client, token, "POST", "/api/v1/backups/run",
                   json={"scope": "app", "app": "secret"})
     assert refused.status_code == 404 and "secret" in refused.get_json()["error"]
+
+
+def test_a_pruvon_hosts_existing_backups_appear_on_the_page_without_the_cli(
+        pruvon_web_client: Any, pruvon_web_login: Callable[[str], str], host: Path,
+        backup_dir: Path) -> None:
+    """Regression: Pruvon's own tree was catalogued only by the CLI or the first timer run,
+    so an operator moving over saw an empty /backups page."""
+    from tests.backups.conftest import export
+
+    old = backup_dir / "redis/daily/cache/cache_2025-11-20_03h00m.Thursday.rdb"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(export(host, "redis", "cache"))
+    token = pruvon_web_login("admin")
+    assert pruvon_web_client.get("/backups").status_code == 200
+    listed = api(pruvon_web_client, token, "GET", "/api/v1/backups").get_json()["backups"]
+    assert [(b["type"], b["service"], b["rotation"], b["path"]) for b in listed] == [
+        ("redis", "cache", "daily", str(old))]
