@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +22,9 @@ def chromium() -> Iterator[Any]:
 
 # -- nothing outside the sandbox (tests/sandbox_guard.py) ------------------------------
 _BEFORE = sandbox_guard.snapshot()
+# also for module- and session-scoped servers, started before any function fixture runs:
+# a safety backup of theirs lands here, never in the real default backup directory
+os.environ.setdefault("PRUVON_BACKUP_DIR", tempfile.mkdtemp(prefix="pruvon-test-backups-"))
 
 
 @pytest.fixture(autouse=True)
