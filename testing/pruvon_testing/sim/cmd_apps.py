@@ -81,6 +81,9 @@ def destroy_app(ctx: Ctx, app: str, force: bool) -> None:
     shutil.rmtree(ctx.state.app_dir(app), ignore_errors=True)
     shutil.rmtree(lock_path(ctx, app).parent, ignore_errors=True)
     ctx.state.props_destroy(app)
+    from pruvon_testing.sim import extracted  # late, like containers above
+
+    extracted.remove(ctx.state, app)
 
 
 def _retire(ctx: Ctx, app: str) -> None:
