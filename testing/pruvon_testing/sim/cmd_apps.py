@@ -242,6 +242,9 @@ def _copy_app_data(ctx: Ctx, old: str, new: str) -> None:
         value = ctx.state.prop_get("apps", old, key)
         if value:
             ctx.state.prop_set("apps", new, key, value)
+    from pruvon_testing.sim import extracted  # the ps / app-json post-app-clone-setup
+
+    extracted.clone(ctx.state, old, new)
 
 
 def _maybe_rebuild(ctx: Ctx, app: str, skip: bool) -> None:

@@ -41,6 +41,17 @@ def install(state: SimState, app: str, found: Mapping[str, str], mode: int) -> N
         os.chmod(target, mode)
 
 
+def clone(state: SimState, old: str, new: str) -> None:
+    """``post-app-clone-setup`` / ``post-app-rename-setup``: the files go with the app."""
+    for plugin, name in FILES.values():
+        source = state.root / "data" / plugin / old / name
+        if source.is_file():
+            target = state.root / "data" / plugin / new / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(target, source.read_bytes())
+            os.chmod(target, source.stat().st_mode & 0o777)
+
+
 def remove(state: SimState, app: str) -> None:
     """``post-delete``: the app's data directories go with it."""
     for plugin, name in FILES.values():
