@@ -80,12 +80,15 @@ def file_path(root: str, app: str, key: str) -> Path:
     return Path(root) / "data" / plugin / validate.app_name(app) / name
 
 
-def app_files(client: DokkuClient, app: str, root: str) -> dict[str, Any]:
-    """``{"app", "deployed", "files": {key: AppFile dict}}``: one ``ps:report`` and two reads."""
+def app_files(client: DokkuClient, app: str, root: str,
+              deployed: bool | None = None) -> dict[str, Any]:
+    """``{"app", "deployed", "files": {key: AppFile dict}}``: two file reads, plus one
+    ``ps:report`` unless the caller already knows ``deployed`` (the page's ``apps:report``)."""
     validate.app_name(app)
     if isinstance(client.transport, SshTransport):
         raise DokkuUnavailable(SSH_REFUSAL, SSH_HINT)
-    deployed = client.ps_report(app).deployed
+    if deployed is None:
+        deployed = client.ps_report(app).deployed
     files = {key: read_file(file_path(root, app, key), FILES[key][1], deployed)
              for key in FILES}
     return {"app": app, "deployed": deployed,

@@ -117,7 +117,8 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
     elif tab == "files":
         from pruvon_apps import files
 
-        context["files"] = files.app_files(dokku, app, files.lib_root(web_state().config()))
+        context["files"] = files.app_files(dokku, app, files.lib_root(web_state().config()),
+                                           deployed=context["detail"].state != "not deployed")
     elif tab == "operations":
         context["operations"] = manager().store.list(target=f"app:{app}")[:50]
     return context

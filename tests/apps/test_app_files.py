@@ -204,3 +204,14 @@ def test_lib_root_comes_from_config_then_environment():
         == "/srv/dokku"
     assert files.lib_root(Config(), {"DOKKU_LIB_ROOT": "/x"}) == "/x"
     assert files.lib_root(None, {}) == "/var/lib/dokku"
+
+
+def test_the_files_tab_reads_no_ps_report(http: Any, login_as: Any, blog_files: Path,
+                                          dokku_calls: Path):
+    """The page knows whether the app is deployed from its apps:report: no slow ps:report."""
+    login_as("admin")
+    dokku_calls.write_text("")
+    page = http.get("/apps/blog?tab=files")
+    assert page.status_code == 200 and "web: ./serve" in page.get_data(as_text=True)
+    calls = dokku_calls.read_text().splitlines()
+    assert calls and not [c for c in calls if c.startswith("ps:report")]
