@@ -321,6 +321,9 @@ def _validate_dokku(errors: list[str], raw: Any) -> None:
         isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535
     ):
         errors.append("dokku.ssh_port: must be a port number from 1 to 65535")
+    lib_root = raw.get("lib_root")
+    if lib_root is not None and not (isinstance(lib_root, str) and lib_root.startswith("/")):
+        errors.append("dokku.lib_root: must be an absolute path (Dokku's DOKKU_LIB_ROOT)")
     for name in ("timeout", "hosts_timeout"):
         timeout = raw.get(name)
         if timeout is not None and (

@@ -205,6 +205,12 @@ def api_linked(app: str) -> Any:
     return {"services": extras.linked(client(), visible_app(app))}
 
 
+def api_files(app: str) -> Any:
+    from pruvon_apps import files
+
+    return files.app_files(client(), visible_app(app), files.lib_root(web_state().config()))
+
+
 def api_templates() -> Any:
     from pruvon_apps import presets
 
@@ -279,6 +285,10 @@ def register(bp: Blueprint) -> None:
         action="apps.ps.write", responses=APP_RESPONSES)
     add(f"{API}/<app>/services", "GET", "Services linked to the app (type, name)", api_linked,
         action="apps.read", responses=APP_RESPONSES)
+    add(f"{API}/<app>/files", "GET", "The Procfile and app.json Dokku extracted at the last "
+        "deploy: per file a state (present, missing, not_deployed, too_large, unreadable), "
+        "content, size and message", api_files, action="apps.read",
+        responses={**APP_RESPONSES, "503": "Dokku is reached over ssh: the files are not readable"})
     add("/api/v1/app-templates", "GET", "The create wizard's app templates and the fields "
         "each fills", api_templates, action="apps.create")
     add(f"{API}/create", "GET", "Check a new app name: {\"ok\": bool, \"error\": …}",

@@ -236,6 +236,37 @@ def kill_command(obj: CliContext, app: str, container: str) -> None:
     click.echo(f"killed {done['dyno'] or '-'} {done['container']}")
 
 
+@apps_group.command("files")
+@click.argument("app")
+@click.option("--only", type=click.Choice(["procfile", "app.json"]), default=None,
+              help="Print just this file's content (for a pipe); exit 1 when there is none.")
+@format_option
+@pass_ctx
+@dokku_errors
+def files_command(obj: CliContext, app: str, only: str | None, fmt: str) -> None:
+    """The Procfile and app.json Dokku extracted at the app's last deploy (read-only)."""
+    from pruvon_apps import files
+
+    env = Env(obj)
+    data = files.app_files(env.client, service.require_app(env.client, app),
+                           files.lib_root(env.config))
+    if fmt == "json":
+        echo_json(data if only is None else data["files"][only])
+        return
+    shown = [data["files"][only]] if only else list(data["files"].values())
+    for found in shown:
+        if only is None:
+            click.echo(f"==> {found['name']} ({found['path']})")
+        if found["state"] == "present":
+            click.echo(found["content"], nl=False)
+        elif only is None:
+            click.echo(f"({found['message']})")
+    problems = [f for f in shown if f["state"] != "present" and (only or f["state"] in
+                                                                   ("too_large", "unreadable"))]
+    if problems:
+        raise CliError("; ".join(f"{f['name']}: {f['message']}" for f in problems))
+
+
 @apps_group.command("templates")
 @format_option
 def templates_command(fmt: str) -> None:

@@ -36,8 +36,8 @@ from pruvon_core.hosts import op_target
 from pruvon_core.operations import Operation
 from pruvon_core.permissions import PermissionDenied, Resource
 
-TABS = ("overview", "processes", "config", "domains", "ports", "storage", "settings", "logs",
-        "operations")
+TABS = ("overview", "processes", "config", "domains", "ports", "storage", "settings", "files",
+        "logs", "operations")
 
 
 # --------------------------------------------------------------------------- plumbing
@@ -117,6 +117,11 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
         context["install"] = settings.OPTIONAL_PLUGINS
         context["nginx_keys"] = {k: d for k, (_, d) in validate.NGINX_KEYS.items()}
         context["resource_names"] = validate.RESOURCE_NAMES
+    elif tab == "files":
+        from pruvon_apps import files
+
+        context["files"] = files.app_files(dokku, app, files.lib_root(web_state().config()),
+                                           deployed=context["detail"].state != "not deployed")
     elif tab == "operations":
         context["operations"] = manager().store.list(target=op_target("app", app))[:50]
     return context

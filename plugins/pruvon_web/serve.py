@@ -235,6 +235,7 @@ def build_demo(root: Path, listen: str) -> tuple[Path, str]:
     config_file = root / "pruvon.yml"
     data = {
         "pruvon": {"listen": listen},
+        "dokku": {"lib_root": str(sim_root)},  # the simulator's DOKKU_LIB_ROOT (app files)
         "users": [{"username": "admin", "password": hash_password(password), "role": "admin"}],
     }
     atomic_write(config_file, "# throw-away demo config (pruvon serve --demo)\n" + dump(data))

@@ -47,6 +47,7 @@ def use_simulator(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     bindir = Path(sys.executable).parent
     monkeypatch.setenv("PRUVON_SIM_ROOT", str(root))
+    monkeypatch.setenv("DOKKU_LIB_ROOT", str(root))  # where Pruvon reads Procfile/app.json
     monkeypatch.setenv("PRUVON_DOKKU_COMMAND", str(bindir / "pruvon-dokku-sim"))
     monkeypatch.setenv("PRUVON_DOCKER_COMMAND", str(bindir / "pruvon-docker-sim"))
     return root

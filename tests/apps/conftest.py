@@ -34,6 +34,7 @@ def sim_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root.mkdir()
     bindir = Path(sys.executable).parent
     monkeypatch.setenv("PRUVON_SIM_ROOT", str(root))
+    monkeypatch.setenv("DOKKU_LIB_ROOT", str(root))  # the simulator's data root, as Dokku's
     monkeypatch.setenv("PRUVON_DOKKU_COMMAND", str(bindir / "pruvon-dokku-sim"))
     monkeypatch.setenv("PRUVON_DOCKER_COMMAND", str(bindir / "pruvon-docker-sim"))
     for app in ("blog", "shop-api", "secret"):

@@ -60,7 +60,7 @@ def test_narrowed_grant_applies_on_next_request_without_sign_out(
 
 def test_every_tab_renders(http: Any, login_as: Any) -> None:
     login_as("admin")
-    for tab in ("overview", "processes", "config", "domains", "ports", "storage", "settings",
+    for tab in ("overview", "processes", "config", "domains", "ports", "storage", "settings", "files",
                 "logs", "operations"):
         response = http.get(f"/apps/blog?tab={tab}")
         assert response.status_code == 200, tab

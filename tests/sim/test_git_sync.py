@@ -89,3 +89,21 @@ def test_build_with_an_unknown_base_image_fails_like_a_pull(root: Path, tmp_path
     code, _, err = dokku(["git:sync", "--build", "demo", str(other), "main"], root=root)
     assert code == 1 and b"Failed to pull image: nothere/img:1" in err
     assert report(root, "ps")["deployed"] == "false"
+
+
+def test_a_synced_deploy_extracts_procfile_and_app_json_like_dokku(root: Path, repo: Path) -> None:
+    """Dokku's ps/app-json core-post-deploy: $DOKKU_LIB_ROOT/data/{ps,app-json}/APP/…"""
+    commit(repo, {"Procfile": "web: ./serve", "app.json": '{"name": "demo"}\n'}, "files")
+    ok(root, "git:sync", "--build", "demo", str(repo), "main")
+    procfile = root / "data" / "ps" / "demo" / "Procfile"
+    assert procfile.read_text() == "web: ./serve\n"  # Dokku appends the trailing newline
+    assert procfile.stat().st_mode & 0o777 == 0o644  # the checkout's mode, not 0600
+    assert (root / "data" / "app-json" / "demo" / "app.json").read_text() == '{"name": "demo"}\n'
+    ok(root, "apps:clone", "--skip-deploy", "demo", "copy")
+    assert (root / "data" / "ps" / "copy" / "Procfile").read_text() == "web: ./serve\n"
+    git(repo, "rm", "-q", "Procfile")
+    git(repo, "commit", "-q", "-m", "no Procfile")
+    ok(root, "git:sync", "--build", "demo", str(repo), "main")
+    assert not procfile.exists() and (root / "data" / "app-json" / "demo" / "app.json").exists()
+    ok(root, "apps:destroy", "--force", "demo")
+    assert not (root / "data" / "app-json" / "demo").exists()

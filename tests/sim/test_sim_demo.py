@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +78,14 @@ def test_console_script_seeds_the_demo(dokku_sim: DokkuSim) -> None:
                           check=True, timeout=120)
     assert proc.stdout.startswith(b"Seeded a demo host in ")
     assert json.loads(dokku_sim.check("apps:list", "--format", "json"))[0] == "admin"
+
+
+def test_demo_deploys_leave_procfile_and_app_json_where_dokku_keeps_them(demo: DokkuSim) -> None:
+    root = Path(demo.root)
+    assert (root / "data/ps/blog/Procfile").read_text().startswith("web: node server.js\n")
+    assert '"name": "blog"' in (root / "data/app-json/blog/app.json").read_text()
+    assert (root / "data/ps/blog/Procfile").stat().st_mode & 0o777 == 0o600  # copied from image
+    assert not (root / "data/ps/landing/Procfile").exists()  # its image has none
+    assert not (root / "data/ps/docs/Procfile").exists()
+    assert (root / "data/app-json/docs/app.json").exists()
+    assert not (root / "data/ps/newsletter").exists()  # never deployed

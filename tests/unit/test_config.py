@@ -95,6 +95,7 @@ def test_legacy_admin_form_becomes_admin_user(tmp_path: Path) -> None:
         ("dokku: {ssh_key: 'id_rsa'}", "dokku.ssh_key: must be an absolute path"),
         ("dokku: {ssh_port: 70000}", "dokku.ssh_port: must be a port number"),
         ("dokku: {timeout: 0}", "dokku.timeout: must be a number of seconds"),
+        ("dokku: {lib_root: var/lib/dokku}", "dokku.lib_root: must be an absolute path"),
         ("terminals: {idle_timeout: soon}", "terminals.idle_timeout: must be a number of seconds"),
         ("terminals: {host_shell: 'yes'}", "terminals.host_shell: must be true or false"),
         ("- just\n- a list", "(top level): must be a mapping"),

@@ -81,6 +81,9 @@ def destroy_app(ctx: Ctx, app: str, force: bool) -> None:
     shutil.rmtree(ctx.state.app_dir(app), ignore_errors=True)
     shutil.rmtree(lock_path(ctx, app).parent, ignore_errors=True)
     ctx.state.props_destroy(app)
+    from pruvon_testing.sim import extracted  # late, like containers above
+
+    extracted.remove(ctx.state, app)
 
 
 def _retire(ctx: Ctx, app: str) -> None:
@@ -239,6 +242,9 @@ def _copy_app_data(ctx: Ctx, old: str, new: str) -> None:
         value = ctx.state.prop_get("apps", old, key)
         if value:
             ctx.state.prop_set("apps", new, key, value)
+    from pruvon_testing.sim import extracted  # the ps / app-json post-app-clone-setup
+
+    extracted.clone(ctx.state, old, new)
 
 
 def _maybe_rebuild(ctx: Ctx, app: str, skip: bool) -> None:

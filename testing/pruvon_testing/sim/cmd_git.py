@@ -17,7 +17,7 @@ import string
 import subprocess
 import time
 
-from pruvon_testing.sim import containers, deploy, images
+from pruvon_testing.sim import containers, deploy, extracted, images
 from pruvon_testing.sim.cmd_apps import lock_path
 from pruvon_testing.sim.core import Ctx, SimExit, command
 from pruvon_testing.sim.reports import run_report, set_property
@@ -131,6 +131,7 @@ def _from_image(ctx: Ctx, app: str, image_ref: str) -> int:
         return status
     state.prop_set("apps", app, "deploy-source", "docker-image")
     state.prop_set("apps", app, "deploy-source-metadata", image_ref)
+    extracted.install(state, app, base.files, 0o600)  # copied out of the image: 0600
     return 0
 
 
@@ -265,6 +266,16 @@ def _dockerfile_base(ctx: Ctx, app: str, sha: str) -> images.Image:
     return base
 
 
+def _source_files(ctx: Ctx, app: str, sha: str) -> dict[str, str]:
+    """The ``Procfile`` / ``app.json`` of the synced commit (absent ones left out)."""
+    found = {}
+    for name in extracted.FILES:
+        shown = _git(["-C", str(_sync_dir(ctx, app)), "show", f"{sha}:{name}"])
+        if shown.returncode == 0:
+            found[name] = shown.stdout
+    return found
+
+
 @command("git:sync")
 def git_sync(ctx: Ctx) -> int:
     """``git:sync [--build|--build-if-changes] [--skip-deploy-branch] APP REPO [REF]``."""
@@ -294,6 +305,7 @@ def _build_synced(ctx: Ctx, app: str, remote: str, ref: str, sha: str) -> int:
     status = deploy.release_and_deploy(ctx, app, heroku_postdeploy=first_deploy)
     if status:
         return status
+    extracted.install(ctx.state, app, _source_files(ctx, app, sha), 0o644)
     ctx.state.prop_set("apps", app, "deploy-source", "git-sync")
     ctx.state.prop_set("apps", app, "deploy-source-metadata",
                        f"{remote}#{ref or _deploy_branch(ctx, app)}")

@@ -34,6 +34,27 @@ IMAGES: dict[str, tuple[list[str], list[int]]] = {
     "ghcr.io/acme/jobs:1.3.0": (["bundle", "exec", "sidekiq"], [5000]),
 }
 
+# image -> the Procfile / app.json a deploy extracts (landing has neither, docs no Procfile)
+FILES: dict[str, dict[str, str]] = {
+    "ghcr.io/acme/blog:2.4.1": {
+        "Procfile": "web: node server.js\nrelease: node scripts/migrate.js\n",
+        "app.json": '{\n  "name": "blog",\n  "healthchecks": {"web": [{"type": "startup", '
+                    '"path": "/health"}]}\n}\n',
+    },
+    "ghcr.io/acme/shop:1.19.0": {
+        "Procfile": "web: gunicorn shop.wsgi --bind 0.0.0.0:$PORT\n"
+                    "worker: celery -A shop worker -Q orders,mail\n",
+        "app.json": '{\n  "name": "shop",\n  "scripts": {"dokku": {"predeploy": '
+                    '"python manage.py migrate --noinput"}}\n}\n',
+    },
+    "ghcr.io/acme/api:3.2.0": {"Procfile": "web: ./api serve --port $PORT\n"},
+    "ghcr.io/acme/docs:2026.11": {"app.json": '{\n  "name": "docs"\n}\n'},
+    "ghcr.io/acme/jobs:1.3.0": {
+        "Procfile": "web: bundle exec puma -p $PORT\nworker: bundle exec sidekiq\n",
+        "app.json": '{\n  "formation": {"worker": {"quantity": 1}}\n}\n',
+    },
+}
+
 # (app, image or None for never deployed, config, domains, scale, afterwards)
 APPS: list[tuple[str, str | None, list[str], list[str], list[str], list[str]]] = [
     ("blog", "ghcr.io/acme/blog:2.4.1", ["NODE_ENV=production", "BLOG_TITLE=Acme Notes"],
@@ -88,7 +109,7 @@ def _register_images(state: SimState) -> None:
     from pruvon_testing.sim.images import register_image
 
     for ref, (cmd, ports) in IMAGES.items():
-        register_image(state, ref, cmd=cmd, ports=ports)
+        register_image(state, ref, cmd=cmd, ports=ports, files=FILES.get(ref))
 
 
 def seed_demo(root: Path) -> None:

@@ -25,6 +25,7 @@ class Image:
     id: str  # full sha256 hex (64)
     cmd: list[str] = field(default_factory=list)
     ports: list[int] = field(default_factory=list)  # EXPOSEd tcp ports
+    files: dict[str, str] = field(default_factory=dict)  # Procfile / app.json in its workdir
 
     @property
     def short_id(self) -> str:
@@ -64,12 +65,17 @@ def _registered(state: SimState) -> dict[str, dict]:
 
 
 def register_image(
-    state: SimState, ref: str, *, cmd: list[str] | None = None, ports: list[int] | None = None
+    state: SimState, ref: str, *, cmd: list[str] | None = None, ports: list[int] | None = None,
+    files: dict[str, str] | None = None,
 ) -> Image:
-    """Make ``ref`` exist on the simulated host (as if pulled); returns it."""
+    """Make ``ref`` exist on the simulated host (as if pulled); returns it.
+
+    ``files``: the ``Procfile`` / ``app.json`` a deploy of it extracts.
+    """
     if not ref or ref.startswith("-") or any(ch.isspace() for ch in ref):
         raise ValueError(f"invalid image reference: {ref!r}")
-    image = Image(ref=ref, id=_fake_id(f"image:{ref}"), cmd=list(cmd or []), ports=list(ports or []))
+    image = Image(ref=ref, id=_fake_id(f"image:{ref}"), cmd=list(cmd or []),
+                  ports=list(ports or []), files=dict(files or {}))
     with locked(state):
         data = _registered(state)
         data[ref] = asdict(image)
