@@ -88,11 +88,14 @@ class RouteTable:
         :class:`RouteGrant` promises.  Pages of a resource kind are not owners
         (``/apps/other`` is app ``other``'s page, opened by its own grant).
         """
-        for grant in self.pages.values():
-            if (grant.resource_kind is None and grant.page != "/"
-                    and page.startswith(grant.page + "/")):
-                return grant.page
-        return None
+        owners = [grant for grant in self.pages.values() if page.startswith(grant.page + "/")
+                  and grant.page != "/"]
+        if not owners or page in self.pages:  # a declared page is opened by its own grant
+            return None
+        # the most specific declared page owns it: /docker/stop/<id> is /docker/stop's
+        # (its own grant), never opened by a routes: entry for /docker
+        owner = max(owners, key=lambda grant: len(grant.page))
+        return owner.page if owner.resource_kind is None else None
 
     def kind_page(self, kind: str) -> str | None:
         """The page that lists resources of ``kind`` (``/apps`` for ``app``)."""

@@ -206,7 +206,10 @@ class Stream:
         timeout: float | None = None,
         check: Callable[[int, str, str], DokkuError | None] | None = None,
         finished: Finished | None = None,
+        merge_stderr: bool = False,
     ) -> None:
+        """``merge_stderr``: stderr lines come in the same iteration, in order (``docker
+        logs`` replays a container's stderr on its own stderr)."""
         self.argv = tuple(argv)
         self._check = check
         self._finished = finished
@@ -221,11 +224,11 @@ class Stream:
             env,
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
         )
         self._err_reader = threading.Thread(
             target=_drain, args=(self._proc.stderr, self._stderr, STDERR_LIMIT), daemon=True
-        )
+        ) if not merge_stderr else threading.Thread(target=lambda: None, daemon=True)
         self._err_reader.start()
         _start_feeder(self._proc, stdin)
         self._timer = threading.Timer(timeout, self._expire) if timeout else None
@@ -599,7 +602,8 @@ class SshTransport(Transport):
 
 
 class DockerCli:
-    """``docker`` (or ``pruvon-docker-sim``) for the cheap bulk container read."""
+    """``docker`` (or ``pruvon-docker-sim``): the bulk container read, and the docker plugin's
+    reads, changes, log streams and exec terminals (through :class:`DokkuClient`)."""
 
     def __init__(self, prefix: Sequence[str], env: dict[str, str] | None = None) -> None:
         self.prefix = list(prefix)
@@ -612,3 +616,14 @@ class DockerCli:
         return Result(
             tuple(argv), code, out.decode(errors="replace"), err.decode(errors="replace"), duration
         )
+
+    def environment(self) -> dict[str, str] | None:
+        return {**os.environ, **self.extra_env} if self.extra_env else None
+
+    def stream(self, args: Sequence[str], **kwargs: Any) -> Stream:
+        """``docker logs -f`` and co. as a cancellable line stream."""
+        return Stream([*self.prefix, *args], self.environment(), None, **kwargs)
+
+    def pty(self, args: Sequence[str], cols: int = 80, rows: int = 24, **kwargs: Any) -> PtyHandle:
+        """``docker exec -it`` on a resizable terminal."""
+        return PtyHandle([*self.prefix, *args], self.environment(), cols, rows, **kwargs)
