@@ -123,6 +123,16 @@ def _wait_for_temp(directory: Path, timeout: float = 30) -> Path:
     raise AssertionError("the run never opened its temp file")
 
 
+def _wait_for_running_row(pruvon: Any, temp: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(r.status == "running" and r.temp == str(temp)
+               for r in backups.catalogue(pruvon).list()):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the run never recorded its temp file in the catalogue")
+
+
 def test_kill_9_mid_run_then_auto_again(pruvon: Any, backup_dir: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     older = backups.run_backup(pruvon, "postgres", "blog-db")
@@ -130,6 +140,7 @@ def test_kill_9_mid_run_then_auto_again(pruvon: Any, backup_dir: Path, tmp_path:
     proc = subprocess.Popen([PRUVON, "backup", "run", "redis", "cache"], start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     temp = _wait_for_temp(backup_dir)
+    _wait_for_running_row(pruvon, temp)  # the row is written just after the file is opened
     os.killpg(proc.pid, signal.SIGKILL)  # the run and its export: as the OOM killer would
     proc.wait(timeout=10)
     [stale] = [r for r in backups.catalogue(pruvon).list() if r.status == "running"]
