@@ -10,12 +10,11 @@ app's one error handler.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request
-from pruvon_web.public import error_message, error_status, render_error, web_state
+from pruvon_web.public import form_page, render_error, web_state
 
 from pruvon_core.dokku.errors import DokkuError
 from pruvon_core.hosts import op_target
@@ -46,30 +45,6 @@ WRITE_ACTIONS = ("services.link", "services.manage", "services.destroy", "servic
 
 
 # --------------------------------------------------------------------------- plumbing
-def form_page(render: Callable[..., tuple[Any, int]]) -> Callable[[Callable[..., Any]], Any]:
-    """Re-render a refused form with its message (``render(status, **view args)``).
-
-    Errors a user can act on - bad input (400), a busy service or one still
-    linked (409), a Dokku failure (5xx) - come back to the form; a refusal
-    (403), a missing service (404) and bugs go to the error handler.
-    """
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(view)
-        def wrapped(**kwargs: Any) -> Any:
-            try:
-                return view(**kwargs)
-            except Exception as exc:
-                status = error_status(exc)
-                if status is None or status in (403, 404):
-                    raise
-                flash(error_message(exc), "error")
-                return render(status, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
 def detail_form(view: Callable[..., Any]) -> Any:
     """:func:`form_page` for a form on a service's page."""
     return form_page(lambda status, kind, name: render_detail(kind, name, status))(view)
