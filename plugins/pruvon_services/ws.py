@@ -24,13 +24,11 @@ actor's grant is refused exactly like a missing one.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
 from typing import Any
 
 from flask import Blueprint, request
-from pruvon_web.public import Revalidator, authorize, error_message, route
+from pruvon_web.public import Revalidator, authorize, error_message, pump_lines, route
 from pruvon_web.public import close as ws_close
 
 from pruvon_core.dokku import errors, validate
@@ -64,36 +62,8 @@ def logs_socket(ws: Any, kind: str, name: str) -> None:
     except (ValueError, errors.DokkuError) as exc:
         return ws_close(ws, error_message(exc),
                         1011 if isinstance(exc, errors.DokkuError) else 1008)
-    pump(ws, stream, Revalidator(identity, action="services.read", resource=where))
-
-
-def pump(ws: Any, stream: Any, revalidator: Revalidator) -> None:
-    """Forward the stream's lines until it ends, the peer leaves or access is revoked."""
-    finished = threading.Event()
-
-    def reader() -> None:
-        try:
-            for line in stream:
-                ws.send(line)
-        except Exception as exc:  # the stream's typed error, or a closed socket
-            with contextlib.suppress(Exception):  # the peer may be gone
-                ws.send(json.dumps({"type": "error", "error": error_message(exc)}))
-        finally:
-            finished.set()
-
-    thread = threading.Thread(target=reader, daemon=True, name="services-logs")
-    thread.start()
-    try:
-        while not finished.is_set():
-            ws.receive(timeout=1)
-            if not revalidator.ok():
-                revalidator.close(ws)
-                break
-    except Exception:  # noqa: S110 - ConnectionClosed: the browser went away
-        pass
-    finally:
-        stream.cancel()
-        thread.join(timeout=5)
+    pump_lines(ws, stream, Revalidator(identity, action="services.read", resource=where),
+               name="services-logs")
 
 
 # --------------------------------------------------------------------------- console
