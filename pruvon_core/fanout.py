@@ -21,7 +21,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,19 +33,29 @@ from pruvon_core.files import atomic_write, private_dir
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 10.0
-MAX_WORKERS = 32
-
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
 
 
-def _pool() -> ThreadPoolExecutor:
-    """One shared pool: worker threads are reused across pages (never joined per call)."""
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="fanout")
-        return _executor
+def _submit(name: str, call: Callable[..., Any], *args: Any) -> Future:
+    """Run ``call`` in its own daemon thread and return its future.
+
+    Not a ``ThreadPoolExecutor``: Python joins an executor's workers at exit,
+    so a CLI run whose host was cut at its timeout would still wait for that
+    host's worker (an ssh mux master can hold the killed client's pipes for
+    seconds).  A daemon thread is abandoned at exit; starting one costs tens
+    of microseconds, nothing beside a host's 0.2-1 s call.
+    """
+    future: Future = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(call(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=f"fanout-{name}", daemon=True).start()
+    return future
 
 
 @dataclass
@@ -170,7 +180,7 @@ def fan_out(
     started = time.monotonic()
     groups = {name: _Groups() for name in order}
     futures: dict[str, Future] = {
-        name: _pool().submit(_ask, None if name == default else name, fetch, groups[name])
+        name: _submit(name, _ask, None if name == default else name, fetch, groups[name])
         for name in order
     }
     pending = set(futures.values())

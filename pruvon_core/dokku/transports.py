@@ -171,7 +171,7 @@ def run_process(
         kill_group(proc.pid)
         proc.wait()
         processes.reaped(proc.pid)
-        _join(readers)
+        _join(readers, KILLED_DRAIN)
         raise DokkuTimeout(
             f"{shlex.join(argv)} did not finish within {timeout:g} s and was killed",
             argv=argv,
@@ -180,13 +180,22 @@ def run_process(
         ) from None
     kill_group(proc.pid, grace=0)  # leftovers of the finished command: no orphans
     processes.reaped(proc.pid)
-    _join(readers)
+    _join(readers, EXITED_DRAIN if code >= 0 else KILLED_DRAIN)
     return code, bytes(out), bytes(err), time.monotonic() - start
 
 
-def _join(threads: list[threading.Thread]) -> None:
+# How long to wait for a command's pipes to reach end-of-file after it ended.
+# An ssh multiplexing client hands its pipes to the ControlMaster, which holds
+# them until the remote command ends: after a kill (our timeout, or a host cut
+# at its all-hosts timeout) that can be never, so only what is there is taken.
+EXITED_DRAIN = 5.0
+KILLED_DRAIN = 0.5
+
+
+def _join(threads: list[threading.Thread], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
     for thread in threads:
-        thread.join(timeout=5)
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 # --------------------------------------------------------------------------- stream

@@ -3,6 +3,7 @@ kill the whole process group, cancellable streams, PTYs, and ssh argv building."
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import sys
@@ -106,6 +107,20 @@ def test_timeout_kills_the_whole_process_group(tmp_path: Path):
     child = int(pidfile.read_text())
     assert gone(child), "the grandchild survived the timeout"
     assert client.calls[-1].exit is None
+
+
+def test_a_killed_command_whose_pipes_another_session_holds_returns_at_once(tmp_path: Path):
+    """Like an ssh mux client, whose pipes the ControlMaster (its own session) holds."""
+    pidfile = tmp_path / "holder.pid"
+    script = f"setsid sleep 30 & echo $! > {pidfile}; sleep 300"
+    start = time.monotonic()
+    try:
+        with pytest.raises(errors.DokkuTimeout):
+            run_process(["sh", "-c", script], None, None, 0.5)
+        assert time.monotonic() - start < 2.5  # not the 5 s an exited command's pipes get
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(pidfile.read_text()), 9)
 
 
 def test_finished_command_leaves_no_background_orphan(tmp_path: Path):
