@@ -51,7 +51,7 @@ def _submit(name: str, call: Callable[..., Any], *args: Any) -> Future:
             return
         try:
             future.set_result(call(*args))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+        except BaseException as exc:  # handed to the caller through the future
             future.set_exception(exc)
 
     threading.Thread(target=run, name=f"fanout-{name}", daemon=True).start()
