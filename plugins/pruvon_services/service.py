@@ -209,13 +209,15 @@ def require_unlinked(client: Any, kind: ServiceKind, name: str) -> None:
 
 
 def linked_services(client: Any, app: str) -> list[tuple[str, str, list[str]]]:
-    """``(type, name, every app linked)`` for each service linked to ``app`` (read now)."""
+    """``(type, name, every app linked)`` for each service linked to ``app`` (read now).
+
+    One ``<type>:app-links`` per type, then ``<type>:links`` only for the
+    services found: the calls grow with the app's links, not the host's services.
+    """
     found = []
     for kind in installed_types(client, max_age=0):
-        for service in client.services(kind):
-            links = client.service_links(kind, service.name)
-            if app in links:
-                found.append((kind, service.name, links))
+        for name in client.service_app_links(kind, app, fresh=True):
+            found.append((kind, name, client.service_links(kind, name)))
     return found
 
 

@@ -236,10 +236,13 @@ class HostCommands:
         self._run(["app-json:set", validate.app_name(app), "appjson-path",
                    *([value] if value else [])], mutating=True)
 
-    def service_app_links(self, kind: str, app: str) -> list[str]:
-        """Services of ``kind`` linked to ``app`` (``<type>:app-links APP``, one call per type)."""
+    def service_app_links(self, kind: str, app: str, *, fresh: bool = False) -> list[str]:
+        """Services of ``kind`` linked to ``app`` (``<type>:app-links APP``, one call per type).
+
+        ``fresh`` skips the read cache: a destroy must see links made a second ago.
+        """
         out = self._read([f"{validate.service_type(kind)}:app-links", validate.app_name(app)],
-                         lambda text: text)
+                         lambda text: text, cache=not fresh)
         return [line.strip() for line in out.splitlines() if line.strip()]
 
     def app_json_path(self, app: str) -> str:

@@ -221,3 +221,23 @@ def test_without_docker_the_list_still_costs_no_info_calls(host: Path, client: A
 def test_a_host_without_service_plugins_lists_nothing(client: Any) -> None:
     assert list_services(client, []) == []
     assert client.calls == []
+
+
+def test_linked_services_costs_one_call_per_type_plus_one_per_linked_service(
+        host: Path, client: Any) -> None:
+    """An app's destroy and backup-by-app read its services without one call per service."""
+    from pruvon_services.public import linked_services
+
+    for n in range(8):
+        sim(host, "postgres:create", f"db{n}")
+    sim(host, "redis:create", "cache")
+    sim(host, "postgres:link", "db3", "blog")
+    sim(host, "redis:link", "cache", "blog")
+    sim(host, "redis:link", "cache", "shop-api")
+    client.calls.clear()
+    found = linked_services(client, "blog")
+    assert sorted(found) == [("postgres", "db3", ["blog"]),
+                             ("redis", "cache", ["blog", "shop-api"])]
+    reads = [c[0] for c in dokku_calls(client)]
+    assert sorted(r for r in reads if r not in ("plugin:list", "version")) == [
+        "postgres:app-links", "postgres:links", "redis:app-links", "redis:links"]
