@@ -44,3 +44,34 @@ def launched() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def browser_page(chromium: Any, base_url: str, timeout_ms: int = 20000,
+                 **context_args: Any) -> Iterator[Any]:
+    """A fresh context and page on ``base_url``, closed on exit.
+
+    The page's console errors are collected in ``page.problems``: a test can
+    assert that a page it drove logged none (a CSP violation, a failed fetch).
+    """
+    context = chromium.new_context(base_url=base_url, viewport={"width": 1280, "height": 800},
+                                   **context_args)
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.problems = problems
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def sign_in(page: Any, username: str, password: str, wait: bool = True) -> None:
+    """Sign in through the login form; with ``wait``, until the login page is left."""
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    if wait:
+        page.wait_for_url(lambda url: "/login" not in url)

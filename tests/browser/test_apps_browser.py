@@ -10,7 +10,8 @@ import pytest
 
 from pruvon_testing.sim.core import SimState
 from tests.apps.conftest import seed_logs, sim
-from tests.chromium import SHOTS
+from tests.chromium import SHOTS, browser_page
+from tests.chromium import sign_in as sign_in_as
 from tests.web.server import start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -31,22 +32,12 @@ def server(tmp_path_factory: Any) -> Any:
 
 @pytest.fixture
 def page(chromium: Any, server: Any) -> Any:
-    context = chromium.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(20000)
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.problems = problems
-    yield page
-    context.close()
+    with browser_page(chromium, server.url, 20000) as page:
+        yield page
 
 
 def sign_in(page: Any, server: Any, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", server.passwords[username])
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in_as(page, username, server.passwords[username])
 
 
 def wait_operation(page: Any) -> str:

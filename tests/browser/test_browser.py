@@ -11,7 +11,8 @@ import time
 import pyotp
 import pytest
 
-from tests.chromium import SHOTS
+from tests.chromium import SHOTS, browser_page
+from tests.chromium import sign_in as sign_in_as
 from tests.web.server import start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -33,21 +34,13 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def page(chromium, server):
-    context = chromium.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(10000)
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.problems = problems
-    yield page
-    context.close()
+    with browser_page(chromium, server.url, 10000) as page:
+        yield page
 
 
 def sign_in(page, username: str, password: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    """Without waiting: the tests here also land on the error and the TOTP step."""
+    sign_in_as(page, username, password, wait=False)
 
 
 def test_login_dashboard_logout(page, server):
