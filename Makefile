@@ -42,7 +42,7 @@ lint: $(STAMP)
 
 # as root, `test-debs` installed chromium: a missing browser then fails instead of skipping
 test: deps lint
-	PRUVON_REQUIRE_BROWSER=$$( [ "$$(id -u)" = 0 ] && echo 1 ) $(BIN)/python -m pytest -q
+	PRUVON_REQUIRE_BROWSER=$$( [ "$$(id -u)" = 0 ] && echo 1 ) $(BIN)/python -m pytest -q --durations=25
 
 demo: $(STAMP) demo-debs
 	$(BIN)/pruvon serve --demo
