@@ -11,6 +11,7 @@ import hashlib
 import os
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from typing import IO, Any
@@ -29,10 +30,13 @@ ZSTD_THREADS = min(2, os.cpu_count() or 1) if (os.cpu_count() or 1) > 1 else 0
 
 
 class CompressingReader:
-    """``read(n)`` over zstd-compressed chunks of ``chunks`` (an export's stdout).
+    """zstd-compressed chunks of ``chunks`` (an export's stdout), pulled by ``read(n)`` or :meth:`pieces`.
 
     ``raw`` counts the bytes the export produced; ``error`` keeps the export's
     own error (Dokku's message) when a consumer such as pyrage swallows it.
+    Compressed output is kept as the pieces zstd returned (no growing
+    buffer): :meth:`pieces` hands them on uncopied, ``read(n)`` (pyrage asks
+    for 8 KiB at a time) copies each byte at most once.
     """
 
     def __init__(self, chunks: Iterator[bytes], progress: Callable[[int], None] | None = None,
@@ -40,34 +44,60 @@ class CompressingReader:
         self._chunks = chunks
         self._compressor = zstandard.ZstdCompressor(level=level,
                                                     threads=ZSTD_THREADS).compressobj()
-        self._buffer = bytearray()
+        self._pending: deque[bytes] = deque()
+        self._offset = 0  # bytes of the first pending piece already read
+        self._available = 0  # pending bytes not read yet
         self._done = False
         self._progress = progress
         self.raw = 0
         self.error: BaseException | None = None
 
-    def _fill(self, wanted: int) -> None:
-        while len(self._buffer) < wanted and not self._done:
+    def _next_piece(self) -> bytes | None:
+        """The next non-empty compressed piece, or None at the end of the export."""
+        while not self._done:
             try:
                 chunk = next(self._chunks, None)
             except BaseException as exc:
                 self.error = exc
                 raise
             if chunk is None:
-                self._buffer += self._compressor.flush()
                 self._done = True
-                break
+                return self._compressor.flush() or None
             self.raw += len(chunk)
-            self._buffer += self._compressor.compress(chunk)
             if self._progress:
                 self._progress(self.raw)
+            # multi-threaded zstd returns b"" until a job is done: nothing to hand on yet
+            if piece := self._compressor.compress(chunk):
+                return piece
+        return None
+
+    def pieces(self) -> Iterator[bytes]:
+        """Every compressed piece as zstd produced it (for a consumer that takes any size)."""
+        while piece := self._next_piece():
+            yield piece
 
     def read(self, size: int = -1) -> bytes:
         wanted = CHUNK if size is None or size < 0 else size
-        self._fill(wanted)
-        out = bytes(self._buffer[:wanted])
-        del self._buffer[:wanted]
-        return out
+        while self._available < wanted and (piece := self._next_piece()) is not None:
+            self._pending.append(piece)
+            self._available += len(piece)
+        return self._take(wanted)
+
+    def _take(self, wanted: int) -> bytes:
+        """Up to ``wanted`` pending bytes: a slice of one piece, or a join across pieces."""
+        out: list[bytes] = []
+        while wanted and self._pending:
+            first = self._pending[0]
+            part = first[self._offset:self._offset + wanted] if self._offset or len(first) > wanted \
+                else first
+            self._offset += len(part)
+            self._available -= len(part)
+            wanted -= len(part)
+            out.append(part)
+            if self._offset == len(first):
+                self._pending.popleft()
+                self._offset = 0
+        return out[0] if len(out) == 1 else b"".join(out)
 
 
 class FanOut:
@@ -86,11 +116,13 @@ class FanOut:
         self.error: BaseException | None = None
 
     def write(self, data: bytes) -> int:
+        if not isinstance(data, bytes):  # a writer may keep it (an S3 part): never a view
+            data = bytes(data)
         self.sha256.update(data)
         self.size += len(data)
         for index, writer in list(self.writers.items()):
             try:
-                writer.write(bytes(data))
+                writer.write(data)
             except Exception as exc:  # one target's failure must not stop the others
                 writer.abort()
                 del self.writers[index]
@@ -168,7 +200,8 @@ class BackgroundSink:
     def write(self, data: bytes) -> int:
         if self.error is not None:
             raise self.error
-        self._queue.put(bytes(data))
+        # the queue keeps it after we return: a view or bytearray must be copied, bytes need not
+        self._queue.put(data if isinstance(data, bytes) else bytes(data))
         return len(data)
 
     def flush(self) -> None:
@@ -189,8 +222,8 @@ def store(source: CompressingReader, sink: FanOut, recipients: list[Any]) -> Non
             if recipients:
                 crypto.encrypt_stream(source, background, recipients)
             else:
-                while chunk := source.read(CHUNK):
-                    background.write(chunk)
+                for piece in source.pieces():
+                    background.write(piece)
         finally:
             background.close()
     except BaseException as exc:
