@@ -235,14 +235,14 @@ def admin_close(entry_id: str) -> Any:
 def menu_entries(pruvon: Any) -> list[dict[str, Any]]:
     """The menu: the admin list always (filtered by action), the host shell when on."""
     entries = [{"label": "Terminals", "href": "/settings/terminals", "order": 930,
-                "action": "terminals.admin"}]
+                "action": "terminals.admin", "host": False}]  # every host's terminals
     try:
         enabled = terminal_settings.load(pruvon.config).host_shell
     except terminal_settings.SettingsError:
         enabled = False  # a config error the pages will report
     if enabled:
         entries.append({"label": "Host shell", "href": "/host/terminal", "order": 940,
-                        "action": "host.terminal"})
+                        "action": "host.terminal", "host": False})  # Pruvon's own machine
     return entries
 
 
