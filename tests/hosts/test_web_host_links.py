@@ -76,6 +76,20 @@ def host_independent(url: str) -> bool:
                path.startswith(p)) for p in HOST_INDEPENDENT)
 
 
+USERS = """\
+users:
+  - username: admin
+    password: {admin}
+    role: admin
+  - username: alice
+    password: {alice}
+    role: user
+    apps: [shop]
+    services: {{postgres: [db]}}
+    hosts: [h2]
+"""
+
+
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch, pruvon_config, ssh_dokku_hosts, close_masters) -> Any:
     """Default host: a local simulator; h1 and h2 behind real sshd (h2 with its docker).
@@ -98,9 +112,8 @@ def site(tmp_path: Path, monkeypatch, pruvon_config, ssh_dokku_hosts, close_mast
     entries = (f"  - {{name: h1, ssh: {one.target}, port: {one.port}, key: {one.client_key}}}\n"
                f"  - {{name: h2, ssh: {two.target}, port: {two.port}, key: {two.client_key},"
                f" docker: {docker}}}\n")
-    pruvon_config.write(f"users:\n  - username: admin\n    password: "
-                        f"{pruvon_config.hashes['admin']}\n    role: admin\n"
-                        "dokku:\n  hosts_timeout: 15\nhosts:\n" + entries)
+    pruvon_config.write(USERS.format(**pruvon_config.hashes)
+                        + "dokku:\n  hosts_timeout: 15\nhosts:\n" + entries)
     close_masters(pruvon_config.config())
     client = make_app(pruvon_config).test_client()
     return {"client": client, "login": signer(client, pruvon_config), "hosts": (one, two),
@@ -196,3 +209,39 @@ def test_docker_page_without_docker_on_that_host_says_so(site):
     assert "Docker is not reachable on host h1" in text, text[:2000]
     with_docker = http.get(f"{PREFIX}/docker").get_data(as_text=True)
     assert "dokku.postgres.db" in with_docker and "not reachable" not in with_docker
+
+
+def test_all_hosts_services_list_per_grant_and_a_failing_host(site):
+    http = site["client"]
+    site["login"]("admin")
+    _one, two = site["hosts"]
+    data = http.get("/api/v1/hosts/services").get_json()
+    assert [(r["host"], r["type"], r["name"], r["links"]) for r in data["services"]] == [
+        ("local", "postgres", "db", ["shop"]), ("h2", "postgres", "db", ["shop"]),
+        ("h2", "redis", "cache", [])]
+    assert next(r for r in data["services"] if r["host"] == "h2")["status"] == "running"
+    assert [(h["host"], h["ok"]) for h in data["hosts"]] == [
+        ("local", True), ("h1", True), ("h2", True)]
+    page = http.get("/hosts").get_data(as_text=True)
+    for link in ('href="/h/h2/services/redis/cache"', 'href="/h/h2/apps/shop"',
+                 'href="/services/postgres/db"'):
+        assert link in page, link
+    two.stop()
+    time.sleep(6)  # past the client's read cache: h2 must be asked again
+    data = http.get("/api/v1/hosts/services").get_json()
+    failed = next(h for h in data["hosts"] if h["host"] == "h2")
+    assert not failed["ok"] and "Connection refused" in failed["error"]
+    assert [s["name"] for s in failed["services"]] == ["db", "cache"]  # its last good rows
+    page = http.get("/hosts").get_data(as_text=True)
+    assert "showing what it said" in page and 'href="/h/h2/services/redis/cache"' in page
+
+
+def test_all_hosts_services_list_is_filtered_to_the_users_grant_on_each_host(site):
+    http = site["client"]
+    site["login"]("alice")  # postgres db, on h2 only
+    data = http.get("/api/v1/hosts/services").get_json()
+    assert [(r["host"], r["type"], r["name"]) for r in data["services"]] == [
+        ("h2", "postgres", "db")]
+    assert [h["host"] for h in data["hosts"]] == ["h2"]
+    page = http.get("/hosts").get_data(as_text=True)
+    assert 'href="/h/h2/services/postgres/db"' in page and "cache" not in page
