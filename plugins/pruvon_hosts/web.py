@@ -102,15 +102,40 @@ def template_context() -> dict[str, Any]:
     choices = granted_hosts(identity) if identity is not None else []
     shown = next((h.name for h in choices if (h.default and current is None)
                   or h.name == current), name)
-    return {"host_prefix": f"/h/{name}" if name else "",
+    # only a host this request acts on: an unknown or refused host's 404 page links home,
+    # and /h/<default host>/… pages link to the default host's own URLs
+    return {"host_prefix": f"/h/{name}" if name and name == current else "",
             "host_choices": [{"name": h.name, "href": "/apps" if h.default else f"/h/{h.name}/apps",
                               "current": h.name == shown} for h in choices],
             "host_current": shown}
 
 
+def unprefixed_static(url_for: Callable[..., str]) -> Callable[..., str]:
+    """``url_for`` whose static files never carry the ``/h/<host>`` prefix.
+
+    The same file for every host: one URL the browser caches once, and it
+    still loads on the 404 page of an unknown host (whose prefix answers 404).
+    """
+
+    @functools.wraps(url_for)
+    def wrapper(endpoint: str, **values: Any) -> str:
+        url = url_for(endpoint, **values)
+        name = request.environ.get(ENVIRON_KEY) if request else None
+        if name is None or not (endpoint == "static" or endpoint.endswith(".static")):
+            return url
+        script = request.script_root
+        if url.startswith(script + "/"):
+            return script.removesuffix(f"/h/{name}") + url[len(script):]
+        return url
+
+    return wrapper
+
+
 def install(app: Flask) -> None:
     """Wrap the application (outermost) and act on the prefix's host before every view."""
     app.wsgi_app = HostPrefix(app.wsgi_app)  # type: ignore[method-assign]
+    app.url_for = unprefixed_static(app.url_for)  # type: ignore[method-assign]
+    app.jinja_env.globals["url_for"] = app.url_for  # templates' url_for, bound earlier
     app.before_request(select_host)  # after security's: the identity is known by now
     app.context_processor(template_context)
 

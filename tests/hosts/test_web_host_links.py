@@ -251,3 +251,17 @@ def test_all_hosts_services_list_is_filtered_to_the_users_grant_on_each_host(sit
     assert [h["host"] for h in data["hosts"]] == ["h2"]
     page = http.get("/hosts").get_data(as_text=True)
     assert 'href="/h/h2/services/postgres/db"' in page and "cache" not in page
+
+
+def test_an_unknown_hosts_error_page_links_home_not_to_itself(site):
+    http = site["client"]
+    site["login"]("admin")
+    missing = http.get("/h/nope/services")
+    assert missing.status_code == 404
+    page = missing.get_data(as_text=True)
+    assert 'href="/h/nope' not in page and 'action="/h/nope' not in page
+    assert 'href="/"' in page
+    assert 'href="/static/pruvon.css"' in page  # styled: static files are every host's
+    on_h2 = http.get(f"{PREFIX}/services").get_data(as_text=True)
+    assert 'href="/static/pruvon.css"' in on_h2 and "/h/h2/static/" not in on_h2
+    assert http.get("/static/pruvon.css").status_code == 200
