@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -19,10 +19,13 @@ from pruvon_core import hosts
 from pruvon_core.cli import CliContext, CliError, cli_state_dir, os_user
 from pruvon_core.dokku import client_for, errors
 from pruvon_core.errors import InputError
+from pruvon_core.fanout import HostAnswer, LastGood, every_host
 from pruvon_core.guard import Guard
 from pruvon_core.operations import Operation, OperationConflict, follow
 from pruvon_core.opspecs import OperationSpec, Runner
 from pruvon_core.permissions import SYSTEM
+
+T = TypeVar("T")
 
 
 class CliEnv:
@@ -47,7 +50,34 @@ class CliEnv:
 
 EXIT_BUSY = 3
 EXIT_TIMEOUT = 4
+EXIT_INCOMPLETE = 5  # the answer was printed but is incomplete (a host did not answer …)
 EXIT_MISSING = 20
+
+
+def ask_every_host(env: CliEnv, fetch: Callable[[str | None], T], key: str) -> list[HostAnswer[T]]:
+    """``--host all``: ``fetch(host)`` on every host at once, each within its timeout.
+
+    A CLI run is a new process, so each host's last good answer is kept in
+    ``<state dir>/hosts-last-good/`` for the next run to show when that host
+    fails (``fetch`` must return JSON-serialisable data).
+    """
+    kept = LastGood(directory=env.state_dir / "hosts-last-good")
+    return every_host(env.config, None, fetch, key=key, last_good=kept)
+
+
+def host_rows(answers: list[HostAnswer[Any]], field: str) -> list[dict[str, Any]]:
+    """Every host's ``data[field]`` rows, each row carrying its ``host`` first."""
+    return [{"host": a.host, **row} for a in answers if a.data for row in a.data[field]]
+
+
+def fail_if_hosts_failed(answers: list[HostAnswer[Any]]) -> None:
+    """One stderr line per host that failed (with the age of the rows shown), exit 5."""
+    failed = [a for a in answers if not a.ok]
+    for answer in failed:
+        shown = f"showing its rows from {answer.age:.0f} s ago" if answer.data else "no rows"
+        click.echo(f"host {answer.host}: {answer.error} ({shown})", err=True)
+    if failed:
+        raise CliError(f"{len(failed)} of {len(answers)} hosts did not answer", EXIT_INCOMPLETE)
 
 
 def typed_errors(missing: tuple[type[Exception], ...]) -> Callable[[Callable[..., Any]],

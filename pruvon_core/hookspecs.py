@@ -103,6 +103,8 @@ def pruvon_web_menu(actor: Any, pruvon: Any) -> list[dict[str, Any]]:
 
     Entries whose ``action`` the actor may not perform are filtered out by the
     web plugin, so a plugin may return them unconditionally.
+    ``"host": False`` marks a page that is the same for every Dokku host
+    (users, audit log): its link never takes the ``/h/<host>`` prefix.
     """
 
 

@@ -269,6 +269,18 @@ def op_target(kind: str, name: str, host: str | None = None) -> str:
     return f"{kind}:{name}@{host}" if host else f"{kind}:{name}"
 
 
+def op_target_name(target: str) -> tuple[str, str, str | None]:
+    """``app:blog@prod`` → ``("app", "blog", "prod")``; ``app:blog`` → ``(…, None)``.
+
+    The inverse of :func:`op_target`: resource names never hold ``@`` (Dokku's
+    names are ``[a-z0-9-]``, services ``[A-Za-z0-9_-]``), so the last ``@`` is
+    the host's.
+    """
+    kind, _, rest = target.partition(":")
+    name, at, host = rest.rpartition("@")
+    return (kind, name, host) if at else (kind, rest, None)
+
+
 def known_hosts_file(state_dir: Path) -> Path:
     """The per-Pruvon ``known_hosts``: host keys recorded by ``pruvon hosts add``."""
     return Path(state_dir) / "ssh" / "known_hosts"

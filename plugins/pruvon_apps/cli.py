@@ -20,15 +20,21 @@ import click
 
 from pruvon_apps import operations, service
 from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
-from pruvon_core.cli_run import CliEnv, echo_lines, run_spec, typed_errors
+from pruvon_core.cli_run import (
+    EXIT_INCOMPLETE,
+    CliEnv,
+    ask_every_host,
+    echo_lines,
+    fail_if_hosts_failed,
+    host_rows,
+    run_spec,
+    typed_errors,
+)
 from pruvon_core.dokku import client_for, errors, validate
-from pruvon_core.fanout import LastGood, every_host
 from pruvon_core.hosts import op_target
 from pruvon_core.operations import Operation
 from pruvon_core.opspecs import OperationSpec
 from pruvon_core.permissions import SYSTEM
-
-EXIT_INCOMPLETE = 5  # the answer was printed but is incomplete (e.g. no live state)
 
 
 # --------------------------------------------------------------------------- plumbing
@@ -122,9 +128,8 @@ def list_all_hosts(env: Env, search: str, fmt: str) -> None:
         rows, live = service.list_apps_live(client, lambda name: True, search, domains)
         return {"apps": [row.as_dict() for row in rows], "live_state": live.as_dict()}
 
-    kept = LastGood(directory=env.state_dir / "hosts-last-good")  # for the next run's failures
-    answers = every_host(env.config, None, fetch, key=f"apps.list:{search}", last_good=kept)
-    rows = [{"host": a.host, **row} for a in answers if a.data for row in a.data["apps"]]
+    answers = ask_every_host(env, fetch, key=f"apps.list:{search}")
+    rows = host_rows(answers, "apps")
     if fmt == "json":
         echo_json({"apps": rows, "hosts": [
             {**a.as_dict(), "live_state": a.data["live_state"] if a.data else None}
@@ -132,12 +137,7 @@ def list_all_hosts(env: Env, search: str, fmt: str) -> None:
     else:
         echo_table([{**r, "processes": " ".join(f"{k}:{v}" for k, v in r["processes"].items())}
                     for r in rows], ["host", "name", "state", "processes", "domains"])
-    failed = [a for a in answers if not a.ok]
-    for answer in failed:
-        shown = f"showing its rows from {answer.age:.0f} s ago" if answer.data else "no rows"
-        click.echo(f"host {answer.host}: {answer.error} ({shown})", err=True)
-    if failed:
-        raise CliError(f"{len(failed)} of {len(answers)} hosts did not answer", EXIT_INCOMPLETE)
+    fail_if_hosts_failed(answers)
 
 
 @apps_group.command("info")

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request
-from pruvon_web.public import allowed, form_page, render_error
+from pruvon_web.public import allowed, form_page, render_error, web_state
 
+from pruvon_core import hosts
 from pruvon_core.permissions import PermissionDenied
 from pruvon_docker import host, operations
 from pruvon_docker.text import human_size
@@ -31,9 +32,26 @@ def shown(ref: str) -> str:
 
 
 # --------------------------------------------------------------------------- the page
+def unreachable() -> str | None:
+    """Why docker cannot be asked on the host this page acts on (``None``: it can).
+
+    A host reached over Dokku's ssh interface has no docker unless the config
+    names a command for it (``hosts[].docker``); the page says so instead of
+    failing each of its reads with the same error.
+    """
+    if client().docker is not None:
+        return None
+    name = hosts.current() or hosts.default_name(web_state().config())
+    return (f"Docker is not reachable on host {name}: Pruvon reaches it through Dokku's ssh "
+            "interface, which runs no docker. To manage its containers here, name a docker "
+            f"command for it in the config (hosts: - name: {name} … docker: ssh root@HOST "
+            "docker).")
+
+
 def render_index(status: int = 200, **_: Any) -> tuple[str, int]:
     _require("docker.read")
-    view = host.overview(client())
+    missing = unreachable()
+    view = host.Overview([], [], [], [], [missing]) if missing else host.overview(client())
     running = [c for c in view.containers if c.running]
     totals = {
         "running": len(running), "containers": len(view.containers),
@@ -44,7 +62,7 @@ def render_index(status: int = 200, **_: Any) -> tuple[str, int]:
         "volumes": sum(v.size or 0 for v in view.volumes),
     }
     return render_template("docker/index.html", view=view, can=can(), totals=totals,
-                           human_size=human_size), status
+                           human_size=human_size, unreachable=missing), status
 
 
 def index() -> Any:

@@ -10,7 +10,9 @@ and audit records then use it) - or answers 404 when the host is unknown or
 not granted to the user, so a grant on one host never opens another.
 
 ``/hosts`` is the all-hosts page: every granted host asked in parallel, each
-within its timeout; a failing host shows its error and its last good apps.
+within its timeout, for its apps and its services; a failing host shows its
+error and its last good rows.  ``GET /api/v1/hosts/apps`` and
+``GET /api/v1/hosts/services`` are the same as JSON.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Blueprint, Flask, g, render_template, request
+from pruvon_services.public import available_kinds, list_services
 from pruvon_web.public import endpoint, web_state
 from werkzeug.exceptions import NotFound
 
@@ -99,15 +102,40 @@ def template_context() -> dict[str, Any]:
     choices = granted_hosts(identity) if identity is not None else []
     shown = next((h.name for h in choices if (h.default and current is None)
                   or h.name == current), name)
-    return {"host_prefix": f"/h/{name}" if name else "",
+    # only a host this request acts on: an unknown or refused host's 404 page links home,
+    # and /h/<default host>/… pages link to the default host's own URLs
+    return {"host_prefix": f"/h/{name}" if name and name == current else "",
             "host_choices": [{"name": h.name, "href": "/apps" if h.default else f"/h/{h.name}/apps",
                               "current": h.name == shown} for h in choices],
             "host_current": shown}
 
 
+def unprefixed_static(url_for: Callable[..., str]) -> Callable[..., str]:
+    """``url_for`` whose static files never carry the ``/h/<host>`` prefix.
+
+    The same file for every host: one URL the browser caches once, and it
+    still loads on the 404 page of an unknown host (whose prefix answers 404).
+    """
+
+    @functools.wraps(url_for)
+    def wrapper(endpoint: str, **values: Any) -> str:
+        url = url_for(endpoint, **values)
+        name = request.environ.get(ENVIRON_KEY) if request else None
+        if name is None or not (endpoint == "static" or endpoint.endswith(".static")):
+            return url
+        script = request.script_root
+        if url.startswith(script + "/"):
+            return script.removesuffix(f"/h/{name}") + url[len(script):]
+        return url
+
+    return wrapper
+
+
 def install(app: Flask) -> None:
     """Wrap the application (outermost) and act on the prefix's host before every view."""
     app.wsgi_app = HostPrefix(app.wsgi_app)  # type: ignore[method-assign]
+    app.url_for = unprefixed_static(app.url_for)  # type: ignore[method-assign]
+    app.jinja_env.globals["url_for"] = app.url_for  # templates' url_for, bound earlier
     app.before_request(select_host)  # after security's: the identity is known by now
     app.context_processor(template_context)
 
@@ -138,14 +166,52 @@ def host_apps(state: Any, config: Any, identity: Any, host: str | None) -> dict[
             "live_state": live.as_dict(), "k3s_nodes": nodes, "k3s_error": nodes_error}
 
 
-def all_hosts(identity: Any, names: Iterable[str] | None = None) -> list[HostAnswer]:
-    """Every granted host (or ``names`` of them) asked at once, each within its timeout."""
+def host_services(state: Any, config: Any, identity: Any, host: str | None) -> dict[str, Any]:
+    """One host's services this actor may read: kind, name, status, version, linked apps.
+
+    The services plugin's own list (:func:`pruvon_services.public.list_services`):
+    the installed kinds (``plugin:list``, cached), one ``<type>:list`` per kind
+    and, when a service is listed, one ``docker ps`` and one
+    ``docker-options:report`` - never a call per service.  Each row passes the
+    actor's ``services.read`` grant *on this host*.
+    """
+    client = state.pruvon.client_for(host)
+
+    def readable(kind: str, name: str) -> bool:
+        return check(identity.actor, "services.read",
+                     Resource("service", name, kind, host=host), config)
+
+    rows = list_services(client, available_kinds(client, state.pruvon), allowed=readable)
+    return {"services": [{"type": r.type, "name": r.name, "status": r.status,
+                          "version": r.version, "links": r.links} for r in rows]}
+
+
+def host_overview(state: Any, config: Any, identity: Any, host: str | None) -> dict[str, Any]:
+    """What ``/hosts`` shows of one host: its apps and its services.
+
+    One worker per host does both, so the page waits for each host once; a
+    services failure (a broken plugin) is shown beside the apps, not instead.
+    """
+    data = host_apps(state, config, identity, host)
+    try:
+        data.update(host_services(state, config, identity, host), services_error=None)
+    except DokkuError as exc:
+        data.update(services=[], services_error=str(exc))
+    return data
+
+
+def all_hosts(identity: Any, names: Iterable[str] | None = None,
+              fetch: Callable[..., Any] = host_apps, key: str = "hosts.apps") -> list[HostAnswer]:
+    """Every granted host (or ``names`` of them) asked at once, each within its timeout.
+
+    ``fetch(state, config, identity, host)`` reads one host (default: its apps).
+    """
     granted = [h.name for h in granted_hosts(identity)]
     wanted = [n for n in (names or granted) if n in granted]
     state = web_state()
     config = state.config()
-    return every_host(config, wanted, functools.partial(host_apps, state, config, identity),
-                      key=f"hosts.apps:{identity.actor.id}")
+    return every_host(config, wanted, functools.partial(fetch, state, config, identity),
+                      key=f"{key}:{identity.actor.id}")
 
 
 def answers_json(answers: list[HostAnswer]) -> dict[str, Any]:
@@ -154,8 +220,16 @@ def answers_json(answers: list[HostAnswer]) -> dict[str, Any]:
                       for a in answers]}
 
 
+def services_json(answers: list[HostAnswer]) -> dict[str, Any]:
+    """Every host's answer with its services, and every row with its host."""
+    return {"services": [{"host": a.host, **row} for a in answers if a.data
+                         for row in a.data["services"]],
+            "hosts": [{**a.as_dict(), "services": a.data["services"] if a.data else []}
+                      for a in answers]}
+
+
 def hosts_page() -> Any:
-    answers = all_hosts(g.identity)
+    answers = all_hosts(g.identity, fetch=host_overview, key="hosts.page")
     found = hosts.hosts_from_config(web_state().config())
     return render_template("hosts/list.html", answers=answers, found=found,
                            is_admin=g.identity.record.role == "admin")
@@ -167,6 +241,20 @@ HOSTS_SCHEMA = {
         "host": {"type": "string"}, "ok": {"type": "boolean"},
         "error": {"type": ["string", "null"]}, "age": {"type": "number"},
         "apps": {"type": "array"}, "k3s_nodes": {"type": "array"}}}}},
+}
+
+
+SERVICES_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "services": {"type": "array", "items": {"type": "object", "properties": {
+            "host": {"type": "string"}, "type": {"type": "string"}, "name": {"type": "string"},
+            "status": {"type": "string"}, "version": {"type": "string"},
+            "links": {"type": "array", "items": {"type": "string"}}}}},
+        "hosts": {"type": "array", "items": {"type": "object", "properties": {
+            "host": {"type": "string"}, "ok": {"type": "boolean"},
+            "error": {"type": ["string", "null"]}, "age": {"type": "number"},
+            "services": {"type": "array"}}}}},
 }
 
 
@@ -187,5 +275,10 @@ def api_blueprint() -> Blueprint:
               response_schema=HOSTS_SCHEMA, bp=api)
     def hosts_apps_api() -> Any:
         return answers_json(all_hosts(g.identity))
+
+    @endpoint("/hosts/services", "GET", "Every granted host's services, asked in parallel",
+              response_schema=SERVICES_SCHEMA, bp=api)
+    def hosts_services_api() -> Any:
+        return services_json(all_hosts(g.identity, fetch=host_services, key="hosts.services"))
 
     return api

@@ -45,7 +45,10 @@ def visible_counts(actor: Any, pruvon: Any) -> tuple[dict[str, int], list[str]]:
 
 
 def _html(counts: dict[str, int], errors: list[str]) -> str:
+    from flask import has_request_context, request
     from markupsafe import Markup
+
+    base = request.script_root if has_request_context() else ""  # ``/h/<host>`` elsewhere
 
     pills = Markup("").join(
         Markup('<span class="pill">{} {}</span>').format(kind, count)
@@ -54,8 +57,8 @@ def _html(counts: dict[str, int], errors: list[str]) -> str:
     problems = Markup("").join(
         Markup('<p class="flash flash-error">Dokku: {}</p>').format(e) for e in errors
     )
-    return str(Markup('<p class="services">{}</p>{}<p><a href="/services">All services →</a></p>')
-               .format(pills, problems))
+    return str(Markup('<p class="services">{}</p>{}<p><a href="{}/services">All services →</a></p>')
+               .format(pills, problems, base))
 
 
 def services_card(actor: Any, pruvon: Any) -> list[dict[str, Any]]:

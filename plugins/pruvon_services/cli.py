@@ -24,14 +24,22 @@ from typing import IO, Any
 import click
 
 from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
-from pruvon_core.cli_run import CliEnv, echo_lines, run_spec, typed_errors
-from pruvon_core.dokku import errors
+from pruvon_core.cli_run import (
+    CliEnv,
+    ask_every_host,
+    echo_lines,
+    fail_if_hosts_failed,
+    host_rows,
+    run_spec,
+    typed_errors,
+)
+from pruvon_core.dokku import client_for, errors, validate
 from pruvon_core.guard import Guard
 from pruvon_core.operations import Operation
 from pruvon_core.opspecs import OperationSpec
 from pruvon_core.permissions import SYSTEM
 from pruvon_services import operations as ops
-from pruvon_services.kinds import CREATE_FLAGS, UPGRADE_FLAGS, ServiceKind
+from pruvon_services.kinds import CREATE_FLAGS, UPGRADE_FLAGS, ServiceKind, available_kinds
 from pruvon_services.service import (
     ServicesError,
     check_name,
@@ -50,8 +58,8 @@ LIST_COLUMNS = ["type", "name", "status", "version", "exposed_ports", "links"]
 class Env(CliEnv):
     """What every command needs: config, client, state dir, guard, runner."""
 
-    def __init__(self, obj: CliContext) -> None:
-        super().__init__(obj)
+    def __init__(self, obj: CliContext, all_hosts_ok: bool = False) -> None:
+        super().__init__(obj, all_hosts_ok)
         self.guard = Guard(SYSTEM, self.config, self.state_dir,
                            extra={"os_user": self.os_user, "via": "cli"}).for_kind("service")
         self.deps = ops.ServicesDeps(self.client, self.state_dir,
@@ -157,7 +165,15 @@ def types_command(obj: CliContext, fmt: str) -> None:
 @pass_ctx
 @service_errors
 def list_command(obj: CliContext, kind: str | None, fmt: str) -> None:
-    """Every service with its status, version, exposed ports and linked apps."""
+    """Every service with its status, version, exposed ports and linked apps.
+
+    With `--host all` every host is asked at once (each row carries its
+    host); a host that fails or does not answer within its timeout is named
+    on stderr with its last good rows, and the exit is 5.
+    """
+    if obj.all_hosts:
+        list_all_hosts(Env(obj, all_hosts_ok=True), kind, fmt)
+        return
     env = Env(obj)
     kinds = [env.kind(kind)] if kind else env.deps.available()
     rows = [r.as_dict() for r in list_services(env.client, kinds)]
@@ -165,6 +181,42 @@ def list_command(obj: CliContext, kind: str | None, fmt: str) -> None:
         echo_json({"services": rows})
         return
     echo_table([{**r, "links": " ".join(r["links"])} for r in rows], LIST_COLUMNS)
+
+
+def list_all_hosts(env: Env, kind: str | None, fmt: str) -> None:
+    """``services list --host all``: every host in parallel, a timeout per host.
+
+    Per host: its installed kinds (``plugin:list``, cached), one ``<type>:list``
+    per kind and the two bulk reads of :func:`list_services`, whatever the
+    number of services.  ``--type`` names a kind: a host without its plugin
+    has no rows, and a type no answering host has is refused (exit 2).
+    """
+    wanted = check_type(kind) if kind else None
+
+    def fetch(host: str | None) -> dict[str, Any]:
+        client = client_for(env.config, host, env.state_dir)
+        kinds = available_kinds(client, _context())
+        chosen = [k for k in kinds if wanted in (None, k.name)]
+        return {"services": [r.as_dict() for r in list_services(client, chosen)],
+                "types": [k.name for k in kinds]}
+
+    answers = ask_every_host(env, fetch, key=f"services.list:{wanted or ''}")
+    if wanted and not any(a.ok and wanted in a.data["types"] for a in answers):
+        raise ServicesError(f"unknown service type {wanted!r}: no host has the {wanted} plugin")
+    rows = host_rows(answers, "services")
+    if fmt == "json":
+        echo_json({"services": rows, "hosts": [a.as_dict() for a in answers]})
+    else:
+        echo_table([{**r, "links": " ".join(r["links"])} for r in rows], ["host", *LIST_COLUMNS])
+    fail_if_hosts_failed(answers)
+
+
+def check_type(kind: str) -> str:
+    """A service type name by Dokku's rule, or a ServicesError (exit 2)."""
+    try:
+        return validate.service_type(kind)
+    except validate.InvalidName as exc:
+        raise ServicesError(str(exc)) from exc
 
 
 @services_group.command("info")

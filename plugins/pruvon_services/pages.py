@@ -51,8 +51,8 @@ def detail_form(view: Callable[..., Any]) -> Any:
 
 
 def op_page(op: Operation) -> Response:
-    kind_name = op.target.split(":", 1)[1]
-    return redirect(f"/services/{kind_name}/operations/{op.id}", 303)
+    kind, name = op_service(op)  # the target may carry its host (postgres/db@prod)
+    return redirect(f"/services/{kind}/{name}/operations/{op.id}", 303)
 
 
 # --------------------------------------------------------------------------- list

@@ -97,8 +97,9 @@ def start_import(kind: str, name: str) -> Any:
     except BaseException:
         source.close()
         raise
-    return jsonify({"task": op.id, "ws": f"/ws/services/import/{op.id}",
-                    "operation": f"/services/{facts.name}/{name}/operations/{op.id}"}), 202
+    base = request.script_root  # ``/h/<host>`` on another host: the links stay on it
+    return jsonify({"task": op.id, "ws": f"{base}/ws/services/import/{op.id}",
+                    "operation": f"{base}/services/{facts.name}/{name}/operations/{op.id}"}), 202
 
 
 def register(bp: Blueprint) -> None:

@@ -18,7 +18,7 @@ from pruvon_web.public import allowed, client_ip, web_state
 
 from pruvon_core.dokku.errors import ServiceNotFound
 from pruvon_core.guard import Guard
-from pruvon_core.hosts import op_target
+from pruvon_core.hosts import op_target, op_target_name
 from pruvon_core.operations import (
     Operation,
     OperationConflict,
@@ -147,5 +147,5 @@ def create_operation(op_id: str) -> Operation:
 
 
 def op_service(op: Operation) -> tuple[str, str]:
-    """``(type, name)`` of a services operation's target ``service:<type>/<name>``."""
-    return operations.split_target(op.target.removeprefix("service:"))
+    """``(type, name)`` of a services operation's target ``service:<type>/<name>[@host]``."""
+    return operations.split_target(op_target_name(op.target)[1])

@@ -43,6 +43,7 @@ from pruvon_web.public import (
     web_state,
 )
 
+from pruvon_core import hosts
 from pruvon_core.dokku import validate
 from pruvon_core.dokku.errors import DokkuError
 from pruvon_core.permissions import Resource
@@ -235,14 +236,14 @@ def admin_close(entry_id: str) -> Any:
 def menu_entries(pruvon: Any) -> list[dict[str, Any]]:
     """The menu: the admin list always (filtered by action), the host shell when on."""
     entries = [{"label": "Terminals", "href": "/settings/terminals", "order": 930,
-                "action": "terminals.admin"}]
+                "action": "terminals.admin", "host": False}]  # every host's terminals
     try:
         enabled = terminal_settings.load(pruvon.config).host_shell
     except terminal_settings.SettingsError:
         enabled = False  # a config error the pages will report
     if enabled:
         entries.append({"label": "Host shell", "href": "/host/terminal", "order": 940,
-                        "action": "host.terminal"})
+                        "action": "host.terminal", "host": False})  # Pruvon's own machine
     return entries
 
 
@@ -359,6 +360,13 @@ def _serve(ws: Any, target_name: str, app: str | None, service_type: str | None,
         registry.remove(entry.id)
 
 
+def _on_host(target: TerminalTarget, label: str) -> str:
+    """The label as the open-terminals list (every host's) shows it: ``… on prod`` for a
+    terminal on another Dokku host; the host shell is always Pruvon's own machine."""
+    host = hosts.current()
+    return f"{label} on {host}" if host and target.name != "host" else label
+
+
 def _run_session(ws: Any, state: WebState, identity: Any, target: TerminalTarget,
                  term_request: TerminalRequest, resource: Resource | None,
                  settings: terminal_settings.TerminalSettings, entry: Entry) -> None:
@@ -372,7 +380,7 @@ def _run_session(ws: Any, state: WebState, identity: Any, target: TerminalTarget
         return close(ws, exc.message)
     with _LIVE_LOCK:
         _LIVE.add(handle.pid)
-    entry = replace(entry, label=launch.label, leader_pid=handle.pid)
+    entry = replace(entry, label=_on_host(target, launch.label), leader_pid=handle.pid)
     registry.update(entry)
     action = target.action
     audit_event(identity.actor, f"{action}.start", resource or target.name, "ok",

@@ -14,12 +14,15 @@ ACTIONS = [
     Action("settings.write", "Change Pruvon settings from the web UI", False, None),
 ]
 
+# "host": False - the same page for every Dokku host: never under a /h/<host> prefix
 MENU = [
     {"label": "Dashboard", "href": "/", "order": 0, "action": "dashboard.read"},
-    {"label": "Users", "href": "/settings/users", "order": 900, "action": "users.read"},
-    {"label": "API keys", "href": "/settings/apikeys", "order": 910, "action": "apikeys.write"},
-    {"label": "Audit log", "href": "/logs", "order": 920, "action": "audit.read"},
-    {"label": "Account", "href": "/account", "order": 990, "action": None},
+    {"label": "Users", "href": "/settings/users", "order": 900, "action": "users.read",
+     "host": False},
+    {"label": "API keys", "href": "/settings/apikeys", "order": 910, "action": "apikeys.write",
+     "host": False},
+    {"label": "Audit log", "href": "/logs", "order": 920, "action": "audit.read", "host": False},
+    {"label": "Account", "href": "/account", "order": 990, "action": None, "host": False},
 ]
 
 

@@ -159,7 +159,8 @@ def client_for(config: Any, host: str | None, state_dir: Path,
     if found.timeout:
         options["timeout"] = found.timeout
     docker = DockerCli(list(found.docker)) if found.docker else None
-    return DokkuClient(remote_transport(found, state_dir), docker, **options)
+    return DokkuClient(remote_transport(found, state_dir), docker, docker_on_host=True,
+                       **options)
 
 
 __all__ = [

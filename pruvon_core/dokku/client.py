@@ -84,6 +84,7 @@ DOCKER_HINT = (
     "add the Pruvon user to the docker group (or set dokku.docker_command); until then "
     "the app list falls back to Dokku's slower ps:report"
 )
+SSH_DOCKER_HINT = "name a docker command for this host: hosts[].docker, e.g. ssh root@HOST docker"
 # the docker CLI's words when it cannot reach the daemon at all (group, socket, daemon down)
 DOCKER_UNREACHABLE = ("Cannot connect to the Docker daemon",
                       "permission denied while trying to connect to the Docker daemon")
@@ -114,11 +115,14 @@ class DokkuClient(HostCommands):
         max_concurrent_calls: int = MAX_CONCURRENT_CALLS,
         report_max_age: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        docker_on_host: bool = False,
     ) -> None:
         if max_concurrent_calls < 1:
             raise InvalidValue("max_concurrent_calls must be at least 1")
         self.transport = transport
-        self.docker = docker if transport.can_run_docker else None
+        # A local docker says nothing about a host reached over ssh; a docker command
+        # named for that very host (its ``hosts[].docker``) does: ``docker_on_host``.
+        self.docker = docker if transport.can_run_docker or docker_on_host else None
         self.timeout = timeout
         self.long_timeout = long_timeout
         self._clock = clock
@@ -280,6 +284,9 @@ class DokkuClient(HostCommands):
     # ----------------------------------------------------------------- the host's docker
     def _require_docker(self) -> None:
         if self.docker is None:
+            if self.transport.name == "ssh":  # another host: only its own docker command helps
+                raise DokkuUnavailable("docker is not reachable on this host: Dokku's ssh "
+                                       "interface runs no docker", SSH_DOCKER_HINT)
             raise DokkuUnavailable(f"the {self.transport.name} transport cannot run docker",
                                    DOCKER_HINT)
 

@@ -3,12 +3,14 @@ user scoped to one host - against hosts behind real sshd and a real gunicorn ser
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pruvon_testing.fixtures_sim import DokkuSim
 from pruvon_testing.fixtures_ssh import SSHD, SshDokkuHost, keygen
 from tests.apps.conftest import sim
 from tests.browser.test_apps_browser import page, sign_in  # noqa: F401 - page: a fixture
@@ -29,6 +31,8 @@ def server(tmp_path_factory: Any) -> Any:
     remote[0].sim.check("apps:create", "blog")
     remote[1].sim.check("apps:create", "blog")
     remote[1].sim.check("apps:create", "shop")
+    remote[1].sim.check("redis:create", "cache")
+    remote[1].sim.check("redis:link", "cache", "shop")
     entries = "".join(f"  - {{name: {h.name}, ssh: {h.target}, port: {h.port}, key: {key}}}\n"
                       for h in remote)
     running = start_server(base / "site", extra_config="hosts:\n" + entries)
@@ -37,6 +41,7 @@ def server(tmp_path_factory: Any) -> Any:
     text = running.config.read_text()  # alice: her apps on h1 only (re-read per request)
     running.config.write_text(text.replace("    can_create_apps: true\n",
                                            "    can_create_apps: true\n    hosts: [h1]\n", 1))
+    running.remote = remote
     yield running
     running.stop()
     for host in remote:
@@ -63,7 +68,8 @@ def test_switch_hosts_and_open_an_app_on_the_second_host(page: Any, server: Any)
     page.goto("/hosts")
     for name in ("local", "h1", "h2"):
         assert page.locator(f"section[data-host='{name}']").count() == 1
-    assert page.locator("section[data-host='h2'] a[href='/h/h2/apps/shop']").count() == 1
+    assert page.locator("section[data-host='h2'] table:not([data-host-services]) "
+                        "a[href='/h/h2/apps/shop']").count() == 1
     page.screenshot(path=str(SHOTS / "hosts-all.png"), full_page=True)
 
 
@@ -78,3 +84,29 @@ def test_a_user_scoped_to_one_host(page: Any, server: Any) -> None:  # noqa: F81
     page.goto("/hosts")
     assert page.locator("section[data-host]").count() == 1
     assert page.locator("section[data-host='h1']").count() == 1
+
+
+def test_all_hosts_services_and_a_service_action_on_the_second_host(page: Any,  # noqa: F811
+                                                                     server: Any) -> None:
+    sign_in(page, server, "admin")
+    page.goto("/hosts")
+    row = page.locator("section[data-host='h2'] [data-host-services] tr[data-service='redis/cache']")
+    assert row.count() == 1 and "shop" in row.inner_text()
+    assert page.locator("section[data-host='h1'] [data-host-services] tbody tr").inner_text() \
+        == "No services you may see."
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "hosts-all-services.png"), full_page=True)
+    row.locator("a[href='/h/h2/services/redis/cache']").click()
+    page.wait_for_url("**/h/h2/services/redis/cache")
+    page.click("#manage-form button[value=stop]")
+    page.wait_for_url(re.compile(r"/h/h2/services/redis/cache/operations/\w+$"))
+    finished = ", ".join(f"#op-status.op-{s}" for s in ("succeeded", "failed", "cancelled",
+                                                        "timed_out", "interrupted"))
+    page.wait_for_selector(finished, timeout=90000)
+    assert page.locator("#op-status").inner_text() == "succeeded"
+    page.click("#op-next a:has-text('All services')")
+    page.wait_for_url("**/h/h2/services")  # the operation page's links stay on h2
+    status = server.remote[1].sim.check("redis:info", "cache", "--status").strip()
+    assert status in (b"exited", b"missing", b"stopped"), status
+    code, _out, _err = DokkuSim(server.sim).run("redis:info", "cache")
+    assert code != 0  # nothing of the name on the default host: the stop went to h2

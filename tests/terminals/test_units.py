@@ -249,3 +249,18 @@ def test_service_console_target_for_the_services_plugin():
     assert launch.start(100, 30) == ("pty", ("postgres:connect", "blog-db"), 100, 30)
     with pytest.raises(TargetError, match="service name"):
         target.resource(TerminalRequest("service", service_type="postgres", service="-x"))
+
+
+def test_the_open_terminals_list_names_the_host_of_a_terminal_on_another_host():
+    """The admin list shows every host's terminals: ``blog`` on prod is not ``blog`` here."""
+    from pruvon_terminals.targets import AppShellTarget, HostTarget
+    from pruvon_terminals.web import _on_host
+
+    from pruvon_core import hosts
+
+    assert _on_host(AppShellTarget(), "enter blog web.1 bash") == "enter blog web.1 bash"
+    with hosts.using("prod"):
+        assert _on_host(AppShellTarget(), "enter blog web.1 bash") == \
+            "enter blog web.1 bash on prod"
+        # the host shell is Pruvon's own machine whatever page it was opened from
+        assert _on_host(HostTarget(), "host shell as root") == "host shell as root"
