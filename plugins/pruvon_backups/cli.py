@@ -172,7 +172,8 @@ def run_command(obj: CliContext, kind: str | None, name: str | None, rotation: s
         if fmt == "json":
             echo_json({"backup": record.as_dict(backup_config.host_name(pruvon, None))})
         else:
-            click.echo(f"backup {record.id}: {record.type} {record.service} "
+            on = f" on host {record.host}" if record.host else ""
+            click.echo(f"backup {record.id}: {record.type} {record.service}{on} "
                        f"({human(record.raw_size)} → {human(record.size)}) {record.path or record.key}")
         return
     if rotation is None:
@@ -249,12 +250,16 @@ def verify_command(obj: CliContext, backup_id: str, identity: Path | None, fmt: 
         sys.exit(EXIT_FAILED)
 
 
-def _confirm(kind: str, name: str) -> None:
-    """Ask the operator to type the service name; refuse when stdin is not a terminal."""
+def _confirm(kind: str, name: str, host: str) -> None:
+    """Ask the operator to type the service name; refuse when stdin is not a terminal.
+
+    ``host`` is the host's name (said when it is not the default one, ``''``).
+    """
+    where = f"{kind} service {name}" + (f" on host {host}" if host else "")
     if not sys.stdin.isatty():
-        raise CliError(f"restoring writes over {kind} service {name}: run on a terminal to "
+        raise CliError(f"restoring writes over {where}: run on a terminal to "
                        "confirm, or pass --yes", EXIT_INPUT)
-    typed = click.prompt(f"This replaces the data of {kind} service {name}. Type its name "
+    typed = click.prompt(f"This replaces the data of {where}. Type its name "
                          "to confirm", default="", show_default=False, err=True)
     if typed.strip() != name:
         raise CliError("the name did not match; nothing was restored", EXIT_INPUT)
@@ -277,7 +282,7 @@ def restore_command(obj: CliContext, backup_id: str, into: str | None, identity:
     pruvon = _context(obj)
     record = engine.of_acting_host(pruvon, backup_id)
     if not yes:
-        _confirm(record.type, into or record.service)
+        _confirm(record.type, into or record.service, record.host)
     bar = ProgressBar("restoring")
     try:
         result = engine.restore(pruvon, backup_id, into=into, identity=identity,

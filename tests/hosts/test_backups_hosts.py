@@ -96,6 +96,9 @@ def test_run_list_restore_round_trip_stays_on_each_host(three: Any) -> None:
     assert "Traceback" not in refused.stderr
     assert local.check("postgres:export", "db") == local_before
 
+    unconfirmed = cli("--host", "h1", "backup", "restore", str(theirs["id"]))  # no terminal
+    assert unconfirmed.returncode == 2
+    assert "postgres service db on host h1" in unconfirmed.stderr, unconfirmed.stderr
     one.check("postgres:connect", "db", stdin=b"INSERT INTO t VALUES ('h1 later');\n")
     assert one.check("postgres:export", "db") != h1_export
     restored = _json(cli("--host", "h1", "backup", "restore", str(theirs["id"]), "--yes",
