@@ -250,8 +250,9 @@ def store_stream(pruvon: Any, kind: str, name: str, rotation: str, chunks: Itera
                  encrypt: bool = True) -> BackupRecord:
     """Compress (and encrypt) ``chunks`` to every target; the first good copy's record.
 
-    The copies belong to the host acted on (:func:`acting_host`).  Used for service dumps and app snapshots alike.  Raises the export's error
-    (Dokku's text) or :class:`TargetWriteFailed` when no target stored it;
+    The copies belong to the host acted on (:func:`acting_host`), named in the
+    manifest too.  Used for service dumps and app snapshots alike.  Raises the
+    export's error (Dokku's text) or :class:`TargetWriteFailed` when no target stored it;
     when some targets stored it and others failed, the good copies stay and
     TargetWriteFailed names the failures.
     """
