@@ -135,3 +135,8 @@ def test_auto_backs_up_every_host_and_a_down_host_fails_alone(three: Any) -> Non
     only = cli("--host", "h1", "backup", "auto", "--format", "json")  # h1 done today: skipped
     assert [p["host"] for p in _json(only)["hosts"]] == ["h1"]
     assert _json(only)["ok"] == []
+
+    pruned = _json(cli("--host", "all", "backup", "prune", "--dry-run", "--format", "json"))
+    assert pruned == {"dry_run": True, "backups": []}  # each host's newest backup is kept
+    one_host = cli("--host", "all", "backup", "restore", str(parts["h1"]["ok"][0]), "--yes")
+    assert one_host.returncode == 2 and "name one host" in one_host.stderr
