@@ -144,7 +144,8 @@ class Runner:
         guard.record(action, target, "ok", phase="started", **call.audit)
         try:
             op = self.manager.start(spec.kind, hosts.op_target(spec.resource, target, self.guard.host), spec.steps(call),
-                                    lambda ctx: spec.run(call, ctx), actor=self.guard.actor.id,
+                                    functools.partial(_on_host, guard.host, spec, call),
+                                    actor=self.guard.actor.id,
                                     title=spec.title(call), on_finish=finished)
         except Exception as exc:  # busy target, disk full: the start has an outcome too
             guard.record(action, target, "failed", error=str(exc)[:500], **call.audit)
@@ -180,6 +181,14 @@ class Runner:
         if spec.background:
             return self.start(spec, target, params)
         return self.apply(spec, target, params)
+
+
+def _on_host(host: str | None, spec: OperationSpec, call: Call, ctx: Context) -> Any:
+    """Run a background operation on the host it was started on: its worker thread does not
+    inherit the request's host (code reaching ``pruvon.client()``, such as the safety backup
+    of a destroy, would otherwise act on the default host)."""
+    with hosts.using(host):
+        return spec.run(call, ctx)
 
 
 def step(ctx: Context | None, name: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint
 from pruvon_web.public import DOKKU_RESPONSES, body, endpoint
 
+from pruvon_backups import config as backup_config
 from pruvon_backups import engine, overview, specs
 from pruvon_backups.catalogue import BackupRecord
 from pruvon_backups.web import (
@@ -36,9 +37,14 @@ STARTED = {"202": "Operation started", "400": "Bad input",
            **DOKKU_RESPONSES}
 
 
+def default_host() -> str:
+    """The default host's name, which its backups (stored without one) carry in JSON."""
+    return backup_config.host_name(pruvon(), None)
+
+
 def detail(found: BackupRecord) -> dict[str, Any]:
     """The list keys plus where it is stored and what the manifest says."""
-    return {**found.as_dict(), "target": found.target, "key": found.key,
+    return {**found.as_dict(default_host()), "target": found.target, "key": found.key,
             "raw_size": found.raw_size, "error": found.error, "manifest": found.manifest}
 
 
@@ -53,8 +59,9 @@ def op_json(op: Operation) -> dict[str, Any]:
 def api_list() -> Any:
     context = pruvon()
     view = overview.overview(context, actor())
-    return {"backups": [{**b.as_dict(), "target": b.target} for b in view.backups],
-            "services": [row.as_dict() for row in view.rows],
+    default = default_host()
+    return {"backups": [{**b.as_dict(default), "target": b.target} for b in view.backups],
+            "services": [row.as_dict(default) for row in view.rows],
             "stale": len(view.stale), "errors": view.errors,
             "schedule": overview.schedule_view(context)}
 

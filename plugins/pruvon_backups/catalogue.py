@@ -26,6 +26,7 @@ DB_NAME = "backups.sqlite3"
 STATUSES = ("good", "failed", "running", "deleted")
 LIST_KEYS = ("id", "type", "service", "rotation", "path", "size", "sha256", "encrypted",
              "created", "status")
+DEFAULT_HOST = ""  # the ``host`` of the default host's rows (every row before issue 17)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS backups (
@@ -45,9 +46,9 @@ CREATE TABLE IF NOT EXISTS backups (
     error TEXT,
     manifest TEXT NOT NULL DEFAULT '{}',
     temp TEXT,
-    run_id INTEGER
+    run_id INTEGER,
+    host TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX IF NOT EXISTS backups_service ON backups (type, service, status);
 CREATE UNIQUE INDEX IF NOT EXISTS backups_key ON backups (target, key) WHERE status != 'deleted'
     AND status != 'failed';
 CREATE TABLE IF NOT EXISTS runs (
@@ -57,10 +58,28 @@ CREATE TABLE IF NOT EXISTS runs (
     trigger TEXT NOT NULL,
     rotation TEXT NOT NULL,
     status TEXT NOT NULL,
-    summary TEXT NOT NULL DEFAULT '{}'
+    summary TEXT NOT NULL DEFAULT '{}',
+    host TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS scanned (target TEXT PRIMARY KEY, root TEXT NOT NULL, at TEXT NOT NULL);
 """
+# Catalogues written before issue 17 have no ``host`` columns: added in place, their rows
+# (all of the default host, the only one there was) getting ``''``.
+MIGRATIONS = (("backups", "host", "ALTER TABLE backups ADD COLUMN host TEXT NOT NULL DEFAULT ''"),
+              ("runs", "host", "ALTER TABLE runs ADD COLUMN host TEXT NOT NULL DEFAULT ''"))
+INDEXES = """
+DROP INDEX IF EXISTS backups_service;
+CREATE INDEX IF NOT EXISTS backups_host_service ON backups (host, type, service, status);
+"""
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Bring a catalogue of any earlier schema to this one, keeping every row."""
+    for table, column, statement in MIGRATIONS:
+        columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in columns:
+            db.execute(statement)
+    db.executescript(INDEXES)
 
 
 def utcnow() -> datetime:
@@ -93,14 +112,25 @@ class BackupRecord:
     manifest: dict[str, Any] = field(default_factory=dict)
     temp: str | None = None
     run_id: int | None = None
+    host: str = DEFAULT_HOST  # the Dokku host of the service ('' = the default host)
 
     @property
     def created_at(self) -> datetime:
         return datetime.fromisoformat(self.created)
 
-    def as_dict(self) -> dict[str, Any]:
-        """Exactly the keys of ``pruvon backup list --format json``."""
-        return {key: getattr(self, key) for key in LIST_KEYS}
+    @property
+    def host_or_none(self) -> str | None:
+        """The host as :func:`pruvon_core.hosts.current` names it (``None``: the default)."""
+        return self.host or None
+
+    def as_dict(self, default_host: str | None = None) -> dict[str, Any]:
+        """Exactly the keys of ``pruvon backup list --format json``.
+
+        ``host`` is the host's name; the default host's rows are stored without
+        one (so renaming it keeps them) and shown as ``default_host``.
+        """
+        return {**{key: getattr(self, key) for key in LIST_KEYS},
+                "host": self.host or default_host}
 
 
 class Catalogue:
@@ -113,6 +143,7 @@ class Catalogue:
             os.close(open_private(self.path))
             with self._db() as db:
                 db.executescript(SCHEMA)
+                migrate(db)
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -166,11 +197,15 @@ class Catalogue:
 
     def list(self, type: str | None = None, service: str | None = None,
              status: str | None = None, target: str | None = None,
-             include_deleted: bool = False) -> list[BackupRecord]:
-        """Rows newest first, filtered; deleted ones only when asked."""
+             include_deleted: bool = False, host: str | None = None) -> list[BackupRecord]:
+        """Rows newest first, filtered; deleted ones only when asked.
+
+        ``host`` is a host's name or ``''`` for the default host; ``None``
+        means every host (only for what spans hosts: scans, all-hosts lists).
+        """
         where, args = [], []
         for column, value in (("type", type), ("service", service), ("status", status),
-                              ("target", target)):
+                              ("target", target), ("host", host)):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
@@ -183,9 +218,9 @@ class Catalogue:
         with self._db() as db:
             return [_record(row) for row in db.execute(sql, args)]
 
-    def last_good(self, type: str, service: str) -> BackupRecord | None:
-        """The newest good backup of one service, on any target."""
-        found = self.list(type=type, service=service, status="good")
+    def last_good(self, type: str, service: str, host: str = DEFAULT_HOST) -> BackupRecord | None:
+        """The newest good backup of one service of one host, on any target."""
+        found = self.list(type=type, service=service, status="good", host=host)
         return found[0] if found else None
 
     def find_key(self, target: str, key: str) -> BackupRecord | None:
@@ -200,11 +235,11 @@ class Catalogue:
         return self.list(status="running")
 
     # ------------------------------------------------------------------ runs
-    def start_run(self, trigger: str, rotation: str) -> int:
+    def start_run(self, trigger: str, rotation: str, host: str = DEFAULT_HOST) -> int:
         with self._db() as db:
             cursor = db.execute(
-                "INSERT INTO runs (started, trigger, rotation, status) VALUES (?, ?, ?, 'running')",
-                (iso(utcnow()), trigger, rotation))
+                "INSERT INTO runs (started, trigger, rotation, status, host) "
+                "VALUES (?, ?, ?, 'running', ?)", (iso(utcnow()), trigger, rotation, host))
             return int(cursor.lastrowid or 0)
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any]) -> None:
@@ -221,7 +256,8 @@ class Catalogue:
             return cursor.rowcount
 
     def runs(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Recent runs, newest first: ``id, started, finished, trigger, rotation, status, summary``."""
+        """Recent runs, newest first: ``id, started, finished, trigger, rotation, status, summary,
+        host``."""
         with self._db() as db:
             rows = db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         return [{**dict(row), "summary": json.loads(row["summary"] or "{}")} for row in rows]

@@ -6,6 +6,12 @@ every outcome is audited.  A progress bar goes to stderr on a terminal.
 
 Exit codes: 0 ok, 1 a backup/verify/Dokku failure, 2 bad input, 3 another
 backup run holds the lock.
+
+``--host NAME`` (the root option) picks the host: ``run``, ``list``,
+``verify``, ``restore``, ``download``, ``delete`` and ``prune`` act on that
+host's services and backups only (a backup of another host is refused,
+naming its host); ``auto`` and ``run`` without a service go through every
+host unless ``--host`` names one; ``list`` and ``prune`` take ``--host all``.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ from typing import Any
 
 import click
 
+from pruvon_backups import config as backup_config
 from pruvon_backups import engine, scan, schedule, snapshots
 from pruvon_backups.errors import BackupBusy
+from pruvon_core import hosts
 from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
 from pruvon_core.dokku import errors as dokku_errors
 from pruvon_core.errors import InputError
@@ -32,15 +40,26 @@ LIST_COLUMNS = ["id", "type", "service", "rotation", "created", "size", "status"
                 "path"]
 
 
-def _context(obj: CliContext) -> Any:
+def _context(obj: CliContext, all_hosts_ok: bool = False) -> Any:
     """The bound hook context, after the config was checked (clean error when invalid).
 
+    Its client is the ``--host`` host's (the root option made it the host acted
+    on, as for every command); ``--host all`` only where ``all_hosts_ok``.
     Without a config file the defaults apply (``backup_dir``, ``db_types`` …), as
     for the other commands run by root on a fresh host.
     """
+    if not all_hosts_ok:
+        obj.single_host()
     if obj.config_file.exists():
         obj.config()
     return get_plugin_manager().pruvon
+
+
+def _run_hosts(obj: CliContext) -> list[str | None] | None:
+    """The hosts a scheduled run covers: the one ``--host`` names, else every host."""
+    if obj.host is None or obj.all_hosts:
+        return None
+    return [hosts.current()]
 
 
 def _cli_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -107,11 +126,16 @@ def _print_summary(summary: dict[str, Any], fmt: str) -> None:
     if fmt == "json":
         echo_json(summary)
     else:
-        click.echo(f"rotation {summary['rotation']}: {len(summary['ok'])} backed up, "
-                   f"{len(summary['failed'])} failed, {len(summary['pruned'])} pruned")
+        several = len(summary["hosts"]) > 1
+        parts = summary["hosts"] if several else [summary]
+        for part in parts:
+            on = f"host {part['host']}, " if several else ""
+            click.echo(f"{on}rotation {summary['rotation']}: {len(part['ok'])} backed up, "
+                       f"{len(part['failed'])} failed, {len(part['pruned'])} pruned")
         for failure in summary["failed"]:
             where = f"{failure['type']} {failure['service']}" if failure["type"] else "listing"
-            click.echo(f"failed: {where}: {failure['error']}", err=True)
+            on = f"host {failure['host']}: " if several else ""
+            click.echo(f"failed: {on}{where}: {failure['error']}", err=True)
     if summary["failed"]:
         sys.exit(EXIT_FAILED)
 
@@ -135,7 +159,7 @@ def run_command(obj: CliContext, kind: str | None, name: str | None, rotation: s
     Without TYPE NAME and without --rotation this is 'pruvon backup auto'; with
     --rotation every service of backup.db_types is backed up in that rotation.
     """
-    pruvon = _context(obj)
+    pruvon = _context(obj, all_hosts_ok=not (kind or name))
     if kind and not name:
         raise CliError("give both TYPE and NAME (e.g. pruvon backup run postgres blog-db), "
                        "or neither to back up every due service", EXIT_INPUT)
@@ -146,16 +170,17 @@ def run_command(obj: CliContext, kind: str | None, name: str | None, rotation: s
         finally:
             bar.close()
         if fmt == "json":
-            echo_json({"backup": record.as_dict()})
+            echo_json({"backup": record.as_dict(backup_config.host_name(pruvon, None))})
         else:
-            click.echo(f"backup {record.id}: {record.type} {record.service} "
+            on = f" on host {record.host}" if record.host else ""
+            click.echo(f"backup {record.id}: {record.type} {record.service}{on} "
                        f"({human(record.raw_size)} → {human(record.size)}) {record.path or record.key}")
         return
     if rotation is None:
-        summary = schedule.run_due(pruvon, progress=_bar_for)
+        summary = schedule.run_due(pruvon, progress=_bar_for, on=_run_hosts(obj))
     else:
         summary = schedule.run_many(pruvon, lambda: schedule.all_services(pruvon), rotation,
-                                    "run", progress=_bar_for)
+                                    "run", progress=_bar_for, on=_run_hosts(obj))
     _print_summary(summary, fmt)
 
 
@@ -167,10 +192,12 @@ def auto_command(obj: CliContext, fmt: str) -> None:
     """The scheduled run (systemd pruvon-backup.timer): the rotation of the day, then prune.
 
     Monthly on backup.do_monthly, weekly on backup.do_weekly, else daily; a
-    service already backed up today is skipped.  Exit 1 if any service failed,
-    3 if another run is in progress.
+    service already backed up today is skipped.  Every configured host in turn
+    (--host NAME: that one only); a host that fails is reported and the others
+    go on.  Exit 1 if any service or host failed, 3 if another run is in progress.
     """
-    _print_summary(schedule.run_due(_context(obj), progress=_bar_for), fmt)
+    pruvon = _context(obj, all_hosts_ok=True)
+    _print_summary(schedule.run_due(pruvon, progress=_bar_for, on=_run_hosts(obj)), fmt)
 
 
 @backup_group.command("list")
@@ -183,16 +210,21 @@ def auto_command(obj: CliContext, fmt: str) -> None:
 @_cli_errors
 def list_command(obj: CliContext, kind: str | None, service: str | None, rescan: bool,
                  fmt: str) -> None:
-    """Every backup in the catalogue, newest first (deleted ones left out)."""
-    pruvon = _context(obj)
+    """Every backup of the host in the catalogue, newest first (deleted ones left out).
+
+    With --host all, every host's (each row naming its host).
+    """
+    pruvon = _context(obj, all_hosts_ok=True)
     scan.rescan(pruvon, force=rescan)
-    records = engine.catalogue(pruvon).list(type=kind, service=service)
+    host = None if obj.all_hosts else engine.acting_host()
+    records = engine.catalogue(pruvon).list(type=kind, service=service, host=host)
+    default = backup_config.host_name(pruvon, None)
     if fmt == "json":
-        echo_json({"backups": [r.as_dict() for r in records]})
+        echo_json({"backups": [r.as_dict(default) for r in records]})
         return
-    rows = [{**r.as_dict(), "size": human(r.size), "path": r.path or f"{r.target}:{r.key}"}
-            for r in records]
-    echo_table(rows, LIST_COLUMNS)
+    rows = [{**r.as_dict(default), "size": human(r.size),
+             "path": r.path or f"{r.target}:{r.key}"} for r in records]
+    echo_table(rows, (["host"] if obj.all_hosts else []) + LIST_COLUMNS)
 
 
 @backup_group.command("verify")
@@ -204,7 +236,8 @@ def list_command(obj: CliContext, kind: str | None, service: str | None, rescan:
 @_cli_errors
 def verify_command(obj: CliContext, backup_id: str, identity: Path | None, fmt: str) -> None:
     """Re-read a backup: sha256, decryption, decompression, the dump's header. Exit 1 if bad."""
-    result = engine.verify(_context(obj), backup_id, identity)
+    pruvon = _context(obj)
+    result = engine.verify(pruvon, engine.of_acting_host(pruvon, backup_id).id, identity)
     if fmt == "json":
         echo_json({"verify": result.as_dict()})
     elif result.ok:
@@ -217,12 +250,16 @@ def verify_command(obj: CliContext, backup_id: str, identity: Path | None, fmt: 
         sys.exit(EXIT_FAILED)
 
 
-def _confirm(kind: str, name: str) -> None:
-    """Ask the operator to type the service name; refuse when stdin is not a terminal."""
+def _confirm(kind: str, name: str, host: str) -> None:
+    """Ask the operator to type the service name; refuse when stdin is not a terminal.
+
+    ``host`` is the host's name (said when it is not the default one, ``''``).
+    """
+    where = f"{kind} service {name}" + (f" on host {host}" if host else "")
     if not sys.stdin.isatty():
-        raise CliError(f"restoring writes over {kind} service {name}: run on a terminal to "
+        raise CliError(f"restoring writes over {where}: run on a terminal to "
                        "confirm, or pass --yes", EXIT_INPUT)
-    typed = click.prompt(f"This replaces the data of {kind} service {name}. Type its name "
+    typed = click.prompt(f"This replaces the data of {where}. Type its name "
                          "to confirm", default="", show_default=False, err=True)
     if typed.strip() != name:
         raise CliError("the name did not match; nothing was restored", EXIT_INPUT)
@@ -243,9 +280,9 @@ def restore_command(obj: CliContext, backup_id: str, into: str | None, identity:
                     no_safety: bool, yes: bool, fmt: str) -> None:
     """Verify a backup, then import it into its service (or a new one with --into)."""
     pruvon = _context(obj)
-    record = engine.catalogue(pruvon).get(int(backup_id)) if backup_id.isdigit() else None
-    if record is not None and not yes:
-        _confirm(record.type, into or record.service)
+    record = engine.of_acting_host(pruvon, backup_id)
+    if not yes:
+        _confirm(record.type, into or record.service, record.host)
     bar = ProgressBar("restoring")
     try:
         result = engine.restore(pruvon, backup_id, into=into, identity=identity,
@@ -269,6 +306,7 @@ def restore_command(obj: CliContext, backup_id: str, into: str | None, identity:
 def delete_command(obj: CliContext, backup_id: str, yes: bool) -> None:
     """Delete a backup's file (its catalogue row stays, marked deleted)."""
     pruvon = _context(obj)
+    engine.of_acting_host(pruvon, backup_id)
     if not yes and not click.confirm(f"Delete backup {backup_id}?", err=True):
         raise CliError("nothing was deleted", EXIT_INPUT)
     record = engine.delete(pruvon, backup_id)
@@ -284,11 +322,14 @@ def prune_command(obj: CliContext, dry_run: bool, fmt: str) -> None:
     """Apply retention (keep_daily_days, keep_weekly_num, keep_monthly_num per target).
 
     The newest good backup of each service is never deleted; manual and
-    safety backups are kept until deleted by hand.
+    safety backups are kept until deleted by hand.  The --host host's backups
+    (--host all: every host's), each host's services counted apart.
     """
-    records = engine.prune(_context(obj), dry_run=dry_run)
+    pruvon = _context(obj, all_hosts_ok=True)
+    records = engine.prune(pruvon, dry_run=dry_run, every_host=obj.all_hosts)
     if fmt == "json":
-        echo_json({"dry_run": dry_run, "backups": [r.as_dict() for r in records]})
+        default = backup_config.host_name(pruvon, None)
+        echo_json({"dry_run": dry_run, "backups": [r.as_dict(default) for r in records]})
         return
     verb = "would delete" if dry_run else "deleted"
     for record in records:
@@ -305,7 +346,8 @@ def prune_command(obj: CliContext, dry_run: bool, fmt: str) -> None:
 @_cli_errors
 def download_command(obj: CliContext, backup_id: str, output: Path) -> None:
     """Copy a backup's stored bytes (compressed, encrypted as stored) to a file."""
-    chunks = engine.open_download(_context(obj), backup_id)
+    pruvon = _context(obj)
+    chunks = engine.open_download(pruvon, engine.of_acting_host(pruvon, backup_id).id)
     if str(output) == "-":
         for chunk in chunks:
             sys.stdout.buffer.write(chunk)
@@ -330,7 +372,9 @@ def download_command(obj: CliContext, backup_id: str, output: Path) -> None:
 def restore_snapshot_command(obj: CliContext, backup_id: str, app: str | None,
                              identity: Path | None, fmt: str) -> None:
     """Recreate an app from a configuration snapshot (pruvon backup list --type app)."""
-    result = snapshots.restore_snapshot(_context(obj), backup_id, app=app, identity=identity)
+    pruvon = _context(obj)
+    result = snapshots.restore_snapshot(pruvon, engine.of_acting_host(pruvon, backup_id).id,
+                                        app=app, identity=identity)
     if fmt == "json":
         echo_json({"restore_snapshot": result})
         return
@@ -345,9 +389,10 @@ def restore_snapshot_command(obj: CliContext, backup_id: str, app: str | None,
 @_cli_errors
 def snapshot_command(obj: CliContext, app: str, fmt: str) -> None:
     """Store a configuration snapshot of an app on the backup targets now."""
-    record = snapshots.capture(_context(obj), app)
+    pruvon = _context(obj)
+    record = snapshots.capture(pruvon, app)
     if fmt == "json":
-        echo_json({"backup": record.as_dict()})
+        echo_json({"backup": record.as_dict(backup_config.host_name(pruvon, None))})
     else:
         click.echo(f"snapshot {record.id} of {app}: {record.path or record.key}")
 

@@ -15,6 +15,7 @@ from pruvon_backups import crypto
 from pruvon_backups.errors import BackupError
 from pruvon_backups.settings import backup_settings
 from pruvon_backups.targets import KEEP_KEYS, LocalTarget, Target
+from pruvon_core import hosts
 from pruvon_core.dokku import client_from_config
 from pruvon_core.registry import backup_targets
 
@@ -44,6 +45,22 @@ def client(pruvon: Any) -> Any:
     if id(pruvon) not in _bare_clients:
         _bare_clients[id(pruvon)] = client_from_config(None)
     return _bare_clients[id(pruvon)]
+
+
+def configured_hosts(pruvon: Any) -> list[str | None]:
+    """Every host of the config in its order, as :func:`hosts.current` names them
+    (``None``: the default host, the only one without a config file)."""
+    if not has_config(pruvon):
+        return [None]
+    return [None if host.default else host.name
+            for host in hosts.hosts_from_config(pruvon.config).values()]
+
+
+def host_name(pruvon: Any, host: str | None) -> str:
+    """A host's name for people and JSON (the default host's configured name)."""
+    if host:
+        return host
+    return hosts.default_name(pruvon.config if has_config(pruvon) else None)
 
 
 def retention(section: dict[str, Any], target: Any) -> dict[str, int]:

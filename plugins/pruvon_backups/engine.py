@@ -9,6 +9,12 @@ audited (``backups.run``, ``backups.restore`` …), which also sends it through
 
 Functions take the hook context ``pruvon`` (config, Dokku client, state dir)
 so the CLI, the web UI and other plugins share one implementation.
+
+Several hosts (issue 17): a run backs up a service of the host acted on
+(:func:`pruvon_core.hosts.current`, set by ``--host`` or ``/h/<host>``) and its
+rows and keys carry that host; verify, restore, delete and download act on
+the host the backup belongs to, whatever host the caller acts on, so a
+backup of ``db`` on one host is never imported into ``db`` on another.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from pruvon_backups.pipeline import (
     store,
 )
 from pruvon_backups.targets import Target
-from pruvon_core import __version__, audit
+from pruvon_core import __version__, audit, hosts
 from pruvon_core.dokku import validate
 from pruvon_core.dokku.errors import DokkuError
 from pruvon_core.permissions import SYSTEM
@@ -48,6 +54,21 @@ HEADER_BYTES = formats.HEADER_BYTES
 
 
 # --------------------------------------------------------------------------- plumbing
+def acting_host() -> str:
+    """The catalogue's ``host`` of the host acted on now (``''``: the default host)."""
+    return hosts.current() or ""
+
+
+def service_label(kind: str, name: str, host: str = "") -> str:
+    """An audit target: ``postgres:db`` on the default host, ``postgres:db@prod`` elsewhere."""
+    return f"{kind}:{name}@{host}" if host else f"{kind}:{name}"
+
+
+def on_host(record: BackupRecord) -> Any:
+    """Act on the backup's own host inside the block (its client, guard, audit)."""
+    return hosts.using(record.host_or_none)
+
+
 def catalogue(pruvon: Any) -> Catalogue:
     """The catalogue of this host (``<state_dir>/backups.sqlite3``)."""
     return Catalogue(pruvon.state_dir)
@@ -66,6 +87,21 @@ def _record(cat: Catalogue, backup_id: int | str) -> BackupRecord:
     record = cat.get(number)
     if record is None:
         raise BackupNotFound(f"no backup with id {number}")
+    return record
+
+
+def of_acting_host(pruvon: Any, backup_id: int | str) -> BackupRecord:
+    """A backup of the host acted on (``--host``); BackupError naming its host otherwise.
+
+    Backup ids are one sequence over every host: without this check, ``pruvon
+    --host staging backup restore 12`` could act on a backup of ``prod``.
+    """
+    record = _record(catalogue(pruvon), backup_id)
+    if record.host != acting_host():
+        owner = backup_config.host_name(pruvon, record.host_or_none)
+        here = backup_config.host_name(pruvon, hosts.current())
+        raise BackupError(f"backup {record.id} is a backup of host {owner}, not of {here}: "
+                          f"run the command with --host {owner}")
     return record
 
 
@@ -122,12 +158,13 @@ class _Copy:
 
 
 def _unique_key(cat: Catalogue, target: Target, kind: str, rotation: str, name: str,
-                when: datetime, encrypted: bool) -> str:
-    """Pruvon's key for this run; ``_2``, ``_3`` … when that minute's name is taken."""
+                when: datetime, encrypted: bool, host: str) -> str:
+    """Pruvon's key for this run (under ``hosts/<host>/`` for another host than the
+    default one); ``_2``, ``_3`` … when that minute's name is taken."""
     for serial in range(1, 1000):
         file_name = layout.file_name(name, kind, rotation, when, compressed=True,
                                      encrypted=encrypted, serial=serial)
-        key = layout.key_for(kind, rotation, name, file_name)
+        key = layout.key_for(kind, rotation, name, file_name, host)
         if not target.exists(key) and cat.find_key(target.name, key) is None:
             return key
     raise BackupError(f"too many backups of {kind} {name} in one minute")
@@ -138,12 +175,14 @@ def _open_copies(cat: Catalogue, run_targets: list[Target], kind: str, name: str
                  run_id: int | None) -> tuple[list[_Copy], list[str]]:
     """A writer and a ``running`` row per target; targets that cannot open are failures."""
     copies, failures = [], []
+    host = acting_host()
     for target in run_targets:
         common = dict(type=kind, service=name, rotation=rotation, target=target.name,
-                      encrypted=encrypted, created=iso(when), run_id=run_id)
+                      encrypted=encrypted, created=iso(when), run_id=run_id, host=host)
         key = ""
         try:  # an unreachable target fails already when asked whether a key exists
-            key = _unique_key(cat, target, kind, rotation, name, when.astimezone(), encrypted)
+            key = _unique_key(cat, target, kind, rotation, name, when.astimezone(), encrypted,
+                              host)
             common["key"] = key
             writer = target.open_writer(key)
         except Exception as exc:  # a target that cannot open is that target's failure
@@ -211,8 +250,9 @@ def store_stream(pruvon: Any, kind: str, name: str, rotation: str, chunks: Itera
                  encrypt: bool = True) -> BackupRecord:
     """Compress (and encrypt) ``chunks`` to every target; the first good copy's record.
 
-    Used for service dumps and app snapshots alike.  Raises the export's error
-    (Dokku's text) or :class:`TargetWriteFailed` when no target stored it;
+    The copies belong to the host acted on (:func:`acting_host`), named in the
+    manifest too.  Used for service dumps and app snapshots alike.  Raises the
+    export's error (Dokku's text) or :class:`TargetWriteFailed` when no target stored it;
     when some targets stored it and others failed, the good copies stay and
     TargetWriteFailed names the failures.
     """
@@ -244,7 +284,7 @@ def store_stream(pruvon: Any, kind: str, name: str, rotation: str, chunks: Itera
         **manifest, "service": name, "kind": kind, "rotation": rotation, "created": iso(when),
         "raw_size": source.raw, "size": sink.size, "sha256": sink.sha256.hexdigest(),
         "compression": "zstd", "compression_level": section["compression_level"],
-        "encrypted": bool(to),
+        "encrypted": bool(to), "host": acting_host() or None,
         "recipients": [crypto.fingerprint(t) for t in texts],
         "duration_seconds": round(time.monotonic() - started, 3),
         "pruvon_version": __version__,
@@ -267,9 +307,13 @@ def run_backup(pruvon: Any, kind: str, name: str, rotation: str = "manual",
     ``backups.run`` with the outcome, whatever it is.
     """
     kind, name = validate.service_type(kind), validate.service_name(name)
+    if kind == layout.HOSTS_DIR:  # the directory of the other hosts' trees, never a type
+        raise BackupError(f"{kind!r} cannot be backed up: it names the backup tree's "
+                          "per-host directory")
     if rotation not in layout.ROTATIONS:
         raise BackupError(f"rotation must be one of {', '.join(layout.ROTATIONS)}, not {rotation!r}")
     cat = catalogue(pruvon)
+    label = service_label(kind, name, acting_host())
     with run_lock(pruvon.state_dir, cat):
         client = backup_config.client(pruvon)
         try:
@@ -280,11 +324,11 @@ def run_backup(pruvon: Any, kind: str, name: str, rotation: str = "manual",
                 record = store_stream(pruvon, kind, name, rotation, stream.chunks(CHUNK), manifest,
                                       progress, now, run_id)
         except Exception as exc:
-            audit_outcome(pruvon, actor, "backups.run", f"{kind}:{name}", "failed", rotation=rotation,
-                   error=str(exc))
+            audit_outcome(pruvon, actor, "backups.run", label, "failed", rotation=rotation,
+                          error=str(exc))
             raise
-    audit_outcome(pruvon, actor, "backups.run", f"{kind}:{name}", "ok", rotation=rotation, id=record.id,
-           size=record.size, sha256=record.sha256)
+    audit_outcome(pruvon, actor, "backups.run", label, "ok", rotation=rotation, id=record.id,
+                  size=record.size, sha256=record.sha256)
     return record
 
 
@@ -368,8 +412,9 @@ def verify(pruvon: Any, backup_id: int | str, identity: Any = None,
         result.ok, result.problem = False, str(exc)
     cat.update(record.id, manifest={**record.manifest, "verified": {
         "at": iso(utcnow()), "ok": result.ok, "problem": result.problem}})
-    audit_outcome(pruvon, actor, "backups.verify", f"{record.type}:{record.service}",
-           "ok" if result.ok else "failed", id=record.id, problem=result.problem)
+    audit_outcome(pruvon, actor, "backups.verify",
+                  service_label(record.type, record.service, record.host),
+                  "ok" if result.ok else "failed", id=record.id, problem=result.problem)
     return result
 
 
@@ -415,10 +460,19 @@ def restore(pruvon: Any, backup_id: int | str, into: str | None = None, identity
             actor: Any = None) -> RestoreResult:
     """Verify a backup, then stream it into ``<type>:import`` (or a new service ``into``).
 
-    Over an existing service a safety backup of its current data is taken
-    first unless ``safety`` is False.  Dokku's error propagates as the
-    DokkuError it raised; nothing is imported when verification fails.
+    On the host the backup belongs to (its client, its safety backup), not
+    the one the caller acts on.  Over an existing service a safety backup of
+    its current data is taken first unless ``safety`` is False.  Dokku's
+    error propagates as the DokkuError it raised; nothing is imported when
+    verification fails.
     """
+    record, _target = stored(pruvon, catalogue(pruvon), backup_id)
+    with on_host(record):
+        return _restore_on_host(pruvon, record.id, into, identity, safety, progress, actor)
+
+
+def _restore_on_host(pruvon: Any, backup_id: int, into: str | None, identity: Any,
+                     safety: bool, progress: Progress | None, actor: Any) -> RestoreResult:
     cat = catalogue(pruvon)
     record, target = stored(pruvon, cat, backup_id)
     if record.type == "app":
@@ -432,7 +486,7 @@ def restore(pruvon: Any, backup_id: int | str, into: str | None = None, identity
     if not checked.ok:
         raise VerifyFailed(f"backup {record.id} failed verification, nothing was restored: "
                            f"{checked.problem}")
-    label = f"{record.type}:{into or record.service}"
+    label = service_label(record.type, into or record.service, record.host)
     try:
         name, created, safety_id = _restore_target(pruvon, record, into, safety, actor)
         total = checked.raw_size
@@ -497,8 +551,9 @@ def delete(pruvon: Any, backup_id: int | str, actor: Any = None) -> BackupRecord
     if record.status == "deleted":
         raise BackupError(f"backup {record.id} is already deleted")
     deleted = _remove(cat, record, targets(pruvon).get(record.target), "deleted by request")
-    audit_outcome(pruvon, actor, "backups.delete", f"{record.type}:{record.service}", "ok", id=record.id,
-           key=record.key)
+    audit_outcome(pruvon, actor, "backups.delete",
+                  service_label(record.type, record.service, record.host), "ok", id=record.id,
+                  key=record.key)
     return deleted
 
 
@@ -522,23 +577,29 @@ def _expired(records: list[BackupRecord], keep: dict[str, int], now: datetime) -
 
 
 def prune(pruvon: Any, dry_run: bool = True, now: datetime | None = None,
-          actor: Any = None) -> list[BackupRecord]:
-    """What retention removes (per target, per service); removed unless ``dry_run``."""
+          actor: Any = None, every_host: bool = False) -> list[BackupRecord]:
+    """What retention removes (per target, per host, per service); removed unless ``dry_run``.
+
+    The host acted on only, unless ``every_host``: ``db`` on one host and
+    ``db`` on another are two services, each keeping its own backups.
+    """
     section = backup_config.settings(pruvon)
     now = now or utcnow()
     cat = catalogue(pruvon)
     doomed: list[BackupRecord] = []
+    host = None if every_host else acting_host()
     for target in backup_config.configured_targets(pruvon, section):
         keep = backup_config.retention(section, target)
-        groups: dict[tuple[str, str], list[BackupRecord]] = {}
-        for record in cat.list(status="good", target=target.name):
+        groups: dict[tuple[str, str, str], list[BackupRecord]] = {}
+        for record in cat.list(status="good", target=target.name, host=host):
             if record.type != "app":
-                groups.setdefault((record.type, record.service), []).append(record)
+                groups.setdefault((record.host, record.type, record.service), []).append(record)
         for records in groups.values():
             for record in _expired(records, keep, now):
                 doomed.append(record)
                 if not dry_run:
                     _remove(cat, record, target, "removed by retention")
     if not dry_run and doomed:
-        audit_outcome(pruvon, actor, "backups.prune", None, "ok", removed=[r.id for r in doomed])
+        audit_outcome(pruvon, actor, "backups.prune", None, "ok", removed=[r.id for r in doomed],
+                      **({"host": host} if host else {}))
     return doomed

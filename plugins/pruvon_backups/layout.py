@@ -13,6 +13,13 @@ over each file (``.gz``); Pruvon-the-Python-port adds ``.zst`` when
 compressed and ``.age`` when encrypted.  ``<ext>`` is ``dump`` (postgres),
 ``sql`` (mysql, mariadb), ``rdb`` (redis), ``archive`` (mongo), ``json``
 (app configuration snapshots) and ``dump`` for any other kind.
+
+Several hosts (issue 17): the default host keeps exactly this tree; another
+host's files go under ``hosts/<host>/<type>/<rotation>/<service>/<file>``.
+``hosts`` is no Dokku datastore, and Pruvon's scanner reads only the
+``<db_type>`` directories of ``backup.db_types``, so it never takes that
+subtree for a service type; the same key names the object on an off-site
+target (S3 …), so every copy says which host it came from.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from pruvon_core.hosts import HOST_NAME_RE
 
 SCHEDULED = ("daily", "weekly", "monthly")
 ROTATIONS = (*SCHEDULED, "manual", "safety")
@@ -62,8 +71,13 @@ def file_name(service: str, kind: str, rotation: str, when: datetime,
     return base + (".zst" if compressed else "") + (".age" if encrypted else "")
 
 
-def key_for(kind: str, rotation: str, service: str, name: str) -> str:
-    return f"{kind}/{rotation}/{service}/{name}"
+HOSTS_DIR = "hosts"
+
+
+def key_for(kind: str, rotation: str, service: str, name: str, host: str = "") -> str:
+    """Where a file goes: Pruvon's tree for the default host (``''``), a host's subtree else."""
+    key = f"{kind}/{rotation}/{service}/{name}"
+    return f"{HOSTS_DIR}/{host}/{key}" if host else key
 
 
 def rotation_of_day(when: datetime, do_weekly: int, do_monthly: int) -> str:
@@ -89,12 +103,19 @@ class ParsedKey:
     created: datetime
     compression: str
     encrypted: bool
+    host: str = ""  # '' for Pruvon's tree (the default host), the name under hosts/ else
 
 
 def parse_key(key: str) -> ParsedKey | None:
-    """Read ``<type>/<rotation>/<service>/<file>``; None for anything else (manifests too)."""
+    """Read ``[hosts/<host>/]<type>/<rotation>/<service>/<file>``; None for anything else
+    (manifests, or a ``hosts/`` entry whose name is no host name)."""
     parts = key.split("/")
-    if len(parts) != 4 or parts[1] not in ROTATIONS:
+    host = ""
+    if len(parts) == 6 and parts[0] == HOSTS_DIR:
+        if not HOST_NAME_RE.fullmatch(parts[1]):
+            return None
+        host, parts = parts[1], parts[2:]
+    if len(parts) != 4 or parts[1] not in ROTATIONS or parts[0] == HOSTS_DIR:
         return None
     kind, rotation, service, name = parts
     match = _NAME_RE.match(name)
@@ -108,7 +129,7 @@ def parse_key(key: str) -> ParsedKey | None:
         if suffix in suffixes:
             compression = name_
     return ParsedKey(kind, rotation, service, created.astimezone(), compression,
-                     suffixes.endswith(".age"))
+                     suffixes.endswith(".age"), host)
 
 
 def describe(parsed: ParsedKey) -> dict[str, Any]:

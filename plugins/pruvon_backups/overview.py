@@ -8,6 +8,10 @@ sees only backups of services (``services.read``) and apps (``apps.read``)
 granted to them (the backup actions checked on each service), so a ``routes: [/backups]`` grant never reveals other
 services' names.  Cost: the catalogue (one SQLite read) and one
 ``<type>:list`` per backed-up kind, whatever the number of services.
+
+Per host (issue 17): everything here is the host acted on (``/h/<host>``),
+its catalogue rows only, each permission checked on that host, so a grant
+of ``db`` on one host never shows ``db``'s backups of another.
 """
 
 from __future__ import annotations
@@ -30,16 +34,19 @@ WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "S
             "Sunday")
 
 
-def may_see(pruvon: Any, actor: Any, kind: str, name: str, action: str = "backups.read") -> bool:
-    """Whether ``actor`` may perform ``action`` on backups of ``kind`` ``name``.
+def may_see(pruvon: Any, actor: Any, kind: str, name: str, action: str = "backups.read",
+            host: str | None = None) -> bool:
+    """Whether ``actor`` may perform ``action`` on backups of ``kind`` ``name`` of ``host``
+    (a catalogue ``host``: ``''`` the default host; ``None`` the host acted on).
 
     The backup actions are checked on the service (or, for a configuration
-    snapshot, the app): a ``routes: [/backups]`` grant covers only the
-    services the user is granted.
+    snapshot, the app) on its host: a ``routes: [/backups]`` grant covers only
+    the services the user is granted, on the hosts they are granted.
     """
+    on = None if host is None else backup_config.host_name(pruvon, host or None)
     if kind == "app":
-        return pruvon.allowed(actor, action, Resource("app", name))
-    return pruvon.allowed(actor, action, Resource("service", name, kind))
+        return pruvon.allowed(actor, action, Resource("app", name, host=on))
+    return pruvon.allowed(actor, action, Resource("service", name, kind, host=on))
 
 
 @dataclass
@@ -60,11 +67,11 @@ class ServiceRow:
         limit = (SCHEDULE_INTERVAL * STALE_FACTOR).total_seconds()
         return self.exists and (self.age is None or self.age > limit)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, default_host: str | None = None) -> dict[str, Any]:
         good = self.last_good
         return {"type": self.type, "service": self.service, "exists": self.exists,
                 "stale": self.stale, "good_backups": self.count,
-                "last_good": good.as_dict() if good else None,
+                "last_good": good.as_dict(default_host) if good else None,
                 "last_good_age_seconds": None if self.age is None else int(self.age),
                 "latest_status": self.latest.status if self.latest else None,
                 "latest_error": self.latest.error if self.latest else None}
@@ -85,14 +92,16 @@ class Overview:
 
 def visible_backups(pruvon: Any, actor: Any, type: str | None = None,
                     service: str | None = None) -> list[BackupRecord]:
-    """Catalogue rows (newest first, deleted left out) of what ``actor`` may see."""
-    records = engine.catalogue(pruvon).list(type=type, service=service)
+    """Catalogue rows of the host acted on (newest first, deleted left out) that ``actor``
+    may see."""
+    records = engine.catalogue(pruvon).list(type=type, service=service,
+                                            host=engine.acting_host())
     allowed: dict[tuple[str, str], bool] = {}
     shown = []
     for record in records:
         key = (record.type, record.service)
         if key not in allowed:
-            allowed[key] = may_see(pruvon, actor, *key)
+            allowed[key] = may_see(pruvon, actor, *key, host=record.host)
         if allowed[key]:
             shown.append(record)
     return shown

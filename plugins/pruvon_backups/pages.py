@@ -23,6 +23,7 @@ from pruvon_backups.web import (
     guard,
     manager,
     not_found,
+    on_this_host,
     pruvon,
     record,
     runner,
@@ -63,7 +64,7 @@ def render_list(status: int = 200, **_: Any) -> tuple[Any, int]:
     context = pruvon()
     view = overview.overview(context, actor())
     running = [op for op in manager().store.list(active=True) if op.kind in (
-        specs.RUN.kind, specs.RESTORE.kind)]
+        specs.RUN.kind, specs.RESTORE.kind) and on_this_host(op)]
     return render_template(
         "backups/list.html", view=view, schedule=overview.schedule_view(context),
         can={a: allowed(a) for a in CAN}, running=running, age=overview.human_age,

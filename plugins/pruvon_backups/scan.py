@@ -6,6 +6,9 @@ can be verified (against later damage), downloaded and restored.  A file
 with a manifest beside it (written by this engine) gets its recorded sha256
 and sizes back from the manifest.  Run once per target root, and again on
 ``pruvon backup list --rescan``, which also marks rows whose file is gone.
+
+A file's host is its place in the tree: Pruvon's ``<type>/…`` tree is the
+default host's, ``hosts/<host>/<type>/…`` that host's (see ``layout.py``).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def _catalogue_file(cat: Catalogue, target: LocalTarget, key: str,
         manifest = {"imported": "pruvon" if manifest is None else "manifest does not match",
                     "compression": parsed.compression, "encrypted": parsed.encrypted}
     return cat.add(type=parsed.kind, service=parsed.service, rotation=parsed.rotation,
-                   target=target.name, key=key, path=str(target.local_path(key)),
+                   host=parsed.host, target=target.name, key=key, path=str(target.local_path(key)),
                    size=hashing.size, raw_size=manifest.get("raw_size"), sha256=sha256,
                    encrypted=parsed.encrypted, created=iso(parsed.created), status="good",
                    manifest=manifest)

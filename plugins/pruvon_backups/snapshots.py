@@ -53,16 +53,17 @@ def capture(pruvon: Any, app: str, rotation: str = "manual", now: datetime | Non
     if texts:
         data = _seal_env(data, texts)
     body = json.dumps(data, indent=2, sort_keys=True).encode()
+    label = engine.service_label("app", app, engine.acting_host())
     with run_lock(pruvon.state_dir, engine.catalogue(pruvon)):
         try:
             record = engine.store_stream(pruvon, KIND, app, rotation, iter([body]),
                                          {"snapshot_of": app, "env_encrypted": bool(texts)},
                                          now=now, encrypt=False)
         except Exception as exc:
-            engine.audit_outcome(pruvon, actor, "backups.snapshot", f"app:{app}", "failed",
+            engine.audit_outcome(pruvon, actor, "backups.snapshot", label, "failed",
                                  rotation=rotation, error=str(exc))
             raise
-    engine.audit_outcome(pruvon, actor, "backups.snapshot", f"app:{app}", "ok",
+    engine.audit_outcome(pruvon, actor, "backups.snapshot", label, "ok",
                          rotation=rotation, id=record.id)
     return record
 
@@ -137,7 +138,18 @@ def _recreate(client: Any, app: str, data: dict[str, Any]) -> list[str]:
 
 def restore_snapshot(pruvon: Any, backup_id: int | str, app: str | None = None,
                      identity: Any = None, actor: Any = None) -> dict[str, Any]:
-    """Recreate the app of a snapshot (as ``app`` when given); refused if it exists."""
+    """Recreate the app of a snapshot (as ``app`` when given); refused if it exists.
+
+    On the host the snapshot was taken on, whatever host the caller acts on.
+    """
+    record, _target = engine.stored(pruvon, engine.catalogue(pruvon), backup_id)
+    with engine.on_host(record):
+        return _restore_snapshot(pruvon, record, app, identity, actor)
+
+
+def _restore_snapshot(pruvon: Any, record: BackupRecord, app: str | None, identity: Any,
+                      actor: Any) -> dict[str, Any]:
+    backup_id = record.id
     data = read_snapshot(pruvon, backup_id, identity)
     name = validate.app_name(app or data["app"])
     client = backup_config.client(pruvon)
@@ -147,9 +159,10 @@ def restore_snapshot(pruvon: Any, backup_id: int | str, app: str | None = None,
     try:
         steps = _recreate(client, name, data)
     except Exception as exc:
-        engine.audit_outcome(pruvon, actor, "apps.restore-snapshot", f"app:{name}", "failed",
+        engine.audit_outcome(pruvon, actor, "apps.restore-snapshot", engine.service_label("app", name, record.host),
+                             "failed",
                              id=int(backup_id), error=str(exc))
         raise
-    engine.audit_outcome(pruvon, actor, "apps.restore-snapshot", f"app:{name}", "ok",
+    engine.audit_outcome(pruvon, actor, "apps.restore-snapshot", engine.service_label("app", name, record.host), "ok",
                          id=int(backup_id))
     return {"app": name, "id": int(backup_id), "steps": steps}

@@ -9,6 +9,11 @@ the same way.  Scoping is per service: a ``routes: [/backups]`` grant holds the
 backup actions globally, so each service is checked with the action on that
 service (:func:`require_visible`, the user's ``services:`` grant) and the
 others answer "not found", never revealing that they exist.
+
+On ``/h/<host>`` everything is that host's: a backup of another host is
+"not found" (ids are one sequence over every host), operation targets carry
+the host (``backup:postgres:db@prod``, :func:`pruvon_core.hosts.op_target`),
+and the background work runs on the host it was started on (the runner's).
 """
 
 from __future__ import annotations
@@ -65,8 +70,9 @@ def visible_record(pruvon: Any, actor: Any, backup_id: Any) -> BackupRecord:
     except (TypeError, ValueError):
         raise UnknownBackup(f"no backup {backup_id!r}") from None
     record = engine.catalogue(pruvon).get(number)
-    if record is None or record.status == "deleted" or not may_see(
-            pruvon, actor, record.type, record.service):
+    # another host's backup is not found here: ids are one sequence over every host
+    if record is None or record.status == "deleted" or record.host != engine.acting_host() \
+            or not may_see(pruvon, actor, record.type, record.service, host=record.host):
         raise UnknownBackup(f"no backup {number}")
     return record
 
@@ -243,7 +249,7 @@ RUN = OperationSpec(
 def _check_restore(call: Call) -> None:
     pruvon, actor, params = call.deps.pruvon, call.actor, call.params
     record = visible_record(pruvon, actor, params.get("id"))
-    if not may_see(pruvon, actor, record.type, record.service, "backups.restore"):
+    if not may_see(pruvon, actor, record.type, record.service, "backups.restore", record.host):
         raise PermissionDenied(actor, "backups.restore", None)
     if record.status != "good":
         raise BackupError(f"backup {record.id} is {record.status}: only a good backup can be "

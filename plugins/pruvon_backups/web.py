@@ -17,6 +17,7 @@ from werkzeug.exceptions import NotFound
 
 from pruvon_backups import engine, specs
 from pruvon_backups.catalogue import BackupRecord
+from pruvon_core import hosts
 from pruvon_core.guard import Guard
 from pruvon_core.operations import Operation, OperationManager, OperationNotFound
 from pruvon_core.opspecs import Runner
@@ -70,10 +71,18 @@ def record(backup_id: Any) -> BackupRecord:
     return specs.visible_record(pruvon(), actor(), backup_id)
 
 
+def on_this_host(op: Operation) -> bool:
+    """Whether ``op`` was started on the host acted on: its target ends in ``@<host>``
+    on another host than the default one (:func:`pruvon_core.hosts.op_target`)."""
+    _, at, host = op.target.rpartition("@")
+    return (host if at else None) == hosts.current()
+
+
 def backup_operation(op_id: str) -> Operation:
-    """A backup operation this actor may follow: its own, or any for an admin."""
+    """A backup operation of this host this actor may follow: its own, or any for an admin."""
     op = manager().store.get(op_id)
-    if op.kind not in OP_KINDS or (op.actor != actor().id and actor().role != "admin"):
+    if op.kind not in OP_KINDS or (op.actor != actor().id and actor().role != "admin") \
+            or not on_this_host(op):
         raise OperationNotFound(f"no backup operation {op_id!r}")
     return op
 
@@ -83,7 +92,7 @@ def download(backup_id: Any) -> Response:
     found = record(backup_id)
     chunks = engine.open_download(pruvon(), found.id)  # BackupError before any byte
     guard().record("backups.read", None, "ok", what="download", backup=found.id,
-                   service=f"{found.type}:{found.service}")
+                   service=engine.service_label(found.type, found.service, found.host))
     headers = {"Content-Disposition": f'attachment; filename="{engine.download_name(found)}"',
                "X-Content-SHA256": found.sha256 or ""}
     if found.size is not None:

@@ -27,7 +27,8 @@ def test_run_then_list_json_has_the_documented_keys_and_the_stored_path(pruvon: 
     assert listed.returncode == 0, listed.stderr
     [row] = json.loads(listed.stdout)["backups"]
     assert set(row) == {"id", "type", "service", "rotation", "path", "size", "sha256",
-                        "encrypted", "created", "status"}
+                        "encrypted", "created", "status", "host"}
+    assert row["host"] == "local"  # the default host's name (issue 17)
     assert row == backup and row["status"] == "good" and Path(row["path"]).is_file()
     table = pruvon_cli("backup", "list")
     assert "blog-db" in table.stdout and "manual" in table.stdout

@@ -41,7 +41,8 @@ def test_list_as_dict_has_exactly_the_cli_json_keys(pruvon: Any) -> None:
     record = backups.run_backup(pruvon, "redis", "cache")
     [listed] = backups.catalogue(pruvon).list()
     assert list(listed.as_dict()) == ["id", "type", "service", "rotation", "path", "size",
-                                      "sha256", "encrypted", "created", "status"]
+                                      "sha256", "encrypted", "created", "status", "host"]
+    assert listed.host == "" and listed.as_dict("local")["host"] == "local"  # issue 17
     assert listed.as_dict()["id"] == record.id and listed.rotation == "manual"
     assert backups.catalogue(pruvon).last_good("redis", "cache").id == record.id
 

@@ -176,8 +176,8 @@ def test_one_failing_service_does_not_stop_the_others(pruvon: Any, tmp_path: Pat
     finally:
         pruvon.plugins.unregister("event-recorder")
     assert len(summary["ok"]) == 1
-    assert summary["failed"] == [{"type": "redis", "service": "cache",
-                                  "error": "redis export exploded"}]
+    assert summary["failed"] == [{"host": "local", "type": "redis", "service": "cache",
+                                  "error": "redis export exploded"}]  # + host (issue 17)
     [failed] = [r for r in backups.catalogue(pruvon).list() if r.type == "redis"]
     assert failed.status == "failed" and not list(Path(failed.path).parent.glob("*"))
     outcomes = {(e.action, e.target, e.result) for e in events}

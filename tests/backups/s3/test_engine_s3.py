@@ -143,3 +143,26 @@ def test_per_target_retention_with_local_and_s3_at_once(
     assert len(list((backup_dir / "postgres" / "daily" / "blog-db").glob("*.zst"))) == 10
     good = backups.catalogue(pruvon).list(status="good", target="offsite")
     assert len(good) == 4 and all(r.created_at >= now - timedelta(days=3) for r in good)
+
+
+def test_another_hosts_backup_carries_its_host_in_the_s3_key(
+        pruvon_config: Any, host: Path, backup_dir: Path, s3_endpoint: str, bucket: str) -> None:
+    """Issue 17: ``hosts/<host>/`` in the object key, as in the local tree."""
+    from pruvon_backups import engine
+
+    from pruvon_core import hosts
+
+    pruvon = bind(pruvon_config, backup_dir, s3_section(s3_endpoint, bucket))
+    pruvon_config.write(pruvon_config.path.read_text()
+                        + "hosts:\n  - {name: prod, ssh: dokku@prod.example.com}\n")
+    dump = export(host, "postgres", "blog-db")
+    with hosts.using("prod"):  # what a run on prod stores (the export itself is Dokku's)
+        engine.store_stream(pruvon, "postgres", "blog-db", "manual", iter([dump]), {})
+    copies = {r.target: r for r in backups.catalogue(pruvon).list(host="prod")}
+    assert set(copies) == {"local", "offsite"}
+    key = copies["offsite"].key
+    assert key.startswith("hosts/prod/postgres/manual/blog-db/") and key == copies["local"].key
+    assert Path(copies["local"].path) == backup_dir / key
+    assert set(objects(s3_endpoint, bucket)) == {f"host-1/{key}", f"host-1/{key}.json"}
+    assert backups.verify(pruvon, copies["offsite"].id).ok
+    assert backups.catalogue(pruvon).list(host="") == []  # nothing of the default host's

@@ -76,7 +76,8 @@ def test_api_list_detail_download_verify_delete(pruvon_web_client: Any, pruvon_w
     listing = api(pruvon_web_client, token, "GET", "/api/v1/backups").get_json()
     [entry] = [b for b in listing["backups"] if b["id"] == backup_id]
     assert {"id", "type", "service", "rotation", "path", "size", "sha256", "encrypted",
-            "created", "status", "target"} == set(entry)
+            "created", "status", "target", "host"} == set(entry)
+    assert entry["host"] == "local"  # the default host's name (issue 17)
     row = next(s for s in listing["services"] if s["service"] == "blog-db")
     assert row["stale"] is False and row["last_good"]["id"] == backup_id
     assert listing["schedule"]["targets"][0]["name"] == "local"
