@@ -37,6 +37,21 @@ def _state_dir_in_the_sandbox(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("PRUVON_BACKUP_DIR", str(tmp_path_factory.mktemp("backups")))
 
 
+@pytest.fixture(autouse=True)
+def _no_host_carried_over() -> Iterator[None]:
+    """Every test starts on the default host.
+
+    The acting host is a context variable (``pruvon_core.hosts``); a Flask test
+    client serving ``/h/<host>/…`` in the test's own thread leaves it set, and
+    a later test would then act on that host without asking.
+    """
+    from pruvon_core import hosts
+
+    hosts.set_current(None)
+    yield
+    hosts.set_current(None)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run when it created or changed the real default state or config."""
     written = sandbox_guard.changes(_BEFORE, sandbox_guard.snapshot())

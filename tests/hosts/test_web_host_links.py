@@ -27,8 +27,6 @@ PREFIX = "/h/h2"
 HOST_INDEPENDENT = ("/settings/users", "/settings/apikeys", "/settings/terminals", "/logs",
                     "/account", "/apikeys", "/users", "/audit", "/login", "/logout", "/hosts",
                     "/static/", "/host/terminal")
-# Backups (pages, card) are the backups-hosts branch's part of issue 17: checked once merged.
-NOT_CRAWLED = (f"{PREFIX}/backups", "/backups")
 MAX_PAGES = 120
 URL_ATTRS = ("href", "action", "src", "formaction")
 URL_ATTR_PREFIXES = ("data-", "hx-")
@@ -140,10 +138,10 @@ def crawl(http: Any, start: list[str]) -> tuple[dict[str, int], list[str]]:
             if link == PREFIX or link.startswith(PREFIX + "/"):
                 page = link.split("#")[0]
                 if (tag == "a" and attr == "href" and page not in seen
-                        and not page.startswith(NOT_CRAWLED) and "/export" not in page):
+                        and "/export" not in page):
                     seen.add(page)
                     queue.append(page)
-            elif not host_independent(link) and not link.startswith(NOT_CRAWLED):
+            elif not host_independent(link):
                 bad.append(f"{url}: <{tag} {attr}={link!r}>")
     return statuses, bad
 
@@ -158,8 +156,8 @@ def test_every_page_of_another_host_links_within_that_host(site):
     assert home.status_code == 200, home.get_data(as_text=True)[:400]
     parsed = links_of(home.get_data(as_text=True))
     menu = sorted({u for t, a, u in parsed.found if t == "a" and a == "href"
-                   and u.startswith(PREFIX + "/") and not u.startswith(NOT_CRAWLED)})
-    for wanted in ("/services", "/apps", "/docker", "/plugins", "/settings"):
+                   and u.startswith(PREFIX + "/")})
+    for wanted in ("/services", "/apps", "/docker", "/plugins", "/settings", "/backups"):
         assert PREFIX + wanted in menu, menu
     assert {"/hosts", "/apps", "/h/h1/apps", "/h/h2/apps"} <= set(parsed.switcher)
     statuses, bad = crawl(http, [f"{PREFIX}/", *menu])
@@ -169,7 +167,7 @@ def test_every_page_of_another_host_links_within_that_host(site):
     assert not broken, broken
     for page in (f"{PREFIX}/services/postgres/db", f"{PREFIX}/services/redis/cache",
                  f"{PREFIX}/services/create", f"{PREFIX}/apps/shop", f"{PREFIX}/docker",
-                 f"{PREFIX}/plugins", f"{PREFIX}/settings"):
+                 f"{PREFIX}/plugins", f"{PREFIX}/settings", f"{PREFIX}/backups"):
         assert statuses.get(page) == 200, (page, statuses.get(page), sorted(statuses))
     assert any("/services/redis/cache/operations/" in u for u in statuses), sorted(statuses)
     assert any(u.startswith(f"{PREFIX}/docker/logs/") for u in statuses), sorted(statuses)
