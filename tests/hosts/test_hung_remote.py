@@ -10,6 +10,7 @@ environment.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -92,3 +93,23 @@ def test_reads_on_a_terminal_keep_bytes_and_errors_apart(one_host, pruvon_state:
     assert client.list_apps() == ["blog"]
     fresh = client_for(config, "h1", pruvon_state)  # reports are loaded, not served stale
     assert fresh.ps_reports()["blog"].deployed is False
+
+
+def test_without_connection_reuse_a_hung_read_ends_too(one_host, pruvon_state: Path):
+    """``dokku.ssh`` (the single-host setting) has no ControlMaster: ssh itself sends
+    the raw terminal's modes, and killing it closes the connection and the terminal."""
+    from pruvon_core.dokku.transports import SshTransport
+    from pruvon_core.hosts import known_hosts_file
+
+    host, _config, _client = one_host()
+    plain = SshTransport(host.target, key=str(host.client_key), port=host.port,
+                         known_hosts=known_hosts_file(pruvon_state))
+    host.sim.check("apps:create", "blog")
+    host.sim.check("config:set", "--no-restart", "blog", "RAW=a\r\nb")
+    done = plain.run(["config:export", "--format", "json", "blog"], read=True)
+    assert done.exit == 0 and done.stdout.endswith("}\n")  # no \r added by a terminal
+    assert json.loads(done.stdout)["RAW"] == "a\r\nb"
+    host.sim.set_knobs(hang=["apps:list"])
+    with pytest.raises(errors.DokkuTimeout):
+        plain.run(["apps:list"], read=True, timeout=3)
+    assert wait_gone(host.sim.root) == []
