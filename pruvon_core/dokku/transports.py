@@ -679,8 +679,11 @@ class SshTransport(Transport):
         if not read or stdin is not None:
             return super().run(args, stdin, timeout)
         argv = self.hangup_command(args)
-        code, out, err, duration = run_process(argv, self.environment(), None, timeout,
-                                               terminal=True)
+        try:
+            code, out, err, duration = run_process(argv, self.environment(), None, timeout,
+                                                   terminal=True)
+        except OSError:  # no pseudo-terminal to be had (all in use): the call still runs
+            return super().run(args, stdin, timeout)
         stdout, messages = split_messages(out.decode(errors="replace"))
         return Result(tuple(argv), code, stdout, messages + err.decode(errors="replace"),
                       duration)
