@@ -203,15 +203,21 @@ class DokkuClient(HostCommands):
         timeout: float | None = None,
         mutating: bool = False,
         ok: Iterable[int] = (0,),
+        read: bool = False,
     ) -> Result:
-        """Run Dokku ``args``; raise the typed error unless the exit code is in ``ok``."""
+        """Run Dokku ``args``; raise the typed error unless the exit code is in ``ok``.
+
+        ``read``: a parsed read (:meth:`_read`), which the transport may run so
+        that a timeout ends it on the remote host too (ssh: a terminal).
+        """
         if mutating:
             self.invalidate()
         # mutations are not queued behind reads: operations already serialise them per app
         with contextlib.nullcontext() if mutating else self._slot("dokku", args):
             start = time.monotonic()
             try:
-                result = self.transport.run(args, stdin=stdin, timeout=timeout or self.timeout)
+                result = self.transport.run(args, stdin=stdin, timeout=timeout or self.timeout,
+                                            read=read and stdin is None and not mutating)
             except DokkuTimeout:
                 self._record("dokku", args, time.monotonic() - start, None)
                 raise
@@ -255,7 +261,7 @@ class DokkuClient(HostCommands):
         """
 
         def load() -> T:
-            return self._parse(args, self._run(args).stdout, parse)
+            return self._parse(args, self._run(args, read=True).stdout, parse)
 
         return self._cached(tuple(args), load) if cache else load()
 

@@ -26,6 +26,7 @@ import subprocess
 import termios
 import threading
 import time
+import tty
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -34,6 +35,7 @@ from typing import IO, Any
 from pruvon_core import processes
 from pruvon_core.dokku import sshopts
 from pruvon_core.dokku.errors import (
+    ANSI_RE,
     MISSING_HINT,
     SSH_HINT,
     DokkuError,
@@ -41,6 +43,7 @@ from pruvon_core.dokku.errors import (
     DokkuUnavailable,
     InvalidValue,
 )
+from pruvon_core.dokku.errors import PREFIX as MESSAGE_PREFIX
 from pruvon_core.dokku.models import Result
 
 CHUNK = 64 * 1024
@@ -145,18 +148,58 @@ def _start_feeder(proc: subprocess.Popen, stdin: StdinSource) -> threading.Threa
     return thread
 
 
+def raw_terminal(cols: int = 1000, rows: int = 50) -> tuple[int, int]:
+    """A local pseudo-terminal in raw mode, ``(master, slave)``.
+
+    Given to ``ssh -tt`` as its stdin: ssh (or its ControlMaster) sends the
+    slave's modes with the pty request, so the remote terminal is raw too -
+    no ``\r`` added to output, nothing echoed, no signal characters - and the
+    bytes the remote command writes arrive unchanged.  Wide, so that nothing
+    formats its output for 80 columns.
+    """
+    master, slave = os.openpty()
+    try:
+        tty.setraw(slave)
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    except BaseException:
+        os.close(master)
+        os.close(slave)
+        raise
+    return master, slave
+
+
 def run_process(
-    argv: list[str], env: dict[str, str] | None, stdin: StdinSource, timeout: float
+    argv: list[str], env: dict[str, str] | None, stdin: StdinSource, timeout: float,
+    *, terminal: bool = False,
 ) -> tuple[int, bytes, bytes, float]:
-    """Run ``argv`` to completion in its own process group; kill the group on timeout."""
+    """Run ``argv`` to completion in its own process group; kill the group on timeout.
+
+    ``terminal``: stdin is a raw local terminal (:func:`raw_terminal`), held
+    open and silent until the command ends (``ssh -tt`` reads).
+    """
     start = time.monotonic()
-    proc = _spawn(
-        argv,
-        env,
-        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    held = raw_terminal() if terminal and stdin is None else None
+    try:
+        proc = _spawn(
+            argv,
+            env,
+            stdin=held[1] if held else subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    finally:
+        if held:
+            os.close(held[1])  # the child has it; ours would keep the terminal open
+    try:
+        return _complete(proc, argv, stdin, timeout, start)
+    finally:
+        if held:
+            os.close(held[0])
+
+
+def _complete(proc: subprocess.Popen, argv: list[str], stdin: StdinSource, timeout: float,
+              start: float) -> tuple[int, bytes, bytes, float]:
+    """Collect a started command's output; kill its group on timeout (see :func:`run_process`)."""
     out, err = bytearray(), bytearray()
     readers = [
         threading.Thread(target=_drain, args=(proc.stdout, out), daemon=True),
@@ -196,6 +239,21 @@ def _join(threads: list[threading.Thread], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     for thread in threads:
         thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
+
+def split_messages(text: str) -> tuple[str, str]:
+    """``(other lines, Dokku's `` !     `` lines)`` of a terminal's merged output.
+
+    Dokku writes those lines (``dokku_log_warn``/``dokku_log_fail``) to stderr
+    only, and no report or list prints a data line starting with them, so a
+    read run on a terminal gets its stderr messages back where they belong
+    (e.g. "You haven't deployed any applications yet" with exit 0).
+    """
+    kept: list[str] = []
+    moved: list[str] = []
+    for line in text.splitlines(keepends=True):
+        (moved if ANSI_RE.sub("", line).startswith(MESSAGE_PREFIX) else kept).append(line)
+    return "".join(kept), "".join(moved)
 
 
 # --------------------------------------------------------------------------- stream
@@ -462,7 +520,14 @@ class Transport:
         """A transport-level failure (ssh could not connect ...), else ``None``."""
         return None
 
-    def run(self, args: Sequence[str], stdin: StdinSource = None, timeout: float = 60) -> Result:
+    def run(self, args: Sequence[str], stdin: StdinSource = None, timeout: float = 60,
+            *, read: bool = False) -> Result:
+        """Run Dokku ``args`` to completion.
+
+        ``read``: a read without stdin (the client's parsed reads); a transport
+        may run it so that giving up on it ends it where it runs.  Locally,
+        killing the process group does that already.
+        """
         argv = self.command(args)
         code, out, err, duration = run_process(argv, self.environment(), stdin, timeout)
         return Result(
@@ -592,6 +657,41 @@ class SshTransport(Transport):
     def stream(self, args: Sequence[str], stdin: StdinSource = None, **kwargs: Any) -> Stream:
         tty = stdin is None and self.follows(args)
         return Stream(self.command(args, tty=tty), self.environment(), stdin, **kwargs)
+
+    def run(self, args: Sequence[str], stdin: StdinSource = None, timeout: float = 60,
+            *, read: bool = False) -> Result:
+        """Run a call; a ``read`` runs on a remote terminal, so that a cut ends it there.
+
+        sshd never signals a forced command without a terminal when its
+        channel closes (OpenSSH bug 396: with or without a ControlMaster,
+        even when the connection drops), so a hung ``dokku`` whose ``ssh`` we
+        killed at its timeout would run on.  With a terminal, the channel's
+        close makes sshd close the pty and the kernel hangs the remote
+        command's process group up (SIGHUP).  The local terminal is raw, so
+        the remote one is too and stdout arrives byte for byte; the price is
+        that the remote stderr comes on the same stream: Dokku's own `` !``
+        lines (its warnings and errors, always on stderr) are moved back to
+        stderr, any other stderr text stays in stdout (ssh's own errors stay
+        on stderr), and
+        that sshd records each such session as a login (utmp/wtmp).  Writes,
+        streams and anything fed on stdin keep ``-T`` and separate stderr.
+        """
+        if not read or stdin is not None:
+            return super().run(args, stdin, timeout)
+        argv = self.hangup_command(args)
+        try:
+            code, out, err, duration = run_process(argv, self.environment(), None, timeout,
+                                                   terminal=True)
+        except OSError:  # no pseudo-terminal to be had (all in use): the call still runs
+            return super().run(args, stdin, timeout)
+        stdout, messages = split_messages(out.decode(errors="replace"))
+        return Result(tuple(argv), code, stdout, messages + err.decode(errors="replace"),
+                      duration)
+
+    def hangup_command(self, args: Sequence[str]) -> list[str]:
+        """``ssh -tt`` quiet about its own "Shared connection closed" (errors still shown)."""
+        argv = self.command(args, tty=True)
+        return [argv[0], "-o", "LogLevel=ERROR", *argv[1:]]
 
     def unavailable(self, code: int, stderr: str, argv: Sequence[str]) -> DokkuError | None:
         if code == 255:

@@ -114,7 +114,13 @@ class SshDokkuHost:
             f"AuthorizedKeysFile {keys}", "PubkeyAuthentication yes",
             "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no",
             "StrictModes no", "PidFile none", "PermitRootLogin prohibit-password",
-            "MaxStartups 100:30:200", "MaxSessions 100", "LogLevel ERROR", "",
+            "MaxStartups 100:30:200", "MaxSessions 100", "LogLevel ERROR",
+            # sshd runs the forced command with the user's shell; bash started by sshd
+            # sources ~/.bashrc unless nested (Debian's SSH_SOURCE_BASHRC).  A dokku
+            # user's .bashrc (/etc/skel's) returns at once when not interactive; a
+            # developer's (pyenv init ...) costs 0.3-0.7 s of CPU per call, which would
+            # be measured as Dokku's time.  SHLVL=1 makes bash a nested shell: skipped.
+            "SetEnv SHLVL=1", "",
         ]))
         return config
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pruvon_core.config import Config
-from pruvon_core.dokku import remote_transport
+from pruvon_core.dokku import DokkuClient, client_for, remote_transport
 from pruvon_core.dokku.transports import SshTransport
 from pruvon_core.hosts import hosts_from_config
 
@@ -28,6 +29,25 @@ def record_keys(state: Path, hosts: list) -> None:
             transport = remote_transport(host, state, accept_new=True)
             result = transport.run(["version"], timeout=20)
             assert result.exit == 0, result.stderr
+
+
+def hosts_config(hosts: list) -> Config:
+    """A config whose default host cannot run (``false``) and whose ``hosts:`` are ``hosts``."""
+    return Config({"dokku": {"command": "false"}, "hosts": [h.hosts_entry() for h in hosts]})
+
+
+@pytest.fixture
+def one_host(ssh_dokku_hosts, pruvon_state: Path, close_masters):
+    """``one_host(**client_options)``: a host ``h1`` with its key recorded, and its client."""
+
+    def make(**options: Any) -> tuple[Any, Config, DokkuClient]:
+        (host,) = ssh_dokku_hosts(1)
+        record_keys(pruvon_state, [host])
+        config = hosts_config([host])
+        close_masters(config)
+        return host, config, client_for(config, "h1", pruvon_state, **options)
+
+    return make
 
 
 @pytest.fixture

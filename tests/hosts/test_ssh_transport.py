@@ -39,14 +39,8 @@ def test_each_host_has_its_own_state_through_real_ssh(
     assert two.sim.check("apps:list").split()[-1] == b"shop"
 
 
-def test_connection_is_reused_through_a_control_master(
-    ssh_dokku_hosts, pruvon_state: Path, close_masters
-):
-    (host,) = ssh_dokku_hosts(1)
-    record_keys(pruvon_state, [host])
-    config = _config([host])
-    close_masters(config)
-    client = client_for(config, "h1", pruvon_state)
+def test_connection_is_reused_through_a_control_master(one_host, pruvon_state: Path):
+    host, _config, client = one_host()
     client.list_apps()
     directory = control_dir(pruvon_state)
     sockets = list(directory.iterdir())

@@ -42,7 +42,7 @@ class FakeTransport(Transport):
     ) -> None:
         self.answers[key if isinstance(key, str) else tuple(key)] = value
 
-    def run(self, args, stdin=None, timeout=60):
+    def run(self, args, stdin=None, timeout=60, *, read=False):
         args = list(args)
         self.seen.append(args)
         if stdin is not None:

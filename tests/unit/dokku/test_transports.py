@@ -22,7 +22,7 @@ from pruvon_core.dokku import (
     client_from_config,
     errors,
 )
-from pruvon_core.dokku.transports import run_process
+from pruvon_core.dokku.transports import run_process, split_messages
 
 
 def sh(script: str) -> CommandTransport:
@@ -388,3 +388,30 @@ def test_ssh_quoting_round_trips_through_dokkus_resplitting(tmp_path: Path, monk
     plain = ["domains:add", "app", "a.example.com", "*.b.example.com", "it's", "$(id)"]
     assert json.loads(ssh.run(plain).stdout) == plain
     assert not canary.exists()
+
+
+def test_a_terminal_read_gets_dokkus_messages_back_on_stderr():
+    merged = ("=====> blog ps information\n \x1b[31m!\x1b[0m     skipped\n"
+              " !     You haven't deployed any applications yet\n  Deployed: false\n"
+              "a line ! not a message\n")
+    out, err = split_messages(merged)
+    assert out == "=====> blog ps information\n  Deployed: false\na line ! not a message\n"
+    assert err == (" \x1b[31m!\x1b[0m     skipped\n"  # colour codes do not hide one
+                   " !     You haven't deployed any applications yet\n")
+    assert split_messages("") == ("", "")
+
+
+def test_a_read_without_a_free_local_terminal_still_runs(monkeypatch, tmp_path):
+    from pruvon_core.dokku import transports
+
+    def no_pty():
+        raise OSError(5, "out of pseudo-terminals")
+
+    fake_ssh = tmp_path / "ssh"
+    fake_ssh.write_text("#!/bin/sh\nfor a; do last=$a; done; echo \"$last\"\n")
+    fake_ssh.chmod(0o755)
+    monkeypatch.setattr(transports.os, "openpty", no_pty)
+    transport = transports.SshTransport("dokku@example.com", executable=str(fake_ssh))
+    result = transport.run(["apps:list"], read=True)
+    assert result.exit == 0 and result.stdout == "apps:list\n"
+    assert "-T" in result.argv and "-tt" not in result.argv
