@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 
 from pruvon_core.dokku.cache import Revalidating, TTLCache
 from tests.unit.dokku.fakes import FakeDocker, FakeTransport, case
@@ -137,10 +139,25 @@ def test_revalidating_first_readers_share_one_load_and_see_its_error():
     threads = [threading.Thread(target=reader) for _ in range(6)]
     for thread in threads:
         thread.start()
+    # only readers that arrive while the load runs share it (a failure is not kept):
+    # open the gate once all six wait for it, however slowly a loaded machine starts them
+    deadline = time.monotonic() + 10
+    while not all(_waiting_in(t, "wait") for t in threads) and time.monotonic() < deadline:
+        time.sleep(0.01)
     gate.set()
     for thread in threads:
         thread.join(10)
     assert len(loads) == 1 and errors_seen == ["dokku down"] * 6
+
+
+def _waiting_in(thread: threading.Thread, function: str) -> bool:
+    """Whether ``thread`` is inside ``Revalidating.<function>`` now."""
+    frame = sys._current_frames().get(thread.ident or -1)
+    while frame is not None:
+        if frame.f_code.co_name == function and frame.f_code.co_filename.endswith("cache.py"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def test_revalidating_load_that_spans_a_mutation_stays_stale():
