@@ -9,7 +9,15 @@ from __future__ import annotations
 import click
 
 from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
-from pruvon_core.cli_run import CliEnv, run_spec, typed_errors
+from pruvon_core.cli_run import (
+    CliEnv,
+    ask_every_host,
+    fail_if_hosts_failed,
+    host_rows,
+    run_spec,
+    typed_errors,
+)
+from pruvon_core.dokku import client_for
 from pruvon_dokku_plugins import operations, service
 
 
@@ -29,13 +37,42 @@ def plugins_group() -> None:
 @pass_ctx
 @typed_errors(())
 def list_command(obj: CliContext, fmt: str) -> None:
+    """Installed plugins with version and state (with --host all: every host's)."""
+    if obj.all_hosts:
+        list_all_hosts(CliEnv(obj, all_hosts_ok=True), fmt)
+        return
     data = service.plugins_view(CliEnv(obj).client)
     if fmt == "json":
         echo_json(data)
         return
-    echo_table([{**p, "enabled": "yes" if p["enabled"] else "no",
-                 "core": "yes" if p["core"] else ""} for p in data["plugins"]],
-               ["name", "version", "enabled", "core", "description"])
+    echo_table(_shown(data["plugins"]), LIST_COLUMNS)
+
+
+LIST_COLUMNS = ["name", "version", "enabled", "core", "description"]
+
+
+def _shown(rows: list[dict]) -> list[dict]:
+    return [{**p, "enabled": "yes" if p["enabled"] else "no", "core": "yes" if p["core"] else ""}
+            for p in rows]
+
+
+def list_all_hosts(env: CliEnv, fmt: str) -> None:
+    """``dokku-plugins list --host all``: one ``plugin:list`` per host, all at once.
+
+    What an operator of several hosts asks: which host runs which version of
+    a plugin.  Rows carry their ``host``; a host that does not answer is named
+    on stderr with the age of its rows shown instead, and the exit is 5.
+    """
+    def fetch(host: str | None) -> dict:
+        return service.plugins_view(client_for(env.config, host, env.state_dir))
+
+    answers = ask_every_host(env, fetch, key="dokku-plugins.list")
+    rows = host_rows(answers, "plugins")
+    if fmt == "json":
+        echo_json({"plugins": rows, "hosts": [a.as_dict() for a in answers]})
+    else:
+        echo_table(_shown(rows), ["host", *LIST_COLUMNS])
+    fail_if_hosts_failed(answers)
 
 
 @plugins_group.command("install")
