@@ -10,10 +10,12 @@ shows its message on the card while disk and memory still render.
 
 from __future__ import annotations
 
+import socket
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from pruvon_core import hosts
 from pruvon_web.metrics import df_percent, disk_usage, memory_usage, ring
 
 __all__ = ["df_percent", "disk_usage", "dokku_summary", "host_card", "human_bytes", "memory_usage"]
@@ -73,6 +75,18 @@ def metric_charts(history: list[Any]) -> dict[str, Any]:
     }
 
 
+def metrics_elsewhere(client: Any, config: Any) -> dict[str, str] | None:
+    """Whose figures the charts are, when Dokku is reached over ssh; ``None`` when local.
+
+    The sampler reads this machine's ``/proc``: over ssh that is the machine
+    running Pruvon, not the Dokku host the page is about, and the card says so.
+    """
+    if getattr(client.transport, "name", None) != "ssh":
+        return None
+    return {"machine": socket.gethostname(),
+            "host": hosts.current() or hosts.default_name(config)}
+
+
 def host_card(actor: Any, pruvon: Any) -> dict[str, Any]:
     """The ``Host`` dashboard card for ``actor`` (apps counted are those it may see).
 
@@ -85,8 +99,10 @@ def host_card(actor: Any, pruvon: Any) -> dict[str, Any]:
 
     samples = ring()
     latest = samples.latest()  # the sampler's newest reading: no /proc read per view
+    client = pruvon.client()
     context = {
-        "dokku": dokku_summary(pruvon.client(), visible),
+        "dokku": dokku_summary(client, visible),
+        "metrics_elsewhere": metrics_elsewhere(client, pruvon.config),
         "disk": {"total": latest.disk_total, "used": latest.disk_used,
                  "free": latest.disk_free, "percent": latest.disk_percent},
         "memory": ({"total": latest.mem_total, "used": latest.mem_used,

@@ -95,6 +95,8 @@ def test_all_hosts_page_shows_a_hung_host_error_beside_the_others(site):
     _one, two = site["hosts"]
     first = http.get("/api/v1/hosts/apps").get_json()["hosts"]
     assert [h["ok"] for h in first] == [True, True, True]
+    # the page keeps its own last good answer (apps and services), from its last view
+    assert "no answer" not in http.get("/hosts").get_data(as_text=True)
     two.sim.set_knobs(hang=["apps:list"])
     http.get("/h/h2/apps")  # (cached) - the next all-hosts read must ask h2 again
     time.sleep(6)  # past the client's read cache
@@ -123,3 +125,18 @@ def test_k3s_apps_show_their_scheduler_and_the_cluster_nodes(site):
         ("dokku-1", True), ("worker-1", False)]
     page = http.get("/hosts").get_data(as_text=True)
     assert "data-k3s-nodes" in page and "worker-1" in page
+
+
+def test_the_dashboard_of_a_remote_host_says_whose_metrics_it_shows(site):
+    """CPU, load, memory and disk are read from this machine's /proc: over ssh they are
+    not the Dokku host's, and the card must not pass them off as such."""
+    import socket
+
+    http = site["client"]
+    site["login"]("admin")
+    remote = http.get("/h/h2/").get_data(as_text=True)
+    assert 'id="metrics-machine"' in remote
+    assert f"the machine running Pruvon ({socket.gethostname()})" in remote
+    assert "not of host h2" in remote
+    local = http.get("/").get_data(as_text=True)
+    assert 'id="host-metrics"' in local and 'id="metrics-machine"' not in local
