@@ -47,7 +47,7 @@ FILES: dict[str, tuple[str, str]] = {
 }
 SSH_REFUSAL = (
     "the Procfile and app.json Dokku extracted are files on the Dokku host, and over ssh "
-    "(dokku.ssh) Dokku offers no command that prints them"
+    "Dokku offers no command that prints them"
 )
 SSH_HINT = "run Pruvon on the Dokku host to see them"
 
@@ -65,6 +65,10 @@ class AppFile:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class FilesOverSsh(DokkuUnavailable):
+    """The files live on a host Pruvon reaches only through Dokku's ssh commands."""
 
 
 def lib_root(config: Any, env: Mapping[str, str] | None = None) -> str:
@@ -86,7 +90,7 @@ def app_files(client: DokkuClient, app: str, root: str,
     ``ps:report`` unless the caller already knows ``deployed`` (the page's ``apps:report``)."""
     validate.app_name(app)
     if isinstance(client.transport, SshTransport):
-        raise DokkuUnavailable(SSH_REFUSAL, SSH_HINT)
+        raise FilesOverSsh(SSH_REFUSAL, SSH_HINT)
     if deployed is None:
         deployed = client.ps_report(app).deployed
     files = {key: read_file(file_path(root, app, key), FILES[key][1], deployed)

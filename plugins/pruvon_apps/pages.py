@@ -120,8 +120,11 @@ def tab_context(app: str, tab: str) -> dict[str, Any]:
     elif tab == "files":
         from pruvon_apps import files
 
-        context["files"] = files.app_files(dokku, app, files.lib_root(web_state().config()),
-                                           deployed=context["detail"].state != "not deployed")
+        try:
+            context["files"] = files.app_files(dokku, app, files.lib_root(web_state().config()),
+                                               deployed=context["detail"].state != "not deployed")
+        except files.FilesOverSsh as exc:  # said in the tab: the other tabs still work
+            context["files_unavailable"] = f"{exc.message}; {exc.hint}"
     elif tab == "operations":
         context["operations"] = manager().store.list(target=op_target("app", app))[:50]
     return context

@@ -140,3 +140,15 @@ def test_the_dashboard_of_a_remote_host_says_whose_metrics_it_shows(site):
     assert "not of host h2" in remote
     local = http.get("/").get_data(as_text=True)
     assert 'id="host-metrics"' in local and 'id="metrics-machine"' not in local
+
+
+def test_the_files_tab_of_a_remote_app_says_why_it_is_empty(site):
+    """Over ssh Dokku has no command that prints the extracted Procfile: the tab says so
+    and the page still works, instead of a whole-page 503."""
+    http = site["client"]
+    site["login"]("admin")
+    response = http.get("/h/h2/apps/shop?tab=files")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page[:400]
+    assert 'id="files-unavailable"' in page and "Dokku offers no command that prints" in page
+    assert 'href="/h/h2/apps/shop?tab=overview"' in page  # the other tabs are there
