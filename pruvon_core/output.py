@@ -72,3 +72,18 @@ def printable(value: Any) -> Any:
         else (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
         for ch in value
     )
+
+
+def human_bytes(value: float | None, missing: str = "—") -> str:
+    """``1536`` → ``1.5 KiB``: binary units, as ``free -h`` and ``du -h`` print sizes.
+
+    ``missing`` stands for a size nobody knows yet (a backup still running).
+    """
+    if value is None:
+        return missing
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"

@@ -16,6 +16,7 @@ host unless ``--host`` names one; ``list`` and ``prune`` take ``--host all``.
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Callable
@@ -31,7 +32,10 @@ from pruvon_core import hosts
 from pruvon_core.cli import CliContext, CliError, echo_json, echo_table, format_option, pass_ctx
 from pruvon_core.dokku import errors as dokku_errors
 from pruvon_core.errors import InputError
+from pruvon_core.output import human_bytes
 from pruvon_core.plugins import get_plugin_manager
+
+human = functools.partial(human_bytes, missing="?")  # a size not known yet
 
 EXIT_FAILED = 1
 EXIT_INPUT = 2
@@ -80,17 +84,6 @@ def _cli_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__
     return wrapper
-
-
-def human(size: int | None) -> str:
-    if size is None:
-        return "?"
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
 
 
 class ProgressBar:

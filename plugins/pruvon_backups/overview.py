@@ -189,14 +189,3 @@ def human_age(seconds: float | None) -> str:
     if seconds < 48 * 3600:
         return f"{int(seconds // 3600)} h"
     return f"{int(seconds // 86400)} d"
-
-
-def human_size(size: int | None) -> str:
-    if size is None:
-        return "—"
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"

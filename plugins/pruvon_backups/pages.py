@@ -29,6 +29,7 @@ from pruvon_backups.web import (
     runner,
 )
 from pruvon_core.operations import Operation
+from pruvon_core.output import human_bytes
 
 CAN = ("backups.run", "backups.restore", "backups.delete", "services.create")
 
@@ -68,7 +69,7 @@ def render_list(status: int = 200, **_: Any) -> tuple[Any, int]:
     return render_template(
         "backups/list.html", view=view, schedule=overview.schedule_view(context),
         can={a: allowed(a) for a in CAN}, running=running, age=overview.human_age,
-        size=overview.human_size, form=request.form), status
+        size=human_bytes, form=request.form), status
 
 
 def backups_page() -> Any:
@@ -117,7 +118,7 @@ def download_get(backup_id: str) -> Any:
 def render_restore(status: int = 200, backup_id: str = "", **_: Any) -> tuple[Any, int]:
     found = record(backup_id)
     return render_template("backups/restore.html", backup=found, form=request.form,
-                           can={a: allowed(a) for a in CAN}, size=overview.human_size), status
+                           can={a: allowed(a) for a in CAN}, size=human_bytes), status
 
 
 @not_found

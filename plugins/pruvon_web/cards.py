@@ -16,17 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pruvon_core import hosts
+from pruvon_core.output import human_bytes
 from pruvon_web.metrics import df_percent, disk_usage, memory_usage, ring
 
 __all__ = ["df_percent", "disk_usage", "dokku_summary", "host_card", "human_bytes", "memory_usage"]
-
-
-def human_bytes(value: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
 
 
 def _attempt(summary: dict[str, Any], read: Any) -> Any:

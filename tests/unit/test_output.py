@@ -23,3 +23,11 @@ def test_every_table_is_safe() -> None:
     output = CliRunner().invoke(show).output
     assert "\x1b" not in output and "\x07" not in output
     assert output.count("\n") == 2  # header + one row: no forged line
+
+
+def test_human_bytes_in_binary_units_and_an_unknown_size() -> None:
+    from pruvon_core.output import human_bytes
+
+    assert [human_bytes(v) for v in (0, 1023, 1536, 5 << 20, 3 << 30, 2 << 40)] == [
+        "0 B", "1023 B", "1.5 KiB", "5.0 MiB", "3.0 GiB", "2.0 TiB"]
+    assert human_bytes(None) == "—" and human_bytes(None, missing="?") == "?"
