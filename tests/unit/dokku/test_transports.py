@@ -117,7 +117,7 @@ def test_a_killed_command_whose_pipes_another_session_holds_returns_at_once(tmp_
     try:
         with pytest.raises(errors.DokkuTimeout):
             run_process(["sh", "-c", script], None, None, 0.5)
-        assert time.monotonic() - start < 2.5  # not the 5 s an exited command's pipes get
+        assert time.monotonic() - start < 4  # ~1 s; not the 5 s an exited command's pipes get
     finally:
         with contextlib.suppress(OSError, ValueError):
             os.kill(int(pidfile.read_text()), 9)
