@@ -168,6 +168,7 @@ def user_list(obj: CliContext, fmt: str) -> None:
             "routes": list(u.routes),
             "can_create_apps": u.can_create_apps,
             "can_create_services": u.can_create_services,
+            "hosts": None if u.hosts is None else list(u.hosts),
             "source": u.source,
         }
         for u in obj.config().users
@@ -305,6 +306,23 @@ def _change_grants(obj: CliContext, username: str, grant_flags: dict[str, Any], 
     _edit(edit, obj.store, username, **grants)
     _audit(f"users.{verb}", f"user:{username}", grants=grants)
     click.echo(f"{done} {username}")
+
+
+@user_group.command("hosts")
+@click.argument("username")
+@click.argument("names", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="Every host (the default): lift the limit.")
+@pass_ctx
+def user_hosts(obj: CliContext, username: str, names: tuple[str, ...], every: bool) -> None:
+    """Limit a user's grants to the hosts NAMES (see pruvon hosts list), or --all."""
+    from pruvon_auth.users import set_hosts
+
+    if every == bool(names):
+        raise click.UsageError("give the host names, or --all for every host")
+    _edit(set_hosts, obj.store, username, None if every else list(names))
+    _audit("users.hosts", f"user:{username}", hosts="*" if every else list(names))
+    where = "every host" if every else ", ".join(dict.fromkeys(names)) + " only"
+    click.echo(f"{username}: grants apply on {where}")
 
 
 @user_group.command("totp-reset")

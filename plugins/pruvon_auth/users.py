@@ -383,6 +383,24 @@ def revoke(
     _update(store, mutate)
 
 
+def set_hosts(store: ConfigStore, username: str, names: list[str] | None) -> None:
+    """Limit ``username``'s grants to the hosts ``names``; ``None`` lifts the limit.
+
+    ``hosts:`` is a limit on every other grant (absent: every host), so it is
+    set whole rather than granted piece by piece: adding one host to a user
+    who had every host would take the others away.  Unknown host names are
+    refused by the config's own validation, naming the key.
+    """
+    def mutate(data: Any) -> None:
+        entry = _migrate_legacy(data, username)
+        if names is None:
+            entry.pop("hosts", None)
+        else:
+            entry["hosts"] = CommentedSeq(list(dict.fromkeys(names)))
+
+    _update(store, mutate)
+
+
 def grant_app(store: ConfigStore, username: str, app: str) -> bool:
     """Grant a freshly created ``app`` to its creator; False if already covered.
 

@@ -202,3 +202,26 @@ def test_secret_rotate(run, pruvon_config):
     assert run("secret", "rotate").exit_code == 0
     assert session_secret(pruvon_config.state_dir) != before
     assert '"secret.rotate"' in audit_text(pruvon_config)
+
+
+def test_user_hosts_limits_grants_to_named_hosts_and_all_lifts_it(run, pruvon_config):
+    """``hosts:`` is a limit (absent: every host), so it is set, not granted piecemeal."""
+    text = pruvon_config.path.read_text()
+    pruvon_config.path.write_text(
+        text + "hosts:\n  - {name: staging, ssh: dokku@staging.example.com}\n"
+               "  - {name: prod, ssh: dokku@prod.example.com}\n")
+    done = run("user", "hosts", "alice", "staging", "local")
+    assert done.exit_code == 0, done.output
+    assert "alice: grants apply on staging, local only" in done.output
+    assert pruvon_config.config().user("alice").hosts == ("staging", "local")
+    listed = json.loads(run("user", "list", "--format", "json").output)["users"]
+    assert next(u for u in listed if u["username"] == "alice")["hosts"] == ["staging", "local"]
+    unknown = run("user", "hosts", "alice", "stagng")
+    assert unknown.exit_code == 1 and "no host named 'stagng'" in unknown.output
+    assert pruvon_config.config().user("alice").hosts == ("staging", "local")  # unchanged
+    assert run("user", "hosts", "alice").exit_code == 2  # neither names nor --all
+    assert run("user", "hosts", "alice", "prod", "--all").exit_code == 2
+    lifted = run("user", "hosts", "alice", "--all")
+    assert lifted.exit_code == 0 and "every host" in lifted.output
+    assert pruvon_config.config().user("alice").hosts is None
+    assert "users.hosts" in audit_text(pruvon_config)
