@@ -192,13 +192,16 @@ USER_SCHEMA = {
         "can_create_apps": {"type": "boolean"},
         "can_create_services": {"type": "boolean"},
         "legacy_admin": {"type": "boolean", "readOnly": True},
+        # the hosts the grants apply on (null: every host); set with `pruvon user hosts`
+        "hosts": {"type": ["array", "null"], "items": {"type": "string"}, "readOnly": True},
     },
 }
 USER_WRITE_SCHEMA = {
     **USER_SCHEMA,
     "additionalProperties": False,
     "properties": {
-        **{k: v for k, v in USER_SCHEMA["properties"].items() if k != "legacy_admin"},
+        **{k: v for k, v in USER_SCHEMA["properties"].items()
+           if k not in ("legacy_admin", "hosts")},
         "password": {"type": "string", "minLength": 12},
     },
 }

@@ -223,5 +223,6 @@ def user_summary(record: Any) -> dict[str, Any]:
         "routes": list(record.routes),
         "can_create_apps": record.can_create_apps,
         "can_create_services": record.can_create_services,
+        "hosts": None if getattr(record, "hosts", None) is None else list(record.hosts),
         "legacy_admin": record.source == "admin",
     }

@@ -152,3 +152,16 @@ def test_the_files_tab_of_a_remote_app_says_why_it_is_empty(site):
     assert response.status_code == 200, page[:400]
     assert 'id="files-unavailable"' in page and "Dokku offers no command that prints" in page
     assert 'href="/h/h2/apps/shop?tab=overview"' in page  # the other tabs are there
+
+
+def test_a_users_host_limit_shows_in_the_api_and_on_the_edit_page(site):
+    http = site["client"]
+    token = site["login"]("admin")
+    users = {u["username"]: u for u in http.get("/api/v1/users").get_json()["users"]}
+    assert users["alice"]["hosts"] == ["h1"] and users["admin"]["hosts"] is None
+    page = http.get("/settings/users/alice").get_data(as_text=True)
+    assert 'id="user-hosts"' in page and "apply on h1 only" in page
+    refused = http.patch("/api/v1/users/alice", json={"hosts": ["h2"]},
+                         headers={"X-CSRF-Token": token})
+    assert refused.status_code == 400  # set from the CLI (pruvon user hosts), not here
+    assert site["config"].config().user("alice").hosts == ("h1",)
