@@ -20,6 +20,7 @@ keys, ControlMaster reuse, ``ssh -t`` terminals and streams.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -97,6 +98,10 @@ class SshDokkuHost:
         """This host as an entry of the config's ``hosts:`` list."""
         return {"name": self.name, "ssh": self.target, "port": self.port,
                 "key": str(self.client_key)}
+
+    def hosts_yaml_entry(self, **extra: object) -> str:
+        """This host as one line of a YAML ``hosts:`` list (JSON is YAML), with ``extra`` keys."""
+        return f"  - {json.dumps({**self.hosts_entry(), **extra})}\n"
 
     def _forced_command(self) -> str:
         words = [f"{k}={v}" for k, v in sorted(self.env.items())]

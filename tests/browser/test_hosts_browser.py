@@ -33,8 +33,7 @@ def server(tmp_path_factory: Any) -> Any:
     remote[1].sim.check("apps:create", "shop")
     remote[1].sim.check("redis:create", "cache")
     remote[1].sim.check("redis:link", "cache", "shop")
-    entries = "".join(f"  - {{name: {h.name}, ssh: {h.target}, port: {h.port}, key: {key}}}\n"
-                      for h in remote)
+    entries = "".join(h.hosts_yaml_entry() for h in remote)
     running = start_server(base / "site", extra_config="hosts:\n" + entries)
     sim(running.sim, "apps:create", "home")
     record_keys(running.state, remote)

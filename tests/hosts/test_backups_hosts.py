@@ -44,9 +44,7 @@ def three(tmp_path: Path, pruvon_state: Path, ssh_dokku_hosts, close_masters,
         sim.check("postgres:connect", "db", stdin=rows(name))
     record_keys(pruvon_state, [one, two])
     backup_dir = tmp_path / "backups"
-    entries = "".join(
-        f"  - {{name: {h.name}, ssh: {h.target}, port: {h.port}, key: {h.client_key}}}\n"
-        for h in (one, two))
+    entries = one.hosts_yaml_entry() + two.hosts_yaml_entry()
     config = tmp_path / "pruvon.yml"
     config.write_text(f"dokku:\n  timeout: 30\nbackup:\n  backup_dir: {backup_dir}\n"
                       f"  db_types: [postgres]\nhosts:\n{entries}")

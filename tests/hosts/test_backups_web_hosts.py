@@ -49,9 +49,7 @@ def site(tmp_path: Path, monkeypatch, pruvon_config, ssh_dokku_hosts,
         host.sim.check("postgres:create", "db")
         host.sim.check("postgres:connect", "db", stdin=rows(f"{host.name} data"))
     record_keys(pruvon_config.state_dir, [one, two])
-    entries = "".join(
-        f"  - {{name: {h.name}, ssh: {h.target}, port: {h.port}, key: {h.client_key}}}\n"
-        for h in (one, two))
+    entries = one.hosts_yaml_entry() + two.hosts_yaml_entry()
     backup_dir = tmp_path / "backups"
     pruvon_config.write(USERS.format(**pruvon_config.hashes)
                         + f"backup:\n  backup_dir: {backup_dir}\n  db_types: [postgres]\n"

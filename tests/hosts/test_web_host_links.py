@@ -106,11 +106,8 @@ def site(tmp_path: Path, monkeypatch, pruvon_config, ssh_dokku_hosts, close_mast
     two.sim.check("redis:create", "cache")
     one.sim.check("apps:create", "blog")
     record_keys(pruvon_config.state_dir, [one, two])
-    docker = json.dumps(["env", f"PRUVON_SIM_ROOT={two.sim.root}",
-                         console_script("pruvon-docker-sim")])
-    entries = (f"  - {{name: h1, ssh: {one.target}, port: {one.port}, key: {one.client_key}}}\n"
-               f"  - {{name: h2, ssh: {two.target}, port: {two.port}, key: {two.client_key},"
-               f" docker: {docker}}}\n")
+    docker = ["env", f"PRUVON_SIM_ROOT={two.sim.root}", console_script("pruvon-docker-sim")]
+    entries = one.hosts_yaml_entry() + two.hosts_yaml_entry(docker=docker)
     pruvon_config.write(USERS.format(**pruvon_config.hashes)
                         + "dokku:\n  hosts_timeout: 15\nhosts:\n" + entries)
     close_masters(pruvon_config.config())

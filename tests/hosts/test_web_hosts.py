@@ -34,9 +34,7 @@ def site(tmp_path: Path, monkeypatch, pruvon_config, ssh_dokku_hosts, close_mast
         for app in apps:
             host.sim.check("apps:create", app)
     record_keys(pruvon_config.state_dir, [one, two])
-    entries = "".join(
-        f"  - {{name: {h.name}, ssh: {h.target}, port: {h.port}, key: {h.client_key}}}\n"
-        for h in (one, two))
+    entries = one.hosts_yaml_entry() + two.hosts_yaml_entry()
     pruvon_config.write(USERS.format(**pruvon_config.hashes)
                         + "dokku:\n  hosts_timeout: 8\nhosts:\n" + entries)
     close_masters(pruvon_config.config())
