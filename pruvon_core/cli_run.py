@@ -54,15 +54,20 @@ EXIT_INCOMPLETE = 5  # the answer was printed but is incomplete (a host did not 
 EXIT_MISSING = 20
 
 
-def ask_every_host(env: CliEnv, fetch: Callable[[str | None], T], key: str) -> list[HostAnswer[T]]:
-    """``--host all``: ``fetch(host)`` on every host at once, each within its timeout.
+def ask_every_host(env: CliEnv, fetch: Callable[[Any], T], key: str) -> list[HostAnswer[T]]:
+    """``--host all``: ``fetch(client)`` with each host's Dokku client, all at once,
+    each within its timeout.
 
     A CLI run is a new process, so each host's last good answer is kept in
     ``<state dir>/hosts-last-good/`` for the next run to show when that host
     fails (``fetch`` must return JSON-serialisable data).
     """
     kept = LastGood(directory=env.state_dir / "hosts-last-good")
-    return every_host(env.config, None, fetch, key=key, last_good=kept)
+
+    def on_host(host: str | None) -> T:
+        return fetch(client_for(env.config, host, env.state_dir))
+
+    return every_host(env.config, None, on_host, key=key, last_good=kept)
 
 
 def host_rows(answers: list[HostAnswer[Any]], field: str) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from pruvon_core.cli_run import (
     run_spec,
     typed_errors,
 )
-from pruvon_core.dokku import client_for, errors, validate
+from pruvon_core.dokku import errors, validate
 from pruvon_core.hosts import op_target
 from pruvon_core.operations import Operation
 from pruvon_core.opspecs import OperationSpec
@@ -122,8 +122,7 @@ def list_command(obj: CliContext, search: str, refresh: bool, fmt: str) -> None:
 
 def list_all_hosts(env: Env, search: str, fmt: str) -> None:
     """``apps list --host all``: every host in parallel, a timeout per host."""
-    def fetch(host: str | None) -> dict[str, Any]:
-        client = client_for(env.config, host, env.state_dir)
+    def fetch(client: Any) -> dict[str, Any]:
         domains, _age = service.DomainIndex(env.state_dir).load()
         rows, live = service.list_apps_live(client, lambda name: True, search, domains)
         return {"apps": [row.as_dict() for row in rows], "live_state": live.as_dict()}

@@ -17,7 +17,6 @@ from pruvon_core.cli_run import (
     run_spec,
     typed_errors,
 )
-from pruvon_core.dokku import client_for
 from pruvon_dokku_plugins import operations, service
 
 
@@ -63,10 +62,7 @@ def list_all_hosts(env: CliEnv, fmt: str) -> None:
     a plugin.  Rows carry their ``host``; a host that does not answer is named
     on stderr with the age of its rows shown instead, and the exit is 5.
     """
-    def fetch(host: str | None) -> dict:
-        return service.plugins_view(client_for(env.config, host, env.state_dir))
-
-    answers = ask_every_host(env, fetch, key="dokku-plugins.list")
+    answers = ask_every_host(env, service.plugins_view, key="dokku-plugins.list")
     rows = host_rows(answers, "plugins")
     if fmt == "json":
         echo_json({"plugins": rows, "hosts": [a.as_dict() for a in answers]})

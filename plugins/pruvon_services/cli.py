@@ -33,7 +33,7 @@ from pruvon_core.cli_run import (
     run_spec,
     typed_errors,
 )
-from pruvon_core.dokku import client_for, errors, validate
+from pruvon_core.dokku import errors, validate
 from pruvon_core.guard import Guard
 from pruvon_core.operations import Operation
 from pruvon_core.opspecs import OperationSpec
@@ -193,8 +193,7 @@ def list_all_hosts(env: Env, kind: str | None, fmt: str) -> None:
     """
     wanted = check_type(kind) if kind else None
 
-    def fetch(host: str | None) -> dict[str, Any]:
-        client = client_for(env.config, host, env.state_dir)
+    def fetch(client: Any) -> dict[str, Any]:
         kinds = available_kinds(client, _context())
         chosen = [k for k in kinds if wanted in (None, k.name)]
         return {"services": [r.as_dict() for r in list_services(client, chosen)],
