@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pruvon_core.dokku import DokkuClient, SshTransport, validate
+from pruvon_core.dokku import DokkuClient, validate
 from pruvon_core.dokku.errors import DokkuUnavailable
 
 LIB_ROOT = "/var/lib/dokku"
@@ -89,7 +89,7 @@ def app_files(client: DokkuClient, app: str, root: str,
     """``{"app", "deployed", "files": {key: AppFile dict}}``: two file reads, plus one
     ``ps:report`` unless the caller already knows ``deployed`` (the page's ``apps:report``)."""
     validate.app_name(app)
-    if isinstance(client.transport, SshTransport):
+    if client.over_ssh:
         raise FilesOverSsh(SSH_REFUSAL, SSH_HINT)
     if deployed is None:
         deployed = client.ps_report(app).deployed

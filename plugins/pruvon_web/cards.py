@@ -74,7 +74,7 @@ def metrics_elsewhere(client: Any, config: Any) -> dict[str, str] | None:
     The sampler reads this machine's ``/proc``: over ssh that is the machine
     running Pruvon, not the Dokku host the page is about, and the card says so.
     """
-    if getattr(client.transport, "name", None) != "ssh":
+    if not client.over_ssh:
         return None
     return {"machine": socket.gethostname(),
             "host": hosts.current() or hosts.default_name(config)}

@@ -141,6 +141,14 @@ class DokkuClient(HostCommands):
 
     # ----------------------------------------------------------------- bookkeeping
     @property
+    def over_ssh(self) -> bool:
+        """Whether Dokku is another machine's, reached through its ssh commands only.
+
+        Then nothing on this machine (files, ``/proc``, docker) is that host's.
+        """
+        return self.transport.name == "ssh"
+
+    @property
     def calls(self) -> list[Call]:
         """The processes started so far (a copy): argv, kind, duration, exit.
 
@@ -290,7 +298,7 @@ class DokkuClient(HostCommands):
     # ----------------------------------------------------------------- the host's docker
     def _require_docker(self) -> None:
         if self.docker is None:
-            if self.transport.name == "ssh":  # another host: only its own docker command helps
+            if self.over_ssh:  # another host: only its own docker command helps
                 raise DokkuUnavailable("docker is not reachable on this host: Dokku's ssh "
                                        "interface runs no docker", SSH_DOCKER_HINT)
             raise DokkuUnavailable(f"the {self.transport.name} transport cannot run docker",
